@@ -1,0 +1,49 @@
+#!/bin/bash
+# PID 1 of the guest after switch_root (the host's bash on the overlay root).
+#
+# Sets up the mounts a normal system has, runs the command described in
+# /mnt/wgb-out (cmd, env, repo, written by run-in-guest.sh) with cwd = the
+# repo, writes its output to /mnt/wgb-out/output and its status to
+# /mnt/wgb-out/exit, and powers off.  The host follows the output file.
+out=/mnt/wgb-out
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+poweroff_now() {
+    sync
+    echo o >/proc/sysrq-trigger
+    sleep 30
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+# devtmpfs has no /dev/fd; without it bash's <(...) breaks.
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
+mount -t tmpfs -o mode=755 tmpfs /run
+mkdir -p /run/lock /run/wireguard
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+# The unpacked package's modules, so that modprobe (and the kernel's own
+# request_module for veth, dummy, wireguard ...) finds them.
+mkdir -p /lib/modules
+mount --bind "$(cat $out/modules)" /lib/modules
+hostname wgb-guest
+ip link set lo up
+
+repo=$(cat $out/repo)
+cd "$repo" || { echo "guest: no $repo" >$out/output; echo 125 >$out/exit; poweroff_now; }
+# shellcheck source=/dev/null
+. $out/env
+# shellcheck source=/dev/null
+. $out/cmd      # defines the array wgb_cmd
+"${wgb_cmd[@]}" </dev/null >$out/output 2>&1
+rc=$?
+echo $rc >$out/exit.tmp
+mv $out/exit.tmp $out/exit
+poweroff_now
