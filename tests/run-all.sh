@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The whole wgbabeld test suite, as CI runs it (README: "Testing").
+#
+#   1. unit tests and the simulator (meson test), plain build with -Werror
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. a fuzz smoke run of the packet parser (libFuzzer, clang)
+#   4. integration tests on real WireGuard: wireguard-go on this host, and
+#      kernel WireGuard (on the host if it has it, else in one qemu guest)
+#
+# Environment: WGB_SKIP_DEPS=1 skips the package check; WGB_FUZZ_SECONDS
+# (default 60); WGB_SKIP_INTEGRATION=1 runs stages 1-3 only.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+total_pass=0
+total_fail=0
+failed_stages=()
+
+stage() { printf '\n=== %s ===\n' "$*"; }
+
+# record NAME PASSED FAILED
+record() {
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+	if [ "$3" -ne 0 ]; then
+		failed_stages+=("$1")
+	fi
+	printf '%s: %d passed, %d failed\n' "$1" "$2" "$3"
+}
+
+# Run a script that ends with "N passed, N failed"; count its results.
+run_counted() {
+	local name=$1
+	shift
+	local log
+	log=$(mktemp)
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	rm -f "$log"
+	if [ -z "$line" ]; then
+		record "$name" 0 1
+		echo "$name: exited $rc without a result line"
+		return
+	fi
+	local p f
+	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "$name: exited $rc"
+	fi
+	record "$name" "$p" "$f"
+}
+
+# meson_stage NAME BUILDDIR [meson setup args...]
+meson_stage() {
+	local name=$1 dir=$2
+	shift 2
+	stage "$name: build ($dir)"
+	if ! { meson setup --wipe "$dir" -Dwerror=true "$@" >/dev/null 2>&1 ||
+		meson setup "$dir" -Dwerror=true "$@"; } ||
+		! ninja -C "$dir"; then
+		record "$name build" 0 1
+		return
+	fi
+	stage "$name: meson test"
+	local log=$dir/meson-logs/testlog.txt
+	meson test -C "$dir" --print-errorlogs --num-processes 2
+	local ok fail
+	ok=$(grep -E '^Ok:' "$log" | awk '{print $2}')
+	fail=$(grep -E '^(Fail|Unexpected Pass|Timeout):' "$log" | awk '{s+=$2} END {print s+0}')
+	record "$name" "${ok:-0}" "${fail:-1}"
+}
+
+if [ "${WGB_SKIP_DEPS:-0}" != 1 ]; then
+	stage "dependencies"
+	bash tests/deps.sh || { echo "dependency installation failed"; exit 1; }
+fi
+
+meson_stage "unit" build-test
+meson_stage "unit-asan-ubsan" build-test-san \
+	-Db_sanitize=address,undefined -Db_lundef=false
+
+stage "fuzz smoke"
+run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-60}"
+
+if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ]; then
+	stage "integration: wireguard-go on the host"
+	run_counted "integration-wireguard-go" \
+		env WGB_BUILD="$top/build-test" WGB_WG_BACKEND=go \
+		bash tests/integration.sh
+	stage "integration: kernel WireGuard"
+	run_counted "integration-kernel" \
+		env WGB_BUILD="$top/build-test" WGB_WG_BACKEND=kernel \
+		bash tests/vm/run-in-guest.sh bash tests/integration.sh
+fi
+
+echo
+if [ ${#failed_stages[@]} -ne 0 ]; then
+	echo "failed: ${failed_stages[*]}"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
