@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto/babel.h — the Babel routing engine (RFC 8966, with the RTT extension
+ * of RFC 9616 and source-specific routing of RFC 9079).
+ *
+ * The engine is pure: it does no I/O, never reads a clock and has no
+ * globals. The daemon feeds it received datagrams, interface and peer events
+ * and the current time (always a uint64_t in microseconds, from a monotonic
+ * clock); the engine answers through callbacks: datagrams to send, FIB
+ * changes, seqno to persist. babel_run() fires due timers and returns the
+ * next deadline, so the caller sleeps until then or until a packet arrives.
+ *
+ * No pointer leaks out as an identifier: introspection hands back plain
+ * structs (ifindex + address name a neighbour, prefix + src_prefix a route).
+ *
+ * Rule for prefixes we originate (as babeld): an originated prefix is always
+ * announced with our router-id and seqno; routes learned for the same
+ * (prefix, src_prefix) are kept as candidates (visible in introspection, and
+ * they keep their sources/feasibility state) but are never selected nor
+ * installed while we originate it. When we withdraw it, the best learned
+ * candidate is selected at once (fib_change with old = NULL). Anycast (the
+ * same prefix originated by several routers) needs no special case: each
+ * origin has its own router-id, so each is its own source.
+ */
+#ifndef WGB_PROTO_BABEL_H
+#define WGB_PROTO_BABEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/wire.h"
+
+struct babel;
+
+/* A neighbour as the FIB sees it: the interface and its Babel address. For a
+ * WireGuard interface the daemon maps addr to the peer that owns it. */
+struct babel_nexthop {
+	unsigned ifindex;
+	struct babel_addr addr;
+};
+
+enum babel_iface_type {
+	BABEL_IFACE_WIRED = 0,
+	BABEL_IFACE_WIRELESS,
+	BABEL_IFACE_TUNNEL,
+	BABEL_IFACE_WIREGUARD,
+};
+
+/* Link cost computation, RFC 8966 Appendix A. */
+enum babel_link_cost {
+	BABEL_LINK_COST_DEFAULT = 0,	/* ETX for wireless, 2-out-of-3 otherwise */
+	BABEL_LINK_COST_2OF3,		/* Appendix A.2.1 */
+	BABEL_LINK_COST_ETX,		/* Appendix A.2.2 */
+};
+
+enum babel_tristate {
+	BABEL_DEFAULT = 0,	/* depends on the interface type */
+	BABEL_OFF,
+	BABEL_ON,
+};
+
+struct babel_iface_config {
+	enum babel_iface_type type;
+	uint32_t hello_interval_ms;	/* 0: babel_config's default */
+	uint32_t update_interval_ms;	/* 0: babel_config's default */
+	uint16_t rxcost;		/* 0: 96 (256 for wireless) */
+	enum babel_link_cost link_cost;
+	/* RFC 9616 timestamps and RTT cost; DEFAULT = on for tunnel and
+	 * wireguard, off otherwise. 0 in the numbers below means the RFC's
+	 * defaults: rtt-min 10 ms, rtt-max 120 ms, max-rtt-penalty 150. */
+	enum babel_tristate rtt;
+	uint32_t rtt_min_ms;
+	uint32_t rtt_max_ms;
+	uint16_t max_rtt_penalty;
+	/* Split horizon (§3.7.4); DEFAULT = on except for wireless. */
+	enum babel_tristate split_horizon;
+	/* No multicast on this link (WireGuard): the daemon registers every
+	 * peer's Babel address with babel_iface_add_peer() and the engine sends
+	 * Hellos (with the Unicast flag, §3.4.1), IHUs, updates and requests
+	 * by unicast to each of them. */
+	bool unicast_only;
+	/* Our own addresses on this link, announced as next hop: an IPv6
+	 * link-local (af INET6) and/or an IPv4 address (af INET); af NONE when
+	 * absent. Packets are sent from the link-local by the daemon. */
+	struct babel_addr ll6;
+	struct babel_addr v4;
+};
+
+struct babel_config {
+	uint8_t router_id[8];
+	uint16_t seqno;			/* starting seqno (saved state) */
+	uint32_t hello_interval_ms;	/* 0: 4000 */
+	uint32_t update_interval_ms;	/* 0: 4 * hello interval */
+	/* Route limits; 0 = unlimited. At the limit an update for a new
+	 * (prefix, neighbour) is refused and counted; existing routes are kept
+	 * and keep being updated. */
+	uint32_t max_routes_per_neighbour;
+	uint32_t max_routes;
+	/* Hysteresis (§3.6): the metric of every route is smoothed with this
+	 * half-life (0: 4000; BABEL_NO_SMOOTHING disables). A route replaces
+	 * the selected one when it is better both in metric and in smoothed
+	 * metric, or at once when it is better by at least switch_threshold
+	 * (0: 128). */
+	uint32_t smoothing_half_life_ms;
+	uint16_t switch_threshold;
+	/* Pacing of periodic full updates: at most this many routes per
+	 * interface per babel_run() call (0: 1000). */
+	uint32_t update_burst;
+	/* How long a source (feasibility distance) is kept after its last
+	 * update (0: 180 s, babeld's value). */
+	uint32_t source_gc_ms;
+};
+#define BABEL_NO_SMOOTHING UINT32_MAX
+
+enum babel_log_level { BABEL_LOG_ERR, BABEL_LOG_WARN, BABEL_LOG_INFO, BABEL_LOG_DEBUG };
+
+struct babel_callbacks {
+	void *ctx;
+	/* Send a datagram on ifindex, to dst (unicast) or to the Babel
+	 * multicast group when dst is NULL. buf is valid only for the call. */
+	void (*send)(void *ctx, unsigned ifindex, const struct babel_addr *dst,
+		     const uint8_t *buf, size_t len);
+	/* The selected route for (prefix, src_prefix) changed. src_prefix is
+	 * NULL for a plain destination route. old NULL: new route; new NULL:
+	 * route lost; both: next hop or metric changed. */
+	void (*fib_change)(void *ctx, const struct babel_prefix *prefix,
+			   const struct babel_prefix *src_prefix,
+			   const struct babel_nexthop *old_nh,
+			   const struct babel_nexthop *new_nh, uint16_t metric);
+	/* Persist (router_id, seqno); called whenever our seqno changes. */
+	void (*save_state)(void *ctx, const uint8_t router_id[8], uint16_t seqno);
+	/* Optional. */
+	void (*log)(void *ctx, enum babel_log_level level, const char *msg);
+};
+
+/* Returns NULL on allocation failure or a NULL send/fib_change callback. */
+struct babel *babel_new(const struct babel_config *cfg,
+			const struct babel_callbacks *cb, uint64_t now_us);
+void babel_free(struct babel *b);
+
+/* Interfaces. Return 0 or a negative errno (-EEXIST, -ENOENT, -EINVAL,
+ * -ENOMEM). An interface starts up. */
+int babel_iface_add(struct babel *b, unsigned ifindex,
+		    const struct babel_iface_config *cfg, uint64_t now_us);
+int babel_iface_del(struct babel *b, unsigned ifindex, uint64_t now_us);
+/* Down: its neighbours and their routes are dropped, nothing is sent. */
+int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up,
+		       uint64_t now_us);
+/* unicast_only interfaces: the peers to talk to. */
+int babel_iface_add_peer(struct babel *b, unsigned ifindex,
+			 const struct babel_addr *addr, uint64_t now_us);
+int babel_iface_del_peer(struct babel *b, unsigned ifindex,
+			 const struct babel_addr *addr, uint64_t now_us);
+
+/* A datagram received on ifindex from src (a link-local or IPv4 address)
+ * sent to dst (our address or the multicast group; NULL = unknown). The
+ * packet is parsed whole and then applied. Returns 0, or -EBADMSG for a
+ * datagram that is not Babel (counted), -ENOENT for an unknown interface. */
+int babel_receive(struct babel *b, unsigned ifindex,
+		  const struct babel_addr *src, const struct babel_addr *dst,
+		  const uint8_t *buf, size_t len, uint64_t now_us);
+
+/* Fire every timer due at now_us and flush pending output. Returns the next
+ * deadline (absolute, µs); UINT64_MAX when nothing is scheduled. */
+uint64_t babel_run(struct babel *b, uint64_t now_us);
+
+/* Originate (or change the metric of) a prefix, optionally source-specific.
+ * Returns 0, -EINVAL (bad prefix), -ENOMEM. */
+int babel_originate(struct babel *b, const struct babel_prefix *prefix,
+		    const struct babel_prefix *src_prefix, uint16_t metric,
+		    uint64_t now_us);
+/* Stop originating: a retraction is sent. -ENOENT when not originated. */
+int babel_withdraw(struct babel *b, const struct babel_prefix *prefix,
+		   const struct babel_prefix *src_prefix, uint64_t now_us);
+/* On SIGTERM: retract every originated prefix and send the retractions now. */
+void babel_shutdown(struct babel *b, uint64_t now_us);
+
+/* ---- introspection (control socket) ---- */
+
+struct babel_neighbour_info {
+	unsigned ifindex;
+	struct babel_addr addr;
+	uint16_t rxcost;		/* what we would send in an IHU */
+	uint16_t txcost;		/* from its IHU */
+	uint16_t cost;			/* link cost incl. RTT penalty */
+	uint16_t rtt_penalty;
+	uint32_t rtt_us;		/* smoothed RTT; 0 when unknown */
+	bool rtt_valid;
+	uint16_t mcast_history;		/* bit 15 = most recent Hello */
+	uint16_t ucast_history;
+	uint32_t routes;		/* routes learned from it */
+};
+
+struct babel_route_info {
+	struct babel_prefix prefix;
+	bool has_src_prefix;
+	struct babel_prefix src_prefix;
+	struct babel_nexthop neighbour;
+	struct babel_addr next_hop;	/* as announced (may differ from neighbour) */
+	uint16_t metric;		/* refmetric + link cost, saturated */
+	uint16_t refmetric;
+	uint16_t smoothed_metric;
+	uint16_t seqno;
+	uint8_t router_id[8];
+	bool feasible;
+	bool selected;
+	uint64_t expires_us;
+};
+
+struct babel_source_info {
+	struct babel_prefix prefix;
+	bool has_src_prefix;
+	struct babel_prefix src_prefix;
+	uint8_t router_id[8];
+	uint16_t seqno;			/* feasibility distance (§3.5.1) */
+	uint16_t metric;
+	uint64_t expires_us;
+};
+
+struct babel_xroute_info {
+	struct babel_prefix prefix;
+	bool has_src_prefix;
+	struct babel_prefix src_prefix;
+	uint16_t metric;
+};
+
+struct babel_counters {
+	struct babel_parse_stats parse;
+	uint64_t packets_sent;
+	uint64_t updates_received;
+	uint64_t updates_sent;
+	uint64_t unfeasible_updates;	/* accepted as unfeasible candidates */
+	uint64_t refused_routes;	/* new routes refused at a route limit */
+	uint64_t seqno_requests_sent;	/* originated by starvation */
+	uint64_t seqno_requests_forwarded;
+	uint64_t seqno_requests_duplicate;
+	uint64_t route_requests_received;
+	uint64_t seqno_bumps;		/* own seqno increased on request */
+	uint32_t neighbours;
+	uint32_t prefixes;		/* (prefix, src_prefix) entries */
+	uint32_t routes;		/* (prefix, neighbour) candidates */
+	uint32_t selected;
+	uint32_t sources;
+	uint32_t xroutes;
+	uint16_t seqno;			/* our current seqno */
+	size_t mem_bytes;		/* bytes the engine holds (its own accounting) */
+};
+
+/* The foreach functions call fn for each item and stop early when fn
+ * returns non-zero (which they then return); otherwise they return 0.
+ * Routes come grouped by (prefix, src_prefix). */
+typedef int (*babel_neighbour_fn)(void *ctx, const struct babel_neighbour_info *);
+typedef int (*babel_route_fn)(void *ctx, const struct babel_route_info *);
+typedef int (*babel_source_fn)(void *ctx, const struct babel_source_info *);
+typedef int (*babel_xroute_fn)(void *ctx, const struct babel_xroute_info *);
+
+int babel_foreach_neighbour(struct babel *b, babel_neighbour_fn fn, void *ctx);
+int babel_foreach_route(struct babel *b, babel_route_fn fn, void *ctx);
+/* Every candidate of one (prefix, src_prefix); -ENOENT when none. */
+int babel_route_lookup(struct babel *b, const struct babel_prefix *prefix,
+		       const struct babel_prefix *src_prefix,
+		       babel_route_fn fn, void *ctx);
+int babel_foreach_source(struct babel *b, babel_source_fn fn, void *ctx);
+int babel_foreach_xroute(struct babel *b, babel_xroute_fn fn, void *ctx);
+void babel_get_counters(const struct babel *b, struct babel_counters *c);
+
+/* The selected route of (prefix, src_prefix): 0 and *nh, *metric filled;
+ * -ENOENT when there is none (originated prefixes included: they have no
+ * next hop). */
+int babel_route_selected(struct babel *b, const struct babel_prefix *prefix,
+			 const struct babel_prefix *src_prefix,
+			 struct babel_nexthop *nh, uint16_t *metric);
+
+#endif
