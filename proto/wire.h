@@ -102,6 +102,11 @@ struct babel_hello {
 	uint32_t timestamp;	/* microseconds, sender's clock */
 };
 
+/*
+ * AE 3 (link-local IPv6) addresses in IHU and Next Hop are expanded to the
+ * full fe80::/64 address (af INET6); the writer sends AE 3 only for an
+ * address in fe80::/64.
+ */
 struct babel_ihu {
 	uint8_t ae;		/* WILDCARD, IPV4, IPV6 or IPV6_LL */
 	uint16_t rxcost;
@@ -117,7 +122,7 @@ struct babel_router_id {
 };
 
 struct babel_next_hop {
-	uint8_t ae;
+	uint8_t ae;		/* IPV4, IPV6 or IPV6_LL (AE 0 and 4 are malformed) */
 	struct babel_addr addr;
 };
 
@@ -126,6 +131,12 @@ struct babel_next_hop {
  * (from a Router-Id TLV or the 0x40 flag), next_hop the Next Hop in force for
  * its address family, or the packet's source address when none was given
  * (§4.6.9). For AE 4 the next hop is IPv6 and the prefix IPv4.
+ *
+ * A retraction (metric BABEL_INFINITY, including the AE 0 wildcard
+ * retraction) needs neither: the parser gives it has_router_id false and
+ * next_hop.af NONE, and the writer emits no Router-Id / Next Hop for it.
+ * The 0x40 flag on AE 1/4 gives the router-id 0:0:0:0:a.b.c.d (as babeld).
+ * AE 3 (link-local) is not allowed in an Update: such a TLV is malformed.
  */
 struct babel_update {
 	uint8_t ae;
@@ -180,7 +191,9 @@ struct babel_parse_stats {
 	uint64_t bad_tlvs;		/* malformed TLV or sub-TLV: TLV dropped */
 	uint64_t unknown_tlvs;		/* skipped (§4.3) */
 	uint64_t mandatory_subtlv;	/* TLV ignored for an unknown mandatory sub-TLV (§4.4) */
-	uint64_t updates_without_router_id;
+	uint64_t updates_without_router_id;	/* non-retraction, none in force */
+	uint64_t updates_without_next_hop;	/* non-retraction, none for its family */
+	uint64_t bad_subtlvs;		/* sub-TLV ignored (e.g. a short Timestamp) */
 	uint64_t truncated;		/* a TLV ran past the body: rest of packet dropped */
 };
 
@@ -206,7 +219,8 @@ struct babel_parser {
  * Start parsing the datagram buf[0..len) received from source. Returns 0, or
  * -EBADMSG when the header is not Babel's (bad magic, version, or a body
  * length larger than the datagram); the packet must then be dropped.
- * stats may be NULL.
+ * Bytes after the body are the packet trailer (§4.2) and are ignored.
+ * source may be NULL (no next hop in force); stats may be NULL.
  */
 int babel_parser_init(struct babel_parser *p, const uint8_t *buf, size_t len,
 		      const struct babel_addr *source,
@@ -239,10 +253,22 @@ struct babel_writer {
 	struct babel_addr nh4, nh6;
 	bool have_default[BABEL_AE_MAX + 1];
 	uint8_t default_prefix[BABEL_AE_MAX + 1][16];
+	struct babel_addr source;	/* af NONE unless babel_writer_set_source() */
 };
 
-/* cap must be at least BABEL_HEADER_LEN; the header is written at once. */
+/*
+ * cap should be at least BABEL_HEADER_LEN (a smaller cap gives a writer
+ * where every write fails with -ENOSPC) and is clamped to the largest body
+ * length a header can state; the header is written at once.
+ */
 void babel_writer_init(struct babel_writer *w, uint8_t *buf, size_t cap);
+/*
+ * Optional: the source address the datagram will be sent from. The receiver
+ * starts with it as the Next Hop of its family (§4.5), so Updates whose next
+ * hop is the source need no Next Hop TLV, and next_hop.af NONE can be
+ * resolved after an explicit Next Hop was written. Call right after init.
+ */
+void babel_writer_set_source(struct babel_writer *w, const struct babel_addr *src);
 /* True when nothing but the header has been written. */
 bool babel_writer_empty(const struct babel_writer *w);
 /* Fill in the body length; returns the datagram's length. */
@@ -259,7 +285,10 @@ int babel_write_next_hop(struct babel_writer *w, const struct babel_next_hop *nh
  * u->router_id and u->next_hop are written as Router-Id / Next Hop TLVs when
  * they differ from the ones in force (next_hop.af NONE: none, the receiver
  * uses our source address). u->ae selects the encoding; u->flags is ignored
- * (the writer sets the default-prefix flag itself).
+ * (the writer sets the default-prefix flag itself). Returns -EINVAL for an
+ * Update that cannot be encoded (AE 3, a family that does not match the AE,
+ * plen too long, no router-id on a non-retraction, next_hop NONE when a
+ * different Next Hop is in force and the source is unknown).
  */
 int babel_write_update(struct babel_writer *w, const struct babel_update *u);
 int babel_write_route_req(struct babel_writer *w, const struct babel_route_req *r);
@@ -268,14 +297,25 @@ int babel_write_seqno_req(struct babel_writer *w, const struct babel_seqno_req *
 /* Any TLV by type: dispatches to the functions above. */
 int babel_write_tlv(struct babel_writer *w, const struct babel_tlv *tlv);
 
+/*
+ * What a parse -> write -> parse round trip preserves: every field, except
+ * Update flags (the writer chooses its own compression).
+ */
+bool babel_tlv_equal(const struct babel_tlv *a, const struct babel_tlv *b);
+
 /* Helpers shared by the engine and the glue. */
 bool babel_prefix_equal(const struct babel_prefix *a, const struct babel_prefix *b);
 /* Zero the bits of addr past plen. */
 void babel_prefix_mask(struct babel_prefix *p);
 /* The AE that fits prefix p with next hop nh (IPv4 over IPv6 gives AE 4). */
 uint8_t babel_ae_for(const struct babel_prefix *p, const struct babel_addr *nh);
+bool babel_addr_equal(const struct babel_addr *a, const struct babel_addr *b);
 /* "2001:db8::/32", "10.0.0.0/8", "*" into buf (at least 64 bytes). */
 const char *babel_prefix_str(const struct babel_prefix *p, char *buf, size_t len);
+/*
+ * "10.0.0.0/8", "2001:db8::/32", a bare address (full length) or "*".
+ * Returns 0 or -EINVAL (bad address, plen out of range, bits set past plen).
+ */
 int babel_prefix_parse(const char *s, struct babel_prefix *p);
 
 #endif
