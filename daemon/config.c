@@ -1,0 +1,1072 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/config.c — the wgbabeld.conf(5) parser.
+ *
+ * A line is a directive followed by words; '#' starts a comment; a word may
+ * be double-quoted to hold spaces. Each directive has one parse function that
+ * fills struct cfg and reports the first problem as "FILE:LINE: message".
+ */
+#include "daemon/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CFG_MAX_WORDS 64
+#define CFG_LINE_MAX 4096
+
+struct cfg_words {
+	char buf[CFG_LINE_MAX];
+	char *w[CFG_MAX_WORDS];
+	size_t n;
+};
+
+/* The parse state of one line: where errors go and which word is next. */
+struct cfg_line {
+	struct cfg *c;
+	struct cfg_words *words;
+	size_t i;
+	unsigned lineno;
+	char *err;
+	size_t errlen;
+};
+
+static int cfg_fail(struct cfg_line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int cfg_fail(struct cfg_line *l, const char *fmt, ...)
+{
+	char msg[CFG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (l->err && l->errlen)
+		snprintf(l->err, l->errlen, "%s:%u: %s", l->c->source,
+			 l->lineno, msg);
+	return -EINVAL;
+}
+
+static const char *cfg_next(struct cfg_line *l)
+{
+	return l->i < l->words->n ? l->words->w[l->i++] : NULL;
+}
+
+/* The value after keyword KW, or an error naming KW. */
+static int cfg_value(struct cfg_line *l, const char *kw, const char **out)
+{
+	*out = cfg_next(l);
+	if (!*out)
+		return cfg_fail(l, "'%s' needs a value", kw);
+	return 0;
+}
+
+static int cfg_split(const char *line, struct cfg_words *w, char *err,
+		     size_t errlen)
+{
+	size_t len = strlen(line), o = 0;
+	const char *s = line;
+
+	w->n = 0;
+	if (len >= sizeof(w->buf)) {
+		snprintf(err, errlen, "line longer than %zu characters",
+			 sizeof(w->buf) - 1);
+		return -EINVAL;
+	}
+	for (;;) {
+		while (*s && isspace((unsigned char)*s))
+			s++;
+		if (!*s || *s == '#')
+			return 0;
+		if (w->n == CFG_MAX_WORDS) {
+			snprintf(err, errlen, "more than %d words on a line",
+				 CFG_MAX_WORDS);
+			return -EINVAL;
+		}
+		w->w[w->n++] = &w->buf[o];
+		if (*s == '"') {
+			s++;
+			while (*s && *s != '"')
+				w->buf[o++] = *s++;
+			if (*s != '"') {
+				snprintf(err, errlen, "unterminated quote");
+				return -EINVAL;
+			}
+			s++;
+		} else {
+			while (*s && !isspace((unsigned char)*s) && *s != '#')
+				w->buf[o++] = *s++;
+		}
+		w->buf[o++] = '\0';
+	}
+}
+
+/* ------------------------------------------------------------ values */
+
+static int cfg_uint(struct cfg_line *l, const char *kw, const char *s,
+		    unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return cfg_fail(l, "%s: '%s' is not a number", kw, s);
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return cfg_fail(l, "%s: '%s' is not a number", kw, s);
+	if (errno == ERANGE || v < min || v > max)
+		return cfg_fail(l, "%s must be between %lu and %lu (got %s)",
+				kw, min, max, s);
+	*out = v;
+	return 0;
+}
+
+/*
+ * Seconds with up to three decimals, as babeld writes them ("4", "0.5"),
+ * turned into milliseconds within [min_ms, max_ms].
+ */
+static int cfg_seconds(struct cfg_line *l, const char *kw, const char *s,
+		       uint32_t min_ms, uint32_t max_ms, uint32_t *out)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p)) {
+		whole = whole * 10 + (unsigned long)(*p++ - '0');
+		if (whole > 1000000)
+			goto range;
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p)) {
+			if (scale == 1)
+				return cfg_fail(l, "%s: '%s' has more than "
+						"millisecond precision", kw, s);
+			scale /= 10;
+			frac += (unsigned long)(*p++ - '0') * scale;
+		}
+	}
+	if (*p)
+		goto bad;
+	whole = whole * 1000 + frac;
+	if (whole < min_ms || whole > max_ms)
+		goto range;
+	*out = (uint32_t)whole;
+	return 0;
+bad:
+	return cfg_fail(l, "%s: '%s' is not a number of seconds", kw, s);
+range:
+	return cfg_fail(l, "%s must be between %u.%03u and %u.%03u seconds "
+			"(got %s)", kw, min_ms / 1000, min_ms % 1000,
+			max_ms / 1000, max_ms % 1000, s);
+}
+
+static int cfg_bool(struct cfg_line *l, const char *kw, bool *out)
+{
+	const char *s;
+
+	/* A bare flag ("keep-routes-on-exit") means true. */
+	if (l->i >= l->words->n) {
+		*out = true;
+		return 0;
+	}
+	s = cfg_next(l);
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = false;
+	else
+		return cfg_fail(l, "%s: '%s' is not true or false", kw, s);
+	return 0;
+}
+
+int cfg_prefix_parse(const char *s, struct babel_prefix *p, char *err,
+		     size_t errlen)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen;
+	unsigned maxlen;
+	char *end;
+
+	memset(p, 0, sizeof(*p));
+	if (alen == 0 || alen >= sizeof(addr))
+		goto bad;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET6, addr, p->addr) == 1) {
+		p->af = BABEL_AF_INET6;
+		maxlen = 128;
+	} else if (inet_pton(AF_INET, addr, p->addr) == 1) {
+		p->af = BABEL_AF_INET;
+		maxlen = 32;
+	} else {
+		goto bad;
+	}
+	if (!slash) {
+		p->plen = (uint8_t)maxlen;
+		return 0;
+	}
+	if (!isdigit((unsigned char)slash[1]))
+		goto bad;
+	errno = 0;
+	plen = strtoul(slash + 1, &end, 10);
+	if (*end || errno || plen > maxlen) {
+		snprintf(err, errlen, "'%s': prefix length must be 0 to %u", s,
+			 maxlen);
+		return -EINVAL;
+	}
+	p->plen = (uint8_t)plen;
+	for (unsigned b = p->plen; b < maxlen; b++) {
+		if (p->addr[b / 8] & (0x80 >> (b % 8))) {
+			struct babel_prefix m = *p;
+			char buf[64];
+
+			for (unsigned k = m.plen; k < maxlen; k++)
+				m.addr[k / 8] &= (uint8_t)~(0x80 >> (k % 8));
+			snprintf(err, errlen, "'%s' has bits set past /%u "
+				 "(did you mean %s?)", s, p->plen,
+				 cfg_prefix_str(&m, buf, sizeof(buf)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "'%s' is not an IPv6 or IPv4 prefix", s);
+	return -EINVAL;
+}
+
+const char *cfg_prefix_str(const struct babel_prefix *p, char *buf,
+			   size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->af == BABEL_AF_INET6)
+		inet_ntop(AF_INET6, p->addr, a, sizeof(a));
+	else if (p->af == BABEL_AF_INET)
+		inet_ntop(AF_INET, p->addr, a, sizeof(a));
+	else
+		snprintf(a, sizeof(a), "any");
+	snprintf(buf, len, "%s/%u", a, p->plen);
+	return buf;
+}
+
+static int cfg_prefix(struct cfg_line *l, const char *kw, const char *s,
+		      struct babel_prefix *p)
+{
+	char msg[CFG_ERR_MAX];
+
+	if (cfg_prefix_parse(s, p, msg, sizeof(msg)) < 0)
+		return cfg_fail(l, "%s: %s", kw, msg);
+	return 0;
+}
+
+static int cfg_metric(struct cfg_line *l, const char *kw, uint16_t *out)
+{
+	const char *s;
+	unsigned long v;
+	int r;
+
+	if ((r = cfg_value(l, kw, &s)) < 0)
+		return r;
+	if (*s == '+')
+		s++;
+	if ((r = cfg_uint(l, kw, s, 0, BABEL_INFINITY - 1, &v)) < 0)
+		return r;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int cfg_ifname(struct cfg_line *l, const char *kw, const char *s,
+		      char *out)
+{
+	if (strlen(s) >= CFG_IFNAME_MAX)
+		return cfg_fail(l, "%s: '%s' is longer than %d characters",
+				kw, s, CFG_IFNAME_MAX - 1);
+	if (strchr(s, '/'))
+		return cfg_fail(l, "%s: '%s' is not an interface name", kw, s);
+	strcpy(out, s);
+	return 0;
+}
+
+/* "prefix P", "le N", "ge N" at the current word; returns 1 if consumed. */
+static int cfg_match_word(struct cfg_line *l, const char *w,
+			  struct cfg_prefix_match *m)
+{
+	const char *s;
+	unsigned long v;
+	int r;
+
+	if (!strcmp(w, "prefix") || !strcmp(w, "ip")) {
+		if ((r = cfg_value(l, w, &s)) < 0)
+			return r;
+		if ((r = cfg_prefix(l, w, s, &m->prefix)) < 0)
+			return r;
+		m->any = false;
+		return 1;
+	}
+	if (!strcmp(w, "le") || !strcmp(w, "ge")) {
+		if ((r = cfg_value(l, w, &s)) < 0 ||
+		    (r = cfg_uint(l, w, s, 0, 128, &v)) < 0)
+			return r;
+		if (w[0] == 'l')
+			m->le = (int)v;
+		else
+			m->ge = (int)v;
+		return 1;
+	}
+	return 0;
+}
+
+static int cfg_match_check(struct cfg_line *l, struct cfg_prefix_match *m)
+{
+	unsigned maxlen = m->prefix.af == BABEL_AF_INET ? 32 : 128;
+
+	if (m->any && (m->le >= 0 || m->ge >= 0))
+		return cfg_fail(l, "'le' and 'ge' need a 'prefix'");
+	if (m->any)
+		return 0;
+	if (m->le > (int)maxlen || m->ge > (int)maxlen)
+		return cfg_fail(l, "le/ge must not exceed %u for %s", maxlen,
+				m->prefix.af == BABEL_AF_INET ? "IPv4" : "IPv6");
+	if (m->le >= 0 && m->le < m->prefix.plen)
+		return cfg_fail(l, "le %d is shorter than the prefix length %u",
+				m->le, m->prefix.plen);
+	if (m->ge >= 0 && m->ge < m->prefix.plen)
+		return cfg_fail(l, "ge %d is shorter than the prefix length %u",
+				m->ge, m->prefix.plen);
+	if (m->le >= 0 && m->ge >= 0 && m->ge > m->le)
+		return cfg_fail(l, "ge %d is greater than le %d", m->ge, m->le);
+	return 0;
+}
+
+static void *cfg_push(void **arr, size_t *n, size_t size)
+{
+	void *a = realloc(*arr, (*n + 1) * size);
+
+	if (!a)
+		return NULL;
+	*arr = a;
+	memset((char *)a + *n * size, 0, size);
+	return (char *)a + (*n)++ * size;
+}
+
+/* ------------------------------------------------------- directives */
+
+static int cfg_iftype_parse(struct cfg_line *l, const char *s,
+			    enum cfg_iftype *t)
+{
+	static const char *const names[] = {
+		[CFG_IFTYPE_AUTO] = "auto",
+		[CFG_IFTYPE_WIREGUARD] = "wireguard",
+		[CFG_IFTYPE_WIRED] = "wired",
+		[CFG_IFTYPE_WIRELESS] = "wireless",
+		[CFG_IFTYPE_TUNNEL] = "tunnel",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*t = (enum cfg_iftype)i;
+			return 0;
+		}
+	}
+	return cfg_fail(l, "type: unknown interface type '%s' (expected "
+			"wireguard, wired, wireless, tunnel or auto)", s);
+}
+
+/* The words after "interface NAME" or "default". */
+static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
+{
+	const char *w, *s;
+	unsigned long v;
+	int r;
+
+	while ((w = cfg_next(l))) {
+		if (!strcmp(w, "type")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_iftype_parse(l, s, &p->type)) < 0)
+				return r;
+			p->set |= CFG_IF_TYPE;
+		} else if (!strcmp(w, "hello-interval")) {
+			/* RFC 8966 §4.6.5: centiseconds in 16 bits */
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_seconds(l, w, s, 10, 655350,
+					     &p->hello_interval_ms)) < 0)
+				return r;
+			p->set |= CFG_IF_HELLO;
+		} else if (!strcmp(w, "update-interval")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_seconds(l, w, s, 10, 655350,
+					     &p->update_interval_ms)) < 0)
+				return r;
+			p->set |= CFG_IF_UPDATE;
+		} else if (!strcmp(w, "rtt-min") || !strcmp(w, "rtt-max")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_uint(l, w, s, 0, 60000, &v)) < 0)
+				return r;
+			if (w[5] == 'i') {
+				p->rtt_min_ms = (uint32_t)v;
+				p->set |= CFG_IF_RTT_MIN;
+			} else {
+				p->rtt_max_ms = (uint32_t)v;
+				p->set |= CFG_IF_RTT_MAX;
+			}
+		} else if (!strcmp(w, "max-rtt-penalty")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_uint(l, w, s, 0, BABEL_INFINITY - 1,
+					  &v)) < 0)
+				return r;
+			p->max_rtt_penalty = (uint32_t)v;
+			p->set |= CFG_IF_RTT_PENALTY;
+		} else if (!strcmp(w, "rxcost")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_uint(l, w, s, 1, BABEL_INFINITY - 1,
+					  &v)) < 0)
+				return r;
+			p->rxcost = (uint16_t)v;
+			p->set |= CFG_IF_RXCOST;
+		} else if (!strcmp(w, "enable-timestamps")) {
+			if ((r = cfg_bool(l, w, &p->timestamps)) < 0)
+				return r;
+			p->set |= CFG_IF_TIMESTAMPS;
+		} else if (!strcmp(w, "babel-address-from")) {
+			if ((r = cfg_value(l, w, &s)) < 0)
+				return r;
+			if (strcmp(s, "allowed-ip"))
+				return cfg_fail(l, "babel-address-from: expected "
+						"'allowed-ip PREFIX', got '%s'", s);
+			if ((r = cfg_value(l, "babel-address-from allowed-ip",
+					   &s)) < 0 ||
+			    (r = cfg_prefix(l, "babel-address-from", s,
+					    &p->babel_addr_from)) < 0)
+				return r;
+			p->set |= CFG_IF_BABEL_ADDR;
+		} else {
+			return cfg_fail(l, "interface: unknown option '%s'", w);
+		}
+	}
+	if ((p->set & CFG_IF_RTT_MIN) && (p->set & CFG_IF_RTT_MAX) &&
+	    p->rtt_max_ms <= p->rtt_min_ms)
+		return cfg_fail(l, "rtt-max (%u) must be greater than rtt-min "
+				"(%u)", p->rtt_max_ms, p->rtt_min_ms);
+	return 0;
+}
+
+static int cfg_do_interface(struct cfg_line *l)
+{
+	struct cfg_iface *ifc;
+	const char *name;
+	char pattern[CFG_IFNAME_MAX];
+	int r;
+
+	if ((r = cfg_value(l, "interface", &name)) < 0 ||
+	    (r = cfg_ifname(l, "interface", name, pattern)) < 0)
+		return r;
+	ifc = cfg_push((void **)&l->c->ifaces, &l->c->n_ifaces, sizeof(*ifc));
+	if (!ifc)
+		return -ENOMEM;
+	strcpy(ifc->pattern, pattern);
+	ifc->line = l->lineno;
+	return cfg_iface_words(l, &ifc->p);
+}
+
+static int cfg_do_default(struct cfg_line *l)
+{
+	return cfg_iface_words(l, &l->c->defaults);
+}
+
+static int cfg_do_announce(struct cfg_line *l)
+{
+	struct cfg_announce a = { .metric = 0 };
+	const char *s, *w;
+	int r;
+
+	if ((r = cfg_value(l, "announce", &s)) < 0 ||
+	    (r = cfg_prefix(l, "announce", s, &a.prefix)) < 0)
+		return r;
+	while ((w = cfg_next(l))) {
+		if (strcmp(w, "metric"))
+			return cfg_fail(l, "announce: unknown option '%s'", w);
+		if ((r = cfg_metric(l, "metric", &a.metric)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < l->c->n_announces; i++) {
+		if (cfg_prefix_equal(&l->c->announces[i].prefix,
+					   &a.prefix))
+			return cfg_fail(l, "announce %s: already announced on "
+					"line %u", s, l->c->announces[i].line);
+	}
+	a.line = l->lineno;
+	struct cfg_announce *p = cfg_push((void **)&l->c->announces,
+					  &l->c->n_announces, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = a;
+	return 0;
+}
+
+static int cfg_do_redistribute(struct cfg_line *l)
+{
+	struct cfg_redistribute rd = {
+		.proto = -1, .match = { .any = true, .le = -1, .ge = -1 },
+	};
+	struct cfg_redistribute *p;
+	const char *w, *s;
+	unsigned long v;
+	int r;
+
+	while ((w = cfg_next(l))) {
+		if ((r = cfg_match_word(l, w, &rd.match)) < 0)
+			return r;
+		if (r)
+			continue;
+		if (!strcmp(w, "proto")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_uint(l, w, s, 0, 255, &v)) < 0)
+				return r;
+			rd.proto = (int)v;
+		} else if (!strcmp(w, "metric")) {
+			if ((r = cfg_metric(l, w, &rd.metric)) < 0)
+				return r;
+		} else if (!strcmp(w, "allow")) {
+			rd.deny = false;
+		} else if (!strcmp(w, "deny")) {
+			rd.deny = true;
+		} else {
+			return cfg_fail(l, "redistribute: unknown option '%s'",
+					w);
+		}
+	}
+	if ((r = cfg_match_check(l, &rd.match)) < 0)
+		return r;
+	if (rd.proto < 0 && rd.match.any && !rd.deny)
+		return cfg_fail(l, "redistribute: give 'proto N' or 'prefix P' "
+				"(redistributing every kernel route is almost "
+				"never wanted)");
+	rd.line = l->lineno;
+	p = cfg_push((void **)&l->c->redist, &l->c->n_redist, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = rd;
+	return 0;
+}
+
+/* "in ..." and "out ...": match words, then allow, deny or metric N. */
+static int cfg_do_filter(struct cfg_line *l, const char *kw)
+{
+	struct cfg_filter f = { .match = { .any = true, .le = -1, .ge = -1 } };
+	struct cfg_filter *p, **arr;
+	size_t *n;
+	bool have_action = false;
+	const char *w, *s;
+	char msg[CFG_ERR_MAX];
+	int r;
+
+	while ((w = cfg_next(l))) {
+		if ((r = cfg_match_word(l, w, &f.match)) < 0)
+			return r;
+		if (r)
+			continue;
+		if (have_action)
+			return cfg_fail(l, "%s: '%s' after the action (the "
+					"action allow, deny or metric comes "
+					"last)", kw, w);
+		if (!strcmp(w, "neighbour") || !strcmp(w, "neighbor") ||
+		    !strcmp(w, "neigh")) {
+			if ((r = cfg_value(l, w, &s)) < 0)
+				return r;
+			if (cfg_prefix_parse(s, &f.neigh, msg, sizeof(msg)) < 0 ||
+			    f.neigh.plen != (f.neigh.af == BABEL_AF_INET ? 32 :
+					     128))
+				return cfg_fail(l, "%s: '%s' is not an address",
+						w, s);
+			f.has_neigh = true;
+		} else if (!strcmp(w, "interface") || !strcmp(w, "if")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_ifname(l, w, s, f.ifpattern)) < 0)
+				return r;
+		} else if (!strcmp(w, "allow")) {
+			f.action = CFG_FILTER_ALLOW;
+			have_action = true;
+		} else if (!strcmp(w, "deny")) {
+			f.action = CFG_FILTER_DENY;
+			have_action = true;
+		} else if (!strcmp(w, "metric")) {
+			if ((r = cfg_metric(l, w, &f.metric_add)) < 0)
+				return r;
+			f.action = CFG_FILTER_METRIC;
+			have_action = true;
+		} else {
+			return cfg_fail(l, "%s: unknown option '%s'", kw, w);
+		}
+	}
+	if (!have_action)
+		return cfg_fail(l, "%s: missing action (allow, deny or "
+				"metric N)", kw);
+	if ((r = cfg_match_check(l, &f.match)) < 0)
+		return r;
+	f.line = l->lineno;
+	if (kw[0] == 'i') {
+		arr = &l->c->in;
+		n = &l->c->n_in;
+	} else {
+		arr = &l->c->out;
+		n = &l->c->n_out;
+	}
+	p = cfg_push((void **)arr, n, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	*p = f;
+	return 0;
+}
+
+static int cfg_do_in(struct cfg_line *l)
+{
+	return cfg_do_filter(l, "in");
+}
+
+static int cfg_do_out(struct cfg_line *l)
+{
+	return cfg_do_filter(l, "out");
+}
+
+static int cfg_one_uint(struct cfg_line *l, const char *kw,
+			unsigned long min, unsigned long max, unsigned long *v)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, kw, &s)) < 0 ||
+	    (r = cfg_uint(l, kw, s, min, max, v)) < 0)
+		return r;
+	return 0;
+}
+
+static int cfg_do_route_table(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "route-table", 1, UINT32_MAX, &v);
+
+	if (r == 0)
+		l->c->route_table = (uint32_t)v;
+	return r;
+}
+
+static int cfg_do_route_protocol(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "route-protocol", 0, 255, &v);
+
+	if (r < 0)
+		return r;
+	/* rtnetlink.h: 0-4 are unspec/redirect/kernel/boot/static. We
+	 * flush routes by protocol, so never claim the kernel's. */
+	if (v <= 4)
+		return cfg_fail(l, "route-protocol %lu is reserved for the "
+				"kernel (use 5-255; the default is %d)", v,
+				CFG_DEFAULT_ROUTE_PROTOCOL);
+	l->c->route_protocol = (uint8_t)v;
+	return 0;
+}
+
+static int cfg_do_route_metric(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "route-metric", 0, UINT32_MAX, &v);
+
+	if (r == 0)
+		l->c->route_metric = (uint32_t)v;
+	return r;
+}
+
+static int cfg_do_max_routes_per_neighbour(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "max-routes-per-neighbour", 0, UINT32_MAX, &v);
+
+	if (r == 0)
+		l->c->max_routes_per_neighbour = (uint32_t)v;
+	return r;
+}
+
+static int cfg_do_max_routes(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "max-routes", 0, UINT32_MAX, &v);
+
+	if (r == 0)
+		l->c->max_routes = (uint32_t)v;
+	return r;
+}
+
+static int cfg_do_keep_routes(struct cfg_line *l)
+{
+	return cfg_bool(l, "keep-routes-on-exit", &l->c->keep_routes_on_exit);
+}
+
+static int cfg_path(struct cfg_line *l, const char *kw, char *out,
+		    size_t outlen)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, kw, &s)) < 0)
+		return r;
+	if (s[0] != '/')
+		return cfg_fail(l, "%s: '%s' is not an absolute path", kw, s);
+	if (strlen(s) >= outlen)
+		return cfg_fail(l, "%s: path longer than %zu characters", kw,
+				outlen - 1);
+	strcpy(out, s);
+	return 0;
+}
+
+static int cfg_do_state_file(struct cfg_line *l)
+{
+	return cfg_path(l, "state-file", l->c->state_file,
+			sizeof(l->c->state_file));
+}
+
+static int cfg_do_pid_file(struct cfg_line *l)
+{
+	return cfg_path(l, "pid-file", l->c->pid_file, sizeof(l->c->pid_file));
+}
+
+/* "control-socket[-ro] PATH [mode OCTAL] [group NAME]", or "none". */
+static int cfg_socket(struct cfg_line *l, const char *kw, struct cfg_socket *s)
+{
+	const char *w, *v;
+	char *end;
+	unsigned long mode;
+	int r;
+
+	if (l->i < l->words->n && !strcmp(l->words->w[l->i], "none")) {
+		l->i++;
+		s->path[0] = '\0';
+	} else if ((r = cfg_path(l, kw, s->path, sizeof(s->path))) < 0) {
+		return r;
+	}
+	while ((w = cfg_next(l))) {
+		if (!strcmp(w, "mode")) {
+			if ((r = cfg_value(l, w, &v)) < 0)
+				return r;
+			errno = 0;
+			mode = strtoul(v, &end, 8);
+			if (!*v || *end || errno || mode > 0777)
+				return cfg_fail(l, "%s: mode '%s' is not an octal "
+						"permission like 0660", kw, v);
+			if (mode & 0111)
+				return cfg_fail(l, "%s: mode %04lo: execute bits "
+						"mean nothing on a socket", kw,
+						mode);
+			s->mode = (mode_t)mode;
+		} else if (!strcmp(w, "group")) {
+			if ((r = cfg_value(l, w, &v)) < 0)
+				return r;
+			if (strlen(v) >= sizeof(s->group))
+				return cfg_fail(l, "%s: group name too long", kw);
+			strcpy(s->group, v);
+		} else {
+			return cfg_fail(l, "%s: unknown option '%s'", kw, w);
+		}
+	}
+	return 0;
+}
+
+static int cfg_do_control_socket(struct cfg_line *l)
+{
+	return cfg_socket(l, "control-socket", &l->c->ctl_rw);
+}
+
+static int cfg_do_control_socket_ro(struct cfg_line *l)
+{
+	return cfg_socket(l, "control-socket-ro", &l->c->ctl_ro);
+}
+
+static int cfg_hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* 16 hex digits, optionally in colon-separated pairs as babeld shows them. */
+static int cfg_do_router_id(struct cfg_line *l)
+{
+	const char *s, *p;
+	uint8_t id[8];
+	size_t n = 0;
+	int r, hi, lo;
+
+	if ((r = cfg_value(l, "router-id", &s)) < 0)
+		return r;
+	for (p = s; *p;) {
+		if (*p == ':' && p != s) {
+			p++;
+			continue;
+		}
+		if (n == 8 || (hi = cfg_hexval((unsigned char)p[0])) < 0 ||
+		    (lo = cfg_hexval((unsigned char)p[1])) < 0)
+			goto bad;
+		id[n++] = (uint8_t)(hi << 4 | lo);
+		p += 2;
+	}
+	if (n != 8)
+		goto bad;
+	if (!memcmp(id, "\0\0\0\0\0\0\0\0", 8) ||
+	    !memcmp(id, "\xff\xff\xff\xff\xff\xff\xff\xff", 8))
+		return cfg_fail(l, "router-id: all-zeros and all-ones are "
+				"reserved (RFC 8966 §4.1.3)");
+	memcpy(l->c->router_id, id, 8);
+	l->c->has_router_id = true;
+	return 0;
+bad:
+	return cfg_fail(l, "router-id: '%s' is not 8 bytes of hex "
+			"(like 02:11:22:ff:fe:33:44:55)", s);
+}
+
+static int cfg_do_log_level(struct cfg_line *l)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "log-level", &s)) < 0)
+		return r;
+	for (int i = CFG_LOG_ERROR; i <= CFG_LOG_DEBUG; i++) {
+		if (!strcmp(s, cfg_log_level_name((enum cfg_log_level)i)) ||
+		    (i == CFG_LOG_WARNING && !strcmp(s, "warn"))) {
+			l->c->log_level = (enum cfg_log_level)i;
+			l->c->has_log_level = true;
+			return 0;
+		}
+	}
+	return cfg_fail(l, "log-level: unknown level '%s' (expected error, "
+			"warning, info or debug)", s);
+}
+
+static const struct {
+	const char *name;
+	int (*parse)(struct cfg_line *l);
+	bool takes_rest;	/* parses its own trailing words */
+} cfg_directives[] = {
+	{ "interface", cfg_do_interface, true },
+	{ "default", cfg_do_default, true },
+	{ "announce", cfg_do_announce, true },
+	{ "redistribute", cfg_do_redistribute, true },
+	{ "in", cfg_do_in, true },
+	{ "out", cfg_do_out, true },
+	{ "route-table", cfg_do_route_table, false },
+	{ "route-protocol", cfg_do_route_protocol, false },
+	{ "route-metric", cfg_do_route_metric, false },
+	{ "keep-routes-on-exit", cfg_do_keep_routes, false },
+	{ "state-file", cfg_do_state_file, false },
+	{ "control-socket", cfg_do_control_socket, true },
+	{ "control-socket-ro", cfg_do_control_socket_ro, true },
+	{ "pid-file", cfg_do_pid_file, false },
+	{ "router-id", cfg_do_router_id, false },
+	{ "max-routes-per-neighbour", cfg_do_max_routes_per_neighbour, false },
+	{ "max-routes-per-neighbor", cfg_do_max_routes_per_neighbour, false },
+	{ "max-routes", cfg_do_max_routes, false },
+	{ "log-level", cfg_do_log_level, false },
+};
+
+int cfg_parse_line(struct cfg *c, const char *line, unsigned lineno,
+		   char *err, size_t errlen)
+{
+	struct cfg_words words;
+	struct cfg_line l = {
+		.c = c, .words = &words, .lineno = lineno,
+		.err = err, .errlen = errlen,
+	};
+	char msg[CFG_ERR_MAX];
+	const char *kw;
+	int r;
+
+	if (cfg_split(line, &words, msg, sizeof(msg)) < 0)
+		return cfg_fail(&l, "%s", msg);
+	if (words.n == 0)
+		return 0;
+	kw = cfg_next(&l);
+	for (size_t i = 0; i < sizeof(cfg_directives) / sizeof(cfg_directives[0]);
+	     i++) {
+		if (strcmp(kw, cfg_directives[i].name))
+			continue;
+		if ((r = cfg_directives[i].parse(&l)) < 0) {
+			if (r == -ENOMEM)
+				cfg_fail(&l, "out of memory");
+			return r;
+		}
+		if (!cfg_directives[i].takes_rest && l.i < words.n)
+			return cfg_fail(&l, "%s: unexpected '%s' after the "
+					"value", kw, words.w[l.i]);
+		return 0;
+	}
+	return cfg_fail(&l, "unknown directive '%s'", kw);
+}
+
+struct cfg *cfg_new(void)
+{
+	struct cfg *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->source, sizeof(c->source), "(config)");
+	c->route_table = CFG_DEFAULT_ROUTE_TABLE;
+	c->route_protocol = CFG_DEFAULT_ROUTE_PROTOCOL;
+	snprintf(c->state_file, sizeof(c->state_file), "%s",
+		 CFG_DEFAULT_STATE_FILE);
+	snprintf(c->ctl_rw.path, sizeof(c->ctl_rw.path), "%s",
+		 CFG_DEFAULT_CONTROL_SOCKET);
+	c->ctl_rw.mode = 0600;
+	c->ctl_ro.mode = 0660;
+	c->log_level = CFG_LOG_INFO;
+	return c;
+}
+
+void cfg_free(struct cfg *c)
+{
+	if (!c)
+		return;
+	free(c->ifaces);
+	free(c->announces);
+	free(c->redist);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* Checks that need the whole file. */
+static int cfg_check(struct cfg *c, char *err, size_t errlen)
+{
+	if (c->ctl_rw.path[0] && !strcmp(c->ctl_rw.path, c->ctl_ro.path)) {
+		snprintf(err, errlen, "%s: control-socket and control-socket-ro "
+			 "are the same path %s", c->source, c->ctl_rw.path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cfg_parse_string(const char *text, const char *name, struct cfg **out,
+		     char *err, size_t errlen)
+{
+	struct cfg *c = cfg_new();
+	char line[CFG_LINE_MAX + 2];
+	unsigned lineno = 0;
+	const char *p = text;
+	int r;
+
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	snprintf(c->source, sizeof(c->source), "%s", name);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		lineno++;
+		if (len > CFG_LINE_MAX)
+			len = CFG_LINE_MAX + 1;	/* reported as too long */
+		memcpy(line, p, len);
+		line[len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		if ((r = cfg_parse_line(c, line, lineno, err, errlen)) < 0)
+			goto fail;
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if ((r = cfg_check(c, err, errlen)) < 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	cfg_free(c);
+	return r;
+}
+
+int cfg_parse_file(const char *path, struct cfg **out, char *err,
+		   size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0, n;
+	int r;
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(-r));
+		return r;
+	}
+	do {
+		if (cap - len < 4096) {
+			char *t = realloc(text, cap + 65536);
+
+			if (!t) {
+				free(text);
+				fclose(f);
+				snprintf(err, errlen, "%s: out of memory", path);
+				return -ENOMEM;
+			}
+			text = t;
+			cap += 65536;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		r = -EIO;
+		snprintf(err, errlen, "cannot read %s", path);
+		goto out;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len)) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: contains a NUL byte; not a text file",
+			 path);
+		goto out;
+	}
+	r = cfg_parse_string(text, path, out, err, errlen);
+out:
+	free(text);
+	fclose(f);
+	return r;
+}
+
+const char *cfg_iftype_name(enum cfg_iftype t)
+{
+	switch (t) {
+	case CFG_IFTYPE_AUTO: return "auto";
+	case CFG_IFTYPE_WIREGUARD: return "wireguard";
+	case CFG_IFTYPE_WIRED: return "wired";
+	case CFG_IFTYPE_WIRELESS: return "wireless";
+	case CFG_IFTYPE_TUNNEL: return "tunnel";
+	}
+	return "?";
+}
+
+const char *cfg_log_level_name(enum cfg_log_level l)
+{
+	switch (l) {
+	case CFG_LOG_ERROR: return "error";
+	case CFG_LOG_WARNING: return "warning";
+	case CFG_LOG_INFO: return "info";
+	case CFG_LOG_DEBUG: return "debug";
+	}
+	return "?";
+}

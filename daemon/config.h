@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/config.h — wgbabeld's configuration: the parsed form of the
+ * line-based file documented in wgbabeld.conf(5).
+ *
+ * Parse, then apply: cfg_parse_*() builds a fresh struct cfg and touches no
+ * daemon state; on a SIGHUP the daemon swaps it in only when the whole file
+ * parsed, so a bad reload leaves the running configuration alone. Every error
+ * is reported as "FILE:LINE: what is wrong".
+ */
+#ifndef WGB_DAEMON_CONFIG_H
+#define WGB_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto/wire.h"
+
+#define CFG_IFNAME_MAX 16	/* IFNAMSIZ, with the NUL */
+#define CFG_SOCKPATH_MAX 108	/* sizeof(sun_path) */
+#define CFG_ERR_MAX 512
+
+enum cfg_iftype {
+	CFG_IFTYPE_AUTO = 0,	/* detected: wireguard, else wired */
+	CFG_IFTYPE_WIREGUARD,
+	CFG_IFTYPE_WIRED,
+	CFG_IFTYPE_WIRELESS,
+	CFG_IFTYPE_TUNNEL,
+};
+
+enum cfg_log_level {
+	CFG_LOG_ERROR = 0,
+	CFG_LOG_WARNING,
+	CFG_LOG_INFO,
+	CFG_LOG_DEBUG,
+};
+
+/* Which fields of a struct cfg_iface_params a line has set. */
+enum {
+	CFG_IF_TYPE = 1u << 0,
+	CFG_IF_HELLO = 1u << 1,
+	CFG_IF_UPDATE = 1u << 2,
+	CFG_IF_RTT_MIN = 1u << 3,
+	CFG_IF_RTT_MAX = 1u << 4,
+	CFG_IF_RTT_PENALTY = 1u << 5,
+	CFG_IF_BABEL_ADDR = 1u << 6,
+	CFG_IF_RXCOST = 1u << 7,
+	CFG_IF_TIMESTAMPS = 1u << 8,
+};
+
+struct cfg_iface_params {
+	uint32_t set;			/* CFG_IF_* */
+	enum cfg_iftype type;
+	uint32_t hello_interval_ms;
+	uint32_t update_interval_ms;	/* 0: four hello intervals */
+	uint32_t rtt_min_ms;
+	uint32_t rtt_max_ms;
+	uint32_t max_rtt_penalty;
+	uint16_t rxcost;
+	bool timestamps;
+	/* which of a WireGuard peer's allowed IPs is its Babel address */
+	struct babel_prefix babel_addr_from;
+};
+
+/* "interface PATTERN ...": PATTERN is a name or an fnmatch(3) glob. */
+struct cfg_iface {
+	char pattern[CFG_IFNAME_MAX];
+	struct cfg_iface_params p;
+	unsigned line;
+};
+
+/* A prefix with optional le/ge bounds; any = no prefix given. */
+struct cfg_prefix_match {
+	bool any;
+	struct babel_prefix prefix;
+	int le;				/* -1: not given */
+	int ge;				/* -1: not given */
+};
+
+struct cfg_announce {
+	struct babel_prefix prefix;
+	uint16_t metric;
+	unsigned line;
+};
+
+struct cfg_redistribute {
+	int proto;			/* kernel route protocol, -1: any */
+	struct cfg_prefix_match match;
+	bool deny;
+	uint16_t metric;
+	unsigned line;
+};
+
+enum cfg_filter_action {
+	CFG_FILTER_ALLOW,
+	CFG_FILTER_DENY,
+	CFG_FILTER_METRIC,	/* add metric_add to the metric */
+};
+
+struct cfg_filter {
+	struct cfg_prefix_match match;
+	bool has_neigh;
+	struct babel_prefix neigh;	/* a host prefix: /32 or /128 */
+	char ifpattern[CFG_IFNAME_MAX];	/* "" = any interface */
+	enum cfg_filter_action action;
+	uint16_t metric_add;
+	unsigned line;
+};
+
+struct cfg_socket {
+	char path[CFG_SOCKPATH_MAX];	/* "" = none */
+	mode_t mode;
+	char group[64];			/* "" = the daemon's own group */
+};
+
+struct cfg {
+	char source[256];		/* file name used in messages */
+
+	struct cfg_iface_params defaults;	/* "default ..." */
+	struct cfg_iface *ifaces;
+	size_t n_ifaces;
+	struct cfg_announce *announces;
+	size_t n_announces;
+	struct cfg_redistribute *redist;
+	size_t n_redist;
+	struct cfg_filter *in;
+	size_t n_in;
+	struct cfg_filter *out;
+	size_t n_out;
+
+	uint32_t route_table;
+	uint8_t route_protocol;
+	uint32_t route_metric;
+	bool keep_routes_on_exit;
+
+	char state_file[4096];
+	char pid_file[4096];
+	struct cfg_socket ctl_rw;
+	struct cfg_socket ctl_ro;
+
+	bool has_router_id;
+	uint8_t router_id[8];
+
+	uint32_t max_routes_per_neighbour;	/* 0: unlimited */
+	uint32_t max_routes;			/* 0: unlimited */
+	enum cfg_log_level log_level;
+	bool has_log_level;
+};
+
+#define CFG_DEFAULT_CONTROL_SOCKET "/run/wgbabeld.sock"
+#define CFG_DEFAULT_STATE_FILE "/var/lib/wgbabeld/state"
+#define CFG_DEFAULT_ROUTE_TABLE 254	/* main */
+#define CFG_DEFAULT_ROUTE_PROTOCOL 42	/* RTPROT_BABEL, rtnetlink.h */
+
+/* A configuration holding only the defaults. NULL on ENOMEM. */
+struct cfg *cfg_new(void);
+void cfg_free(struct cfg *c);
+
+/*
+ * Parses TEXT (named NAME in messages) into a new configuration. Returns 0
+ * and sets *out, or a negative errno with "NAME:LINE: message" in err.
+ */
+int cfg_parse_string(const char *text, const char *name, struct cfg **out,
+		     char *err, size_t errlen);
+int cfg_parse_file(const char *path, struct cfg **out, char *err,
+		   size_t errlen);
+
+/*
+ * Parses one line into C (line number LINENO for messages). Used by the
+ * parsers above and by tests; on error C may hold part of the line.
+ */
+int cfg_parse_line(struct cfg *c, const char *line, unsigned lineno,
+		   char *err, size_t errlen);
+
+/* True when some "interface" line names or matches IFNAME. */
+bool cfg_iface_listed(const struct cfg *c, const char *ifname);
+
+/*
+ * The parameters that apply to IFNAME: the built-in defaults for its type
+ * (the configured type, else DETECTED), then "default", then every matching
+ * "interface" line in file order, later lines overriding earlier ones.
+ */
+void cfg_iface_resolve(const struct cfg *c, const char *ifname,
+		       enum cfg_iftype detected, struct cfg_iface_params *out);
+
+/* Filters: the metric to add (0 = allow unchanged), or -1 to deny. */
+struct cfg_filter_input {
+	const struct babel_prefix *prefix;
+	const struct babel_prefix *neigh;	/* NULL: none (local) */
+	const char *ifname;			/* NULL: none */
+};
+int cfg_filter_eval(const struct cfg_filter *f, size_t n,
+		    const struct cfg_filter_input *in);
+
+/*
+ * Redistribution of a kernel route (protocol PROTO): -1 when no line allows
+ * it, else the metric to announce it with.
+ */
+int cfg_redistribute_eval(const struct cfg *c, int proto,
+			  const struct babel_prefix *p);
+
+bool cfg_prefix_equal(const struct babel_prefix *a,
+		      const struct babel_prefix *b);
+/* P lies within M's prefix (or M is any), and its length within le/ge. */
+bool cfg_prefix_match(const struct cfg_prefix_match *m,
+		      const struct babel_prefix *p);
+
+/*
+ * "2001:db8::/32", "10.0.0.0/8" or a bare address (a host prefix). Host bits
+ * past the length are an error. Returns 0 or -EINVAL with a message.
+ */
+int cfg_prefix_parse(const char *s, struct babel_prefix *p, char *err,
+		     size_t errlen);
+/* Formats P as "addr/len"; buf should hold 64 bytes. */
+const char *cfg_prefix_str(const struct babel_prefix *p, char *buf,
+			   size_t len);
+
+const char *cfg_iftype_name(enum cfg_iftype t);
+const char *cfg_log_level_name(enum cfg_log_level l);
+
+#endif
