@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/wgglue/test_reconcile.c — the reconciler against the in-memory fake
+ * device (wgglue/wg_fake.h), which models WireGuard's move semantics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wgglue/reconcile.h"
+#include "wgglue/wg_fake.h"
+
+#define IFN "wg0"
+
+struct fx {
+	struct wg_backend *be;
+	struct wg_rec *r;
+	struct wg_key a, b, c;
+	char state[64];
+	int n_warnings;
+	char last_log[256];
+};
+
+static void fx_log(void *arg, int level, const char *msg)
+{
+	struct fx *f = arg;
+
+	if (level <= WG_LOG_WARNING)
+		f->n_warnings++;
+	snprintf(f->last_log, sizeof(f->last_log), "%s", msg);
+}
+
+static struct wg_prefix P(const char *s)
+{
+	struct wg_prefix p;
+	assert_int_equal(wg_prefix_parse(&p, s), 0);
+	return p;
+}
+
+static void fx_rec_new(struct fx *f)
+{
+	struct wg_rec_config cfg = {
+		.ifname = IFN,
+		.state_path = f->state,
+		.log = fx_log,
+		.log_arg = f,
+	};
+	assert_int_equal(wg_rec_new(&f->r, f->be, &cfg), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	memset(f->a.b, 0xaa, WG_KEY_LEN);
+	memset(f->b.b, 0xbb, WG_KEY_LEN);
+	memset(f->c.b, 0xcc, WG_KEY_LEN);
+	snprintf(f->state, sizeof(f->state), "/tmp/wgrec-test-XXXXXX");
+	int fd = mkstemp(f->state);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(f->state);
+	assert_int_equal(wg_fake_new(&f->be, IFN), 0);
+	assert_int_equal(wg_fake_add_peer(f->be, &f->a), 0);
+	assert_int_equal(wg_fake_add_peer(f->be, &f->b), 0);
+	assert_int_equal(wg_fake_add_peer(f->be, &f->c), 0);
+	fx_rec_new(f);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	wg_rec_free(f->r);
+	wg_backend_free(f->be);
+	unlink(f->state);
+	free(f);
+	return 0;
+}
+
+static void assert_holder(struct fx *f, const char *pfx, const struct wg_key *k)
+{
+	struct wg_key h;
+	struct wg_prefix p = P(pfx);
+
+	if (!k) {
+		assert_false(wg_fake_holder(f->be, &p, &h));
+		return;
+	}
+	assert_true(wg_fake_holder(f->be, &p, &h));
+	assert_memory_equal(h.b, k->b, WG_KEY_LEN);
+}
+
+static void test_new_winner_is_one_add(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	struct wg_prefix p = P("10.1.0.0/16");
+
+	assert_int_equal(wg_rec_set_route(f->r, &p, &f->a), 0);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	const struct wg_aip_change *log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(log[0].op, WG_AIP_ADD);
+	assert_true(wg_prefix_equal(&log[0].prefix, &p));
+	assert_holder(f, "10.1.0.0/16", &f->a);
+	assert_true(wg_rec_owns(f->r, &p, NULL));
+}
+
+static void test_change_of_winner_is_one_add_to_new_peer(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	struct wg_prefix p = P("2001:db8::/48");
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_fake_log_clear(f->be);
+	wg_rec_set_route(f->r, &p, &f->b);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	const struct wg_aip_change *log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(log[0].op, WG_AIP_ADD);
+	assert_memory_equal(log[0].peer.b, f->b.b, WG_KEY_LEN);
+	assert_int_equal(wg_fake_stats(f->be)->moves, 1);
+	assert_int_equal(wg_fake_stats(f->be)->removes, 0);
+	assert_holder(f, "2001:db8::/48", &f->b);
+}
+
+static void test_unchanged_winner_sends_nothing(void **state)
+{
+	struct fx *f = *state;
+	size_t n;
+	struct wg_prefix p = P("10.2.0.0/16");
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_flush(f->r);
+	uint64_t applies = wg_fake_stats(f->be)->applies;
+	wg_rec_set_route(f->r, &p, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_int_equal(wg_fake_stats(f->be)->applies, applies);
+	wg_fake_log(f->be, &n);
+	assert_int_equal(n, 1);
+}
+
+static void test_withdraw_removes_only_that_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p1 = P("10.3.1.0/24"), p2 = P("10.3.2.0/24");
+
+	wg_rec_set_route(f->r, &p1, &f->a);
+	wg_rec_set_route(f->r, &p2, &f->a);
+	wg_rec_flush(f->r);
+	wg_fake_log_clear(f->be);
+	assert_int_equal(wg_rec_unset_route(f->r, &p1), 0);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	size_t n;
+	const struct wg_aip_change *log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(log[0].op, WG_AIP_REMOVE);
+	assert_true(wg_prefix_equal(&log[0].prefix, &p1));
+	assert_holder(f, "10.3.1.0/24", NULL);
+	assert_holder(f, "10.3.2.0/24", &f->a);
+	assert_false(wg_rec_owns(f->r, &p1, NULL));
+}
+
+static void test_learned_prefix_equal_to_foreign_is_refused_and_reported(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("192.168.7.0/24");
+	struct wg_rec_stats st;
+
+	assert_int_equal(wg_fake_set_aip(f->be, &f->c, &p), 0); /* wg-quick */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	wg_fake_log_clear(f->be);
+	wg_rec_set_route(f->r, &p, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	size_t n;
+	wg_fake_log(f->be, &n);
+	assert_int_equal(n, 0);
+	assert_holder(f, "192.168.7.0/24", &f->c);
+	assert_int_equal(f->n_warnings, 1);
+	assert_non_null(strstr(f->last_log, "192.168.7.0/24"));
+	assert_int_equal(wg_rec_foreach_conflict(f->r, NULL, NULL), 1);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.conflicts, 1);
+	assert_int_equal(st.owned, 0);
+	/* still refused after a re-read, and logged only once */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "192.168.7.0/24", &f->c);
+	assert_int_equal(f->n_warnings, 1);
+}
+
+static void test_foreign_allowed_ips_survive_withdraw_all(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix mine = P("10.4.0.0/16"), theirs = P("10.5.0.0/16");
+
+	wg_fake_set_aip(f->be, &f->a, &theirs);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	wg_rec_set_route(f->r, &mine, &f->a);
+	wg_rec_flush(f->r);
+	assert_int_equal(wg_rec_withdraw_all(f->r), 0);
+	assert_holder(f, "10.4.0.0/16", NULL);
+	assert_holder(f, "10.5.0.0/16", &f->a);
+}
+
+static void test_conflict_clears_when_foreign_entry_goes_away(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.6.0.0/16");
+
+	wg_fake_set_aip(f->be, &f->c, &p);
+	wg_rec_refresh(f->r);
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_flush(f->r);
+	assert_holder(f, "10.6.0.0/16", &f->c);
+	wg_fake_del_aip(f->be, &p);	/* operator removed it */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.6.0.0/16", &f->a);
+	assert_int_equal(wg_rec_foreach_conflict(f->r, NULL, NULL), 0);
+}
+
+static void test_more_specific_inside_foreign_is_installed(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix def = P("0.0.0.0/0"), p = P("10.7.0.0/16");
+
+	wg_fake_set_aip(f->be, &f->c, &def);
+	wg_rec_refresh(f->r);
+	wg_rec_set_route(f->r, &p, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.7.0.0/16", &f->a);
+	assert_holder(f, "0.0.0.0/0", &f->c);
+}
+
+static void test_prefix_moved_by_operator_is_no_longer_managed(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.8.0.0/16");
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_flush(f->r);
+	wg_fake_set_aip(f->be, &f->c, &p);	/* wg set .. peer C */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.8.0.0/16", &f->c);
+	assert_false(wg_rec_owns(f->r, &p, NULL));
+	wg_rec_unset_route(f->r, &p);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.8.0.0/16", &f->c);
+}
+
+static void test_restart_keeps_owned_during_grace_then_withdraws_unlearned(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix keep = P("10.9.1.0/24"), stale = P("10.9.2.0/24");
+	struct wg_prefix foreign = P("10.9.3.0/24");
+
+	wg_rec_set_route(f->r, &keep, &f->a);
+	wg_rec_set_route(f->r, &stale, &f->b);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_fake_set_aip(f->be, &f->c, &foreign);
+	/* the daemon stops without withdrawing; a new one starts */
+	wg_rec_free(f->r);
+	fx_rec_new(f);
+	assert_int_equal(wg_rec_load_state(f->r), 0);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.9.1.0/24", &f->a);
+	assert_holder(f, "10.9.2.0/24", &f->b);
+	assert_true(wg_rec_owns(f->r, &stale, NULL));
+	/* Babel relearns one of them, moved to another peer */
+	wg_rec_set_route(f->r, &keep, &f->c);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.1.0/24", &f->c);
+	assert_holder(f, "10.9.2.0/24", &f->b);	/* grace: not yet */
+	wg_rec_grace_over(f->r);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.1.0/24", &f->c);
+	assert_holder(f, "10.9.2.0/24", NULL);
+	assert_holder(f, "10.9.3.0/24", &f->c);
+}
+
+static void test_damaged_state_file_owns_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.10.0.0/16");
+	struct wg_rec_stats st;
+	FILE *fp = fopen(f->state, "w");
+
+	assert_non_null(fp);
+	fputs("wgbabeld-owned 1\n+ 10.10.0.0/16\n+ not-a-prefix\n", fp);
+	fclose(fp);
+	wg_fake_set_aip(f->be, &f->a, &p);
+	wg_rec_free(f->r);
+	fx_rec_new(f);
+	assert_int_equal(wg_rec_load_state(f->r), 0);
+	assert_int_equal(f->n_warnings, 1);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	wg_rec_grace_over(f->r);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.owned, 0);
+	assert_holder(f, "10.10.0.0/16", &f->a);
+}
+
+static void test_peer_removed_underneath_is_reported_and_served_when_back(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.11.0.0/16");
+
+	wg_rec_set_route(f->r, &p, &f->b);
+	wg_rec_flush(f->r);
+	wg_fake_remove_peer(f->be, &f->b);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.11.0.0/16", NULL);
+	assert_int_equal(wg_rec_foreach_conflict(f->r, NULL, NULL), 1);
+	wg_fake_add_peer(f->be, &f->b);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.11.0.0/16", &f->b);
+	assert_int_equal(wg_rec_foreach_conflict(f->r, NULL, NULL), 0);
+}
+
+static void test_winner_on_missing_peer_withdraws_old_holder(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.12.0.0/16");
+	struct wg_key ghost;
+
+	memset(ghost.b, 0x11, WG_KEY_LEN);
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_flush(f->r);
+	wg_rec_set_route(f->r, &p, &ghost);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.12.0.0/16", NULL);
+	assert_int_equal(wg_fake_stats(f->be)->ignored, 0);
+}
+
+static void test_interface_recreated_gets_desired_again(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.13.0.0/16");
+	struct wg_rec_stats st;
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_flush(f->r);
+	wg_fake_set_present(f->be, false);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	wg_rec_get_stats(f->r, &st);
+	assert_false(st.device_present);
+	assert_int_equal(st.owned, 0);
+	assert_int_equal(st.desired, 1);
+	/* re-created by wg-quick: empty, peers come back with their config */
+	wg_fake_set_present(f->be, true);
+	wg_fake_add_peer(f->be, &f->a);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.13.0.0/16", &f->a);
+	wg_rec_get_stats(f->r, &st);
+	assert_true(st.device_present);
+	assert_int_equal(st.owned, 1);
+}
+
+static void test_failed_apply_converges_after_refresh(void **state)
+{
+	struct fx *f = *state;
+	char buf[32];
+
+	for (int i = 0; i < 10; i++) {
+		struct wg_prefix p;
+		snprintf(buf, sizeof(buf), "10.14.%d.0/24", i);
+		p = P(buf);
+		wg_rec_set_route(f->r, &p, &f->a);
+	}
+	wg_rec_flush(f->r);
+	for (int i = 0; i < 10; i++) {
+		struct wg_prefix p;
+		snprintf(buf, sizeof(buf), "10.14.%d.0/24", i);
+		p = P(buf);
+		wg_rec_set_route(f->r, &p, &f->b);
+	}
+	wg_fake_fail_after(f->be, 4, -ENOBUFS);
+	assert_int_equal(wg_rec_flush(f->r), -ENOBUFS);
+	/* four moved, six not: the re-read must neither disown the moved
+	 * ones nor leave the others behind */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(buf, sizeof(buf), "10.14.%d.0/24", i);
+		assert_holder(f, buf, &f->b);
+	}
+	struct wg_rec_stats st;
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.owned, 10);
+}
+
+static void test_ten_thousand_moves_are_one_apply(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p;
+	uint8_t a[4] = { 10, 200, 0, 0 };
+
+	for (int i = 0; i < 10000; i++) {
+		a[2] = (uint8_t)(i >> 8);
+		a[3] = (uint8_t)i;
+		wg_prefix_make(&p, AF_INET, a, 32);
+		wg_rec_set_route(f->r, &p, &f->a);
+	}
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	uint64_t applies = wg_fake_stats(f->be)->applies;
+	for (int i = 0; i < 10000; i++) {
+		a[2] = (uint8_t)(i >> 8);
+		a[3] = (uint8_t)i;
+		wg_prefix_make(&p, AF_INET, a, 32);
+		wg_rec_set_route(f->r, &p, &f->b);
+	}
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_int_equal(wg_fake_stats(f->be)->applies, applies + 1);
+	assert_int_equal(wg_fake_stats(f->be)->moves, 10000);
+	assert_int_equal(wg_fake_stats(f->be)->removes, 0);
+	assert_int_equal(wg_fake_aip_count(f->be), 10000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_new_winner_is_one_add),
+		T(test_change_of_winner_is_one_add_to_new_peer),
+		T(test_unchanged_winner_sends_nothing),
+		T(test_withdraw_removes_only_that_prefix),
+		T(test_learned_prefix_equal_to_foreign_is_refused_and_reported),
+		T(test_foreign_allowed_ips_survive_withdraw_all),
+		T(test_conflict_clears_when_foreign_entry_goes_away),
+		T(test_more_specific_inside_foreign_is_installed),
+		T(test_prefix_moved_by_operator_is_no_longer_managed),
+		T(test_restart_keeps_owned_during_grace_then_withdraws_unlearned),
+		T(test_damaged_state_file_owns_nothing),
+		T(test_peer_removed_underneath_is_reported_and_served_when_back),
+		T(test_winner_on_missing_peer_withdraws_old_holder),
+		T(test_interface_recreated_gets_desired_again),
+		T(test_failed_apply_converges_after_refresh),
+		T(test_ten_thousand_moves_are_one_apply),
+#undef T
+	};
+	return cmocka_run_group_tests_name("wgglue_reconcile", tests, NULL, NULL);
+}

@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgglue/reconcile.c — see reconcile.h.
+ *
+ * One hash table entry per prefix the reconciler cares about: desired
+ * (Babel's winner), seen on the device, or owned. Per entry the model holds
+ * the desired peer, the peer holding it on the device and whether we own it.
+ * rec_plan_entry() is the whole policy, a pure function of one entry; the
+ * rest feeds it (refresh: from the device, set/unset: from Babel) and
+ * applies its answers through the backend in one batch.
+ */
+#include "wgglue/reconcile.h"
+#include "wgglue/hmap.h"
+#include "wgglue/state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEER_NONE UINT32_MAX
+
+enum {
+	ENT_OWNED = 1u << 0,	/* we installed it (or the state file says so) */
+	ENT_DIRTY = 1u << 1,	/* queued in r->dirty */
+};
+
+struct rec_entry {
+	uint32_t want;		/* desired peer index, or PEER_NONE */
+	uint32_t dev;		/* holder on the device (model), or PEER_NONE */
+	uint32_t seen;		/* scratch for refresh */
+	uint8_t flags;
+	uint8_t conflict;	/* enum wg_rec_conflict_kind, 0 when none */
+};
+
+struct rec_peer {
+	struct wg_key key;
+	bool present;		/* on the device at the last refresh */
+};
+
+struct rec_change {
+	struct wg_aip_change c;
+	uint32_t peer;
+};
+
+struct wg_rec {
+	struct wg_backend *be;
+	char ifname[WG_IFNAME_LEN];
+	char *state_path;
+	struct wg_state *state;
+	wg_log_fn *log;
+	void *log_arg;
+
+	struct wg_hmap entries;		/* wg_prefix -> rec_entry */
+	struct wg_hmap peer_idx;	/* wg_key -> uint32_t */
+	struct rec_peer *peers;
+	size_t n_peers, cap_peers;
+	struct wg_prefix *dirty;
+	size_t n_dirty, cap_dirty;
+
+	bool grace;
+	bool device_present;
+	bool probed;
+	/* After a failed apply the model is unreliable: the next refresh
+	 * accepts owned prefixes on whatever peer holds them. */
+	bool trust_device;
+	unsigned caps;
+	struct wg_rec_stats st;
+};
+
+static void rec_log(struct wg_rec *r, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void rec_log(struct wg_rec *r, int level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!r->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->log(r->log_arg, level, msg);
+}
+
+/* ---- the policy: one entry in, one action out ------------------------- */
+
+enum rec_action {
+	ACT_NONE = 0,
+	ACT_ADD,
+	ACT_REMOVE,
+};
+
+/*
+ * What to do with one prefix. Never touches an allowed IP we do not own;
+ * a move is a single ADD (WireGuard moves the trie node); withdrawal waits
+ * for the end of the grace period after a restart.
+ */
+static enum rec_action rec_plan_entry(const struct rec_entry *e,
+				      const struct rec_peer *peers, bool grace,
+				      uint32_t *target, uint8_t *conflict)
+{
+	bool owned = e->flags & ENT_OWNED;
+
+	*conflict = 0;
+	*target = PEER_NONE;
+	if (e->dev != PEER_NONE && !owned) {
+		if (e->want != PEER_NONE)
+			*conflict = WG_CONFLICT_FOREIGN;
+		return ACT_NONE;
+	}
+	if (e->want != PEER_NONE && peers[e->want].present) {
+		if (e->dev == e->want)
+			return ACT_NONE;
+		*target = e->want;
+		return ACT_ADD;
+	}
+	if (e->want != PEER_NONE)
+		*conflict = WG_CONFLICT_PEER_MISSING;
+	/* Nothing to install: withdraw what we hold, unless Babel may still
+	 * relearn it after a restart. A missing winner also withdraws: the
+	 * old holder is no longer the best route. */
+	if (e->dev != PEER_NONE && !grace) {
+		*target = e->dev;
+		return ACT_REMOVE;
+	}
+	return ACT_NONE;
+}
+
+static bool rec_entry_idle(const struct rec_entry *e)
+{
+	return e->want == PEER_NONE && e->dev == PEER_NONE &&
+	       !(e->flags & ENT_OWNED);
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static int rec_peer_intern(struct wg_rec *r, const struct wg_key *key,
+			   uint32_t *idx)
+{
+	bool created;
+	uint32_t *v = wg_hmap_get(&r->peer_idx, key, &created);
+
+	if (!v)
+		return -ENOMEM;
+	if (!created) {
+		*idx = *v;
+		return 0;
+	}
+	if (r->n_peers == r->cap_peers) {
+		size_t ncap = r->cap_peers ? r->cap_peers * 2 : 16;
+		struct rec_peer *np = realloc(r->peers, ncap * sizeof(*np));
+		if (!np) {
+			wg_hmap_remove(&r->peer_idx, key);
+			return -ENOMEM;
+		}
+		r->peers = np;
+		r->cap_peers = ncap;
+	}
+	*v = (uint32_t)r->n_peers;
+	r->peers[r->n_peers].key = *key;
+	r->peers[r->n_peers].present = false;
+	*idx = (uint32_t)r->n_peers++;
+	return 0;
+}
+
+static struct rec_entry *rec_entry_get(struct wg_rec *r,
+				       const struct wg_prefix *p)
+{
+	bool created;
+	struct rec_entry *e = wg_hmap_get(&r->entries, p, &created);
+
+	if (e && created) {
+		e->want = PEER_NONE;
+		e->dev = PEER_NONE;
+		e->seen = PEER_NONE;
+	}
+	return e;
+}
+
+static int rec_mark_dirty(struct wg_rec *r, const struct wg_prefix *p,
+			  struct rec_entry *e)
+{
+	if (e->flags & ENT_DIRTY)
+		return 0;
+	if (r->n_dirty == r->cap_dirty) {
+		size_t ncap = r->cap_dirty ? r->cap_dirty * 2 : 64;
+		struct wg_prefix *nd = realloc(r->dirty, ncap * sizeof(*nd));
+		if (!nd)
+			return -ENOMEM;
+		r->dirty = nd;
+		r->cap_dirty = ncap;
+	}
+	r->dirty[r->n_dirty++] = *p;
+	e->flags |= ENT_DIRTY;
+	return 0;
+}
+
+/* ---- state journal ----------------------------------------------------- */
+
+struct owned_iter {
+	struct wg_rec *r;
+	size_t it;
+};
+
+static const struct wg_prefix *rec_next_owned(void *arg)
+{
+	struct owned_iter *oi = arg;
+	const void *k;
+	struct rec_entry *e;
+
+	while ((e = wg_hmap_next(&oi->r->entries, &oi->it, &k)))
+		if (e->flags & ENT_OWNED)
+			return k;
+	return NULL;
+}
+
+static size_t rec_count_owned(struct wg_rec *r)
+{
+	struct owned_iter oi = { r, 0 };
+	size_t n = 0;
+
+	while (rec_next_owned(&oi))
+		n++;
+	return n;
+}
+
+static int rec_state_compact(struct wg_rec *r)
+{
+	struct owned_iter oi = { r, 0 };
+
+	if (!r->state)
+		return 0;
+	return wg_state_compact(r->state, rec_next_owned, &oi);
+}
+
+static void rec_state_append(struct wg_rec *r, char op,
+			     const struct wg_prefix *p)
+{
+	if (r->state && wg_state_append(r->state, op, p) < 0)
+		rec_log(r, WG_LOG_WARNING, "%s: cannot write state file %s",
+			r->ifname, r->state_path);
+}
+
+static void rec_state_sync(struct wg_rec *r, size_t owned_hint)
+{
+	if (!r->state)
+		return;
+	if (wg_state_sync(r->state) < 0)
+		rec_log(r, WG_LOG_WARNING, "%s: cannot write state file %s",
+			r->ifname, r->state_path);
+	if (wg_state_lines(r->state) > 2 * owned_hint + 1024)
+		rec_state_compact(r);
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+int wg_rec_new(struct wg_rec **out, struct wg_backend *be,
+	       const struct wg_rec_config *cfg)
+{
+	struct wg_rec *r;
+	int ret;
+
+	if (!cfg->ifname || strlen(cfg->ifname) >= WG_IFNAME_LEN)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->be = be;
+	memcpy(r->ifname, cfg->ifname, strlen(cfg->ifname) + 1);
+	r->log = cfg->log;
+	r->log_arg = cfg->log_arg;
+	wg_hmap_init(&r->entries, sizeof(struct wg_prefix),
+		     sizeof(struct rec_entry));
+	wg_hmap_init(&r->peer_idx, sizeof(struct wg_key), sizeof(uint32_t));
+	if (cfg->state_path) {
+		r->state_path = strdup(cfg->state_path);
+		if (!r->state_path) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		ret = wg_state_open(&r->state, cfg->state_path);
+		if (ret < 0)
+			goto err;
+	}
+	*out = r;
+	return 0;
+err:
+	wg_rec_free(r);
+	return ret;
+}
+
+void wg_rec_free(struct wg_rec *r)
+{
+	if (!r)
+		return;
+	wg_state_close(r->state);
+	free(r->state_path);
+	wg_hmap_free(&r->entries);
+	wg_hmap_free(&r->peer_idx);
+	free(r->peers);
+	free(r->dirty);
+	free(r);
+}
+
+static int rec_adopt_owned(void *arg, const struct wg_prefix *p)
+{
+	struct wg_rec *r = arg;
+	struct rec_entry *e = rec_entry_get(r, p);
+
+	if (!e)
+		return -ENOMEM;
+	e->flags |= ENT_OWNED;
+	return 0;
+}
+
+int wg_rec_load_state(struct wg_rec *r)
+{
+	size_t line;
+	int ret;
+
+	r->grace = true;
+	if (!r->state_path)
+		return 0;
+	ret = wg_state_load(r->state_path, rec_adopt_owned, r, &line);
+	if (ret == -EBADMSG) {
+		/* A damaged file must not stop the daemon: we then own
+		 * nothing, which can leave entries behind but never removes
+		 * a foreign one. */
+		rec_log(r, WG_LOG_ERR, "%s: state file %s: bad line %zu, ignored",
+			r->ifname, r->state_path, line);
+		ret = 0;
+	}
+	if (ret < 0)
+		return ret;
+	r->trust_device = true;
+	rec_log(r, WG_LOG_INFO, "%s: %zu owned prefixes from %s, grace period",
+		r->ifname, rec_count_owned(r), r->state_path);
+	return rec_state_compact(r);
+}
+
+void wg_rec_grace_over(struct wg_rec *r)
+{
+	size_t it = 0;
+	const void *k;
+	struct rec_entry *e;
+
+	if (!r->grace)
+		return;
+	r->grace = false;
+	while ((e = wg_hmap_next(&r->entries, &it, &k)))
+		if ((e->flags & ENT_OWNED) && e->want == PEER_NONE)
+			if (rec_mark_dirty(r, k, e) < 0)
+				break;
+}
+
+int wg_rec_set_route(struct wg_rec *r, const struct wg_prefix *prefix,
+		     const struct wg_key *peer)
+{
+	uint32_t idx;
+	struct rec_entry *e;
+	int ret = rec_peer_intern(r, peer, &idx);
+
+	if (ret < 0)
+		return ret;
+	e = rec_entry_get(r, prefix);
+	if (!e)
+		return -ENOMEM;
+	if (e->want == idx)
+		return 0;
+	e->want = idx;
+	return rec_mark_dirty(r, prefix, e);
+}
+
+int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix)
+{
+	struct rec_entry *e = wg_hmap_find(&r->entries, prefix);
+
+	if (!e || e->want == PEER_NONE)
+		return 0;
+	e->want = PEER_NONE;
+	return rec_mark_dirty(r, prefix, e);
+}
+
+static int rec_change_cmp(const void *a, const void *b)
+{
+	const struct rec_change *x = a, *y = b;
+
+	if (x->c.op != y->c.op)
+		return x->c.op < y->c.op ? -1 : 1;
+	if (x->peer != y->peer)
+		return x->peer < y->peer ? -1 : 1;
+	return memcmp(&x->c.prefix, &y->c.prefix, sizeof(x->c.prefix));
+}
+
+static void rec_note_conflict(struct wg_rec *r, const struct wg_prefix *p,
+			      struct rec_entry *e, uint8_t conflict)
+{
+	char pb[WG_PREFIX_STRLEN], kb[WG_KEY_B64_LEN];
+
+	if (conflict == e->conflict)
+		return;
+	e->conflict = conflict;
+	if (conflict == WG_CONFLICT_FOREIGN) {
+		wg_key_to_base64(&r->peers[e->dev].key, kb);
+		rec_log(r, WG_LOG_WARNING,
+			"%s: refusing %s: allowed IP of peer %s not installed by wgbabeld",
+			r->ifname, wg_prefix_str(p, pb), kb);
+	} else if (conflict == WG_CONFLICT_PEER_MISSING) {
+		wg_key_to_base64(&r->peers[e->want].key, kb);
+		rec_log(r, WG_LOG_WARNING, "%s: %s: peer %s is not on the device",
+			r->ifname, wg_prefix_str(p, pb), kb);
+	}
+}
+
+/* Plans every dirty prefix into *out (sorted by op, then peer). */
+static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
+			  size_t *n_out)
+{
+	struct rec_change *ch = NULL;
+	size_t n = 0;
+
+	if (r->n_dirty) {
+		ch = malloc(r->n_dirty * sizeof(*ch));
+		if (!ch)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < r->n_dirty; i++) {
+		const struct wg_prefix *p = &r->dirty[i];
+		struct rec_entry *e = wg_hmap_find(&r->entries, p);
+		uint32_t target;
+		uint8_t conflict;
+
+		if (!e)
+			continue;
+		e->flags &= (uint8_t)~ENT_DIRTY;
+		enum rec_action a = rec_plan_entry(e, r->peers, r->grace,
+						   &target, &conflict);
+		rec_note_conflict(r, p, e, conflict);
+		if (a == ACT_NONE) {
+			if (rec_entry_idle(e))
+				wg_hmap_remove(&r->entries, p);
+			continue;
+		}
+		ch[n].c.peer = r->peers[target].key;
+		ch[n].c.prefix = *p;
+		ch[n].c.op = a == ACT_ADD ? WG_AIP_ADD : WG_AIP_REMOVE;
+		ch[n].peer = target;
+		n++;
+	}
+	r->n_dirty = 0;
+	qsort(ch, n, sizeof(*ch), rec_change_cmp);
+	*out = ch;
+	*n_out = n;
+	return 0;
+}
+
+int wg_rec_flush(struct wg_rec *r)
+{
+	struct rec_change *ch;
+	struct wg_aip_change *wire = NULL;
+	size_t n, owned_hint;
+	int ret;
+
+	ret = rec_plan_dirty(r, &ch, &n);
+	if (ret < 0 || n == 0)
+		goto out;
+	wire = malloc(n * sizeof(*wire));
+	if (!wire) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Intent first: a crash after the change must not lose ownership. */
+	for (size_t i = 0; i < n; i++) {
+		wire[i] = ch[i].c;
+		if (ch[i].c.op == WG_AIP_ADD) {
+			struct rec_entry *e = wg_hmap_find(&r->entries,
+							   &ch[i].c.prefix);
+			if (!(e->flags & ENT_OWNED))
+				rec_state_append(r, '+', &ch[i].c.prefix);
+		}
+	}
+	rec_state_sync(r, r->entries.count);
+	r->st.applies++;
+	ret = wg_backend_apply(r->be, r->ifname, wire, n);
+	if (ret < 0) {
+		char eb[64];
+		snprintf(eb, sizeof(eb), "%s", strerror(-ret));
+		rec_log(r, WG_LOG_ERR, "%s: applying %zu changes failed: %s",
+			r->ifname, n, eb);
+		/* Ownership of every ADD is kept (it may have happened); the
+		 * next refresh re-reads the truth. */
+		for (size_t i = 0; i < n; i++) {
+			struct rec_entry *e = wg_hmap_find(&r->entries,
+							   &ch[i].c.prefix);
+			if (ch[i].c.op == WG_AIP_ADD)
+				e->flags |= ENT_OWNED;
+		}
+		r->trust_device = true;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rec_entry *e = wg_hmap_find(&r->entries, &ch[i].c.prefix);
+
+		if (ch[i].c.op == WG_AIP_ADD) {
+			if (e->dev == PEER_NONE)
+				r->st.adds++;
+			else
+				r->st.moves++;
+			e->dev = ch[i].peer;
+			e->flags |= ENT_OWNED;
+		} else {
+			r->st.removes++;
+			e->dev = PEER_NONE;
+			e->flags &= (uint8_t)~ENT_OWNED;
+			rec_state_append(r, '-', &ch[i].c.prefix);
+			if (rec_entry_idle(e))
+				wg_hmap_remove(&r->entries, &ch[i].c.prefix);
+		}
+	}
+	owned_hint = r->entries.count;
+	rec_state_sync(r, owned_hint);
+out:
+	free(wire);
+	free(ch);
+	return ret;
+}
+
+/* The interface is gone: nothing is installed, nothing is owned. */
+static int rec_device_gone(struct wg_rec *r)
+{
+	size_t it = 0;
+	const void *k;
+	struct rec_entry *e;
+
+	if (r->device_present)
+		rec_log(r, WG_LOG_WARNING, "%s: interface is gone", r->ifname);
+	r->device_present = false;
+	r->probed = false;
+	for (size_t i = 0; i < r->n_peers; i++)
+		r->peers[i].present = false;
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
+		e->dev = PEER_NONE;
+		e->flags &= (uint8_t)~ENT_OWNED;
+	}
+	return rec_state_compact(r);
+}
+
+/* Merges what the device holds into the model (see wg_rec_refresh). */
+static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev)
+{
+	size_t it = 0;
+	const void *k;
+	struct rec_entry *e;
+	char pb[WG_PREFIX_STRLEN];
+
+	while ((e = wg_hmap_next(&r->entries, &it, &k)))
+		e->seen = PEER_NONE;
+	for (size_t i = 0; i < r->n_peers; i++)
+		r->peers[i].present = false;
+	for (size_t i = 0; i < dev->n_peers; i++) {
+		const struct wg_peer *p = &dev->peers[i];
+		uint32_t idx;
+		int ret = rec_peer_intern(r, &p->pubkey, &idx);
+
+		if (ret < 0)
+			return ret;
+		r->peers[idx].present = true;
+		for (size_t j = 0; j < p->n_allowed_ips; j++) {
+			e = rec_entry_get(r, &p->allowed_ips[j]);
+			if (!e)
+				return -ENOMEM;
+			e->seen = idx;
+		}
+	}
+	it = 0;
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
+		if (e->flags & ENT_OWNED) {
+			if (e->seen == PEER_NONE) {
+				/* removed underneath (peer or prefix) */
+				e->flags &= (uint8_t)~ENT_OWNED;
+			} else if (e->dev != PEER_NONE && e->dev != e->seen &&
+				   !r->trust_device) {
+				/* someone else moved it: it is theirs now */
+				e->flags &= (uint8_t)~ENT_OWNED;
+				rec_log(r, WG_LOG_WARNING,
+					"%s: %s was moved by someone else; no longer managed",
+					r->ifname, wg_prefix_str(k, pb));
+			}
+		}
+		e->dev = e->seen;
+	}
+	return 0;
+}
+
+int wg_rec_refresh(struct wg_rec *r)
+{
+	struct wg_device dev;
+	size_t it = 0;
+	const void *k;
+	struct rec_entry *e;
+	int ret;
+
+	r->st.refreshes++;
+	ret = wg_backend_get_device(r->be, r->ifname, &dev);
+	if (ret == -ENODEV)
+		return rec_device_gone(r);
+	if (ret < 0)
+		return ret;
+	if (!r->device_present)
+		rec_log(r, WG_LOG_INFO, "%s: device with %zu peers", r->ifname,
+			dev.n_peers);
+	r->device_present = true;
+	if (!r->probed) {
+		ret = wg_backend_probe(r->be, r->ifname, &r->caps);
+		if (ret < 0) {
+			rec_log(r, WG_LOG_WARNING, "%s: capability probe failed (%d)",
+				r->ifname, ret);
+			r->caps = 0;
+		}
+		r->probed = true;
+	}
+	ret = rec_merge_device(r, &dev);
+	wg_device_clear(&dev);
+	if (ret < 0)
+		return ret;
+	r->trust_device = false;
+	/* Re-plan everything; idle entries go away in the plan. */
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
+		ret = rec_mark_dirty(r, k, e);
+		if (ret < 0)
+			return ret;
+	}
+	ret = rec_state_compact(r);
+	if (ret < 0)
+		rec_log(r, WG_LOG_WARNING, "%s: cannot write state file %s",
+			r->ifname, r->state_path);
+	return wg_rec_flush(r);
+}
+
+int wg_rec_withdraw_all(struct wg_rec *r)
+{
+	size_t it = 0;
+	const void *k;
+	struct rec_entry *e;
+	int ret;
+
+	r->grace = false;
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
+		e->want = PEER_NONE;
+		if (e->flags & ENT_OWNED) {
+			ret = rec_mark_dirty(r, k, e);
+			if (ret < 0)
+				return ret;
+		}
+	}
+	return wg_rec_flush(r);
+}
+
+unsigned wg_rec_caps(const struct wg_rec *r)
+{
+	return r->caps;
+}
+
+size_t wg_rec_foreach_conflict(const struct wg_rec *r, wg_rec_conflict_fn *fn,
+			       void *arg)
+{
+	size_t it = 0, n = 0;
+	const void *k;
+	struct rec_entry *e;
+
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
+		struct wg_rec_conflict c;
+
+		if (!e->conflict)
+			continue;
+		memset(&c, 0, sizeof(c));
+		memcpy(&c.prefix, k, sizeof(c.prefix));
+		c.kind = e->conflict;
+		if (e->want != PEER_NONE)
+			c.wanted = r->peers[e->want].key;
+		if (e->dev != PEER_NONE)
+			c.holder = r->peers[e->dev].key;
+		n++;
+		if (fn)
+			fn(arg, &c);
+	}
+	return n;
+}
+
+void wg_rec_get_stats(const struct wg_rec *r, struct wg_rec_stats *st)
+{
+	size_t it = 0;
+	struct rec_entry *e;
+
+	*st = r->st;
+	st->desired = st->owned = st->conflicts = 0;
+	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {
+		st->desired += e->want != PEER_NONE;
+		st->owned += (e->flags & ENT_OWNED) != 0;
+		st->conflicts += e->conflict != 0;
+	}
+	st->in_grace = r->grace;
+	st->device_present = r->device_present;
+}
+
+bool wg_rec_owns(const struct wg_rec *r, const struct wg_prefix *prefix,
+		 struct wg_key *peer)
+{
+	const struct rec_entry *e = wg_hmap_find(&r->entries, prefix);
+
+	if (!e || !(e->flags & ENT_OWNED))
+		return false;
+	if (peer && e->dev != PEER_NONE)
+		*peer = r->peers[e->dev].key;
+	return true;
+}
