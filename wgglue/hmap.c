@@ -40,7 +40,8 @@ void wg_hmap_init(struct wg_hmap *m, size_t key_size, size_t val_size)
 	memset(m, 0, sizeof(*m));
 	m->key_size = key_size;
 	m->val_size = val_size;
-	m->stride = (HMAP_HDR + key_size + val_size + 7) & ~(size_t)7;
+	m->val_off = (HMAP_HDR + key_size + 7) & ~(size_t)7;
+	m->stride = (m->val_off + val_size + 7) & ~(size_t)7;
 }
 
 void wg_hmap_free(struct wg_hmap *m)
@@ -86,7 +87,7 @@ void *wg_hmap_find(const struct wg_hmap *m, const void *key)
 	if (m->count == 0)
 		return NULL;
 	size_t i = hmap_lookup(m, key, hmap_hash(key, m->key_size), &found);
-	return found ? slot_at(m, i) + HMAP_HDR + m->key_size : NULL;
+	return found ? slot_at(m, i) + m->val_off : NULL;
 }
 
 static int hmap_grow(struct wg_hmap *m)
@@ -123,7 +124,7 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 	if (m->cap) {
 		i = hmap_lookup(m, key, h, &found);
 		if (found)
-			return slot_at(m, i) + HMAP_HDR + m->key_size;
+			return slot_at(m, i) + m->val_off;
 	}
 	/* keep the load factor under 3/4 */
 	if ((m->count + 1) * 4 > m->cap * 3) {
@@ -138,7 +139,7 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 	m->count++;
 	if (created)
 		*created = true;
-	return s + HMAP_HDR + m->key_size;
+	return s + m->val_off;
 }
 
 bool wg_hmap_remove(struct wg_hmap *m, const void *key)
@@ -180,7 +181,7 @@ void *wg_hmap_next(const struct wg_hmap *m, size_t *it, const void **key)
 		if (slot_hash(s)) {
 			if (key)
 				*key = s + HMAP_HDR;
-			return s + HMAP_HDR + m->key_size;
+			return s + m->val_off;
 		}
 	}
 	return NULL;

@@ -20,6 +20,7 @@ struct wg_hmap {
 	size_t count;
 	size_t key_size;
 	size_t val_size;
+	size_t val_off;		/* 8-aligned */
 	size_t stride;
 };
 

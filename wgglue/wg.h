@@ -105,6 +105,11 @@ bool wg_key_equal(const struct wg_key *a, const struct wg_key *b);
 enum wg_aip_op {
 	WG_AIP_ADD = 0,
 	WG_AIP_REMOVE = 1,
+	/* ADD, except that the first change of a run of SET changes for one
+	 * peer replaces that peer's whole list (WGPEER_F_REPLACE_ALLOWEDIPS,
+	 * UAPI replace_allowed_ips=true), as `wg setconf` does. For tools
+	 * and benchmarks; the reconciler never uses it. */
+	WG_AIP_SET = 2,
 };
 
 struct wg_aip_change {
