@@ -415,8 +415,11 @@ static enum tlv_verdict parse_update(struct babel_parser *p, struct bytes_rd r,
 		p->have_default[u->ae] = true;
 	}
 	if (u->flags & BABEL_UPDATE_F_ROUTER_ID) {
+		/* An all-zeroes or all-ones result is no router-id (§4.6.7). */
 		router_id_from_prefix(&u->prefix, p->router_id);
-		p->have_router_id = true;
+		p->have_router_id = router_id_valid(p->router_id);
+		if (!p->have_router_id)
+			return TLV_MALFORMED;
 	}
 
 	v = parse_subtlvs(p, t->type, u->ae, r, &st);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/fuzz/test_corpus_replay.c — every input in tests/fuzz/corpus and
+ * tests/fuzz/regressions (crashes the fuzzer once found) goes through the
+ * fuzzer's invariants in the normal build, under ASan/UBSan in CI.
+ */
+#include "tests/fuzz/fuzz_check.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static size_t replay_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[4096], why[256];
+		uint8_t *buf;
+		long len;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		assert_int_equal(fseek(f, 0, SEEK_END), 0);
+		len = ftell(f);
+		assert_true(len >= 0);
+		rewind(f);
+		buf = malloc((size_t)len + 1);
+		assert_non_null(buf);
+		assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+		fclose(f);
+		if (fuzz_check_input(buf, (size_t)len, why, sizeof(why)) != 0)
+			fail_msg("%s: %s", path, why);
+		free(buf);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_corpus_inputs_keep_wire_invariants(void **state)
+{
+	(void)state;
+	assert_true(replay_dir(FUZZ_CORPUS_DIR) >= 9);	/* the babeld seeds */
+}
+
+static void test_fuzzer_regressions_keep_wire_invariants(void **state)
+{
+	(void)state;
+	replay_dir(FUZZ_REGRESSIONS_DIR);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_corpus_inputs_keep_wire_invariants),
+		cmocka_unit_test(test_fuzzer_regressions_keep_wire_invariants),
+	};
+
+	return cmocka_run_group_tests_name("fuzz corpus replay", tests, NULL, NULL);
+}
