@@ -3,9 +3,9 @@
 #
 # Loads the modules 9p and overlayfs need, makes the host's / (shared
 # read-only over 9p, tag wgbroot) writable with a tmpfs overlay, mounts the
-# per-run folder (tag wgbout) and the work tree (tag wgbrepo, read-write, at
-# the same path as on the host), then switch_roots into the host's own bash
-# running tests/vm/guest-stage2.sh.  Anything that fails here powers off;
+# per-run folder (tag wgbout) and the work tree (tag wgbrepo, read-write;
+# stage 2 puts it at the same path as on the host), then switch_roots into
+# the host's own bash running tests/vm/guest-stage2.sh.  Anything that fails here powers off;
 # the host then prints the console log.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -34,10 +34,14 @@ mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work \
 
 mkdir -p /newroot/mnt/wgb-out
 mount -t 9p -o "$p9" wgbout /newroot/mnt/wgb-out || fail "mount wgbout"
-read -r repo </newroot/mnt/wgb-out/repo || fail "no repo path"
-mkdir -p "/newroot$repo"
-mount -t 9p -o "$p9" wgbrepo "/newroot$repo" || fail "mount wgbrepo"
+# Staged under /mnt: stage 2 mounts tmpfs on /tmp and /run first, which
+# would hide a work tree or cache that lives there; it then binds these
+# onto their real paths.
+read -r modules </newroot/mnt/wgb-out/modules || fail "no modules path"
+mkdir -p /newroot/mnt/wgb-repo /newroot/mnt/wgb-modules
+mount -t 9p -o "$p9" wgbrepo /newroot/mnt/wgb-repo || fail "mount wgbrepo"
+mount --bind "/newroot$modules" /newroot/mnt/wgb-modules || fail "bind $modules"
 
 umount /proc /sys /dev 2>/dev/null
-exec switch_root /newroot /bin/bash "$repo/tests/vm/guest-stage2.sh"
+exec switch_root /newroot /bin/bash /mnt/wgb-repo/tests/vm/guest-stage2.sh
 fail "switch_root failed"

@@ -32,11 +32,13 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 # The unpacked package's modules, so that modprobe (and the kernel's own
 # request_module for veth, dummy, wireguard ...) finds them.
 mkdir -p /lib/modules
-mount --bind "$(cat $out/modules)" /lib/modules
+mount --bind /mnt/wgb-modules /lib/modules
+# The work tree at its host path (after /tmp and /run got their tmpfs).
+repo=$(cat $out/repo)
+mkdir -p "$repo" && mount --bind /mnt/wgb-repo "$repo"
 hostname wgb-guest
 ip link set lo up
 
-repo=$(cat $out/repo)
 cd "$repo" || { echo "guest: no $repo" >$out/output; echo 125 >$out/exit; poweroff_now; }
 # shellcheck source=/dev/null
 . $out/env

@@ -22,7 +22,7 @@
 #   WGB_VM_APPEND            extra kernel command line
 #   WGB_VM_PASSENV           names of extra variables to pass into the guest
 #   WGB_VM_REFRESH=1         rebuild the cache (new kernel package)
-# Passed into the guest: PATH, every WGB_* variable, CI, LANG, LC_ALL, TZ,
+# Passed into the guest: PATH, HOME, USER, TERM, CI, LANG, LC_ALL, TZ, WGB_*,
 # and WGB_VM_PASSENV.  WGB_WG_BACKEND defaults to "kernel" for CMD, and
 # CMD sees WGB_IN_GUEST=1 when it runs inside the guest.
 #
@@ -109,7 +109,7 @@ printf '%s\n' "$kdir/root/lib/modules" >"$out/modules"
     printf ')\n'
 } >"$out/cmd"
 {
-    for v in PATH CI LANG LC_ALL TZ ${WGB_VM_PASSENV:-} $(compgen -e | grep '^WGB_' || true); do
+    for v in PATH HOME USER TERM CI LANG LC_ALL TZ ${WGB_VM_PASSENV:-} $(compgen -e | grep '^WGB_' || true); do
         [ -n "${!v+x}" ] || continue
         printf 'export %s=%q\n' "$v" "${!v}"
     done
@@ -119,7 +119,9 @@ printf '%s\n' "$kdir/root/lib/modules" >"$out/modules"
 : >"$out/console.log"
 
 # One qemu at a time on this machine: its 2 cores are shared.
-exec 8>/run/lock/wgbabeld-vm.lock 2>/dev/null || exec 8>/tmp/wgbabeld-vm.lock
+lock=/run/lock/wgbabeld-vm.lock
+[ -d /run/lock ] && [ -w /run/lock ] || lock=/tmp/wgbabeld-vm.lock
+exec 8>"$lock"
 if ! flock -n 8; then
     say "another guest is running; waiting for it"
     flock 8
@@ -133,7 +135,7 @@ timeout --kill-after=10 "$timeout_s" \
     -m "${WGB_VM_MEM:-1024}" -smp "${WGB_VM_CPUS:-2}" \
     -nodefaults -no-user-config -display none -nic none -no-reboot \
     -kernel "$kdir/vmlinux" -initrd "$kdir/initramfs.cpio" \
-    -append "console=ttyS0 panic=1 quiet loglevel=4 cryptomgr.notests=1 random.trust_cpu=on ${WGB_VM_APPEND:-}" \
+    -append "console=ttyS0 panic=1 loglevel=${WGB_VM_LOGLEVEL:-4} cryptomgr.notests=1 random.trust_cpu=on ${WGB_VM_APPEND:-}" \
     -serial "file:$out/console.log" \
     -virtfs "local,path=/,mount_tag=wgbroot,readonly=on,$p9" \
     -virtfs "local,path=$repo,mount_tag=wgbrepo,$p9" \
