@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Side-by-side Babel receiver benchmark (issue 7). Run it via run.sh.
+
+For each receiver and each N: a fresh pair of namespaces, BIRD originating N
+IPv6 /64s in the sender namespace, the receiver started in the other one, and
+the phases described in tests/bench/README.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lib import measure, peers  # noqa: E402
+from lib.netns import Lab  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def poll_interval(n):
+    # Reading ipv6_route walks the whole table in the kernel: poll big tables
+    # less often so the harness does not steal the receiver's CPU.
+    if n <= 2000:
+        return 0.02
+    if n <= 20000:
+        return 0.05
+    return 0.2
+
+
+def wait_count(counter, pid, target, limit, interval, daemon=None):
+    """Poll the route count until it equals target (or the daemon dies, or
+    `limit` seconds pass). Returns (reached, seconds, last, max, first) where
+    first is the time the count first moved away from its starting value."""
+    t0 = time.monotonic()
+    last = start = counter.count(pid)
+    hi = last
+    first = None
+    while True:
+        now = time.monotonic()
+        if first is None and last != start:
+            first = now - t0
+        if last == target:
+            return True, now - t0, last, hi, first
+        if now - t0 > limit or (daemon is not None and not daemon.alive()):
+            return False, now - t0, last, hi, first
+        time.sleep(interval)
+        last = counter.count(pid)
+        hi = max(hi, last)
+
+
+def machine_description():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "?"
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = "%.1f GiB" % (int(line.split()[1]) / 1048576)
+
+    def version(cmd):
+        try:
+            r = subprocess.run(cmd, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=5)
+            return r.stdout.strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "not found"
+
+    return [
+        "machine: %d CPUs (nproc), %s" % (os.cpu_count(), cpu),
+        "kernel:  %s %s" % (platform.system(), platform.release()),
+        "memory:  %s" % mem,
+        "load:    %s (1/5/15 min at start)" % " ".join(
+            "%.2f" % x for x in os.getloadavg()),
+        "peers:   %s; %s" % (version(["babeld", "-V"]),
+                             version(["bird", "--version"])),
+    ]
+
+
+class Result(dict):
+    pass
+
+
+def one_run(rcv, n, args, workdir):
+    """Every phase for one receiver and one N; returns a Result."""
+    r = Result(receiver=rcv.name, n=n)
+    lab = Lab(rcv.name[:2])
+    counter = None
+    try:
+        lab.setup()
+        counter = measure.RouteCounter(lab.sender_ll)
+        sender, load_s = peers.start_sender(lab, workdir, n, "10.255.0.1", "a")
+        r["sender_load_s"] = round(load_s, 2)
+        rcv.prepare_namespace(lab.receiver)
+        # snmp6 counters are per namespace; read them through the sender-less
+        # receiver namespace before the receiver exists (via a helper pid:
+        # the sleeping process below lives in the receiver namespace).
+        probe = lab.start("probe", lab.receiver, ["sleep", "100000"],
+                          os.path.join(workdir, "probe.log"))
+        time.sleep(0.05)
+        drops0 = measure.snmp6(probe.pid)
+        base = counter.count(probe.pid)
+        if base != 0:
+            raise RuntimeError("receiver namespace already has %d routes" % base)
+        interval = poll_interval(n)
+
+        # Phase 1: receiver start -> all N routes in the kernel.
+        t0 = time.monotonic()
+        d = lab.start(rcv.name, lab.receiver, rcv.argv(),
+                      rcv.path("log"), rcv.environment())
+        ok, secs, last, hi, first = wait_count(counter, d.pid, n,
+                                               args.timeout, interval, d)
+        r["first_route_s"] = round(first, 2) if first is not None else None
+        r["converged"] = ok
+        r["converge_s"] = round(time.monotonic() - t0, 2) if ok else None
+        r["reached"] = last
+        r["reached_max"] = hi
+        r["cpu_at_converge"] = round(measure.cpu_seconds(d.pid), 3)
+        r["hwm_kb"] = measure.status_kb(d.pid, "VmHWM")
+        r["drops"] = (measure.snmp6(probe.pid) or 0) - (drops0 or 0)
+        r["rcvbuf"] = measure.udp_rcvbuf(d.pid)
+        if not d.alive():
+            r["error"] = "receiver exited: " + d.log_tail(5)
+            return r
+
+        # Phase 2: steady state CPU, measured over args.steady seconds.
+        c0 = measure.cpu_seconds(d.pid)
+        s0 = time.monotonic()
+        time.sleep(args.steady)
+        c1 = measure.cpu_seconds(d.pid)
+        r["steady_cpu_per_min"] = round((c1 - c0) * 60.0 / (time.monotonic() - s0), 3)
+        r["count_after_steady"] = counter.count(d.pid)
+        r["drops_total"] = (measure.snmp6(probe.pid) or 0) - (drops0 or 0)
+
+        # Phase 3: a full dump over the control socket.
+        try:
+            secs, lines = rcv.dump()
+            r["dump_s"] = round(secs, 3)
+            r["dump_lines"] = lines
+        except Exception as e:  # report, go on with the other phases
+            r["dump_error"] = str(e)
+
+        # Phase 4: SIGTERM the sender; time until no route is left.
+        t0 = time.monotonic()
+        sender.signal(signal.SIGTERM)
+        ok, secs, last, _, _ = wait_count(counter, d.pid, 0, args.timeout,
+                                          interval)
+        r["withdraw_s"] = round(secs, 2) if ok else None
+        r["withdraw_left"] = last
+        sender.stop(grace=10.0)
+
+        # Phase 5: a new sender (new router-id, so no feasibility distance
+        # from the first one gets in the way); once the receiver has all
+        # routes again, SIGKILL it: the receiver must find out by itself.
+        if args.no_kill:
+            return r
+        sender2, _ = peers.start_sender(lab, workdir, n, "10.255.0.3", "b")
+        ok, secs, last, _, _ = wait_count(counter, d.pid, n, args.timeout,
+                                          interval, d)
+        r["reconverge_s"] = round(secs, 2) if ok else None
+        if last <= 0:
+            r["kill_s"] = None
+            r["kill_note"] = "no routes after sender restart"
+            return r
+        r["kill_from"] = last
+        sender2.signal(signal.SIGKILL)
+        ok, secs, last, _, _ = wait_count(counter, d.pid, 0, args.kill_timeout,
+                                          interval)
+        r["kill_s"] = round(secs, 2) if ok else None
+        r["kill_left"] = last
+        r["cpu_total"] = round(measure.cpu_seconds(d.pid), 3)
+        r["hwm_total_kb"] = measure.status_kb(d.pid, "VmHWM")
+        return r
+    except Exception as e:
+        r["error"] = str(e)
+        return r
+    finally:
+        lab.cleanup()
+
+
+def fmt_secs(v, limit, left=None):
+    if v is None:
+        return "DNF>%ds%s" % (limit, "" if left is None else "(%d left)" % left)
+    return "%.2f" % v
+
+
+def print_table(results, args):
+    hdr = ["receiver", "N", "converge s", "first s", "CPU s", "HWM MB", "rcvbuf",
+           "drops", "steady CPU s/min", "dump s (lines)", "withdraw s",
+           "kill s"]
+    rows = []
+    for r in results:
+        if "error" in r and "converged" not in r:
+            rows.append([r["receiver"], str(r["n"]), "error: " + r["error"]])
+            continue
+        if r.get("converged"):
+            conv = "%.2f" % r["converge_s"]
+        else:
+            conv = "DNF>%ds(%d, max %d)" % (args.timeout, r.get("reached", 0),
+                                            r.get("reached_max", 0))
+        rb = r.get("rcvbuf") or []
+        rbs = ",".join("%dK" % (x // 1024) for x in rb) or "?"
+        dump = ("%.3f (%d)" % (r["dump_s"], r["dump_lines"]) if "dump_s" in r
+                else ("failed" if "dump_error" in r else "-"))
+        if "withdraw_left" in r:
+            wd = fmt_secs(r.get("withdraw_s"), args.timeout, r["withdraw_left"])
+        else:
+            wd = "-"
+        if "kill_left" in r:
+            kl = fmt_secs(r.get("kill_s"), args.kill_timeout, r["kill_left"])
+        else:
+            kl = r.get("kill_note", "-")
+        cpu = r.get("cpu_at_converge")
+        hwm = r.get("hwm_kb")
+        rows.append([
+            r["receiver"], str(r["n"]), conv,
+            "%.2f" % r["first_route_s"] if r.get("first_route_s") is not None else "-",
+            "%.3f" % cpu if cpu is not None else "?",
+            "%.1f" % (hwm / 1024.0) if hwm is not None else "?",
+            rbs, str(r.get("drops", "?")),
+            "%.3f" % r["steady_cpu_per_min"] if "steady_cpu_per_min" in r else "-",
+            dump, wd, kl])
+        if "error" in r:
+            rows.append(["", "", "error: " + r["error"]])
+    widths = [max([len(hdr[i])] + [len(row[i]) for row in rows
+                                   if len(row) == len(hdr)])
+              for i in range(len(hdr))]
+    line = " | ".join(h.ljust(widths[i]) for i, h in enumerate(hdr))
+    print(line)
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        if len(row) != len(hdr):
+            print(" | ".join(row))
+        else:
+            print(" | ".join(c.ljust(widths[i]) for i, c in enumerate(row)))
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("n", nargs="*", type=int)
+    ap.add_argument("--quick", action="store_true", help="N=1000 only")
+    ap.add_argument("--receivers", default=",".join(peers.ORDER),
+                    help="comma-separated subset of " + ",".join(peers.ORDER))
+    ap.add_argument("--timeout", type=int, default=90,
+                    help="limit of each convergence/withdrawal phase (s)")
+    ap.add_argument("--kill-timeout", type=int, default=120,
+                    help="limit of the SIGKILL phase (s)")
+    ap.add_argument("--steady", type=float, default=20.0,
+                    help="seconds over which steady-state CPU is measured")
+    ap.add_argument("--rcvbuf-method", choices=["shim", "sysctl"],
+                    default="shim")
+    ap.add_argument("--shim", required=True, help="path of rcvbuf_shim.so")
+    ap.add_argument("--no-kill", action="store_true",
+                    help="skip the SIGKILL phase")
+    ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work directory (configs, daemon logs)")
+    args = ap.parse_args()
+
+    def on_signal(signum, frame):
+        # Unwind through the finally blocks: they stop daemons by PID and
+        # delete the namespaces.
+        raise SystemExit("interrupted by signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    ns = [1000] if args.quick else (args.n or [1000, 10000, 100000])
+    for line in machine_description():
+        print(line)
+    wgb, wgbctl = peers.find_wgbabeld(TOP)
+    print("wgbabeld: %s" % (wgb or "not built (no build*/daemon/wgbabeld)"))
+    print("limits: %d s per convergence/withdrawal, %d s after SIGKILL; "
+          "steady CPU over %.0f s; large buffer %d MiB via %s"
+          % (args.timeout, args.kill_timeout, args.steady,
+             peers.BIG_RCVBUF >> 20, args.rcvbuf_method))
+    print()
+    sys.stdout.flush()
+
+    workdir = tempfile.mkdtemp(prefix="wgbb-bench-")
+    results = []
+    try:
+        for name in args.receivers.split(","):
+            cls = peers.RECEIVERS.get(name)
+            if cls is None:
+                print("unknown receiver %s" % name, file=sys.stderr)
+                return 2
+            rcv = cls(workdir, args.shim, args.rcvbuf_method)
+            if name == "wgbabeld":
+                rcv.binary, rcv.ctl = wgb, wgbctl
+            if not rcv.available():
+                print("skipping %s: not available" % name)
+                continue
+            for n in ns:
+                print("running %s N=%d ..." % (name, n), flush=True)
+                r = one_run(rcv, n, args, workdir)
+                results.append(r)
+                print("  " + json.dumps(r), flush=True)
+        print()
+        print_table(results, args)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": machine_description(), "results": results},
+                          f, indent=1)
+    finally:
+        if args.keep:
+            print("work directory kept: %s" % workdir)
+        else:
+            subprocess.run(["rm", "-rf", workdir])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
