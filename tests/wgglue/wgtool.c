@@ -12,6 +12,8 @@
  *       flush | refresh | load-state | grace-over | withdraw-all
  *       stats | conflicts | owns PREFIX
  *     Each command answers one line "ok MS ..." or "err MS message".
+ *   wgtool kr-add PREFIX IFNAME [VIA]   installs (proto 42, kept on exit)
+ *   wgtool kr-clean                adopts proto-42 routes, deletes them
  *   wgtool set IF PEER_B64 A.B.C.D N [replace]
  *                                  N /32s through the backend directly
  *                                  (ADD, or SET = replace the peer's list)
@@ -22,7 +24,9 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
+#include "wgglue/kroute.h"
 #include "wgglue/reconcile.h"
 #include "wgglue/wg.h"
 
@@ -199,8 +203,43 @@ static int cmd_rec(struct wg_backend *be, const char *ifn, const char *state)
 	return failed;
 }
 
+static int cmd_kroute(int argc, char **argv)
+{
+	struct kroute_config cfg = { .keep_on_exit = true };
+	struct kroute *kr;
+	struct wg_prefix p;
+	struct kroute_nexthop nh = { 0 };
+	size_t n = 0;
+	int ret = kroute_new(&kr, &cfg);
+
+	if (ret < 0)
+		return 1;
+	if (strcmp(argv[1], "kr-add") == 0 && argc >= 4) {
+		ret = wg_prefix_parse(&p, argv[2]);
+		nh.ifindex = (int)if_nametoindex(argv[3]);
+		if (ret == 0 && argc > 4) {
+			struct wg_prefix via;
+			ret = wg_prefix_parse(&via, argv[4]);
+			nh.via_family = via.family;
+			memcpy(nh.via, via.addr, sizeof(nh.via));
+		}
+		if (ret == 0)
+			ret = kroute_install(kr, &p, &nh);
+	} else {
+		ret = kroute_adopt(kr, &n);
+		if (ret == 0)
+			ret = kroute_grace_over(kr);
+		printf("adopted %zu\n", n);
+	}
+	printf("%s\n", ret < 0 ? strerror(-ret) : "ok");
+	kroute_free(kr);
+	return ret < 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strncmp(argv[1], "kr-", 3) == 0)
+		return cmd_kroute(argc, argv);
 	struct wg_backend *be;
 	int ret;
 
