@@ -1,0 +1,630 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto/babel.c — the engine's life cycle, interfaces and peers, packet
+ * input (parse the whole datagram, then apply), the timer loop, and the
+ * prefixes we originate.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/engine.h"
+#include "proto/rules.h"
+
+void *babel_alloc(struct babel *b, size_t size)
+{
+	void *p = malloc(size);
+
+	if (p)
+		b->mem += size;
+	return p;
+}
+
+void babel_dealloc(struct babel *b, void *p, size_t size)
+{
+	if (!p)
+		return;
+	b->mem -= size;
+	free(p);
+}
+
+void babel_logf(struct babel *b, enum babel_log_level lvl, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!b->cb.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	b->cb.log(b->cb.ctx, lvl, msg);
+}
+
+static uint32_t ifindex_hash(const struct babel *b, unsigned ifindex)
+{
+	return babel_hash_bytes(&ifindex, sizeof(ifindex), b->hash_seed);
+}
+
+struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex)
+{
+	uint32_t h = ifindex_hash(b, ifindex);
+
+	for (struct babel_hnode *n = babel_htable_bucket(&b->ifaces, h); n; n = n->next) {
+		struct babel_iface *ifp = babel_container_of(n, struct babel_iface, hnode);
+
+		if (n->hash == h && ifp->ifindex == ifindex)
+			return ifp;
+	}
+	return NULL;
+}
+
+struct babel *babel_new(const struct babel_config *cfg,
+			const struct babel_callbacks *cb, uint64_t now_us)
+{
+	struct babel *b;
+
+	if (!cfg || !cb || !cb->send || !cb->fib_change)
+		return NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->mem = sizeof(*b);
+	b->cfg = *cfg;
+	b->cb = *cb;
+	if (!b->cfg.hello_interval_ms)
+		b->cfg.hello_interval_ms = 4000;
+	if (!b->cfg.update_interval_ms)
+		b->cfg.update_interval_ms = 4 * b->cfg.hello_interval_ms;
+	if (!b->cfg.smoothing_half_life_ms)
+		b->cfg.smoothing_half_life_ms = 4000;
+	if (!b->cfg.switch_threshold)
+		b->cfg.switch_threshold = 128;
+	if (!b->cfg.update_burst)
+		b->cfg.update_burst = 1000;
+	if (!b->cfg.source_gc_ms)
+		b->cfg.source_gc_ms = 180000;
+	b->half_life_us = b->cfg.smoothing_half_life_ms == BABEL_NO_SMOOTHING
+				  ? 0 : (uint64_t)b->cfg.smoothing_half_life_ms * 1000;
+	memcpy(b->router_id, cfg->router_id, 8);
+	b->seqno = cfg->seqno;
+	memcpy(&b->hash_seed, cfg->router_id, 8);
+	b->hash_seed ^= 0x5bd1e9955bd1e995ULL;
+	b->now = now_us;
+	babel_heap_init(&b->timers, &b->mem);
+	babel_list_init(&b->xroutes);
+	babel_list_init(&b->iface_list);
+	babel_list_init(&b->dumps);
+	babel_list_init(&b->pending);
+	babel_timer_init(&b->pace, T_PACE);
+	if (babel_htable_init(&b->ifaces, &b->mem) < 0 ||
+	    babel_htable_init(&b->neighs, &b->mem) < 0 ||
+	    babel_htable_init(&b->entries, &b->mem) < 0 ||
+	    babel_htable_init(&b->requests, &b->mem) < 0) {
+		babel_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+static void iface_free(struct babel *b, struct babel_iface *ifp)
+{
+	while (!babel_list_empty(&ifp->neighs))
+		babel_neigh_free(b, babel_container_of(ifp->neighs.next,
+						       struct babel_neigh, iface_link));
+	babel_dump_stop(b, &ifp->dump);
+	if (ifp->mcast)
+		babel_obuf_discard(b, ifp->mcast);
+	babel_heap_cancel(&b->timers, &ifp->hello_timer);
+	babel_heap_cancel(&b->timers, &ifp->update_timer);
+	babel_list_del(&ifp->link);
+	babel_htable_remove(&b->ifaces, &ifp->hnode);
+	babel_dealloc(b, ifp, sizeof(*ifp));
+}
+
+void babel_free(struct babel *b)
+{
+	if (!b)
+		return;
+	b->shut = true;
+	while (!babel_list_empty(&b->iface_list))
+		iface_free(b, babel_container_of(b->iface_list.next,
+						 struct babel_iface, link));
+	while (!babel_list_empty(&b->xroutes)) {
+		struct babel_xroute *x = babel_container_of(b->xroutes.next,
+							    struct babel_xroute, link);
+		x->e->xroute = NULL;
+		babel_list_del(&x->link);
+		babel_dealloc(b, x, sizeof(*x));
+	}
+	if (b->entries.b) {
+		for (uint32_t i = 0; i < babel_htable_buckets(&b->entries); i++) {
+			struct babel_hnode *n = b->entries.b[i];
+
+			while (n) {
+				struct babel_entry *e = babel_container_of(n, struct babel_entry,
+									   hnode);
+				n = n->next;
+				while (e->sources) {
+					struct babel_source *s = e->sources;
+
+					e->sources = s->next;
+					babel_dealloc(b, s, sizeof(*s));
+				}
+				babel_dealloc(b, e, sizeof(*e));
+			}
+		}
+	}
+	if (b->requests.b) {
+		for (uint32_t i = 0; i < babel_htable_buckets(&b->requests); i++) {
+			struct babel_hnode *n = b->requests.b[i];
+
+			while (n) {
+				struct babel_hnode *next = n->next;
+
+				babel_dealloc(b, babel_container_of(n, struct babel_request, hnode),
+					      sizeof(struct babel_request));
+				n = next;
+			}
+		}
+	}
+	babel_htable_fini(&b->ifaces);
+	babel_htable_fini(&b->neighs);
+	babel_htable_fini(&b->entries);
+	babel_htable_fini(&b->requests);
+	babel_heap_fini(&b->timers);
+	free(b->tlvs);
+	free(b);
+}
+
+/* ---- interfaces ---- */
+
+static bool rtt_default_on(enum babel_iface_type t)
+{
+	return t == BABEL_IFACE_TUNNEL || t == BABEL_IFACE_WIREGUARD;
+}
+
+int babel_iface_add(struct babel *b, unsigned ifindex,
+		    const struct babel_iface_config *cfg, uint64_t now_us)
+{
+	struct babel_iface *ifp;
+
+	b->now = now_us;
+	if (!cfg || cfg->type > BABEL_IFACE_WIREGUARD || cfg->link_cost > BABEL_LINK_COST_ETX)
+		return -EINVAL;
+	if (babel_iface_find(b, ifindex))
+		return -EEXIST;
+	ifp = babel_alloc(b, sizeof(*ifp));
+	if (!ifp)
+		return -ENOMEM;
+	memset(ifp, 0, sizeof(*ifp));
+	ifp->ifindex = ifindex;
+	ifp->cfg = *cfg;
+	ifp->up = true;
+	ifp->hello_us = (cfg->hello_interval_ms ? cfg->hello_interval_ms
+						: b->cfg.hello_interval_ms) * 1000u;
+	ifp->update_us = (cfg->update_interval_ms ? cfg->update_interval_ms
+						  : b->cfg.update_interval_ms) * 1000u;
+	ifp->rxcost = cfg->rxcost ? cfg->rxcost
+				  : cfg->type == BABEL_IFACE_WIRELESS ? 256 : 96;
+	ifp->rtt = cfg->rtt == BABEL_ON || (cfg->rtt == BABEL_DEFAULT && rtt_default_on(cfg->type));
+	ifp->split_horizon = cfg->split_horizon == BABEL_ON ||
+		(cfg->split_horizon == BABEL_DEFAULT && cfg->type != BABEL_IFACE_WIRELESS);
+	/* RFC 9616 §4.3 defaults. */
+	ifp->rtt_min_us = (cfg->rtt_min_ms ? cfg->rtt_min_ms : 10) * 1000u;
+	ifp->rtt_max_us = (cfg->rtt_max_ms ? cfg->rtt_max_ms : 120) * 1000u;
+	ifp->max_rtt_penalty = cfg->max_rtt_penalty ? cfg->max_rtt_penalty : 150;
+	ifp->hello_seqno = (uint16_t)(b->hash_seed >> 32);
+	babel_list_init(&ifp->neighs);
+	babel_timer_init(&ifp->hello_timer, T_IFACE_HELLO);
+	babel_timer_init(&ifp->update_timer, T_IFACE_UPDATE);
+	babel_list_init(&ifp->dump.link);
+	ifp->dump.ifp = ifp;
+	babel_list_add_tail(&b->iface_list, &ifp->link);
+	babel_htable_insert(&b->ifaces, &ifp->hnode, ifindex_hash(b, ifindex));
+	babel_heap_arm(&b->timers, &ifp->hello_timer, now_us);
+	babel_heap_arm(&b->timers, &ifp->update_timer, now_us + ifp->update_us);
+	if (!cfg->unicast_only) {
+		struct babel_tlv t;
+
+		/* A wildcard request so the link's routers tell us everything. */
+		memset(&t, 0, sizeof(t));
+		t.type = BABEL_TLV_ROUTE_REQ;
+		babel_out_tlv(b, ifp, NULL, &t);
+	}
+	return 0;
+}
+
+int babel_iface_del(struct babel *b, unsigned ifindex, uint64_t now_us)
+{
+	struct babel_iface *ifp = babel_iface_find(b, ifindex);
+
+	b->now = now_us;
+	if (!ifp)
+		return -ENOENT;
+	iface_free(b, ifp);
+	babel_flush(b);
+	return 0;
+}
+
+int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_us)
+{
+	struct babel_iface *ifp = babel_iface_find(b, ifindex);
+	struct babel_list *pos, *tmp;
+
+	b->now = now_us;
+	if (!ifp)
+		return -ENOENT;
+	if (ifp->up == up)
+		return 0;
+	if (!up) {
+		babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+			struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+								    iface_link);
+			if (nb->is_peer) {
+				memset(&nb->mc, 0, sizeof(nb->mc));
+				memset(&nb->uc, 0, sizeof(nb->uc));
+				babel_heap_cancel(&b->timers, &nb->mc_timer);
+				babel_heap_cancel(&b->timers, &nb->uc_timer);
+				babel_heap_cancel(&b->timers, &nb->ihu_timer);
+				nb->txcost = BABEL_INFINITY;
+				nb->cost = BABEL_INFINITY;
+				nb->rtt_valid = false;
+				babel_neigh_flush_routes(b, nb, now_us);
+				babel_dump_stop(b, &nb->dump);
+			} else {
+				babel_neigh_free(b, nb);
+			}
+		}
+		babel_dump_stop(b, &ifp->dump);
+		if (ifp->mcast)
+			babel_obuf_discard(b, ifp->mcast);
+		babel_heap_cancel(&b->timers, &ifp->hello_timer);
+		babel_heap_cancel(&b->timers, &ifp->update_timer);
+		ifp->up = false;
+	} else {
+		ifp->up = true;
+		babel_heap_arm(&b->timers, &ifp->hello_timer, now_us);
+		babel_heap_arm(&b->timers, &ifp->update_timer, now_us + ifp->update_us);
+		babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+			struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+								    iface_link);
+			babel_send_wildcard_request(b, nb);
+		}
+		if (!ifp->cfg.unicast_only) {
+			struct babel_tlv t;
+
+			memset(&t, 0, sizeof(t));
+			t.type = BABEL_TLV_ROUTE_REQ;
+			babel_out_tlv(b, ifp, NULL, &t);
+		}
+	}
+	babel_flush(b);
+	return 0;
+}
+
+static bool addr_valid(const struct babel_addr *a)
+{
+	return a && (a->af == BABEL_AF_INET || a->af == BABEL_AF_INET6);
+}
+
+int babel_iface_add_peer(struct babel *b, unsigned ifindex,
+			 const struct babel_addr *addr, uint64_t now_us)
+{
+	struct babel_iface *ifp = babel_iface_find(b, ifindex);
+	struct babel_neigh *nb;
+	bool created;
+
+	b->now = now_us;
+	if (!ifp)
+		return -ENOENT;
+	if (!addr_valid(addr))
+		return -EINVAL;
+	nb = babel_neigh_get(b, ifp, addr, &created);
+	if (!nb)
+		return -ENOMEM;
+	if (nb->is_peer)
+		return -EEXIST;
+	nb->is_peer = true;
+	/* A new peer gets a Hello and a wildcard request at once. */
+	babel_send_hello_to(b, nb, now_us);
+	babel_send_wildcard_request(b, nb);
+	babel_flush(b);
+	return 0;
+}
+
+int babel_iface_del_peer(struct babel *b, unsigned ifindex,
+			 const struct babel_addr *addr, uint64_t now_us)
+{
+	struct babel_neigh *nb;
+
+	b->now = now_us;
+	if (!addr_valid(addr))
+		return -EINVAL;
+	nb = babel_neigh_find(b, ifindex, addr);
+	if (!nb || !nb->is_peer)
+		return -ENOENT;
+	babel_neigh_free(b, nb);
+	babel_flush(b);
+	return 0;
+}
+
+/* ---- input ---- */
+
+static int collect_tlvs(struct babel *b, struct babel_parser *p, size_t *count)
+{
+	size_t n = 0;
+	int rc;
+
+	for (;;) {
+		if (n == b->ntlv_cap) {
+			size_t cap = b->ntlv_cap ? b->ntlv_cap * 2 : 64;
+			struct babel_tlv *v = realloc(b->tlvs, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			b->tlvs = v;
+			b->ntlv_cap = cap;
+		}
+		rc = babel_parser_next(p, &b->tlvs[n]);
+		if (rc <= 0)
+			break;
+		n++;
+	}
+	*count = n;
+	return 0;
+}
+
+/* An IHU is for us when it names one of our addresses on the link (or none). */
+static bool ihu_is_for_us(const struct babel_iface *ifp, const struct babel_ihu *ihu)
+{
+	const struct babel_addr *a = &ihu->addr;
+
+	if (ihu->ae == BABEL_AE_WILDCARD || a->af == BABEL_AF_NONE)
+		return true;
+	if (ifp->cfg.ll6.af == BABEL_AF_NONE && ifp->cfg.v4.af == BABEL_AF_NONE)
+		return true;
+	return babel_addr_equal(a, &ifp->cfg.ll6) || babel_addr_equal(a, &ifp->cfg.v4);
+}
+
+int babel_receive(struct babel *b, unsigned ifindex,
+		  const struct babel_addr *src, const struct babel_addr *dst,
+		  const uint8_t *buf, size_t len, uint64_t now_us)
+{
+	struct babel_iface *ifp = babel_iface_find(b, ifindex);
+	const struct babel_hello *hello = NULL;
+	struct babel_parser p;
+	struct babel_neigh *nb;
+	bool created = false;
+	size_t n = 0;
+	int rc;
+
+	b->now = now_us;
+	if (!ifp)
+		return -ENOENT;
+	if (!ifp->up || b->shut || !addr_valid(src))
+		return 0;
+	rc = babel_parser_init(&p, buf, len, src, &b->ctr.parse);
+	if (rc < 0)
+		return rc;
+	rc = collect_tlvs(b, &p, &n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (b->tlvs[i].type == BABEL_TLV_HELLO) {
+			hello = &b->tlvs[i].hello;
+			break;
+		}
+	}
+	nb = babel_neigh_find(b, ifindex, src);
+	if (!nb) {
+		/* §3.4: neighbours are discovered through their Hellos. */
+		if (!hello)
+			return 0;
+		nb = babel_neigh_get(b, ifp, src, &created);
+		if (!nb)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct babel_tlv *t = &b->tlvs[i];
+
+		switch (t->type) {
+		case BABEL_TLV_HELLO:
+			babel_neigh_handle_hello(b, nb, &t->hello, now_us);
+			break;
+		case BABEL_TLV_IHU:
+			if (ihu_is_for_us(ifp, &t->ihu))
+				babel_neigh_handle_ihu(b, nb, &t->ihu, hello, now_us);
+			break;
+		case BABEL_TLV_UPDATE:
+			babel_route_handle_update(b, nb, &t->update, now_us);
+			break;
+		case BABEL_TLV_ROUTE_REQ:
+			babel_handle_route_req(b, nb, &t->route_req, now_us);
+			break;
+		case BABEL_TLV_SEQNO_REQ:
+			babel_handle_seqno_req(b, nb, &t->seqno_req, now_us);
+			break;
+		case BABEL_TLV_ACK_REQ: {
+			/* §3.3: answer with an Ack, unicast. */
+			struct babel_tlv a = { .type = BABEL_TLV_ACK };
+
+			a.ack.nonce = t->ack_req.nonce;
+			babel_out_tlv(b, ifp, nb, &a);
+			break;
+		}
+		default:
+			break;
+		}
+		/* A Hello may have found the neighbour dead (history reset). */
+		if (!babel_neigh_find(b, ifindex, src))
+			break;
+	}
+	if (created && babel_neigh_find(b, ifindex, src) == nb) {
+		/* A new neighbour: Hellos, an IHU and a full table promptly, and
+		 * a unicast wildcard request so it sends us its table. */
+		if (ifp->cfg.unicast_only)
+			babel_send_hello_to(b, nb, now_us);
+		else
+			babel_heap_arm_before(&b->timers, &ifp->hello_timer, now_us);
+		babel_send_wildcard_request(b, nb);
+		babel_dump_start(b, &nb->dump, now_us);
+	}
+	(void)dst;
+	babel_flush(b);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
+{
+	struct babel_iface *ifp;
+
+	switch (t->kind) {
+	case T_IFACE_HELLO:
+		ifp = babel_container_of(t, struct babel_iface, hello_timer);
+		babel_send_hellos(b, ifp, now);
+		babel_heap_arm(&b->timers, t, now + ifp->hello_us);
+		break;
+	case T_IFACE_UPDATE:
+		ifp = babel_container_of(t, struct babel_iface, update_timer);
+		babel_dump_start(b, &ifp->dump, now);
+		babel_heap_arm(&b->timers, t, now + ifp->update_us);
+		break;
+	case T_NEIGH_MC_HELLO:
+	case T_NEIGH_UC_HELLO:
+	case T_NEIGH_IHU:
+	case T_NEIGH_ROUTES:
+		babel_neigh_timer(b, t, now);
+		break;
+	case T_ENTRY:
+		babel_entry_timer(b, babel_container_of(t, struct babel_entry, timer), now);
+		break;
+	case T_REQUEST:
+		babel_request_timer(b, babel_container_of(t, struct babel_request, timer), now);
+		break;
+	case T_PACE:
+		babel_dumps_run(b, now);
+		break;
+	default:
+		break;
+	}
+}
+
+uint64_t babel_run(struct babel *b, uint64_t now_us)
+{
+	struct babel_timer *t;
+
+	b->now = now_us;
+	while ((t = babel_heap_pop_due(&b->timers, now_us)))
+		dispatch(b, t, now_us);
+	babel_flush(b);
+	t = babel_heap_top(&b->timers);
+	return t ? t->when : UINT64_MAX;
+}
+
+/* ---- originated prefixes ---- */
+
+static bool prefix_ok(const struct babel_prefix *p)
+{
+	if (p->af == BABEL_AF_INET)
+		return p->plen <= 32;
+	if (p->af == BABEL_AF_INET6)
+		return p->plen <= 128;
+	return false;
+}
+
+int babel_originate(struct babel *b, const struct babel_prefix *prefix,
+		    const struct babel_prefix *src_prefix, uint16_t metric,
+		    uint64_t now_us)
+{
+	struct babel_entry *e;
+	struct babel_xroute *x;
+
+	b->now = now_us;
+	if (!prefix || !prefix_ok(prefix) || (src_prefix && src_prefix->af &&
+					      !prefix_ok(src_prefix)))
+		return -EINVAL;
+	e = babel_entry_get(b, prefix, src_prefix);
+	if (!e)
+		return -ENOMEM;
+	x = e->xroute;
+	if (!x) {
+		x = babel_alloc(b, sizeof(*x));
+		if (!x) {
+			babel_entry_maybe_free(b, e);
+			return -ENOMEM;
+		}
+		x->e = e;
+		e->xroute = x;
+		babel_list_add_tail(&b->xroutes, &x->link);
+		b->ctr.xroutes++;
+	}
+	x->metric = metric;
+	babel_entry_select(b, e, now_us);
+	babel_entry_changed(b, e, false, now_us);
+	babel_flush(b);
+	return 0;
+}
+
+static void xroute_free(struct babel *b, struct babel_entry *e)
+{
+	struct babel_xroute *x = e->xroute;
+
+	e->xroute = NULL;
+	babel_list_del(&x->link);
+	b->ctr.xroutes--;
+	babel_dealloc(b, x, sizeof(*x));
+}
+
+int babel_withdraw(struct babel *b, const struct babel_prefix *prefix,
+		   const struct babel_prefix *src_prefix, uint64_t now_us)
+{
+	struct babel_entry *e;
+
+	b->now = now_us;
+	if (!prefix || !prefix_ok(prefix))
+		return -EINVAL;
+	e = babel_entry_find(b, prefix, src_prefix);
+	if (!e || !e->xroute)
+		return -ENOENT;
+	xroute_free(b, e);
+	/* The best learned route takes over, or a retraction goes out. */
+	babel_entry_select(b, e, now_us);
+	babel_entry_maybe_free(b, e);
+	babel_flush(b);
+	return 0;
+}
+
+void babel_shutdown(struct babel *b, uint64_t now_us)
+{
+	struct babel_list *pos, *tmp;
+	struct babel_tlv t;
+
+	b->now = now_us;
+	babel_list_for_each_safe(pos, tmp, &b->xroutes) {
+		struct babel_xroute *x = babel_container_of(pos, struct babel_xroute, link);
+		struct babel_entry *e = x->e;
+
+		xroute_free(b, e);
+		/* an explicit retraction, whatever we learned for it */
+		e->sent = true;
+		babel_send_entry(b, e, NULL, NULL, true, now_us);
+	}
+	/* §4.6.9: and one wildcard retraction for everything else we announced. */
+	memset(&t, 0, sizeof(t));
+	t.type = BABEL_TLV_UPDATE;
+	t.update.ae = BABEL_AE_WILDCARD;
+	t.update.metric = BABEL_INFINITY;
+	babel_list_for_each_safe(pos, tmp, &b->iface_list) {
+		struct babel_iface *ifp = babel_container_of(pos, struct babel_iface, link);
+
+		t.update.interval = (uint16_t)(ifp->update_us / 10000);
+		babel_out_tlv(b, ifp, NULL, &t);
+	}
+	babel_flush(b);
+	b->shut = true;
+}

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto/engine.h — the engine's internal state, shared by its modules:
+ * babel.c (lifecycle, interfaces, receive, timers), neighbour.c (Hellos,
+ * IHUs, link cost, RTT), route.c (route table, sources, selection), xroute.c
+ * (originated prefixes), output.c (packet buffers, updates, paced dumps),
+ * request.c (route and seqno requests), introspect.c.
+ */
+#ifndef WGB_PROTO_ENGINE_H
+#define WGB_PROTO_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/babel.h"
+#include "proto/heap.h"
+#include "proto/htable.h"
+#include "proto/list.h"
+#include "proto/wire.h"
+
+/* A datagram fits the IPv6 minimum MTU: 1280 - 40 (IPv6) - 8 (UDP). */
+#define BABEL_PACKET_MAX 1232
+#define BABEL_HOP_COUNT 64
+
+enum babel_timer_kind {
+	T_IFACE_HELLO,
+	T_IFACE_UPDATE,
+	T_NEIGH_MC_HELLO,
+	T_NEIGH_UC_HELLO,
+	T_NEIGH_IHU,
+	T_NEIGH_ROUTES,
+	T_ENTRY,
+	T_REQUEST,
+	T_PACE,
+};
+
+struct babel_obuf;
+
+/* A paced full dump: a cursor over the route table's buckets. */
+struct babel_dump {
+	bool active;
+	struct babel_iface *ifp;
+	struct babel_neigh *nb;		/* NULL: the interface's periodic dump */
+	uint32_t bucket;
+	struct babel_list link;		/* in b->dumps while active */
+};
+
+struct babel_iface {
+	struct babel_hnode hnode;	/* b->ifaces, key ifindex */
+	struct babel_list link;		/* b->iface_list */
+	unsigned ifindex;
+	struct babel_iface_config cfg;
+	bool up;
+	bool rtt;
+	bool split_horizon;
+	uint32_t hello_us, update_us;
+	uint16_t rxcost;
+	uint32_t rtt_min_us, rtt_max_us;
+	uint16_t max_rtt_penalty;
+	uint16_t hello_seqno;		/* multicast Hellos */
+	struct babel_timer hello_timer;
+	struct babel_timer update_timer;
+	struct babel_list neighs;
+	struct babel_obuf *mcast;	/* pending multicast datagram */
+	struct babel_dump dump;		/* periodic multicast (or all-peer) dump */
+};
+
+struct babel_hello_hist {
+	uint16_t history;
+	uint16_t expected;
+	uint16_t interval_cs;
+	bool valid;
+};
+
+struct babel_neigh {
+	struct babel_hnode hnode;	/* b->neighs, key (ifindex, addr) */
+	struct babel_list iface_link;
+	struct babel_iface *ifp;
+	struct babel_addr addr;
+	bool is_peer;			/* registered by babel_iface_add_peer */
+	struct babel_hello_hist mc, uc;	/* §3.4.1: kept apart */
+	struct babel_timer mc_timer, uc_timer;
+	uint16_t uc_seqno;		/* our unicast Hellos to it */
+	uint16_t txcost;		/* from its IHU, §3.4.2 */
+	struct babel_timer ihu_timer;
+	/* RFC 9616: the last timestamped Hello from it, echoed in our IHU. */
+	bool have_ts;
+	uint32_t ts_origin, ts_receive;
+	bool rtt_valid;
+	uint32_t srtt;
+	uint16_t cost;			/* cached link cost incl. RTT penalty */
+	/* Its routes, oldest refresh first: the list is also the expiry queue. */
+	struct babel_list routes;
+	uint32_t nroutes;
+	struct babel_timer routes_timer;
+	struct babel_obuf *ucast;
+	struct babel_dump dump;		/* unicast full dump (wildcard request) */
+};
+
+struct babel_source {
+	struct babel_source *next;	/* in its entry */
+	uint8_t router_id[8];
+	uint16_t seqno, metric;		/* feasibility distance */
+	uint64_t time;			/* last refreshed */
+};
+
+struct babel_route {
+	struct babel_route *next;	/* candidates of the entry */
+	struct babel_list nlink;	/* neighbour's routes, refresh order */
+	struct babel_entry *e;
+	struct babel_neigh *nb;
+	uint8_t router_id[8];
+	struct babel_addr nexthop;
+	uint16_t seqno;
+	uint16_t refmetric;
+	uint16_t smoothed;
+	uint16_t interval_cs;
+	uint64_t refreshed;
+	uint64_t smoothed_time;
+};
+
+struct babel_xroute {
+	struct babel_list link;		/* b->xroutes */
+	struct babel_entry *e;
+	uint16_t metric;
+};
+
+struct babel_entry {
+	struct babel_hnode hnode;	/* b->entries, key (prefix, src) */
+	struct babel_prefix prefix;
+	struct babel_prefix src;	/* af NONE when not source-specific */
+	bool sent;			/* last advertisement was finite */
+	uint16_t sent_seqno, sent_metric;
+	uint8_t sent_rid[8];
+	struct babel_route *routes;
+	struct babel_route *selected;
+	struct babel_xroute *xroute;
+	struct babel_source *sources;
+	struct babel_timer timer;	/* hysteresis re-check / source GC */
+};
+
+struct babel_request {
+	struct babel_hnode hnode;	/* b->requests, key (prefix, src) */
+	struct babel_prefix prefix, src;
+	uint8_t router_id[8];
+	uint16_t seqno;
+	uint8_t hop_count;
+	uint8_t sends;			/* how many times sent */
+	struct babel_neigh *to;		/* unicast target, NULL = all */
+	uint64_t forwarded_at;		/* for duplicate suppression */
+	struct babel_timer timer;
+};
+
+struct babel {
+	struct babel_config cfg;
+	struct babel_callbacks cb;
+	uint8_t router_id[8];
+	uint16_t seqno;
+	uint64_t hash_seed;
+	uint64_t now;
+	uint64_t half_life_us;
+	size_t mem;
+	struct babel_heap timers;
+	struct babel_htable ifaces, neighs, entries, requests;
+	struct babel_list xroutes;
+	struct babel_list iface_list;
+	bool shut;
+	struct babel_list dumps;
+	struct babel_list pending;	/* obufs waiting to be sent */
+	struct babel_timer pace;
+	uint32_t nroutes, nsources, nselected;
+	struct babel_counters ctr;
+	/* scratch for parse-then-apply */
+	struct babel_tlv *tlvs;
+	size_t ntlv_cap;
+};
+
+/* babel.c */
+void *babel_alloc(struct babel *b, size_t size);
+void babel_dealloc(struct babel *b, void *p, size_t size);
+void babel_logf(struct babel *b, enum babel_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex);
+static inline uint32_t babel_us32(uint64_t now)
+{
+	return (uint32_t)now;
+}
+
+/* neighbour.c */
+struct babel_neigh *babel_neigh_find(struct babel *b, unsigned ifindex,
+				     const struct babel_addr *addr);
+struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
+				    const struct babel_addr *addr, bool *created);
+void babel_neigh_free(struct babel *b, struct babel_neigh *nb);
+void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
+			      const struct babel_hello *h, uint64_t now);
+void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
+			    const struct babel_ihu *ihu,
+			    const struct babel_hello *hello_in_packet, uint64_t now);
+void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now);
+uint16_t babel_neigh_rxcost(const struct babel_neigh *nb);
+void babel_neigh_update_cost(struct babel *b, struct babel_neigh *nb, uint64_t now);
+void babel_neigh_flush_routes(struct babel *b, struct babel_neigh *nb, uint64_t now);
+
+/* route.c */
+struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix *p,
+				     const struct babel_prefix *src);
+struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *p,
+				    const struct babel_prefix *src);
+void babel_entry_maybe_free(struct babel *b, struct babel_entry *e);
+struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8]);
+uint16_t babel_route_metric(const struct babel_route *r);
+bool babel_route_feasible(const struct babel_route *r);
+uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now);
+void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
+			       const struct babel_update *u, uint64_t now);
+void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now);
+void babel_route_refresh_metric(struct babel *b, struct babel_route *r,
+				uint16_t new_refmetric, uint64_t now);
+void babel_entry_select(struct babel *b, struct babel_entry *e, uint64_t now);
+void babel_entry_timer(struct babel *b, struct babel_entry *e, uint64_t now);
+void babel_neigh_routes_timer(struct babel *b, struct babel_neigh *nb, uint64_t now);
+void babel_source_note_sent(struct babel *b, struct babel_entry *e,
+			    const uint8_t rid[8], uint16_t seqno, uint16_t metric,
+			    uint64_t now);
+/* The announcement of an entry: false when there is nothing to announce. */
+bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
+			uint16_t *seqno, uint16_t *metric);
+void babel_seqno_bump(struct babel *b, uint16_t to, uint64_t now);
+
+/* output.c */
+struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,
+				  struct babel_neigh *nb);
+void babel_out_tlv(struct babel *b, struct babel_iface *ifp,
+		   struct babel_neigh *nb, const struct babel_tlv *tlv);
+void babel_flush(struct babel *b);
+void babel_obuf_discard(struct babel *b, struct babel_obuf *o);
+void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
+void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now);
+/* Send the entry's update to one neighbour (unicast) or, nb NULL, on every
+ * interface (multicast or to every peer), honouring split horizon.
+ * triggered: also poison (retract) where split horizon holds it back. */
+void babel_send_entry(struct babel *b, struct babel_entry *e,
+		      struct babel_iface *only_ifp, struct babel_neigh *nb,
+		      bool triggered, uint64_t now);
+/* A triggered update after a selection change (§3.7.2), if warranted. */
+void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
+			 uint64_t now);
+void babel_dump_start(struct babel *b, struct babel_dump *d, uint64_t now);
+void babel_dump_stop(struct babel *b, struct babel_dump *d);
+void babel_dumps_run(struct babel *b, uint64_t now);
+void babel_send_wildcard_request(struct babel *b, struct babel_neigh *nb);
+
+/* request.c */
+void babel_handle_route_req(struct babel *b, struct babel_neigh *nb,
+			    const struct babel_route_req *r, uint64_t now);
+void babel_handle_seqno_req(struct babel *b, struct babel_neigh *nb,
+			    const struct babel_seqno_req *r, uint64_t now);
+/* An entry is starving: ask for a newer seqno (§3.8.2.1). */
+void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now);
+/* An update arrived: satisfied requests are dropped (§3.8.1.3). */
+void babel_request_satisfy(struct babel *b, struct babel_entry *e,
+			   const uint8_t rid[8], uint16_t seqno);
+void babel_request_timer(struct babel *b, struct babel_request *r, uint64_t now);
+void babel_requests_drop_neigh(struct babel *b, struct babel_neigh *nb);
+void babel_request_free(struct babel *b, struct babel_request *r);
+
+/* introspect.c / helpers */
+uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
+			   const struct babel_prefix *src);
+bool babel_src_equal(const struct babel_prefix *a, const struct babel_prefix *b);
+
+#endif

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto/output.c — what the engine sends: per-destination packet buffers
+ * flushed at the end of every API call (a full one is sent and a new one
+ * started), Hellos and IHUs, updates with split horizon, triggered updates
+ * (§3.7.2) and periodic full updates emitted in paced chunks (§3.7.1): a
+ * cursor over the route table's buckets with a per-run budget.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/engine.h"
+#include "proto/rules.h"
+
+struct babel_obuf {
+	struct babel_list link;		/* b->pending */
+	struct babel_iface *ifp;
+	struct babel_neigh *nb;		/* NULL: multicast */
+	struct babel_writer w;
+	uint8_t data[BABEL_PACKET_MAX];
+};
+
+static void obuf_start(struct babel_obuf *o)
+{
+	babel_writer_init(&o->w, o->data, sizeof(o->data));
+	if (o->ifp->cfg.ll6.af == BABEL_AF_INET6)
+		babel_writer_set_source(&o->w, &o->ifp->cfg.ll6);
+}
+
+struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,
+				  struct babel_neigh *nb)
+{
+	struct babel_obuf **slot = nb ? &nb->ucast : &ifp->mcast;
+	struct babel_obuf *o = *slot;
+
+	if (o)
+		return o;
+	o = babel_alloc(b, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->ifp = ifp;
+	o->nb = nb;
+	obuf_start(o);
+	babel_list_add_tail(&b->pending, &o->link);
+	*slot = o;
+	return o;
+}
+
+static void obuf_send(struct babel *b, struct babel_obuf *o)
+{
+	size_t len;
+
+	if (babel_writer_empty(&o->w))
+		return;
+	len = babel_writer_finish(&o->w);
+	b->cb.send(b->cb.ctx, o->ifp->ifindex, o->nb ? &o->nb->addr : NULL,
+		   o->data, len);
+	b->ctr.packets_sent++;
+}
+
+void babel_obuf_discard(struct babel *b, struct babel_obuf *o)
+{
+	if (o->nb)
+		o->nb->ucast = NULL;
+	else
+		o->ifp->mcast = NULL;
+	babel_list_del(&o->link);
+	babel_dealloc(b, o, sizeof(*o));
+}
+
+void babel_flush(struct babel *b)
+{
+	while (!babel_list_empty(&b->pending)) {
+		struct babel_obuf *o = babel_container_of(b->pending.next,
+							  struct babel_obuf, link);
+
+		obuf_send(b, o);
+		babel_obuf_discard(b, o);
+	}
+}
+
+static void out_one(struct babel *b, struct babel_iface *ifp,
+		    struct babel_neigh *nb, const struct babel_tlv *tlv)
+{
+	struct babel_obuf *o = babel_obuf_get(b, ifp, nb);
+	int rc;
+
+	if (!o)
+		return;
+	rc = babel_write_tlv(&o->w, tlv);
+	if (rc == -ENOSPC) {
+		obuf_send(b, o);
+		obuf_start(o);
+		rc = babel_write_tlv(&o->w, tlv);
+	}
+	if (rc < 0)
+		babel_logf(b, BABEL_LOG_WARN, "cannot write TLV type %u: %d",
+			   tlv->type, rc);
+}
+
+/* nb NULL: to everyone on the link; on a unicast-only link that is every
+ * registered peer. */
+void babel_out_tlv(struct babel *b, struct babel_iface *ifp,
+		   struct babel_neigh *nb, const struct babel_tlv *tlv)
+{
+	struct babel_list *pos, *tmp;
+
+	if (!ifp->up || b->shut)
+		return;
+	if (nb || !ifp->cfg.unicast_only) {
+		out_one(b, ifp, nb, tlv);
+		return;
+	}
+	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+		struct babel_neigh *p = babel_container_of(pos, struct babel_neigh, iface_link);
+
+		if (p->is_peer)
+			out_one(b, ifp, p, tlv);
+	}
+}
+
+static uint8_t addr_ae(const struct babel_addr *a)
+{
+	if (a->af == BABEL_AF_INET)
+		return BABEL_AE_IPV4;
+	if (a->addr[0] == 0xfe && (a->addr[1] & 0xc0) == 0x80)
+		return BABEL_AE_IPV6_LL;
+	return BABEL_AE_IPV6;
+}
+
+static uint16_t us_to_cs(uint64_t us)
+{
+	uint64_t cs = us / 10000;
+
+	return cs > 0xFFFF ? 0xFFFF : (uint16_t)cs;
+}
+
+static void ihu_for(struct babel *b, struct babel_neigh *nb, struct babel_tlv *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = BABEL_TLV_IHU;
+	t->ihu.ae = addr_ae(&nb->addr);
+	t->ihu.addr = nb->addr;
+	t->ihu.rxcost = babel_neigh_rxcost(nb);
+	t->ihu.interval = us_to_cs(3 * (uint64_t)nb->ifp->hello_us);
+	if (nb->ifp->rtt && nb->have_ts) {
+		t->ihu.has_timestamp = true;
+		t->ihu.ts_origin = nb->ts_origin;
+		t->ihu.ts_receive = nb->ts_receive;
+	}
+}
+
+static void hello_tlv(struct babel_iface *ifp, struct babel_tlv *t, bool unicast,
+		      uint16_t seqno, uint64_t now)
+{
+	memset(t, 0, sizeof(*t));
+	t->type = BABEL_TLV_HELLO;
+	t->hello.flags = unicast ? BABEL_HELLO_F_UNICAST : 0;
+	t->hello.seqno = seqno;
+	t->hello.interval = us_to_cs(ifp->hello_us);
+	if (ifp->rtt) {
+		t->hello.has_timestamp = true;
+		t->hello.timestamp = babel_us32(now);
+		if (t->hello.timestamp == 0)
+			t->hello.timestamp = 1;
+	}
+}
+
+/* §3.4.1: a unicast Hello (own unicast seqno) and an IHU to one neighbour. */
+void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now)
+{
+	struct babel_tlv t;
+
+	hello_tlv(nb->ifp, &t, true, nb->uc_seqno++, now);
+	babel_out_tlv(b, nb->ifp, nb, &t);
+	if (nb->mc.valid || nb->uc.valid) {
+		ihu_for(b, nb, &t);
+		babel_out_tlv(b, nb->ifp, nb, &t);
+	}
+}
+
+void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+	struct babel_tlv t;
+
+	if (ifp->cfg.unicast_only) {
+		babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+			struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+								    iface_link);
+			if (nb->is_peer)
+				babel_send_hello_to(b, nb, now);
+		}
+		return;
+	}
+	hello_tlv(ifp, &t, false, ifp->hello_seqno++, now);
+	babel_out_tlv(b, ifp, NULL, &t);
+	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+		struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+							    iface_link);
+		if (!nb->mc.valid && !nb->uc.valid)
+			continue;
+		ihu_for(b, nb, &t);
+		babel_out_tlv(b, ifp, NULL, &t);
+	}
+}
+
+void babel_send_wildcard_request(struct babel *b, struct babel_neigh *nb)
+{
+	struct babel_tlv t;
+
+	memset(&t, 0, sizeof(t));
+	t.type = BABEL_TLV_ROUTE_REQ;
+	t.route_req.ae = BABEL_AE_WILDCARD;
+	babel_out_tlv(b, nb->ifp, nb, &t);
+}
+
+static uint8_t prefix_ae(const struct babel_prefix *p)
+{
+	return p->af == BABEL_AF_INET ? BABEL_AE_IPV4 : BABEL_AE_IPV6;
+}
+
+static void update_tlv(struct babel_iface *ifp, struct babel_entry *e,
+		       const uint8_t rid[8], uint16_t seqno, uint16_t metric,
+		       struct babel_tlv *t)
+{
+	struct babel_update *u = &t->update;
+
+	memset(t, 0, sizeof(*t));
+	t->type = BABEL_TLV_UPDATE;
+	u->interval = us_to_cs(ifp->update_us);
+	u->seqno = seqno;
+	u->metric = metric;
+	u->prefix = e->prefix;
+	if (e->src.af) {
+		u->has_src_prefix = true;
+		u->src_prefix = e->src;
+	}
+	if (metric == BABEL_INFINITY) {
+		u->ae = prefix_ae(&e->prefix);
+		return;
+	}
+	u->has_router_id = true;
+	memcpy(u->router_id, rid, 8);
+	if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)
+		u->next_hop = ifp->cfg.v4;
+	else
+		u->next_hop = ifp->cfg.ll6;
+	u->ae = babel_ae_for(&e->prefix, &u->next_hop);
+}
+
+/* §3.7.4 split horizon: do not announce a route to where it came from. */
+static bool split_horizon_holds(const struct babel_entry *e,
+				const struct babel_iface *ifp,
+				const struct babel_neigh *to)
+{
+	const struct babel_route *sel = e->selected;
+
+	if (!ifp->split_horizon || !sel)
+		return false;
+	return to ? sel->nb == to : sel->nb->ifp == ifp;
+}
+
+static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *ifp,
+		    struct babel_neigh *to, bool have, const uint8_t rid[8],
+		    uint16_t seqno, uint16_t metric, bool triggered)
+{
+	struct babel_tlv t;
+
+	if (split_horizon_holds(e, ifp, to)) {
+		if (!triggered)
+			return;
+		metric = BABEL_INFINITY;	/* poison the stale announcement */
+	} else if (!have) {
+		metric = BABEL_INFINITY;
+	}
+	update_tlv(ifp, e, rid, seqno, metric, &t);
+	babel_out_tlv(b, ifp, to, &t);
+	b->ctr.updates_sent++;
+}
+
+void babel_send_entry(struct babel *b, struct babel_entry *e,
+		      struct babel_iface *only_ifp, struct babel_neigh *nb,
+		      bool triggered, uint64_t now)
+{
+	uint8_t rid[8] = { 0 };
+	uint16_t seqno = 0, metric = BABEL_INFINITY;
+	bool have = babel_entry_advert(b, e, rid, &seqno, &metric);
+	struct babel_list *pos, *tmp, *p2, *t2;
+
+	if (!have && !triggered)
+		return;
+	if (have && !e->xroute)
+		babel_source_note_sent(b, e, rid, seqno, metric, now);
+	if (nb) {
+		send_to(b, e, nb->ifp, nb, have, rid, seqno, metric, triggered);
+		return;
+	}
+	babel_list_for_each_safe(pos, tmp, &b->iface_list) {
+		struct babel_iface *ifp = babel_container_of(pos, struct babel_iface, link);
+
+		if (!ifp->up || (only_ifp && ifp != only_ifp))
+			continue;
+		if (!ifp->cfg.unicast_only) {
+			send_to(b, e, ifp, NULL, have, rid, seqno, metric, triggered);
+			continue;
+		}
+		babel_list_for_each_safe(p2, t2, &ifp->neighs) {
+			struct babel_neigh *peer = babel_container_of(p2, struct babel_neigh,
+								      iface_link);
+			if (peer->is_peer)
+				send_to(b, e, ifp, peer, have, rid, seqno, metric, triggered);
+		}
+	}
+	if (!only_ifp) {
+		e->sent = have;
+		if (have) {
+			memcpy(e->sent_rid, rid, 8);
+			e->sent_seqno = seqno;
+			e->sent_metric = metric;
+		}
+	}
+}
+
+/*
+ * §3.7.2: a triggered update when the router-id or seqno of what we
+ * announce changes, when the route is lost (a retraction), on a change of
+ * next hop (so split horizon poisons the right way) and when the metric
+ * moved by at least BABEL_TRIGGER_METRIC.
+ */
+#define BABEL_TRIGGER_METRIC 64
+void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
+			 uint64_t now)
+{
+	uint8_t rid[8];
+	uint16_t seqno, metric;
+	bool have = babel_entry_advert(b, e, rid, &seqno, &metric);
+	int dm;
+
+	if (!have) {
+		if (e->sent)
+			babel_send_entry(b, e, NULL, NULL, true, now);
+		return;
+	}
+	dm = (int)metric - (int)e->sent_metric;
+	if (force || !e->sent || memcmp(rid, e->sent_rid, 8) != 0 ||
+	    seqno != e->sent_seqno || dm >= BABEL_TRIGGER_METRIC ||
+	    dm <= -BABEL_TRIGGER_METRIC)
+		babel_send_entry(b, e, NULL, NULL, true, now);
+}
+
+void babel_dump_start(struct babel *b, struct babel_dump *d, uint64_t now)
+{
+	d->bucket = 0;
+	if (!d->active) {
+		d->active = true;
+		babel_list_add_tail(&b->dumps, &d->link);
+	}
+	babel_heap_arm_before(&b->timers, &b->pace, now);
+}
+
+void babel_dump_stop(struct babel *b, struct babel_dump *d)
+{
+	if (!d->active)
+		return;
+	d->active = false;
+	babel_list_del(&d->link);
+}
+
+/*
+ * One chunk of every active dump. The cursor is a bucket index: when the
+ * table doubles, entries of old bucket i move to i or i + old size, so
+ * keeping the index misses nothing (a few entries may be sent twice).
+ */
+#define BABEL_PACE_US 1000
+void babel_dumps_run(struct babel *b, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+
+	babel_list_for_each_safe(pos, tmp, &b->dumps) {
+		struct babel_dump *d = babel_container_of(pos, struct babel_dump, link);
+		uint32_t budget = b->cfg.update_burst;
+
+		while (budget > 0 && d->bucket < babel_htable_buckets(&b->entries)) {
+			for (struct babel_hnode *n = b->entries.b[d->bucket]; n; n = n->next) {
+				struct babel_entry *e = babel_container_of(n, struct babel_entry,
+									   hnode);
+				babel_send_entry(b, e, d->ifp, d->nb, false, now);
+				if (budget)
+					budget--;
+			}
+			d->bucket++;
+		}
+		if (d->bucket >= babel_htable_buckets(&b->entries))
+			babel_dump_stop(b, d);
+	}
+	if (!babel_list_empty(&b->dumps))
+		babel_heap_arm_before(&b->timers, &b->pace, now + BABEL_PACE_US);
+}

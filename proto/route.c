@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto/route.c — the route table: entries keyed by (prefix, src_prefix) in a
+ * hash table, one candidate per neighbour, sources and feasibility distances
+ * (§3.5.1, §3.7.3), update handling (§3.5.3, §3.5.4), route selection with
+ * hysteresis (§3.6) and route expiry through each neighbour's refresh-ordered
+ * route list (no scans).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto/engine.h"
+#include "proto/rules.h"
+
+static size_t prefix_alen(const struct babel_prefix *p)
+{
+	return p->af == BABEL_AF_INET ? 4 : p->af == BABEL_AF_INET6 ? 16 : 0;
+}
+
+static bool prefix_same(const struct babel_prefix *a, const struct babel_prefix *b)
+{
+	return a->af == b->af && a->plen == b->plen &&
+	       memcmp(a->addr, b->addr, prefix_alen(a)) == 0;
+}
+
+bool babel_src_equal(const struct babel_prefix *a, const struct babel_prefix *b)
+{
+	return prefix_same(a, b);
+}
+
+static void prefix_key(uint8_t *k, const struct babel_prefix *p)
+{
+	memset(k, 0, 18);
+	k[0] = p->af;
+	k[1] = p->plen;
+	memcpy(k + 2, p->addr, prefix_alen(p));
+}
+
+uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
+			   const struct babel_prefix *src)
+{
+	uint8_t k[36];
+
+	prefix_key(k, p);
+	if (src)
+		prefix_key(k + 18, src);
+	else
+		memset(k + 18, 0, 18);
+	return babel_hash_bytes(k, sizeof(k), b->hash_seed);
+}
+
+static const struct babel_prefix no_src = { .af = BABEL_AF_NONE };
+
+struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix *p,
+				     const struct babel_prefix *src)
+{
+	uint32_t h;
+
+	if (src && src->af == BABEL_AF_NONE)
+		src = NULL;
+	h = babel_prefix_hash(b, p, src);
+	for (struct babel_hnode *n = babel_htable_bucket(&b->entries, h); n; n = n->next) {
+		struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
+
+		if (n->hash == h && prefix_same(&e->prefix, p) &&
+		    prefix_same(&e->src, src ? src : &no_src))
+			return e;
+	}
+	return NULL;
+}
+
+struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *p,
+				    const struct babel_prefix *src)
+{
+	struct babel_entry *e;
+
+	if (src && src->af == BABEL_AF_NONE)
+		src = NULL;
+	e = babel_entry_find(b, p, src);
+	if (e)
+		return e;
+	e = babel_alloc(b, sizeof(*e));
+	if (!e)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	e->prefix = *p;
+	babel_prefix_mask(&e->prefix);
+	if (src) {
+		e->src = *src;
+		babel_prefix_mask(&e->src);
+	}
+	babel_timer_init(&e->timer, T_ENTRY);
+	babel_htable_insert(&b->entries, &e->hnode, babel_prefix_hash(b, &e->prefix,
+					src ? &e->src : NULL));
+	b->ctr.prefixes++;
+	return e;
+}
+
+static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now)
+{
+	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000;
+	struct babel_source **pp = &e->sources;
+
+	while (*pp) {
+		struct babel_source *s = *pp;
+
+		if (s->time + gc <= now) {
+			*pp = s->next;
+			b->nsources--;
+			babel_dealloc(b, s, sizeof(*s));
+		} else {
+			pp = &s->next;
+		}
+	}
+}
+
+/*
+ * An entry lives while it has candidates, is originated, or still holds
+ * sources: a source is kept source_gc after its last use, so a feasibility
+ * distance outlives every advertisement it bounds (§3.7.3). Sources of an
+ * entry that still has routes are kept.
+ */
+void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
+{
+	uint64_t oldest = UINT64_MAX;
+
+	if (e->routes || e->xroute)
+		return;
+	source_free_old(b, e, b->now);
+	for (struct babel_source *s = e->sources; s; s = s->next)
+		if (s->time < oldest)
+			oldest = s->time;
+	if (e->sources) {
+		babel_heap_arm_before(&b->timers, &e->timer,
+				      oldest + (uint64_t)b->cfg.source_gc_ms * 1000);
+		return;
+	}
+	babel_heap_cancel(&b->timers, &e->timer);
+	babel_htable_remove(&b->entries, &e->hnode);
+	b->ctr.prefixes--;
+	babel_dealloc(b, e, sizeof(*e));
+}
+
+struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8])
+{
+	for (struct babel_source *s = e->sources; s; s = s->next)
+		if (memcmp(s->router_id, rid, 8) == 0)
+			return s;
+	return NULL;
+}
+
+/* §3.7.3: before advertising (rid, seqno, metric), lower the FD. */
+void babel_source_note_sent(struct babel *b, struct babel_entry *e,
+			    const uint8_t rid[8], uint16_t seqno, uint16_t metric,
+			    uint64_t now)
+{
+	struct babel_source *s = babel_source_find(e, rid);
+
+	if (metric == BABEL_INFINITY)
+		return;
+	if (!s) {
+		s = babel_alloc(b, sizeof(*s));
+		if (!s)
+			return;
+		memcpy(s->router_id, rid, 8);
+		s->seqno = seqno;
+		s->metric = metric;
+		s->next = e->sources;
+		e->sources = s;
+		b->nsources++;
+	} else if (babel_distance_better(seqno, metric, s->seqno, s->metric)) {
+		s->seqno = seqno;
+		s->metric = metric;
+	}
+	s->time = now;
+}
+
+uint16_t babel_route_metric(const struct babel_route *r)
+{
+	return babel_metric_add(r->refmetric, r->nb->cost);
+}
+
+/* §3.5.1, checked against the current FD: FDs only decrease, so a route
+ * that was feasible when it arrived may no longer be. */
+bool babel_route_feasible(const struct babel_route *r)
+{
+	const struct babel_source *s = babel_source_find(r->e, r->router_id);
+
+	return babel_feasible(s != NULL, s ? s->seqno : 0, s ? s->metric : 0,
+			      r->seqno, r->refmetric);
+}
+
+uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now)
+{
+	r->smoothed = babel_metric_smooth(r->smoothed, babel_route_metric(r),
+					  now - r->smoothed_time, b->half_life_us);
+	r->smoothed_time = now;
+	return r->smoothed;
+}
+
+static uint64_t route_hold(const struct babel *b, const struct babel_route *r)
+{
+	uint64_t iv = r->interval_cs ? (uint64_t)r->interval_cs * 10000
+				     : (uint64_t)r->nb->ifp->update_us;
+
+	/* Appendix B: route expiry is 3.5 times the update interval. */
+	return iv * 7 / 2;
+}
+
+static void route_touch(struct babel *b, struct babel_route *r, uint64_t now)
+{
+	struct babel_neigh *nb = r->nb;
+	struct babel_route *head;
+
+	r->refreshed = now;
+	babel_list_del(&r->nlink);
+	babel_list_add_tail(&nb->routes, &r->nlink);
+	if (!babel_timer_armed(&nb->routes_timer)) {
+		head = babel_container_of(nb->routes.next, struct babel_route, nlink);
+		babel_heap_arm(&b->timers, &nb->routes_timer,
+			       head->refreshed + route_hold(b, head));
+	}
+}
+
+void babel_neigh_routes_timer(struct babel *b, struct babel_neigh *nb, uint64_t now)
+{
+	while (!babel_list_empty(&nb->routes)) {
+		struct babel_route *r = babel_container_of(nb->routes.next,
+							   struct babel_route, nlink);
+		struct babel_entry *e = r->e;
+		uint64_t exp = r->refreshed + route_hold(b, r);
+
+		if (exp > now) {
+			babel_heap_arm(&b->timers, &nb->routes_timer, exp);
+			return;
+		}
+		babel_route_free(b, r, now);
+		babel_entry_select(b, e, now);
+		babel_entry_maybe_free(b, e);
+	}
+}
+
+static void entry_select(struct babel *b, struct babel_entry *e,
+			 const struct babel_nexthop *lost, uint64_t now);
+
+/* Unlink and free a route; losing the selected route re-selects at once, so
+ * the FIB sees one change (old next hop -> new one, or -> none). */
+void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
+{
+	struct babel_entry *e = r->e;
+	struct babel_route **pp = &e->routes;
+	bool was_selected = e->selected == r;
+	struct babel_nexthop lost = { r->nb->ifp->ifindex, r->nb->addr };
+
+	while (*pp && *pp != r)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = r->next;
+	if (was_selected) {
+		e->selected = NULL;
+		b->nselected--;
+	}
+	babel_list_del(&r->nlink);
+	r->nb->nroutes--;
+	b->nroutes--;
+	babel_dealloc(b, r, sizeof(*r));
+	if (was_selected)
+		entry_select(b, e, &lost, now);
+}
+
+void babel_route_refresh_metric(struct babel *b, struct babel_route *r,
+				uint16_t new_refmetric, uint64_t now)
+{
+	babel_route_smoothed(b, r, now);
+	r->refmetric = new_refmetric;
+	if (new_refmetric == BABEL_INFINITY)
+		r->smoothed = BABEL_INFINITY;
+}
+
+static struct babel_route *entry_route_of(struct babel_entry *e, struct babel_neigh *nb)
+{
+	for (struct babel_route *r = e->routes; r; r = r->next)
+		if (r->nb == nb)
+			return r;
+	return NULL;
+}
+
+static bool route_usable(const struct babel_route *r)
+{
+	return babel_route_metric(r) != BABEL_INFINITY && babel_route_feasible(r);
+}
+
+static void nexthop_of(const struct babel_route *r, struct babel_nexthop *nh)
+{
+	nh->ifindex = r->nb->ifp->ifindex;
+	nh->addr = r->nb->addr;
+}
+
+/*
+ * §3.6 route selection. Among usable (finite, feasible) candidates the one
+ * with the smallest metric is best. Hysteresis, as babeld: a usable selected
+ * route is replaced only by a route better both in metric and in smoothed
+ * metric, or at once by one better by switch_threshold; otherwise the entry
+ * re-checks later, when the smoothed metrics have moved. An originated entry
+ * selects nothing (see babel.h).
+ */
+static void entry_select(struct babel *b, struct babel_entry *e,
+			 const struct babel_nexthop *lost, uint64_t now)
+{
+	struct babel_route *old = e->selected, *best = NULL, *sel;
+	uint16_t bm = BABEL_INFINITY;
+
+	if (!e->xroute) {
+		for (struct babel_route *r = e->routes; r; r = r->next) {
+			uint16_t m;
+
+			if (!route_usable(r))
+				continue;
+			m = babel_route_metric(r);
+			if (!best || m < bm || (m == bm && r == old)) {
+				best = r;
+				bm = m;
+			}
+		}
+	}
+	sel = best;
+	if (old && best && best != old && route_usable(old)) {
+		uint16_t om = babel_route_metric(old);
+
+		if ((uint32_t)bm + b->cfg.switch_threshold <= om) {
+			sel = best;
+		} else if (bm < om && babel_route_smoothed(b, best, now) <
+					      babel_route_smoothed(b, old, now)) {
+			sel = best;
+		} else {
+			sel = old;
+			if (bm < om)
+				babel_heap_arm_before(&b->timers, &e->timer,
+						      now + b->half_life_us / 4 + 1000);
+		}
+	}
+	if (sel != old || lost) {
+		struct babel_nexthop onh, nnh;
+
+		if (old)
+			nexthop_of(old, &onh);
+		else if (lost)
+			onh = *lost;
+		if (sel)
+			nexthop_of(sel, &nnh);
+		e->selected = sel;
+		b->nselected += (sel != NULL) - (old != NULL);
+		b->cb.fib_change(b->cb.ctx, &e->prefix, e->src.af ? &e->src : NULL,
+				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
+				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
+	}
+	babel_entry_changed(b, e, sel != old || lost, now);
+	if (!sel && !e->xroute && (e->routes || e->sources))
+		babel_request_starving(b, e, now);
+}
+
+void babel_entry_select(struct babel *b, struct babel_entry *e, uint64_t now)
+{
+	entry_select(b, e, NULL, now);
+}
+
+void babel_entry_timer(struct babel *b, struct babel_entry *e, uint64_t now)
+{
+	babel_entry_select(b, e, now);
+	babel_entry_maybe_free(b, e);
+}
+
+bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
+			uint16_t *seqno, uint16_t *metric)
+{
+	if (e->xroute) {
+		memcpy(rid, b->router_id, 8);
+		*seqno = b->seqno;
+		*metric = e->xroute->metric;
+		return *metric != BABEL_INFINITY;
+	}
+	if (!e->selected)
+		return false;
+	memcpy(rid, e->selected->router_id, 8);
+	*seqno = e->selected->seqno;
+	*metric = babel_route_metric(e->selected);
+	return *metric != BABEL_INFINITY;
+}
+
+static bool route_limit_reached(struct babel *b, struct babel_neigh *nb)
+{
+	return (b->cfg.max_routes && b->nroutes >= b->cfg.max_routes) ||
+	       (b->cfg.max_routes_per_neighbour &&
+		nb->nroutes >= b->cfg.max_routes_per_neighbour);
+}
+
+/* §4.6.9 wildcard retraction: every route from nb is retracted. */
+static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+	struct babel_list done;
+
+	babel_list_init(&done);
+	/* route_touch moves routes to the tail: walk a detached copy. */
+	babel_list_for_each_safe(pos, tmp, &nb->routes) {
+		struct babel_route *r = babel_container_of(pos, struct babel_route, nlink);
+
+		babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
+		babel_list_del(&r->nlink);
+		babel_list_add_tail(&done, &r->nlink);
+		r->refreshed = now;
+	}
+	babel_list_for_each_safe(pos, tmp, &done) {
+		babel_list_del(pos);
+		babel_list_add_tail(&nb->routes, pos);
+	}
+	babel_list_for_each_safe(pos, tmp, &nb->routes) {
+		struct babel_route *r = babel_container_of(pos, struct babel_route, nlink);
+
+		babel_entry_select(b, r->e, now);
+	}
+}
+
+/* §3.5.3 / §3.5.4: apply one (already parsed) Update from nb. */
+void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
+			       const struct babel_update *u, uint64_t now)
+{
+	const struct babel_prefix *src = u->has_src_prefix ? &u->src_prefix : NULL;
+	struct babel_entry *e;
+	struct babel_route *r;
+	struct babel_source *s;
+	bool feasible, created = false;
+
+	b->ctr.updates_received++;
+	if (u->prefix.af == BABEL_AF_NONE) {
+		if (u->metric == BABEL_INFINITY)
+			retract_all(b, nb, now);
+		return;
+	}
+	if (u->metric == BABEL_INFINITY) {
+		e = babel_entry_find(b, &u->prefix, src);
+		r = e ? entry_route_of(e, nb) : NULL;
+		if (!r)
+			return;
+		babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
+		route_touch(b, r, now);
+		babel_entry_select(b, e, now);
+		return;
+	}
+	if (!u->has_router_id)
+		return;
+	/* Our own routes coming back. */
+	if (memcmp(u->router_id, b->router_id, 8) == 0)
+		return;
+	e = babel_entry_get(b, &u->prefix, src);
+	if (!e)
+		return;
+	r = entry_route_of(e, nb);
+	s = babel_source_find(e, u->router_id);
+	feasible = babel_feasible(s != NULL, s ? s->seqno : 0, s ? s->metric : 0,
+				  u->seqno, u->metric);
+	if (!feasible)
+		b->ctr.unfeasible_updates++;
+	if (!r) {
+		if (!feasible) {
+			/* §3.5.4: an unfeasible update for a route we do not
+			 * have is ignored; if we are starving, it tells us
+			 * whom to ask for a newer seqno (§3.8.2.1). */
+			if (!e->selected && !e->xroute)
+				babel_request_starving(b, e, now);
+			babel_entry_maybe_free(b, e);
+			return;
+		}
+		if (route_limit_reached(b, nb)) {
+			b->ctr.refused_routes++;
+			babel_entry_maybe_free(b, e);
+			return;
+		}
+		r = babel_alloc(b, sizeof(*r));
+		if (!r) {
+			babel_entry_maybe_free(b, e);
+			return;
+		}
+		memset(r, 0, sizeof(*r));
+		r->e = e;
+		r->nb = nb;
+		babel_list_init(&r->nlink);
+		r->next = e->routes;
+		e->routes = r;
+		nb->nroutes++;
+		b->nroutes++;
+		created = true;
+	}
+	if (!created)
+		babel_route_smoothed(b, r, now);
+	memcpy(r->router_id, u->router_id, 8);
+	r->seqno = u->seqno;
+	r->refmetric = u->metric;
+	r->nexthop = u->next_hop;
+	r->interval_cs = u->interval;
+	if (created || r->smoothed == BABEL_INFINITY) {
+		r->smoothed = babel_route_metric(r);
+		r->smoothed_time = now;
+	}
+	route_touch(b, r, now);
+	babel_request_satisfy(b, e, u->router_id, u->seqno);
+	babel_entry_select(b, e, now);
+}
+
+void babel_seqno_bump(struct babel *b, uint16_t to, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+
+	b->seqno = to;
+	b->ctr.seqno_bumps++;
+	if (b->cb.save_state)
+		b->cb.save_state(b->cb.ctx, b->router_id, b->seqno);
+	babel_list_for_each_safe(pos, tmp, &b->xroutes) {
+		struct babel_xroute *x = babel_container_of(pos, struct babel_xroute, link);
+
+		babel_entry_changed(b, x->e, true, now);
+	}
+}
