@@ -124,7 +124,9 @@ _wgt_kernel_has_wg() {
 }
 
 # ----------------------------------------------------------- namespaces
-# wgt_ns_add NS...: create namespaces (loopback up).
+# wgt_ns_add NS...: create namespaces (loopback up, IPv6 duplicate address
+# detection off: while a veth's link-local address is tentative, the first
+# neighbour solicitation waits about 1 s, which makes first pings flaky).
 wgt_ns_add() {
     local ns real
     for ns in "$@"; do
@@ -132,6 +134,8 @@ wgt_ns_add() {
         ip netns add "$real" || { wgt_fail "ip netns add $real"; return 1; }
         WGT_NS[$ns]=$real
         ip -n "$real" link set lo up || { wgt_fail "lo up in $real"; return 1; }
+        ip netns exec "$real" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+            net.ipv6.conf.default.accept_dad=0 || { wgt_fail "sysctl in $real"; return 1; }
     done
 }
 
@@ -172,6 +176,11 @@ wgt_veth() {
         { wgt_fail "veth $a<->$b"; return 1; }
     wgt_addr "$a" "$ia" "$addr_a" || return 1
     wgt_addr "$b" "$ib" "$addr_b" || return 1
+    # Until the kernel's linkwatch has activated the link (it batches
+    # events, up to ~1 s) packets are dropped by the noop qdisc; wait for
+    # operstate UP on both ends so a first ping does not get lost.
+    wgt_wait_until "wgt_ip $a -o link show dev $ia | grep -q 'state UP' && wgt_ip $b -o link show dev $ib | grep -q 'state UP'" 5 ||
+        { wgt_fail "veth $a<->$b did not come up"; return 1; }
 }
 
 # wgt_addr NS DEV ADDR[,ADDR...]: add addresses ("-" for none) and set DEV up.
@@ -218,7 +227,7 @@ wgt_stop() {
         wgt_log "pid $pid ignored SIGTERM for ${t}s; killing"
         kill -KILL "$pid" 2>/dev/null
     fi
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true
     sed -i "/^$pid /d" "$WGT_DIR/pids" 2>/dev/null
     return 0
 }
@@ -229,6 +238,9 @@ wgt_stop() {
 wgt_cleanup() {
     local rc=$? pid _label ns
     trap - EXIT
+    # The test may run under set -e; a daemon's exit status must not end the
+    # cleanup half way.
+    set +e
     [ -n "${WGT_DIR:-}" ] || return "$rc"
     if [ "$WGT_DONE" = 0 ] && [ "$WGT_N" -gt 0 -o "$rc" != 0 ]; then
         # The script died before wgt_done: count that as a failure.
@@ -484,7 +496,8 @@ wgt_assert_wait() {
 
 # ------------------------------------------------------------ reporting
 # wgt_test NAME CMD...: run CMD (usually a function) in this shell, as test
-# number N; prints "ok N - NAME (T s)" or "not ok N - NAME (T s)".
+# number N; prints "ok N - NAME (T s)" or "not ok N - NAME (T s)".  Returns 0
+# either way (safe under set -e); WGT_LAST_OK is 1 or 0.
 wgt_test() {
     local name=$1 t0 rc=0
     shift
@@ -496,13 +509,25 @@ wgt_test() {
     dt=$(wgt_since "$t0")
     if [ "$rc" = 0 ] && [ "$WGT_CUR_FAIL" = 0 ]; then
         WGT_PASSED=$((WGT_PASSED + 1))
+        WGT_LAST_OK=1
         echo "ok $WGT_N - $name (${dt}s)"
     else
         WGT_FAILED=$((WGT_FAILED + 1))
+        WGT_LAST_OK=0
         echo "not ok $WGT_N - $name (${dt}s)"
     fi
     WGT_CUR_FAIL=0
-    return "$rc"
+    return 0
+}
+
+# wgt_setup NAME CMD...: a wgt_test that the rest depends on; if it fails,
+# the run ends here (wgt_done) instead of piling up follow-on failures.
+wgt_setup() {
+    wgt_test "$@"
+    if [ "$WGT_LAST_OK" = 0 ]; then
+        echo "# setup '$1' failed; skipping the remaining tests" >&2
+        wgt_done
+    fi
 }
 
 # wgt_skip NAME REASON

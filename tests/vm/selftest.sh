@@ -94,7 +94,7 @@ test_move_back_to_c() {
     wgt_assert_ping a $MOVED_HOST
 }
 
-wgt_test "set up A-B-C with $WGT_BACKEND WireGuard" setup_topology || wgt_done
+wgt_setup "set up A-B-C with $WGT_BACKEND WireGuard" setup_topology
 wgt_test "A pings C through two encrypted hops" test_two_hops
 wgt_test "IPv6 link-local over wg" test_link_local
 wgt_test "A to C loss at 100 pkt/s for 2 s is at most 5%" test_loss
