@@ -77,7 +77,7 @@ static int fake_apply_one(struct wg_fake *f, const struct wg_aip_change *c)
 		f->st.ignored++;	/* update-only to a missing peer */
 		return 0;
 	}
-	if (c->op == WG_AIP_ADD) {
+	if (c->op == WG_AIP_ADD || c->op == WG_AIP_SET) {
 		bool created;
 		holder = wg_hmap_get(&f->aips, &c->prefix, &created);
 		if (!holder)
@@ -101,6 +101,24 @@ static int fake_apply_one(struct wg_fake *f, const struct wg_aip_change *c)
 	return fake_log_append(f, c);
 }
 
+static int fake_clear_peer_aips(struct wg_fake *f, const struct wg_key *peer)
+{
+	struct wg_prefix *del = calloc(f->aips.count + 1, sizeof(*del));
+	size_t n = 0, it = 0;
+	const void *k;
+	struct wg_key *holder;
+
+	if (!del)
+		return -ENOMEM;
+	while ((holder = wg_hmap_next(&f->aips, &it, &k)))
+		if (wg_key_equal(holder, peer))
+			memcpy(&del[n++], k, sizeof(*del));
+	for (size_t i = 0; i < n; i++)
+		wg_hmap_remove(&f->aips, &del[i]);
+	free(del);
+	return 0;
+}
+
 static int fake_apply(struct wg_backend *be, const char *ifname,
 		      const struct wg_aip_change *changes, size_t n)
 {
@@ -115,7 +133,17 @@ static int fake_apply(struct wg_backend *be, const char *ifname,
 			f->fail_err = 0;
 			return err;
 		}
-		int r = fake_apply_one(f, &changes[i]);
+		const struct wg_aip_change *c = &changes[i];
+		if (c->op == WG_AIP_SET &&
+		    (i == 0 || changes[i - 1].op != WG_AIP_SET ||
+		     !wg_key_equal(&changes[i - 1].peer, &c->peer)) &&
+		    wg_hmap_find(&f->peers, &c->peer)) {
+			/* first of a SET run: the peer's list is replaced */
+			int r = fake_clear_peer_aips(f, &c->peer);
+			if (r < 0)
+				return r;
+		}
+		int r = fake_apply_one(f, c);
 		if (r < 0)
 			return r;
 	}
@@ -176,23 +204,10 @@ int wg_fake_add_peer(struct wg_backend *be, const struct wg_key *peer)
 int wg_fake_remove_peer(struct wg_backend *be, const struct wg_key *peer)
 {
 	struct wg_fake *f = fake_of(be);
-	struct wg_prefix *del = NULL;
-	size_t n = 0, it = 0;
-	const void *k;
-	struct wg_key *holder;
 
 	if (!wg_hmap_remove(&f->peers, peer))
 		return -ENOENT;
-	del = calloc(f->aips.count + 1, sizeof(*del));
-	if (!del)
-		return -ENOMEM;
-	while ((holder = wg_hmap_next(&f->aips, &it, &k)))
-		if (wg_key_equal(holder, peer))
-			memcpy(&del[n++], k, sizeof(*del));
-	for (size_t i = 0; i < n; i++)
-		wg_hmap_remove(&f->aips, &del[i]);
-	free(del);
-	return 0;
+	return fake_clear_peer_aips(f, peer);
 }
 
 int wg_fake_set_aip(struct wg_backend *be, const struct wg_key *peer,
