@@ -92,9 +92,14 @@ fi
 if [ "$accel" = kvm ]; then cpu=host; else cpu=max; fi
 
 out=$(mktemp -d /tmp/wgb-vm.XXXXXX)
-qpid=
+# Long waits run in the background with `wait`, which a signal interrupts,
+# so that ^C or a CI timeout reaches cleanup() at once (a foreground flock
+# or tail would hold the trap back until the guest ended).
+qpid= lockpid= tailpid=
 cleanup() {
-    if [ -n "$qpid" ]; then kill "$qpid" 2>/dev/null || true; fi
+    local p
+    for p in $lockpid $tailpid $qpid; do kill "$p" 2>/dev/null || true; done
+    if [ -n "$qpid" ]; then wait "$qpid" 2>/dev/null || true; fi
     if [ -n "${WGB_VM_KEEP:-}" ]; then say "kept $out"; else rm -rf "$out"; fi
 }
 trap cleanup EXIT
@@ -124,7 +129,10 @@ lock=/run/lock/wgbabeld-vm.lock
 exec 8>"$lock"
 if ! flock -n 8; then
     say "another guest is running; waiting for it"
-    flock 8
+    flock 8 &
+    lockpid=$!
+    wait "$lockpid"
+    lockpid=
 fi
 
 say "booting $kver (accel $accel) for: $cmd $*"
@@ -143,7 +151,10 @@ timeout --kill-after=10 "$timeout_s" \
     </dev/null >"$out/qemu.log" 2>&1 &
 qpid=$!
 
-tail -n +1 -s 0.2 -f --pid="$qpid" "$out/output" || true
+tail -n +1 -s 0.2 -f --pid="$qpid" "$out/output" &
+tailpid=$!
+wait "$tailpid" || true
+tailpid=
 qrc=0
 wait "$qpid" || qrc=$?
 qpid=
