@@ -33,7 +33,7 @@
 # after a failed assertion unless it says `|| return 1`.
 
 WGT_NS_PREFIX=wgt
-declare -gA WGT_NS=() WGT_IF=() WGT_PUB=() WGT_KEY=() WGT_PORT=() WGT_IFNS=()
+declare -gA WGT_NS=() WGT_IF=() WGT_PUB=() WGT_KEY=() WGT_PORT=()
 WGT_PASSED=0
 WGT_FAILED=0
 WGT_SKIPPED=0
@@ -242,7 +242,7 @@ wgt_cleanup() {
     # cleanup half way.
     set +e
     [ -n "${WGT_DIR:-}" ] || return "$rc"
-    if [ "$WGT_DONE" = 0 ] && [ "$WGT_N" -gt 0 -o "$rc" != 0 ]; then
+    if [ "$WGT_DONE" = 0 ] && { [ "$WGT_N" -gt 0 ] || [ "$rc" != 0 ]; }; then
         # The script died before wgt_done: count that as a failure.
         WGT_N=$((WGT_N + 1))
         echo "not ok $WGT_N - $WGT_NAME ended early (exit status $rc)"
@@ -303,7 +303,6 @@ wgt_wg_add() {
         ;;
     esac
     WGT_IF[$k]=$ifn
-    WGT_IFNS[$ifn]=$ns
     WGT_KEY[$k]=$WGT_DIR/keys/$ifn.key
     WGT_PORT[$k]=$port
     WGT_PUB[$k]=$(wgt_genkey "${WGT_KEY[$k]}") || { wgt_fail "wg genkey"; return 1; }

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the initramfs built by prepare-kernel.sh (runs under busybox).
 #
 # Loads the modules 9p and overlayfs need, makes the host's / (shared

@@ -95,7 +95,7 @@ out=$(mktemp -d /tmp/wgb-vm.XXXXXX)
 # Long waits run in the background with `wait`, which a signal interrupts,
 # so that ^C or a CI timeout reaches cleanup() at once (a foreground flock
 # or tail would hold the trap back until the guest ended).
-qpid= lockpid= tailpid=
+qpid='' lockpid='' tailpid=''
 cleanup() {
     local p
     for p in $lockpid $tailpid $qpid; do kill "$p" 2>/dev/null || true; done
