@@ -740,6 +740,12 @@ static int cfg_do_state_file(struct cfg_line *l)
 			sizeof(l->c->state_file));
 }
 
+static int cfg_do_runtime_dir(struct cfg_line *l)
+{
+	return cfg_path(l, "runtime-dir", l->c->runtime_dir,
+			sizeof(l->c->runtime_dir));
+}
+
 static int cfg_do_pid_file(struct cfg_line *l)
 {
 	return cfg_path(l, "pid-file", l->c->pid_file, sizeof(l->c->pid_file));
@@ -879,6 +885,7 @@ static const struct {
 	{ "control-socket", cfg_do_control_socket, true },
 	{ "control-socket-ro", cfg_do_control_socket_ro, true },
 	{ "pid-file", cfg_do_pid_file, false },
+	{ "runtime-dir", cfg_do_runtime_dir, false },
 	{ "router-id", cfg_do_router_id, false },
 	{ "max-routes-per-neighbour", cfg_do_max_routes_per_neighbour, false },
 	{ "max-routes-per-neighbor", cfg_do_max_routes_per_neighbour, false },
@@ -931,6 +938,8 @@ struct cfg *cfg_new(void)
 	c->route_protocol = CFG_DEFAULT_ROUTE_PROTOCOL;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 		 CFG_DEFAULT_STATE_FILE);
+	snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s",
+		 CFG_DEFAULT_RUNTIME_DIR);
 	snprintf(c->ctl_rw.path, sizeof(c->ctl_rw.path), "%s",
 		 CFG_DEFAULT_CONTROL_SOCKET);
 	c->ctl_rw.mode = 0600;

@@ -137,6 +137,7 @@ struct cfg {
 
 	char state_file[4096];
 	char pid_file[4096];
+	char runtime_dir[4096];		/* allowed-IP ownership journals */
 	struct cfg_socket ctl_rw;
 	struct cfg_socket ctl_ro;
 
@@ -150,6 +151,7 @@ struct cfg {
 };
 
 #define CFG_DEFAULT_CONTROL_SOCKET "/run/wgbabeld.sock"
+#define CFG_DEFAULT_RUNTIME_DIR "/run/wgbabeld"
 #define CFG_DEFAULT_STATE_FILE "/var/lib/wgbabeld/state"
 #define CFG_DEFAULT_ROUTE_TABLE 254	/* main */
 #define CFG_DEFAULT_ROUTE_PROTOCOL 42	/* RTPROT_BABEL, rtnetlink.h */

@@ -62,6 +62,7 @@ static void test_empty_file_gives_documented_defaults(void **state)
 	assert_string_equal(c->ctl_ro.path, "");
 	assert_string_equal(c->state_file, "/var/lib/wgbabeld/state");
 	assert_string_equal(c->pid_file, "");
+	assert_string_equal(c->runtime_dir, "/run/wgbabeld");
 	assert_false(c->has_router_id);
 	assert_int_equal(c->max_routes, 0);
 	assert_int_equal(c->max_routes_per_neighbour, 0);
@@ -288,7 +289,7 @@ static void test_global_directives_are_stored(void **state)
 		"keep-routes-on-exit\nstate-file /var/lib/x/state\n"
 		"control-socket /run/x.sock mode 0660 group wheel\n"
 		"control-socket-ro \"/run/x ro.sock\" mode 0666\n"
-		"pid-file /run/x.pid\n"
+		"pid-file /run/x.pid\nruntime-dir /run/xx\n"
 		"router-id 02:11:22:ff:fe:33:44:55\n"
 		"max-routes-per-neighbour 1000\nmax-routes 200000\n"
 		"log-level debug\n");
@@ -306,6 +307,7 @@ static void test_global_directives_are_stored(void **state)
 	assert_string_equal(c->ctl_ro.path, "/run/x ro.sock");
 	assert_int_equal(c->ctl_ro.mode, 0666);
 	assert_string_equal(c->pid_file, "/run/x.pid");
+	assert_string_equal(c->runtime_dir, "/run/xx");
 	assert_true(c->has_router_id);
 	assert_memory_equal(c->router_id, id, 8);
 	assert_int_equal(c->max_routes_per_neighbour, 1000);
@@ -470,6 +472,7 @@ static const struct {
 	{ "state-file relative/path",
 	  "t.conf:1: state-file: 'relative/path' is not an absolute path" },
 	{ "pid-file", "t.conf:1: 'pid-file' needs a value" },
+	{ "runtime-dir run", "t.conf:1: runtime-dir: 'run' is not an absolute path" },
 	{ "control-socket /run/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock",
 	  "t.conf:1: control-socket: path longer than 107 characters" },

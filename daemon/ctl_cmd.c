@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/ctl_cmd.c — control-socket commands. Every reply ends with one
+ * line: "ok", or "error: WHY" for wgbabeld's own commands, or babeld's
+ * "bad" for an unknown command. A connection starts with babeld's
+ * greeting (BABEL 1.0, version, host, my-id, ok).
+ */
+#include "daemon/control.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/ctl_format.h"
+#include "daemon/daemon.h"
+
+#define CTL_MAX_WORDS 8
+
+static const char ctl_help[] =
+	"commands:\n"
+	"  show interfaces|neighbours|routes|originated|allowedips|refused|"
+	"status [json]\n"
+	"  announce PREFIX [metric N]     (read-write socket only)\n"
+	"  withdraw PREFIX                (read-write socket only)\n"
+	"  monitor [json]                 stream changes; unmonitor stops\n"
+	"  dump                           babeld's dump format\n"
+	"  quit\n";
+
+void ctl_cmd_greeting(struct ctl_client *c)
+{
+	struct daemon *d = c->srv->d;
+	struct sbuf b = { 0 };
+	char host[256] = "unknown", rid[32];
+
+	gethostname(host, sizeof(host) - 1);
+	fmt_router_id(d->router_id, rid, sizeof(rid));
+	sbuf_printf(&b, "BABEL 1.0\nversion wgbabeld-%s\nhost %s\nmy-id %s\n"
+		    "ok\n", WGB_VERSION, host, rid);
+	ctl_client_write_sbuf(c, &b);
+}
+
+static void ctl_reply(struct ctl_client *c, const char *line)
+{
+	char buf[600];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+
+	ctl_client_write(c, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+			 sizeof(buf) - 1);
+}
+
+static void ctl_errorf(struct ctl_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void ctl_errorf(struct ctl_client *c, const char *fmt, ...)
+{
+	char msg[512], line[540];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "error: %s", msg);
+	ctl_reply(c, line);
+}
+
+static size_t ctl_split(char *line, char *w[CTL_MAX_WORDS + 1])
+{
+	size_t n = 0;
+	char *save = NULL, *t;
+
+	for (t = strtok_r(line, " \t", &save); t;
+	     t = strtok_r(NULL, " \t", &save)) {
+		if (n == CTL_MAX_WORDS)
+			return CTL_MAX_WORDS + 1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+static bool ctl_is_json(const char *w)
+{
+	return !strcmp(w, "json") || !strcmp(w, "--json") || !strcmp(w, "-j");
+}
+
+static void ctl_show(struct ctl_client *c, char **w, size_t n)
+{
+	struct sbuf b = { 0 };
+	const char *what = NULL;
+	bool json = false;
+
+	for (size_t i = 1; i < n; i++) {
+		if (ctl_is_json(w[i]))
+			json = true;
+		else if (!what)
+			what = w[i];
+		else
+			return ctl_errorf(c, "show: unexpected '%s'", w[i]);
+	}
+	if (!what)
+		return ctl_errorf(c, "show what? (interfaces, neighbours, routes, "
+				  "originated, allowedips, refused, status)");
+	if (ctl_fmt_show(c->srv->d, &b, what, json) < 0) {
+		sbuf_free(&b);
+		return ctl_errorf(c, "show: unknown '%s' (interfaces, neighbours, "
+				  "routes, originated, allowedips, refused, "
+				  "status)", what);
+	}
+	sbuf_puts(&b, "ok\n");
+	ctl_client_write_sbuf(c, &b);
+}
+
+static int ctl_parse_prefix(struct ctl_client *c, const char *cmd,
+			    const char *s, struct babel_prefix *p)
+{
+	char err[256];
+
+	if (cfg_prefix_parse(s, p, err, sizeof(err)) < 0) {
+		ctl_errorf(c, "%s: %s", cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void ctl_announce(struct ctl_client *c, char **w, size_t n)
+{
+	struct babel_prefix p;
+	unsigned long metric = 0;
+	char err[256], *end;
+
+	if (c->srv->readonly)
+		return ctl_errorf(c, "announce: this socket is read-only");
+	if (n != 2 && !(n == 4 && !strcmp(w[2], "metric")))
+		return ctl_errorf(c, "usage: announce PREFIX [metric N]");
+	if (ctl_parse_prefix(c, "announce", w[1], &p) < 0)
+		return;
+	if (n == 4) {
+		metric = strtoul(w[3], &end, 10);
+		if (!*w[3] || *end || metric >= BABEL_INFINITY)
+			return ctl_errorf(c, "announce: metric must be 0 to %u",
+					  BABEL_INFINITY - 1);
+	}
+	if (orig_announce(c->srv->d, &p, (uint16_t)metric, false, err,
+			  sizeof(err)) < 0)
+		return ctl_errorf(c, "%s", err);
+	ctl_reply(c, "ok");
+}
+
+static void ctl_withdraw(struct ctl_client *c, char **w, size_t n)
+{
+	struct babel_prefix p;
+	char err[256];
+
+	if (c->srv->readonly)
+		return ctl_errorf(c, "withdraw: this socket is read-only");
+	if (n != 2)
+		return ctl_errorf(c, "usage: withdraw PREFIX");
+	if (ctl_parse_prefix(c, "withdraw", w[1], &p) < 0)
+		return;
+	if (orig_withdraw(c->srv->d, &p, err, sizeof(err)) < 0)
+		return ctl_errorf(c, "%s", err);
+	ctl_reply(c, "ok");
+}
+
+void ctl_cmd_run(struct ctl_client *c, char *line)
+{
+	char *w[CTL_MAX_WORDS + 1];
+	size_t n = ctl_split(line, w);
+	struct sbuf b = { 0 };
+
+	if (n == 0)
+		return;
+	if (n > CTL_MAX_WORDS)
+		return ctl_errorf(c, "too many words");
+	if (!strcmp(w[0], "show")) {
+		ctl_show(c, w, n);
+	} else if (!strcmp(w[0], "announce")) {
+		ctl_announce(c, w, n);
+	} else if (!strcmp(w[0], "withdraw")) {
+		ctl_withdraw(c, w, n);
+	} else if (!strcmp(w[0], "dump") && n == 1) {
+		ctl_fmt_dump(c->srv->d, &b, "add");
+		sbuf_puts(&b, "ok\n");
+		ctl_client_write_sbuf(c, &b);
+	} else if (!strcmp(w[0], "monitor") &&
+		   (n == 1 || (n == 2 && ctl_is_json(w[1])))) {
+		ctl_monitor_start(c, n == 2);
+	} else if (!strcmp(w[0], "unmonitor") && n == 1) {
+		c->monitor = c->monitor_json = false;
+		ctl_reply(c, "ok");
+	} else if (!strcmp(w[0], "help") && n == 1) {
+		sbuf_puts(&b, ctl_help);
+		sbuf_puts(&b, "ok\n");
+		ctl_client_write_sbuf(c, &b);
+	} else if (!strcmp(w[0], "quit") && n == 1) {
+		ctl_client_close(c);
+	} else {
+		/* babeld's word for an unknown command. */
+		ctl_reply(c, "bad");
+	}
+}

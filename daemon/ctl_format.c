@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/ctl_format.c — how the control socket shows things: the text and
+ * JSON of "show ...", and babeld's local-protocol lines
+ *   add interface NAME up true ipv6 ADDR
+ *   add neighbour ID address ADDR if NAME reach HHHH ureach HHHH rxcost N
+ *       txcost N [rtt MS rttcost N] cost N
+ *   add xroute PREFIX-SRC prefix PREFIX from SRC metric N
+ *   add route ID prefix PREFIX from SRC installed yes|no id RID metric N
+ *       refmetric N via ADDR if NAME
+ * (verbs add, change, flush). IDs are hashes of what names the object,
+ * never memory addresses.
+ */
+#include "daemon/control.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/ctl_format.h"
+#include "daemon/daemon.h"
+
+/* FNV-1a, 64 bits: a stable short name for a key. */
+static uint64_t fmt_hash(const void *p, size_t n, uint64_t h)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+uint64_t fmt_neigh_id(unsigned ifindex, const struct babel_addr *a)
+{
+	uint64_t h = fmt_hash(&ifindex, sizeof(ifindex), 0xcbf29ce484222325ULL);
+
+	return fmt_hash(a->addr, 16, fmt_hash(&a->af, 1, h));
+}
+
+uint64_t fmt_route_id(const struct babel_route_info *r)
+{
+	uint64_t h = fmt_neigh_id(r->neighbour.ifindex, &r->neighbour.addr);
+
+	h = fmt_hash(&r->prefix.af, 1, h);
+	h = fmt_hash(&r->prefix.plen, 1, h);
+	h = fmt_hash(r->prefix.addr, 16, h);
+	if (r->has_src_prefix) {
+		h = fmt_hash(&r->src_prefix.plen, 1, h);
+		h = fmt_hash(r->src_prefix.addr, 16, h);
+	}
+	return h;
+}
+
+const char *fmt_ifname(struct daemon *d, unsigned ifindex, char *buf,
+		       size_t len)
+{
+	struct d_iface *ifc = iface_find(d, ifindex);
+
+	if (ifc)
+		snprintf(buf, len, "%s", ifc->name);
+	else
+		snprintf(buf, len, "if%u", ifindex);
+	return buf;
+}
+
+void fmt_router_id(const uint8_t id[8], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x:%02x:%02x", id[0],
+		 id[1], id[2], id[3], id[4], id[5], id[6], id[7]);
+}
+
+/* "from" of a plain route: the default route of the same family. */
+static void fmt_src(const struct babel_prefix *p, bool has_src,
+		    const struct babel_prefix *src, char *buf, size_t len)
+{
+	struct babel_prefix any = { .af = p->af };
+
+	cfg_prefix_str(has_src ? src : &any, buf, len);
+}
+
+void fmt_iface_line(struct daemon *d, struct sbuf *b, const char *verb,
+		    const struct d_iface *ifc)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	sbuf_printf(b, "%s interface %s up %s", verb, ifc->name,
+		    ifc->in_engine ? "true" : "false");
+	if (ifc->in_engine && ifc->ll6.af == BABEL_AF_INET6) {
+		d_addr_str(&ifc->ll6, a, sizeof(a));
+		sbuf_printf(b, " ipv6 %s", a);
+	}
+	if (ifc->in_engine && ifc->v4.af == BABEL_AF_INET) {
+		d_addr_str(&ifc->v4, a, sizeof(a));
+		sbuf_printf(b, " ipv4 %s", a);
+	}
+	sbuf_puts(b, "\n");
+}
+
+void fmt_neigh_line(struct daemon *d, struct sbuf *b, const char *verb,
+		    const struct babel_neighbour_info *n)
+{
+	char a[INET6_ADDRSTRLEN], ifn[CFG_IFNAME_MAX + 8];
+
+	d_addr_str(&n->addr, a, sizeof(a));
+	sbuf_printf(b, "%s neighbour %012llx address %s if %s reach %04x "
+		    "ureach %04x rxcost %u txcost %u", verb,
+		    (unsigned long long)(fmt_neigh_id(n->ifindex, &n->addr) &
+					 0xffffffffffffULL),
+		    a, fmt_ifname(d, n->ifindex, ifn, sizeof(ifn)),
+		    n->mcast_history, n->ucast_history, n->rxcost, n->txcost);
+	if (n->rtt_valid)
+		sbuf_printf(b, " rtt %u.%03u rttcost %u", n->rtt_us / 1000,
+			    n->rtt_us % 1000, n->rtt_penalty);
+	sbuf_printf(b, " cost %u\n", n->cost);
+}
+
+void fmt_xroute_line(struct sbuf *b, const char *verb,
+		     const struct babel_xroute_info *x)
+{
+	char p[64], s[64];
+
+	cfg_prefix_str(&x->prefix, p, sizeof(p));
+	fmt_src(&x->prefix, x->has_src_prefix, &x->src_prefix, s, sizeof(s));
+	sbuf_printf(b, "%s xroute %s-%s prefix %s from %s metric %u\n", verb, p,
+		    s, p, s, x->metric);
+}
+
+void fmt_route_line(struct daemon *d, struct sbuf *b, const char *verb,
+		    const struct babel_route_info *r)
+{
+	char p[64], s[64], rid[32], nh[INET6_ADDRSTRLEN];
+	char ifn[CFG_IFNAME_MAX + 8];
+
+	cfg_prefix_str(&r->prefix, p, sizeof(p));
+	fmt_src(&r->prefix, r->has_src_prefix, &r->src_prefix, s, sizeof(s));
+	fmt_router_id(r->router_id, rid, sizeof(rid));
+	d_addr_str(&r->neighbour.addr, nh, sizeof(nh));
+	sbuf_printf(b, "%s route %012llx prefix %s from %s installed %s id %s "
+		    "metric %u refmetric %u via %s if %s\n", verb,
+		    (unsigned long long)(fmt_route_id(r) & 0xffffffffffffULL),
+		    p, s, r->selected ? "yes" : "no", rid, r->metric,
+		    r->refmetric, nh,
+		    fmt_ifname(d, r->neighbour.ifindex, ifn, sizeof(ifn)));
+}
+
+/* ------------------------------------------------------------ dump */
+
+struct fmt_ctx {
+	struct daemon *d;
+	struct sbuf *b;
+	const char *verb;
+	bool json;
+	bool first;
+};
+
+static int fmt_dump_neigh(void *arg, const struct babel_neighbour_info *n)
+{
+	struct fmt_ctx *f = arg;
+
+	fmt_neigh_line(f->d, f->b, f->verb, n);
+	return 0;
+}
+
+static int fmt_dump_xroute(void *arg, const struct babel_xroute_info *x)
+{
+	struct fmt_ctx *f = arg;
+
+	fmt_xroute_line(f->b, f->verb, x);
+	return 0;
+}
+
+static int fmt_dump_route(void *arg, const struct babel_route_info *r)
+{
+	struct fmt_ctx *f = arg;
+
+	fmt_route_line(f->d, f->b, f->verb, r);
+	return 0;
+}
+
+void ctl_fmt_dump(struct daemon *d, struct sbuf *b, const char *verb)
+{
+	struct fmt_ctx f = { .d = d, .b = b, .verb = verb };
+
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i]->present)
+			fmt_iface_line(d, b, verb, d->ifaces[i]);
+	babel_foreach_neighbour(d->babel, fmt_dump_neigh, &f);
+	babel_foreach_xroute(d->babel, fmt_dump_xroute, &f);
+	babel_foreach_route(d->babel, fmt_dump_route, &f);
+}

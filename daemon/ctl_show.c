@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/ctl_show.c — "show interfaces|neighbours|routes|originated|
+ * allowedips|refused|status", as aligned text for people or as one JSON
+ * document for programs.
+ */
+#include "daemon/control.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/ctl_format.h"
+#include "daemon/daemon.h"
+
+struct show {
+	struct daemon *d;
+	struct sbuf *b;
+	bool json;
+	bool first;
+};
+
+static void show_sep(struct show *s)
+{
+	if (s->json && !s->first)
+		sbuf_puts(s->b, ",");
+	s->first = false;
+}
+
+static void show_jstr(struct show *s, const char *key, const char *val,
+		      bool comma)
+{
+	sbuf_printf(s->b, "%s\"%s\":", comma ? "," : "", key);
+	sbuf_json_str(s->b, val);
+}
+
+/* ------------------------------------------------------ interfaces */
+
+static void show_interfaces(struct show *s)
+{
+	struct daemon *d = s->d;
+	char a[INET6_ADDRSTRLEN];
+
+	if (s->json)
+		sbuf_puts(s->b, "{\"interfaces\":[");
+	else
+		sbuf_printf(s->b, "%-15s %5s %-9s %-8s %-26s %s\n", "interface",
+			    "index", "type", "state", "link-local", "peers");
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct d_iface *ifc = d->ifaces[i];
+		const char *state = !ifc->present ? "absent" :
+				    !ifc->up ? "down" :
+				    ifc->in_engine ? "running" : "waiting";
+		bool wg = ifc->params.type == CFG_IFTYPE_WIREGUARD;
+
+		d_addr_str(&ifc->ll6, a, sizeof(a));
+		if (s->json) {
+			show_sep(s);
+			sbuf_puts(s->b, "{");
+			show_jstr(s, "name", ifc->name, false);
+			sbuf_printf(s->b, ",\"ifindex\":%u", ifc->ifindex);
+			show_jstr(s, "type", cfg_iftype_name(ifc->params.type),
+				  true);
+			show_jstr(s, "state", state, true);
+			show_jstr(s, "link_local", ifc->ll6.af ? a : "", true);
+			sbuf_printf(s->b, ",\"hello_interval_ms\":%u,"
+				    "\"update_interval_ms\":%u,\"rxcost\":%u,"
+				    "\"timestamps\":%s",
+				    ifc->params.hello_interval_ms,
+				    ifc->params.update_interval_ms,
+				    ifc->params.rxcost,
+				    ifc->params.timestamps ? "true" : "false");
+			if (wg)
+				sbuf_printf(s->b, ",\"peers\":%zu", ifc->n_peers);
+			sbuf_puts(s->b, "}");
+		} else {
+			char peers[24] = "-";
+
+			if (wg)
+				snprintf(peers, sizeof(peers), "%zu",
+					 ifc->n_peers);
+			sbuf_printf(s->b, "%-15s %5u %-9s %-8s %-26s %s\n",
+				    ifc->name, ifc->ifindex,
+				    cfg_iftype_name(ifc->params.type), state,
+				    ifc->ll6.af ? a : "-", peers);
+		}
+	}
+	if (s->json)
+		sbuf_puts(s->b, "]}\n");
+}
+
+/* ------------------------------------------------------ neighbours */
+
+static void show_endpoint(const struct d_peer *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->endpoint.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &p->endpoint.in6.sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a,
+			 ntohs(p->endpoint.in6.sin6_port));
+	} else if (p->endpoint.sa.sa_family == AF_INET) {
+		inet_ntop(AF_INET, &p->endpoint.in.sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(p->endpoint.in.sin_port));
+	} else {
+		snprintf(buf, len, "(none)");
+	}
+}
+
+static int show_neigh(void *arg, const struct babel_neighbour_info *n)
+{
+	struct show *s = arg;
+	struct d_iface *ifc = iface_find(s->d, n->ifindex);
+	const struct d_peer *p = ifc ? iface_peer_by_addr(ifc, &n->addr) : NULL;
+	char a[INET6_ADDRSTRLEN], ifn[CFG_IFNAME_MAX + 8];
+	char key[WG_KEY_B64_LEN] = "", ep[80] = "";
+
+	d_addr_str(&n->addr, a, sizeof(a));
+	fmt_ifname(s->d, n->ifindex, ifn, sizeof(ifn));
+	if (p) {
+		wg_key_to_base64(&p->key, key);
+		show_endpoint(p, ep, sizeof(ep));
+	}
+	if (s->json) {
+		show_sep(s);
+		sbuf_printf(s->b, "{\"id\":\"%012" PRIx64 "\"",
+			    (uint64_t)(fmt_neigh_id(n->ifindex, &n->addr) &
+			    0xffffffffffffULL));
+		show_jstr(s, "address", a, true);
+		show_jstr(s, "interface", ifn, true);
+		sbuf_printf(s->b, ",\"rxcost\":%u,\"txcost\":%u,\"cost\":%u,"
+			    "\"rtt_ms\":", n->rxcost, n->txcost, n->cost);
+		if (n->rtt_valid)
+			sbuf_printf(s->b, "%.3f", n->rtt_us / 1000.0);
+		else
+			sbuf_puts(s->b, "null");
+		sbuf_printf(s->b, ",\"rtt_penalty\":%u,\"reach\":\"%04x\","
+			    "\"ureach\":\"%04x\",\"routes\":%u",
+			    n->rtt_penalty, n->mcast_history, n->ucast_history,
+			    n->routes);
+		if (p) {
+			sbuf_puts(s->b, ",\"peer\":{");
+			show_jstr(s, "public_key", key, false);
+			show_jstr(s, "endpoint", ep, true);
+			sbuf_printf(s->b, ",\"last_handshake\":%lld}",
+				    (long long)p->last_handshake_sec);
+		}
+		sbuf_puts(s->b, "}");
+		return 0;
+	}
+	sbuf_printf(s->b, "%s on %s: rxcost %u txcost %u", a, ifn, n->rxcost,
+		    n->txcost);
+	if (n->rtt_valid)
+		sbuf_printf(s->b, " rtt %u.%03ums (+%u)", n->rtt_us / 1000,
+			    n->rtt_us % 1000, n->rtt_penalty);
+	sbuf_printf(s->b, " cost %u reach %04x/%04x routes %u\n", n->cost,
+		    n->mcast_history, n->ucast_history, n->routes);
+	if (p) {
+		long long ago = p->last_handshake_sec ?
+			(long long)time(NULL) - p->last_handshake_sec : -1;
+
+		sbuf_printf(s->b, "    peer %s endpoint %s ", key, ep);
+		if (ago >= 0)
+			sbuf_printf(s->b, "handshake %llds ago\n", ago);
+		else
+			sbuf_puts(s->b, "no handshake yet\n");
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- routes */
+
+static int show_route(void *arg, const struct babel_route_info *r)
+{
+	struct show *s = arg;
+	char p[64], src[64] = "", rid[32], nh[INET6_ADDRSTRLEN];
+	char ifn[CFG_IFNAME_MAX + 8];
+
+	cfg_prefix_str(&r->prefix, p, sizeof(p));
+	if (r->has_src_prefix)
+		cfg_prefix_str(&r->src_prefix, src, sizeof(src));
+	fmt_router_id(r->router_id, rid, sizeof(rid));
+	d_addr_str(&r->neighbour.addr, nh, sizeof(nh));
+	fmt_ifname(s->d, r->neighbour.ifindex, ifn, sizeof(ifn));
+	if (s->json) {
+		show_sep(s);
+		sbuf_printf(s->b, "{\"id\":\"%012" PRIx64 "\"",
+			    (uint64_t)(fmt_route_id(r) & 0xffffffffffffULL));
+		show_jstr(s, "prefix", p, true);
+		if (r->has_src_prefix)
+			show_jstr(s, "from", src, true);
+		show_jstr(s, "via", nh, true);
+		show_jstr(s, "interface", ifn, true);
+		show_jstr(s, "router_id", rid, true);
+		sbuf_printf(s->b, ",\"metric\":%u,\"refmetric\":%u,"
+			    "\"smoothed_metric\":%u,\"seqno\":%u,"
+			    "\"feasible\":%s,\"selected\":%s}", r->metric,
+			    r->refmetric, r->smoothed_metric, r->seqno,
+			    r->feasible ? "true" : "false",
+			    r->selected ? "true" : "false");
+		return 0;
+	}
+	sbuf_printf(s->b, "%c %-24s%s%s via %s %s metric %u refmetric %u "
+		    "seqno %u router-id %s%s\n", r->selected ? '*' : ' ', p,
+		    src[0] ? " from " : "", src, nh, ifn, r->metric,
+		    r->refmetric, r->seqno, rid,
+		    r->feasible ? "" : " (unfeasible)");
+	return 0;
+}
+
+/* ------------------------------------------------------ originated */
+
+static void show_originated(struct show *s)
+{
+	const struct babel_prefix *k;
+	const struct d_orig *o;
+	size_t it = 0;
+	char p[64];
+
+	if (s->json)
+		sbuf_puts(s->b, "{\"originated\":[");
+	while ((o = wg_hmap_next(&s->d->originated, &it, (const void **)&k))) {
+		cfg_prefix_str(k, p, sizeof(p));
+		if (s->json) {
+			show_sep(s);
+			sbuf_puts(s->b, "{");
+			show_jstr(s, "prefix", p, false);
+			sbuf_printf(s->b, ",\"metric\":%u", o->metric);
+			show_jstr(s, "source", o->from_config ? "config" :
+				  "control", true);
+			sbuf_puts(s->b, "}");
+		} else {
+			sbuf_printf(s->b, "%s metric %u (%s)\n", p, o->metric,
+				    o->from_config ? "config" : "control socket");
+		}
+	}
+	if (s->json)
+		sbuf_puts(s->b, "]}\n");
+}
+
+/* ------------------------------------------------ allowed IPs, refused */
+
+static void show_allowedips(struct show *s)
+{
+	const struct babel_prefix *k;
+	const struct d_selected *sel;
+	size_t it = 0;
+
+	if (s->json)
+		sbuf_puts(s->b, "{\"allowedips\":[");
+	while ((sel = wg_hmap_next(&s->d->selected, &it, (const void **)&k))) {
+		struct d_iface *ifc = iface_find(s->d, sel->nh.ifindex);
+		const struct d_peer *peer;
+		struct wg_prefix wp;
+		struct wg_key holder;
+		char p[64], key[WG_KEY_B64_LEN] = "";
+		bool owned;
+
+		if (!ifc || !ifc->rec)
+			continue;
+		peer = iface_peer_by_addr(ifc, &sel->nh.addr);
+		d_prefix_to_wg(k, &wp);
+		owned = wg_rec_owns(ifc->rec, &wp, &holder);
+		if (peer)
+			wg_key_to_base64(&peer->key, key);
+		cfg_prefix_str(k, p, sizeof(p));
+		if (s->json) {
+			show_sep(s);
+			sbuf_puts(s->b, "{");
+			show_jstr(s, "interface", ifc->name, false);
+			show_jstr(s, "prefix", p, true);
+			show_jstr(s, "peer", key, true);
+			sbuf_printf(s->b, ",\"installed\":%s}",
+				    owned && peer && wg_key_equal(&holder, &peer->key)
+				    ? "true" : "false");
+		} else {
+			sbuf_printf(s->b, "%-15s %-28s %s %s\n", ifc->name, p,
+				    key[0] ? key : "(no peer)",
+				    owned && peer &&
+				    wg_key_equal(&holder, &peer->key) ?
+				    "installed" : "pending");
+		}
+	}
+	if (s->json)
+		sbuf_puts(s->b, "]");
+}
+
+struct show_conflict {
+	struct show *s;
+	const char *ifname;
+};
+
+static void show_one_conflict(void *arg, const struct wg_rec_conflict *c)
+{
+	struct show_conflict *sc = arg;
+	struct show *s = sc->s;
+	char p[WG_PREFIX_STRLEN], want[WG_KEY_B64_LEN], held[WG_KEY_B64_LEN];
+	const char *why = c->kind == WG_CONFLICT_FOREIGN ?
+		"held by a peer wgbabeld does not manage" :
+		"peer not on the device";
+
+	wg_prefix_str(&c->prefix, p);
+	wg_key_to_base64(&c->wanted, want);
+	wg_key_to_base64(&c->holder, held);
+	if (s->json) {
+		show_sep(s);
+		sbuf_puts(s->b, "{");
+		show_jstr(s, "interface", sc->ifname, false);
+		show_jstr(s, "prefix", p, true);
+		show_jstr(s, "wanted_peer", want, true);
+		if (c->kind == WG_CONFLICT_FOREIGN)
+			show_jstr(s, "holder", held, true);
+		show_jstr(s, "reason", c->kind == WG_CONFLICT_FOREIGN ?
+			  "foreign" : "peer-missing", true);
+		sbuf_puts(s->b, "}");
+	} else {
+		sbuf_printf(s->b, "refused %s %s for peer %s: %s%s%s\n",
+			    sc->ifname, p, want, why,
+			    c->kind == WG_CONFLICT_FOREIGN ? " " : "",
+			    c->kind == WG_CONFLICT_FOREIGN ? held : "");
+	}
+}
+
+static void show_refused(struct show *s)
+{
+	for (size_t i = 0; i < s->d->n_ifaces; i++) {
+		struct show_conflict sc = { s, s->d->ifaces[i]->name };
+
+		if (s->d->ifaces[i]->rec)
+			wg_rec_foreach_conflict(s->d->ifaces[i]->rec,
+						show_one_conflict, &sc);
+	}
+}
+
+/* ---------------------------------------------------------- status */
+
+static void show_status(struct show *s)
+{
+	struct babel_counters c;
+	char rid[32];
+
+	babel_get_counters(s->d->babel, &c);
+	fmt_router_id(s->d->router_id, rid, sizeof(rid));
+	if (s->json) {
+		sbuf_printf(s->b, "{\"router_id\":\"%s\",\"seqno\":%u,"
+			    "\"neighbours\":%u,\"prefixes\":%u,\"routes\":%u,"
+			    "\"selected\":%u,\"sources\":%u,\"originated\":%u,"
+			    "\"refused_routes\":%" PRIu64 ","
+			    "\"packets_received\":%" PRIu64 ","
+			    "\"packets_sent\":%" PRIu64 ","
+			    "\"dropped_not_a_peer\":%" PRIu64 ","
+			    "\"send_errors\":%" PRIu64 ","
+			    "\"kernel_routes\":%zu,\"engine_bytes\":%zu}\n",
+			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
+			    c.selected, c.sources, c.xroutes, c.refused_routes,
+			    s->d->udp_received, c.packets_sent,
+			    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+			    kroute_count(s->d->kr), c.mem_bytes);
+		return;
+	}
+	sbuf_printf(s->b, "router-id %s seqno %u\n"
+		    "neighbours %u, prefixes %u, routes %u (selected %u), "
+		    "sources %u, originated %u\n"
+		    "routes refused at a limit %" PRIu64 "\n"
+		    "packets received %" PRIu64 ", sent %" PRIu64
+		    ", dropped (not from a peer) %" PRIu64 ", send errors %"
+		    PRIu64 "\nkernel routes %zu, engine memory %zu bytes\n",
+		    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
+		    c.selected, c.sources, c.xroutes, c.refused_routes,
+		    s->d->udp_received, c.packets_sent,
+		    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+		    kroute_count(s->d->kr), c.mem_bytes);
+}
+
+int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
+		 bool json)
+{
+	struct show s = { .d = d, .b = b, .json = json, .first = true };
+
+	if (!strcmp(what, "interfaces")) {
+		show_interfaces(&s);
+	} else if (!strcmp(what, "neighbours") || !strcmp(what, "neighbors")) {
+		if (json)
+			sbuf_puts(b, "{\"neighbours\":[");
+		babel_foreach_neighbour(d->babel, show_neigh, &s);
+		if (json)
+			sbuf_puts(b, "]}\n");
+	} else if (!strcmp(what, "routes")) {
+		if (json)
+			sbuf_puts(b, "{\"routes\":[");
+		babel_foreach_route(d->babel, show_route, &s);
+		if (json)
+			sbuf_puts(b, "]}\n");
+	} else if (!strcmp(what, "originated")) {
+		show_originated(&s);
+	} else if (!strcmp(what, "allowedips")) {
+		show_allowedips(&s);
+		if (json) {
+			sbuf_puts(b, ",\"refused\":[");
+			s.first = true;
+		}
+		show_refused(&s);
+		if (json)
+			sbuf_puts(b, "]}\n");
+	} else if (!strcmp(what, "refused")) {
+		if (json)
+			sbuf_puts(b, "{\"refused\":[");
+		show_refused(&s);
+		if (json)
+			sbuf_puts(b, "]}\n");
+	} else if (!strcmp(what, "status")) {
+		show_status(&s);
+	} else {
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/daemon.h — the state of one wgbabeld process, shared by the
+ * daemon's files: the libuv loop and its handles, the Babel engine, the
+ * interfaces (and for WireGuard ones their peers and reconciler), kernel
+ * routes, the control socket.
+ *
+ * Every handle lives inside its owner and has handle->data = owner; nothing
+ * here is global.
+ */
+#ifndef WGB_DAEMON_DAEMON_H
+#define WGB_DAEMON_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "daemon/config.h"
+#include "daemon/log.h"
+#include "proto/babel.h"
+#include "wgglue/hmap.h"
+#include "wgglue/kroute.h"
+#include "wgglue/reconcile.h"
+#include "wgglue/wg.h"
+
+struct ctl_server;
+struct ctl_monitor;
+
+/* A WireGuard peer as the daemon knows it: its key and Babel address. */
+struct d_peer {
+	struct wg_key key;
+	struct babel_addr addr;		/* af NONE: no usable allowed IP */
+	/* last read of the device, for "show neighbours" */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} endpoint;
+	int64_t last_handshake_sec;
+	bool seen;			/* mark for the refresh sweep */
+};
+
+struct d_iface {
+	char name[CFG_IFNAME_MAX];
+	unsigned ifindex;
+	enum cfg_iftype detected;
+	struct cfg_iface_params params;
+	bool present;			/* the link exists */
+	bool up;			/* IFF_UP */
+	bool in_engine;
+	bool joined;			/* multicast group joined */
+	struct babel_addr ll6;		/* our link-local address */
+	struct babel_addr v4;
+
+	/* WireGuard only */
+	struct wg_rec *rec;
+	struct d_peer *peers;
+	size_t n_peers;
+	struct wg_hmap peer_by_addr;	/* struct babel_addr -> size_t index */
+	bool rec_dirty;
+	int last_refresh_err;
+};
+
+#define D_MAX_IFACES 64
+
+struct daemon {
+	uv_loop_t *loop;
+	struct cfg *cfg;
+	char cfg_path[4096];
+	struct d_log log;
+
+	struct babel *babel;
+	uint8_t router_id[8];
+	uint16_t seqno;
+
+	struct wg_backend *wg;
+	struct kroute *kr;
+	struct kroute_monitor *mon;
+
+	struct d_iface *ifaces[D_MAX_IFACES];
+	size_t n_ifaces;
+	char **cmdline_ifaces;		/* interface names given as arguments */
+	int n_cmdline_ifaces;
+
+	/* Prefixes we originate: config + control socket. */
+	struct wg_hmap originated;	/* struct babel_prefix -> struct d_orig */
+	struct wg_hmap selected;	/* struct babel_prefix -> d_selected */
+
+	int udp_fd;
+	uv_poll_t udp_poll;
+	uv_poll_t mon_poll;
+	uv_timer_t babel_timer;
+	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
+	uv_timer_t grace_timer;		/* end of the restart grace period */
+	uv_timer_t monitor_timer;	/* control-socket monitor diffs */
+	uv_signal_t sigterm, sigint, sighup;
+
+	struct ctl_monitor *monitor;	/* only while someone monitors */
+	struct ctl_server *ctl_rw;
+	struct ctl_server *ctl_ro;
+
+	uint64_t udp_received;
+	uint64_t udp_dropped_not_peer;
+	uint64_t udp_send_errors;
+	bool in_grace;
+	bool in_kick;
+	bool stopping;
+};
+
+struct d_orig {
+	uint16_t metric;
+	bool from_config;
+};
+
+static inline uint64_t d_now_us(const struct daemon *d)
+{
+	return uv_hrtime() / 1000;
+}
+
+/* main.c */
+void daemon_kick(struct daemon *d);
+
+/* net.c */
+int net_open(struct daemon *d);
+void net_close(struct daemon *d);
+int net_join(struct daemon *d, struct d_iface *ifc, bool join);
+void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
+	      const uint8_t *buf, size_t len);
+
+/* iface.c */
+struct d_iface *iface_find(struct daemon *d, unsigned ifindex);
+struct d_iface *iface_find_name(struct daemon *d, const char *name);
+void iface_link_event(void *arg, const struct kroute_event *ev);
+int iface_refresh_wg(struct daemon *d, struct d_iface *ifc);
+void iface_refresh_all(struct daemon *d);
+void iface_reconfigure(struct daemon *d);
+void iface_remove_all(struct daemon *d);
+const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
+					const struct babel_addr *a);
+void iface_flush_dirty(struct daemon *d);
+
+/* fib.c: the routes the engine selected, keyed by prefix */
+struct d_selected {
+	struct babel_nexthop nh;
+	uint16_t metric;
+};
+void fib_reapply_iface(struct daemon *d, struct d_iface *ifc);
+void fib_forget_all(struct daemon *d);
+void fib_change(void *ctx, const struct babel_prefix *prefix,
+		const struct babel_prefix *src_prefix,
+		const struct babel_nexthop *old_nh,
+		const struct babel_nexthop *new_nh, uint16_t metric);
+
+/* state.c */
+int state_load(struct daemon *d);
+void state_save(void *ctx, const uint8_t router_id[8], uint16_t seqno);
+
+/* originate.c */
+int orig_announce(struct daemon *d, const struct babel_prefix *p,
+		  uint16_t metric, bool from_config, char *err, size_t errlen);
+int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
+		  size_t errlen);
+void orig_apply_config(struct daemon *d, const struct cfg *old,
+		       const struct cfg *new_cfg);
+
+/* Conversions between the engine's and wgglue's prefix types. */
+void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w);
+void d_addr_str(const struct babel_addr *a, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/fib.c — what a selected Babel route becomes in the kernel.
+ *
+ * On a WireGuard interface the next hop is a peer, not an address the
+ * kernel routes to: the engine's next-hop address is mapped to the peer
+ * whose Babel address it is, the prefix goes into that peer's allowed IPs
+ * (wgglue/reconcile.h: one ADD that moves it from the previous winner) and
+ * the kernel gets a "dev wgX" route. On other interfaces the route is
+ * "via NEXTHOP dev IF".
+ *
+ * The daemon keeps its own copy of the selected routes so that a peer that
+ * shows up after its route was selected (the device is re-read every few
+ * seconds) still gets its prefixes.
+ */
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w)
+{
+	wg_prefix_make(w, p->af == BABEL_AF_INET ? AF_INET : AF_INET6,
+		       p->addr, p->plen);
+}
+
+void d_addr_str(const struct babel_addr *a, char *buf, size_t len)
+{
+	if (a->af == BABEL_AF_INET6)
+		inet_ntop(AF_INET6, a->addr, buf, (socklen_t)len);
+	else if (a->af == BABEL_AF_INET)
+		inet_ntop(AF_INET, a->addr, buf, (socklen_t)len);
+	else
+		snprintf(buf, len, "none");
+}
+
+/* The hash key of a prefix: every byte past the address zeroed. */
+static void fib_key(const struct babel_prefix *p, struct babel_prefix *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->af = p->af;
+	k->plen = p->plen;
+	memcpy(k->addr, p->addr, p->af == BABEL_AF_INET ? 4 : 16);
+}
+
+static void fib_wg_set(struct daemon *d, struct d_iface *ifc,
+		       const struct babel_prefix *prefix,
+		       const struct babel_addr *nh)
+{
+	const struct d_peer *peer = iface_peer_by_addr(ifc, nh);
+	struct wg_prefix wp;
+	char a[INET6_ADDRSTRLEN], pf[64];
+	int r;
+
+	if (!ifc->rec)
+		return;
+	d_prefix_to_wg(prefix, &wp);
+	if (!peer) {
+		/* Known again at the next device read (fib_reapply_iface). */
+		d_addr_str(nh, a, sizeof(a));
+		LOG_W(d, "%s: route %s via %s: no current peer has that Babel "
+		      "address", ifc->name, cfg_prefix_str(prefix, pf,
+							   sizeof(pf)), a);
+		wg_rec_unset_route(ifc->rec, &wp);
+		ifc->rec_dirty = true;
+		return;
+	}
+	if ((r = wg_rec_set_route(ifc->rec, &wp, &peer->key)) < 0)
+		LOG_W(d, "%s: %s: %s", ifc->name,
+		      cfg_prefix_str(prefix, pf, sizeof(pf)), strerror(-r));
+	ifc->rec_dirty = true;
+}
+
+static void fib_kernel_install(struct daemon *d, struct d_iface *ifc,
+			       const struct babel_prefix *prefix,
+			       const struct babel_addr *nh)
+{
+	struct kroute_nexthop knh = { .ifindex = (int)ifc->ifindex };
+	struct wg_prefix wp;
+	char pf[64];
+	int r;
+
+	if (ifc->params.type != CFG_IFTYPE_WIREGUARD) {
+		knh.via_family = nh->af == BABEL_AF_INET ? AF_INET : AF_INET6;
+		memcpy(knh.via, nh->addr, nh->af == BABEL_AF_INET ? 4 : 16);
+	}
+	d_prefix_to_wg(prefix, &wp);
+	if ((r = kroute_install(d->kr, &wp, &knh)) < 0)
+		LOG_W(d, "cannot install the route to %s on %s: %s",
+		      cfg_prefix_str(prefix, pf, sizeof(pf)), ifc->name,
+		      strerror(-r));
+}
+
+void fib_change(void *ctx, const struct babel_prefix *prefix,
+		const struct babel_prefix *src_prefix,
+		const struct babel_nexthop *old_nh,
+		const struct babel_nexthop *new_nh, uint16_t metric)
+{
+	struct daemon *d = ctx;
+	struct d_iface *oldifc = old_nh ? iface_find(d, old_nh->ifindex) : NULL;
+	struct d_iface *newifc = new_nh ? iface_find(d, new_nh->ifindex) : NULL;
+	struct babel_prefix key;
+	struct wg_prefix wp;
+	char pf[64];
+
+	if (d->stopping)	/* shutdown removes (or keeps) everything itself */
+		return;
+	if (src_prefix) {
+		/* Allowed IPs and our kernel routes key on the destination
+		 * only; a source-specific route stays in the engine. */
+		LOG_D(d, "source-specific route to %s not installed",
+		      cfg_prefix_str(prefix, pf, sizeof(pf)));
+		return;
+	}
+	fib_key(prefix, &key);
+	d_prefix_to_wg(prefix, &wp);
+	if (oldifc && oldifc != newifc && oldifc->rec) {
+		wg_rec_unset_route(oldifc->rec, &wp);
+		oldifc->rec_dirty = true;
+	}
+	if (!new_nh) {
+		wg_hmap_remove(&d->selected, &key);
+		kroute_remove(d->kr, &wp);
+		LOG_D(d, "route to %s lost",
+		      cfg_prefix_str(prefix, pf, sizeof(pf)));
+		return;
+	}
+	struct d_selected *s = wg_hmap_get(&d->selected, &key, NULL);
+
+	if (s) {
+		s->nh = *new_nh;
+		s->metric = metric;
+	}
+	if (!newifc) {
+		LOG_W(d, "route to %s on unknown interface %u",
+		      cfg_prefix_str(prefix, pf, sizeof(pf)), new_nh->ifindex);
+		return;
+	}
+	if (newifc->params.type == CFG_IFTYPE_WIREGUARD)
+		fib_wg_set(d, newifc, prefix, &new_nh->addr);
+	fib_kernel_install(d, newifc, prefix, &new_nh->addr);
+}
+
+void fib_reapply_iface(struct daemon *d, struct d_iface *ifc)
+{
+	const struct babel_prefix *k;
+	struct d_selected *s;
+	size_t it = 0;
+
+	if (!ifc->rec)
+		return;
+	while ((s = wg_hmap_next(&d->selected, &it, (const void **)&k))) {
+		if (s->nh.ifindex != ifc->ifindex)
+			continue;
+		if (iface_peer_by_addr(ifc, &s->nh.addr))
+			fib_wg_set(d, ifc, k, &s->nh.addr);
+	}
+}
+
+void fib_forget_all(struct daemon *d)
+{
+	wg_hmap_clear(&d->selected);
+}

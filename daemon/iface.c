@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/iface.c — which links wgbabeld runs Babel on, and for WireGuard
+ * links, who the peers are.
+ *
+ * Links come from rtnetlink events (wgglue/kroute.h). A link named by an
+ * "interface" line (or on the command line) is given to the engine once it
+ * is up and, except on WireGuard, has an IPv6 link-local address. A
+ * WireGuard link is unicast only: every peer's Babel address is the host
+ * allowed IP inside babel-address-from (default fe80::/64) and is registered
+ * with babel_iface_add_peer(). WireGuard sends no notification when peers
+ * change, so devices are re-read periodically and on link events.
+ */
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IFACE_UAPI_DIR "/var/run/wireguard"
+
+struct d_iface *iface_find(struct daemon *d, unsigned ifindex)
+{
+	/* Bounded by D_MAX_IFACES configured links, not by traffic. */
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i]->ifindex == ifindex && d->ifaces[i]->present)
+			return d->ifaces[i];
+	return NULL;
+}
+
+struct d_iface *iface_find_name(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		if (!strcmp(d->ifaces[i]->name, name))
+			return d->ifaces[i];
+	return NULL;
+}
+
+const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
+					const struct babel_addr *a)
+{
+	struct babel_addr key;
+	const size_t *idx;
+
+	memset(&key, 0, sizeof(key));
+	key.af = a->af;
+	memcpy(key.addr, a->addr, a->af == BABEL_AF_INET ? 4 : 16);
+	idx = wg_hmap_find(&ifc->peer_by_addr, &key);
+	return idx ? &ifc->peers[*idx] : NULL;
+}
+
+static bool iface_wanted(struct daemon *d, const char *name)
+{
+	if (cfg_iface_listed(d->cfg, name))
+		return true;
+	for (int i = 0; i < d->n_cmdline_ifaces; i++)
+		if (!strcmp(d->cmdline_ifaces[i], name))
+			return true;
+	return false;
+}
+
+/* Kernel WireGuard says so in IFLA_INFO_KIND; wireguard-go is a "tun" with
+ * a UAPI socket named after the interface. */
+static enum cfg_iftype iface_detect(const char *name, const char *kind)
+{
+	char path[128];
+	struct stat st;
+
+	if (!strcmp(kind, "wireguard"))
+		return CFG_IFTYPE_WIREGUARD;
+	snprintf(path, sizeof(path), "%s/%s.sock", IFACE_UAPI_DIR, name);
+	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		return CFG_IFTYPE_WIREGUARD;
+	if (!strcmp(kind, "tun") || !strcmp(kind, "gre") ||
+	    !strcmp(kind, "ip6gre") || !strcmp(kind, "sit") ||
+	    !strcmp(kind, "ipip") || !strcmp(kind, "ip6tnl"))
+		return CFG_IFTYPE_TUNNEL;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/wireless", name);
+	if (stat(path, &st) == 0)
+		return CFG_IFTYPE_WIRELESS;
+	return CFG_IFTYPE_WIRED;
+}
+
+static void iface_babel_config(const struct d_iface *ifc,
+			       struct babel_iface_config *bc)
+{
+	const struct cfg_iface_params *p = &ifc->params;
+
+	memset(bc, 0, sizeof(*bc));
+	switch (p->type) {
+	case CFG_IFTYPE_WIREGUARD: bc->type = BABEL_IFACE_WIREGUARD; break;
+	case CFG_IFTYPE_WIRELESS: bc->type = BABEL_IFACE_WIRELESS; break;
+	case CFG_IFTYPE_TUNNEL: bc->type = BABEL_IFACE_TUNNEL; break;
+	default: bc->type = BABEL_IFACE_WIRED; break;
+	}
+	bc->hello_interval_ms = p->hello_interval_ms;
+	bc->update_interval_ms = p->update_interval_ms;
+	bc->rxcost = p->rxcost;
+	bc->rtt = p->timestamps ? BABEL_ON : BABEL_OFF;
+	bc->rtt_min_ms = p->rtt_min_ms;
+	bc->rtt_max_ms = p->rtt_max_ms;
+	bc->max_rtt_penalty = (uint16_t)p->max_rtt_penalty;
+	bc->unicast_only = p->type == CFG_IFTYPE_WIREGUARD;
+	bc->ll6 = ifc->ll6;
+	bc->v4 = ifc->v4;
+}
+
+static void iface_peers_clear(struct d_iface *ifc);
+
+static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
+{
+	if (!ifc->in_engine)
+		return;
+	babel_iface_del(d->babel, ifc->ifindex, d_now_us(d));
+	ifc->in_engine = false;
+	/* The engine forgot the peers too: they are registered again on the
+	 * next add. */
+	iface_peers_clear(ifc);
+	if (ifc->joined)
+		net_join(d, ifc, false);
+	LOG_I(d, "%s: Babel stopped", ifc->name);
+}
+
+static void iface_peers_clear(struct d_iface *ifc)
+{
+	free(ifc->peers);
+	ifc->peers = NULL;
+	ifc->n_peers = 0;
+	wg_hmap_clear(&ifc->peer_by_addr);
+}
+
+static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
+{
+	struct wg_rec_config rc = { .ifname = ifc->name };
+	char path[4200];
+	int r;
+
+	if (ifc->rec)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.aip", d->cfg->runtime_dir,
+		 ifc->name);
+	rc.state_path = path;
+	if ((r = wg_rec_new(&ifc->rec, d->wg, &rc)) < 0) {
+		LOG_E(d, "%s: cannot create the allowed-IP reconciler: %s",
+		      ifc->name, strerror(-r));
+		return r;
+	}
+	if ((r = wg_rec_load_state(ifc->rec)) < 0)
+		LOG_W(d, "%s: cannot read %s: %s", ifc->name, path,
+		      strerror(-r));
+	if (!d->in_grace)
+		wg_rec_grace_over(ifc->rec);
+	return 0;
+}
+
+static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
+{
+	struct babel_iface_config bc;
+	bool wg = ifc->params.type == CFG_IFTYPE_WIREGUARD;
+	int r;
+
+	if (ifc->in_engine || !ifc->present || !ifc->up)
+		return;
+	if (!wg && ifc->ll6.af != BABEL_AF_INET6)
+		return;		/* wait for the kernel's link-local */
+	iface_babel_config(ifc, &bc);
+	r = babel_iface_add(d->babel, ifc->ifindex, &bc, d_now_us(d));
+	if (r < 0) {
+		LOG_E(d, "%s: cannot start Babel: %s", ifc->name, strerror(-r));
+		return;
+	}
+	ifc->in_engine = true;
+	LOG_I(d, "%s: Babel running (type %s, hello %u ms%s)", ifc->name,
+	      cfg_iftype_name(ifc->params.type), ifc->params.hello_interval_ms,
+	      wg ? ", unicast to WireGuard peers" : "");
+	if (wg) {
+		if (iface_wg_setup(d, ifc) == 0)
+			iface_refresh_wg(d, ifc);
+	} else {
+		net_join(d, ifc, true);
+	}
+	daemon_kick(d);
+}
+
+/* The Babel address of a peer: its host allowed IP inside FROM. */
+static bool iface_peer_babel_addr(const struct wg_peer *p,
+				  const struct babel_prefix *from,
+				  struct babel_addr *out)
+{
+	int fam = from->af == BABEL_AF_INET ? AF_INET : AF_INET6;
+	unsigned host = fam == AF_INET ? 32 : 128;
+
+	for (size_t i = 0; i < p->n_allowed_ips; i++) {
+		const struct wg_prefix *a = &p->allowed_ips[i];
+		bool inside = true;
+
+		if (a->family != fam || a->plen != host)
+			continue;
+		for (unsigned b = 0; b < from->plen && inside; b++) {
+			uint8_t m = (uint8_t)(0x80 >> (b % 8));
+
+			inside = (a->addr[b / 8] & m) == (from->addr[b / 8] & m);
+		}
+		if (!inside)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->af = fam == AF_INET ? BABEL_AF_INET : BABEL_AF_INET6;
+		memcpy(out->addr, a->addr, fam == AF_INET ? 4 : 16);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Re-reads a WireGuard device: peers that appeared or whose Babel address
+ * changed are registered with the engine, peers that went away are dropped,
+ * then the reconciler re-reads and re-plans. Returns the backend's error.
+ */
+int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
+{
+	struct wg_device dev = { 0 };
+	struct d_peer *np = NULL;
+	struct wg_hmap nmap;
+	uint64_t now = d_now_us(d);
+	size_t n = 0;
+	int r;
+
+	if (!ifc->in_engine || ifc->params.type != CFG_IFTYPE_WIREGUARD)
+		return 0;
+	r = wg_backend_get_device(d->wg, ifc->name, &dev);
+	if (r < 0) {
+		if (r != ifc->last_refresh_err)
+			LOG_W(d, "%s: cannot read the WireGuard device: %s",
+			      ifc->name, strerror(-r));
+		ifc->last_refresh_err = r;
+		return r;
+	}
+	if (ifc->last_refresh_err)
+		LOG_I(d, "%s: WireGuard device readable again", ifc->name);
+	ifc->last_refresh_err = 0;
+	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
+	if (dev.n_peers) {
+		np = calloc(dev.n_peers, sizeof(*np));
+		if (!np) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < dev.n_peers; i++) {
+		const struct wg_peer *p = &dev.peers[i];
+		struct d_peer *q = &np[n];
+		bool created;
+		size_t *slot;
+
+		q->key = p->pubkey;
+		memcpy(&q->endpoint, &p->endpoint, sizeof(q->endpoint));
+		q->last_handshake_sec = p->last_handshake_sec;
+		if (!iface_peer_babel_addr(p, &ifc->params.babel_addr_from,
+					   &q->addr)) {
+			char b64[WG_KEY_B64_LEN], pf[64];
+
+			wg_key_to_base64(&p->pubkey, b64);
+			LOG_D(d, "%s: peer %s has no host allowed IP in %s: "
+			      "not a Babel neighbour", ifc->name, b64,
+			      cfg_prefix_str(&ifc->params.babel_addr_from, pf,
+					     sizeof(pf)));
+			n++;
+			continue;
+		}
+		slot = wg_hmap_get(&nmap, &q->addr, &created);
+		if (!slot) {
+			r = -ENOMEM;
+			goto out;
+		}
+		if (!created) {
+			char a[INET6_ADDRSTRLEN];
+
+			d_addr_str(&q->addr, a, sizeof(a));
+			LOG_W(d, "%s: two peers claim Babel address %s; using "
+			      "the first", ifc->name, a);
+			memset(&q->addr, 0, sizeof(q->addr));
+			n++;
+			continue;
+		}
+		*slot = n++;
+	}
+	/* Peers gone or readdressed: tell the engine before the map moves. */
+	for (size_t i = 0; i < ifc->n_peers; i++) {
+		const struct babel_addr *a = &ifc->peers[i].addr;
+		const size_t *j;
+
+		if (a->af == BABEL_AF_NONE)
+			continue;
+		j = wg_hmap_find(&nmap, a);
+		if (!j || !wg_key_equal(&np[*j].key, &ifc->peers[i].key)) {
+			char s[INET6_ADDRSTRLEN];
+
+			d_addr_str(a, s, sizeof(s));
+			LOG_I(d, "%s: peer at %s gone", ifc->name, s);
+			babel_iface_del_peer(d->babel, ifc->ifindex, a, now);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct d_peer *old;
+
+		if (np[i].addr.af == BABEL_AF_NONE)
+			continue;
+		old = iface_peer_by_addr(ifc, &np[i].addr);
+		if (!old || !wg_key_equal(&old->key, &np[i].key)) {
+			char s[INET6_ADDRSTRLEN];
+
+			d_addr_str(&np[i].addr, s, sizeof(s));
+			LOG_I(d, "%s: peer at %s is a Babel neighbour",
+			      ifc->name, s);
+			babel_iface_add_peer(d->babel, ifc->ifindex,
+					     &np[i].addr, now);
+		}
+	}
+	iface_peers_clear(ifc);
+	wg_hmap_free(&ifc->peer_by_addr);
+	ifc->peers = np;
+	ifc->n_peers = n;
+	ifc->peer_by_addr = nmap;
+	np = NULL;
+	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
+	/* Routes selected through a peer that was unknown until now. */
+	fib_reapply_iface(d, ifc);
+	if (ifc->rec) {
+		int rr = wg_rec_refresh(ifc->rec);
+
+		if (rr < 0)
+			LOG_W(d, "%s: allowed-IP refresh: %s", ifc->name,
+			      strerror(-rr));
+	}
+	r = 0;
+out:
+	free(np);
+	wg_hmap_free(&nmap);
+	wg_device_clear(&dev);
+	daemon_kick(d);
+	return r;
+}
+
+void iface_refresh_all(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		iface_refresh_wg(d, d->ifaces[i]);
+}
+
+void iface_flush_dirty(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		struct d_iface *ifc = d->ifaces[i];
+		int r;
+
+		if (!ifc->rec_dirty || !ifc->rec)
+			continue;
+		ifc->rec_dirty = false;
+		if ((r = wg_rec_flush(ifc->rec)) < 0) {
+			LOG_W(d, "%s: setting allowed IPs failed (%s); "
+			      "re-reading the device", ifc->name, strerror(-r));
+			wg_rec_refresh(ifc->rec);
+		}
+	}
+}
+
+static struct d_iface *iface_get(struct daemon *d, const char *name)
+{
+	struct d_iface *ifc = iface_find_name(d, name);
+
+	if (ifc)
+		return ifc;
+	if (d->n_ifaces == D_MAX_IFACES) {
+		LOG_E(d, "%s: more than %d interfaces; ignored", name,
+		      D_MAX_IFACES);
+		return NULL;
+	}
+	ifc = calloc(1, sizeof(*ifc));
+	if (!ifc)
+		return NULL;
+	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	wg_hmap_init(&ifc->peer_by_addr, sizeof(struct babel_addr),
+		     sizeof(size_t));
+	d->ifaces[d->n_ifaces++] = ifc;
+	return ifc;
+}
+
+static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
+{
+	struct d_iface *ifc = d->ifaces[i];
+
+	iface_engine_del(d, ifc);
+	iface_flush_dirty(d);
+	if (ifc->rec) {
+		if (withdraw)
+			wg_rec_withdraw_all(ifc->rec);
+		wg_rec_free(ifc->rec);
+	}
+	iface_peers_clear(ifc);
+	wg_hmap_free(&ifc->peer_by_addr);
+	free(ifc);
+	d->ifaces[i] = d->ifaces[--d->n_ifaces];
+}
+
+void iface_remove_all(struct daemon *d)
+{
+	while (d->n_ifaces)
+		iface_destroy(d, d->n_ifaces - 1,
+			      !d->cfg->keep_routes_on_exit);
+}
+
+/*
+ * Our addresses on a link. kroute events carry the prefix with its host
+ * bits cleared, so the addresses themselves are read with getifaddrs(3)
+ * when an address event arrives for the link.
+ */
+static void iface_scan_addrs(struct daemon *d, struct d_iface *ifc)
+{
+	struct babel_addr ll6 = { 0 }, v4 = { 0 };
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) < 0) {
+		LOG_W(d, "%s: getifaddrs: %s", ifc->name, strerror(errno));
+		return;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifc->name))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET6 && !ll6.af) {
+			const uint8_t *a = ((struct sockaddr_in6 *)
+					    i->ifa_addr)->sin6_addr.s6_addr;
+
+			/* RFC 4291 §2.5.6: fe80::/10 */
+			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) {
+				ll6.af = BABEL_AF_INET6;
+				memcpy(ll6.addr, a, 16);
+			}
+		} else if (i->ifa_addr->sa_family == AF_INET && !v4.af) {
+			v4.af = BABEL_AF_INET;
+			memcpy(v4.addr, &((struct sockaddr_in *)
+					  i->ifa_addr)->sin_addr, 4);
+		}
+	}
+	freeifaddrs(ifa);
+	if (!memcmp(&ll6, &ifc->ll6, sizeof(ll6)) &&
+	    !memcmp(&v4, &ifc->v4, sizeof(v4)))
+		return;
+	ifc->ll6 = ll6;
+	ifc->v4 = v4;
+	/* The engine takes our addresses at iface_add: re-add it. */
+	if (ifc->in_engine)
+		iface_engine_del(d, ifc);
+	iface_engine_add(d, ifc);
+}
+
+void iface_link_event(void *arg, const struct kroute_event *ev)
+{
+	struct daemon *d = arg;
+	struct d_iface *ifc;
+
+	switch (ev->type) {
+	case KROUTE_EV_LINK_NEW:
+		ifc = iface_find_name(d, ev->ifname);
+		if (!ifc && !iface_wanted(d, ev->ifname))
+			return;
+		if (!ifc && !(ifc = iface_get(d, ev->ifname)))
+			return;
+		if (ifc->present && ifc->ifindex != (unsigned)ev->ifindex) {
+			/* Re-created under the same name. */
+			iface_engine_del(d, ifc);
+			kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
+		}
+		if (!ifc->present || ifc->ifindex != (unsigned)ev->ifindex) {
+			ifc->detected = iface_detect(ev->ifname, ev->kind);
+			cfg_iface_resolve(d->cfg, ifc->name, ifc->detected,
+					  &ifc->params);
+			memset(&ifc->ll6, 0, sizeof(ifc->ll6));
+			memset(&ifc->v4, 0, sizeof(ifc->v4));
+		}
+		if (!ifc->present)
+			iface_scan_addrs(d, ifc);
+		ifc->present = true;
+		ifc->ifindex = (unsigned)ev->ifindex;
+		if (ifc->up != ev->up) {
+			ifc->up = ev->up;
+			if (!ev->up)
+				iface_engine_del(d, ifc);
+		}
+		iface_engine_add(d, ifc);
+		if (ifc->in_engine && ifc->params.type == CFG_IFTYPE_WIREGUARD)
+			iface_refresh_wg(d, ifc);
+		break;
+	case KROUTE_EV_LINK_DEL:
+		ifc = iface_find(d, (unsigned)ev->ifindex);
+		if (!ifc)
+			return;
+		LOG_I(d, "%s: link removed", ifc->name);
+		iface_engine_del(d, ifc);
+		kroute_forget_ifindex(d->kr, ev->ifindex);
+		ifc->present = false;
+		ifc->up = false;
+		iface_peers_clear(ifc);
+		if (ifc->rec)
+			wg_rec_refresh(ifc->rec);	/* device gone: model empty */
+		break;
+	case KROUTE_EV_ADDR_NEW:
+	case KROUTE_EV_ADDR_DEL:
+		ifc = iface_find(d, (unsigned)ev->ifindex);
+		if (ifc)
+			iface_scan_addrs(d, ifc);
+		break;
+	}
+	daemon_kick(d);
+}
+
+/* After a reload: links no longer listed stop, changed ones restart, newly
+ * listed ones are found by a fresh link dump. */
+void iface_reconfigure(struct daemon *d)
+{
+	int r;
+
+	for (size_t i = d->n_ifaces; i-- > 0;) {
+		struct d_iface *ifc = d->ifaces[i];
+		struct cfg_iface_params p;
+
+		if (!iface_wanted(d, ifc->name)) {
+			LOG_I(d, "%s: no longer configured", ifc->name);
+			iface_destroy(d, i, true);
+			continue;
+		}
+		cfg_iface_resolve(d->cfg, ifc->name, ifc->detected, &p);
+		if (!memcmp(&p, &ifc->params, sizeof(p)))
+			continue;
+		ifc->params = p;
+		if (ifc->in_engine) {
+			LOG_I(d, "%s: parameters changed, restarting Babel on it",
+			      ifc->name);
+			iface_engine_del(d, ifc);
+			iface_engine_add(d, ifc);
+		}
+	}
+	if ((r = kroute_monitor_request_dump(d->mon)) < 0)
+		LOG_W(d, "cannot list links: %s", strerror(-r));
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/log.h — wgbabeld's logging: to stderr (with a level prefix) or to
+ * syslog, filtered by level. The state is a plain struct the caller owns.
+ */
+#ifndef WGB_DAEMON_LOG_H
+#define WGB_DAEMON_LOG_H
+
+#include <stdbool.h>
+
+#include "daemon/config.h"
+
+struct d_log {
+	enum cfg_log_level level;
+	bool use_syslog;
+	bool level_forced;		/* -d on the command line wins over config */
+};
+
+void d_log_open(struct d_log *l, bool use_syslog);
+void d_log_close(struct d_log *l);
+void d_logf(const struct d_log *l, enum cfg_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define LOG_E(d, ...) d_logf(&(d)->log, CFG_LOG_ERROR, __VA_ARGS__)
+#define LOG_W(d, ...) d_logf(&(d)->log, CFG_LOG_WARNING, __VA_ARGS__)
+#define LOG_I(d, ...) d_logf(&(d)->log, CFG_LOG_INFO, __VA_ARGS__)
+#define LOG_D(d, ...) d_logf(&(d)->log, CFG_LOG_DEBUG, __VA_ARGS__)
+
+#endif

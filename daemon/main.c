@@ -1,0 +1,524 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/main.c — wgbabeld: command line, start-up, the libuv loop, signals
+ * (SIGTERM/SIGINT: retract and exit; SIGHUP: reload) and shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+
+#define DEFAULT_CONFIG "/etc/wgbabeld.conf"
+#define REFRESH_MS 5000		/* re-read WireGuard devices */
+#define GRACE_MS 30000		/* keep restart leftovers this long */
+
+static const char usage_text[] =
+"Usage: wgbabeld [OPTIONS] [INTERFACE...]\n"
+"\n"
+"Babel routing daemon for WireGuard meshes (RFC 8966). It runs Babel with\n"
+"the peers of each WireGuard interface, picks the best loop-free route for\n"
+"every prefix (anycast included) and writes the winning peer into that\n"
+"interface's AllowedIPs, plus a kernel route. Prefixes this node offers are\n"
+"listed with 'announce' in the configuration or added at run time with\n"
+"'wgbabelctl announce'.\n"
+"\n"
+"Interfaces are taken from 'interface' lines of the configuration and from\n"
+"the command line; wgbabeld waits for them to appear and come up.\n"
+"\n"
+"Options:\n"
+"  -c, --config FILE     configuration (default " DEFAULT_CONFIG "; a missing\n"
+"                        default file is fine, a missing -c file is not)\n"
+"  -t, --check           check the configuration, print problems, and exit\n"
+"  -s, --socket PATH     read-write control socket (overrides control-socket)\n"
+"  -S, --state-file PATH router-id and seqno kept across restarts\n"
+"  -p, --pid-file PATH   write the process id there\n"
+"  -d, --debug           log everything (log-level debug)\n"
+"  -l, --syslog          log to syslog instead of standard error\n"
+"  -h, --help            this text\n"
+"  -V, --version         print the version\n"
+"\n"
+"Signals: SIGHUP reloads the configuration (a file with errors is reported\n"
+"and the running configuration kept); SIGTERM retracts our routes, removes\n"
+"the routes and allowed IPs wgbabeld installed (unless keep-routes-on-exit)\n"
+"and exits.\n"
+"\n"
+"Example, next to wg-quick (wg0 has 'Address = fe80::1/64' and each peer a\n"
+"host address such as fe80::2/128 in AllowedIPs):\n"
+"  wgbabeld -c /etc/wgbabeld/wg0.conf wg0\n"
+"  wgbabelctl show routes\n"
+"\n"
+"See wgbabeld(8), wgbabeld.conf(5) and wgbabelctl(8).\n";
+
+struct opts {
+	const char *config;
+	bool config_given;
+	bool check;
+	const char *socket;
+	const char *state_file;
+	const char *pid_file;
+	bool debug;
+	bool use_syslog;
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 't' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "state-file", required_argument, NULL, 'S' },
+		{ "pid-file", required_argument, NULL, 'p' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "syslog", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	o->config = DEFAULT_CONFIG;
+	while ((ch = getopt_long(argc, argv, "c:ts:S:p:dlhV", longopts,
+				 NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; o->config_given = true; break;
+		case 't': o->check = true; break;
+		case 's': o->socket = optarg; break;
+		case 'S': o->state_file = optarg; break;
+		case 'p': o->pid_file = optarg; break;
+		case 'd': o->debug = true; break;
+		case 'l': o->use_syslog = true; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("wgbabeld %s\n", WGB_VERSION); exit(0);
+		default:
+			fprintf(stderr, "Try 'wgbabeld --help'.\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int load_config(const struct opts *o, struct cfg **out)
+{
+	char err[CFG_ERR_MAX];
+	struct stat st;
+	struct cfg *c;
+	int r;
+
+	if (!o->config_given && stat(o->config, &st) < 0 && errno == ENOENT) {
+		c = cfg_new();
+		if (!c)
+			return -ENOMEM;
+	} else if ((r = cfg_parse_file(o->config, &c, err, sizeof(err))) < 0) {
+		fprintf(stderr, "wgbabeld: %s\n", err);
+		return r;
+	}
+	/* The command line wins over the file. */
+	if (o->socket)
+		snprintf(c->ctl_rw.path, sizeof(c->ctl_rw.path), "%s", o->socket);
+	if (o->state_file)
+		snprintf(c->state_file, sizeof(c->state_file), "%s",
+			 o->state_file);
+	if (o->pid_file)
+		snprintf(c->pid_file, sizeof(c->pid_file), "%s", o->pid_file);
+	*out = c;
+	return 0;
+}
+
+/* ------------------------------------------------------------ loop */
+
+static void on_babel_timer(uv_timer_t *t)
+{
+	daemon_kick(t->data);
+}
+
+void daemon_kick(struct daemon *d)
+{
+	static const uint64_t max_sleep_us = 60ULL * 1000000;
+	uint64_t now, next, delay_ms;
+
+	if (d->stopping || !d->babel || d->in_kick)
+		return;
+	d->in_kick = true;
+	now = d_now_us(d);
+	next = babel_run(d->babel, now);
+	iface_flush_dirty(d);
+	d->in_kick = false;
+	if (next == UINT64_MAX || next > now + max_sleep_us)
+		next = now + max_sleep_us;
+	delay_ms = next > now ? (next - now + 999) / 1000 : 0;
+	uv_timer_start(&d->babel_timer, on_babel_timer, delay_ms, 0);
+}
+
+static void on_refresh(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	iface_refresh_all(d);
+}
+
+static void on_grace_over(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	int r;
+
+	d->in_grace = false;
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		if (d->ifaces[i]->rec) {
+			wg_rec_grace_over(d->ifaces[i]->rec);
+			d->ifaces[i]->rec_dirty = true;
+		}
+	}
+	iface_flush_dirty(d);
+	if ((r = kroute_grace_over(d->kr)) < 0)
+		LOG_W(d, "removing routes left by a previous run: %s",
+		      strerror(-r));
+}
+
+static void on_link_readable(uv_poll_t *h, int status, int events)
+{
+	struct daemon *d = h->data;
+	int r = kroute_monitor_dispatch(d->mon);
+
+	if (r == -ENOBUFS) {
+		LOG_W(d, "link events were lost; re-reading every link");
+		kroute_monitor_request_dump(d->mon);
+		iface_refresh_all(d);
+	}
+}
+
+static void babel_log_cb(void *ctx, enum babel_log_level level,
+			 const char *msg)
+{
+	static const enum cfg_log_level map[] = {
+		[BABEL_LOG_ERR] = CFG_LOG_ERROR, [BABEL_LOG_WARN] = CFG_LOG_WARNING,
+		[BABEL_LOG_INFO] = CFG_LOG_INFO, [BABEL_LOG_DEBUG] = CFG_LOG_DEBUG,
+	};
+	struct daemon *d = ctx;
+
+	d_logf(&d->log, level <= BABEL_LOG_DEBUG ? map[level] : CFG_LOG_DEBUG,
+	       "%s", msg);
+}
+
+/* ---------------------------------------------------------- signals */
+
+static void do_reload(struct daemon *d)
+{
+	struct cfg *nc, *old = d->cfg;
+	char err[CFG_ERR_MAX];
+
+	if (cfg_parse_file(d->cfg_path, &nc, err, sizeof(err)) < 0) {
+		LOG_E(d, "reload failed, keeping the running configuration: %s",
+		      err);
+		return;
+	}
+	/* What the command line set, and what needs a restart, stays. */
+	memcpy(nc->ctl_rw.path, old->ctl_rw.path, sizeof(nc->ctl_rw.path));
+	if (strcmp(nc->state_file, old->state_file) ||
+	    strcmp(nc->pid_file, old->pid_file) ||
+	    strcmp(nc->ctl_ro.path, old->ctl_ro.path) ||
+	    nc->route_table != old->route_table ||
+	    nc->route_protocol != old->route_protocol ||
+	    nc->route_metric != old->route_metric ||
+	    nc->max_routes != old->max_routes ||
+	    nc->max_routes_per_neighbour != old->max_routes_per_neighbour ||
+	    nc->has_router_id != old->has_router_id ||
+	    memcmp(nc->router_id, old->router_id, 8))
+		LOG_W(d, "reload: changes to sockets, files, route-*, "
+		      "max-routes* or router-id take effect at the next restart");
+	memcpy(nc->state_file, old->state_file, sizeof(nc->state_file));
+	memcpy(nc->pid_file, old->pid_file, sizeof(nc->pid_file));
+	nc->ctl_ro = old->ctl_ro;
+	nc->route_table = old->route_table;
+	nc->route_protocol = old->route_protocol;
+	nc->route_metric = old->route_metric;
+	nc->keep_routes_on_exit = nc->keep_routes_on_exit;
+	d->cfg = nc;
+	if (!d->log.level_forced)
+		d->log.level = nc->log_level;
+	orig_apply_config(d, old, nc);
+	iface_reconfigure(d);
+	cfg_free(old);
+	LOG_I(d, "configuration reloaded from %s", d->cfg_path);
+	daemon_kick(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (signum == SIGHUP) {
+		do_reload(d);
+		return;
+	}
+	LOG_I(d, "%s: shutting down", strsignal(signum));
+	uv_stop(d->loop);
+}
+
+static void close_cb_noop(uv_handle_t *h)
+{
+}
+
+static void shutdown_daemon(struct daemon *d)
+{
+	uint64_t now = d_now_us(d);
+
+	if (d->babel) {
+		/* Retractions go out now, through net_send. */
+		babel_shutdown(d->babel, now);
+	}
+	d->stopping = true;	/* fib_change ignores what follows */
+	if (!d->cfg->keep_routes_on_exit)
+		LOG_I(d, "removing the routes and allowed IPs wgbabeld "
+		      "installed");
+	iface_remove_all(d);
+	if (d->kr) {
+		if (!d->cfg->keep_routes_on_exit)
+			kroute_flush(d->kr);
+		kroute_free(d->kr);
+		d->kr = NULL;
+	}
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int mkdir_for(struct daemon *d, const char *dir)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		LOG_W(d, "cannot create %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int write_pid_file(struct daemon *d)
+{
+	const char *path = d->cfg->pid_file;
+	char buf[32];
+	FILE *f;
+	long pid;
+
+	if (!path[0])
+		return 0;
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) == 1 && pid > 0 && pid != getpid() &&
+		    kill((pid_t)pid, 0) == 0) {
+			fclose(f);
+			LOG_E(d, "%s: wgbabeld is already running as process %ld",
+			      path, pid);
+			return -EEXIST;
+		}
+		fclose(f);
+	}
+	f = fopen(path, "w");
+	if (!f) {
+		LOG_E(d, "cannot write %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	fputs(buf, f);
+	fclose(f);
+	return 0;
+}
+
+static int start(struct daemon *d)
+{
+	struct babel_config bc = { 0 };
+	struct babel_callbacks cb = {
+		.ctx = d, .send = net_send, .fib_change = fib_change,
+		.save_state = state_save, .log = babel_log_cb,
+	};
+	struct kroute_config kc = {
+		.protocol = d->cfg->route_protocol,
+		.table = d->cfg->route_table,
+		.metric = d->cfg->route_metric,
+		.keep_on_exit = d->cfg->keep_routes_on_exit,
+	};
+	size_t adopted = 0;
+	char dir[4096], err[256];
+	int r;
+
+	if ((r = write_pid_file(d)) < 0)
+		return r;
+	mkdir_for(d, d->cfg->runtime_dir);
+	if (d->cfg->state_file[0]) {
+		snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
+		mkdir_for(d, dirname(dir));
+	}
+	if ((r = state_load(d)) < 0) {
+		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
+		return r;
+	}
+	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0) {
+		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
+		return r;
+	}
+	if ((r = kroute_new(&d->kr, &kc)) < 0) {
+		LOG_E(d, "cannot open rtnetlink: %s", strerror(-r));
+		return r;
+	}
+	if (kroute_adopt(d->kr, &adopted) == 0 && adopted)
+		LOG_I(d, "%zu routes kept by a previous run; they stay until "
+		      "relearned or %d s pass", adopted, GRACE_MS / 1000);
+	memcpy(bc.router_id, d->router_id, 8);
+	bc.seqno = d->seqno;
+	bc.max_routes = d->cfg->max_routes;
+	bc.max_routes_per_neighbour = d->cfg->max_routes_per_neighbour;
+	d->babel = babel_new(&bc, &cb, d_now_us(d));
+	if (!d->babel)
+		return -ENOMEM;
+	state_save(d, d->router_id, d->seqno);
+	if ((r = net_open(d)) < 0) {
+		LOG_E(d, "cannot open the Babel socket: %s", strerror(-r));
+		return r;
+	}
+	if ((r = ctl_server_open(d, &d->cfg->ctl_rw, false, &d->ctl_rw)) < 0 ||
+	    (r = ctl_server_open(d, &d->cfg->ctl_ro, true, &d->ctl_ro)) < 0)
+		return r;
+	if (d->cfg->n_in || d->cfg->n_out)
+		LOG_W(d, "in/out filters are parsed but not applied: the routing "
+		      "engine has no filter hook yet");
+	if (d->cfg->n_redist)
+		LOG_W(d, "redistribute lines are parsed but not applied yet: "
+		      "use 'announce'");
+	for (size_t i = 0; i < d->cfg->n_announces; i++) {
+		const struct cfg_announce *a = &d->cfg->announces[i];
+
+		if (orig_announce(d, &a->prefix, a->metric, true, err,
+				  sizeof(err)) < 0)
+			LOG_E(d, "%s:%u: %s", d->cfg->source, a->line, err);
+	}
+	if ((r = kroute_monitor_new(&d->mon, iface_link_event, d)) < 0) {
+		LOG_E(d, "cannot watch links: %s", strerror(-r));
+		return r;
+	}
+	if ((r = uv_poll_init(d->loop, &d->mon_poll,
+			      kroute_monitor_fd(d->mon))) < 0)
+		return r;
+	d->mon_poll.data = d;
+	uv_poll_start(&d->mon_poll, UV_READABLE, on_link_readable);
+	if ((r = kroute_monitor_request_dump(d->mon)) < 0)
+		LOG_W(d, "cannot list links: %s", strerror(-r));
+	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, REFRESH_MS);
+	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
+	daemon_kick(d);
+	return 0;
+}
+
+static void init_handles(struct daemon *d)
+{
+	uv_timer_init(d->loop, &d->babel_timer);
+	uv_timer_init(d->loop, &d->refresh_timer);
+	uv_timer_init(d->loop, &d->grace_timer);
+	uv_timer_init(d->loop, &d->monitor_timer);
+	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
+	d->monitor_timer.data = d;
+	uv_signal_init(d->loop, &d->sigterm);
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sighup);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d;
+	uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&d->sigint, on_signal, SIGINT);
+	uv_signal_start(&d->sighup, on_signal, SIGHUP);
+}
+
+static void close_handles(struct daemon *d)
+{
+	uv_handle_t *hs[] = {
+		(uv_handle_t *)&d->babel_timer, (uv_handle_t *)&d->refresh_timer,
+		(uv_handle_t *)&d->grace_timer, (uv_handle_t *)&d->monitor_timer,
+		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
+		(uv_handle_t *)&d->sighup,
+	};
+
+	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++)
+		uv_close(hs[i], close_cb_noop);
+	if (d->mon) {
+		uv_close((uv_handle_t *)&d->mon_poll, close_cb_noop);
+	}
+	ctl_server_close(d->ctl_rw);
+	ctl_server_close(d->ctl_ro);
+	d->ctl_rw = d->ctl_ro = NULL;
+	net_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .udp_fd = -1 };
+	struct opts o = { 0 };
+	uv_loop_t loop;
+	int r, status = 1;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (load_config(&o, &d.cfg) < 0)
+		return 1;
+	if (o.check) {
+		printf("%s: configuration OK\n", o.config);
+		cfg_free(d.cfg);
+		return 0;
+	}
+	snprintf(d.cfg_path, sizeof(d.cfg_path), "%s", o.config);
+	d.cmdline_ifaces = argv + optind;
+	d.n_cmdline_ifaces = argc - optind;
+	for (int i = 0; i < d.n_cmdline_ifaces; i++) {
+		if (strlen(d.cmdline_ifaces[i]) >= CFG_IFNAME_MAX) {
+			fprintf(stderr, "wgbabeld: '%s' is not an interface name\n",
+				d.cmdline_ifaces[i]);
+			cfg_free(d.cfg);
+			return 2;
+		}
+	}
+	d.log.level = o.debug ? CFG_LOG_DEBUG : d.cfg->log_level;
+	d.log.level_forced = o.debug;
+	d_log_open(&d.log, o.use_syslog);
+	if (d.cfg->n_ifaces == 0 && d.n_cmdline_ifaces == 0)
+		LOG_W(&d, "no interfaces configured: Babel runs nowhere until an "
+		      "'interface' line is added and the daemon reloaded");
+	signal(SIGPIPE, SIG_IGN);
+	wg_hmap_init(&d.originated, sizeof(struct babel_prefix),
+		     sizeof(struct d_orig));
+	wg_hmap_init(&d.selected, sizeof(struct babel_prefix),
+		     sizeof(struct d_selected));
+	d.in_grace = true;
+	if ((r = uv_loop_init(&loop)) < 0) {
+		fprintf(stderr, "wgbabeld: %s\n", uv_strerror(r));
+		return 1;
+	}
+	d.loop = &loop;
+	init_handles(&d);
+	if (start(&d) == 0) {
+		LOG_I(&d, "wgbabeld %s started", WGB_VERSION);
+		uv_run(&loop, UV_RUN_DEFAULT);
+		status = 0;
+	}
+	shutdown_daemon(&d);
+	close_handles(&d);
+	uv_run(&loop, UV_RUN_DEFAULT);	/* let the closes finish */
+	if (uv_loop_close(&loop) < 0)
+		LOG_D(&d, "libuv loop still had handles at exit");
+	ctl_monitor_free(&d);
+	if (d.mon)
+		kroute_monitor_free(d.mon);
+	if (d.babel)
+		babel_free(d.babel);
+	if (d.wg)
+		wg_backend_free(d.wg);
+	wg_hmap_free(&d.originated);
+	wg_hmap_free(&d.selected);
+	if (d.cfg->pid_file[0] && status == 0)
+		unlink(d.cfg->pid_file);
+	LOG_I(&d, "exited");
+	d_log_close(&d.log);
+	cfg_free(d.cfg);
+	return status;
+}

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/net.c — the Babel UDP socket (port 6696, IPv6; RFC 8966 §4).
+ *
+ * libuv's uv_udp does not hand back IPV6_PKTINFO, and the engine needs the
+ * interface and destination of each datagram, so this is a plain
+ * non-blocking socket watched with uv_poll and read with recvmsg() until
+ * EAGAIN. The receive buffer is made large (4 MiB, SO_RCVBUFFORCE when
+ * allowed) because a neighbour's full table of 100k routes arrives as a
+ * burst of thousands of datagrams.
+ *
+ * On a WireGuard interface a datagram is only accepted from the Babel
+ * address of a current peer of that interface.
+ */
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NET_RCVBUF (4 * 1024 * 1024)
+#define NET_SNDBUF (1 * 1024 * 1024)
+#define NET_MAX_DGRAM 65536
+
+static const uint8_t net_mcast6[16] = BABEL_MCAST_V6;
+
+static void net_addr_from_in6(struct babel_addr *a, const struct in6_addr *in)
+{
+	memset(a, 0, sizeof(*a));
+	if (IN6_IS_ADDR_V4MAPPED(in)) {
+		a->af = BABEL_AF_INET;
+		memcpy(a->addr, &in->s6_addr[12], 4);
+	} else {
+		a->af = BABEL_AF_INET6;
+		memcpy(a->addr, in->s6_addr, 16);
+	}
+}
+
+static void net_handle(struct daemon *d, unsigned ifindex,
+		       const struct sockaddr_in6 *from,
+		       const struct in6_addr *dst, const uint8_t *buf,
+		       size_t len, uint64_t now)
+{
+	struct d_iface *ifc = iface_find(d, ifindex);
+	struct babel_addr src, dsta;
+	int r;
+
+	if (!ifc || !ifc->in_engine)
+		return;
+	net_addr_from_in6(&src, &from->sin6_addr);
+	net_addr_from_in6(&dsta, dst);
+	if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
+	    !iface_peer_by_addr(ifc, &src)) {
+		char a[INET6_ADDRSTRLEN];
+
+		d->udp_dropped_not_peer++;
+		d_addr_str(&src, a, sizeof(a));
+		LOG_D(d, "%s: dropped a packet from %s: not the Babel address "
+		      "of any peer", ifc->name, a);
+		return;
+	}
+	r = babel_receive(d->babel, ifindex, &src, &dsta, buf, len, now);
+	if (r < 0 && r != -EBADMSG)
+		LOG_D(d, "%s: babel_receive: %s", ifc->name, strerror(-r));
+}
+
+static void net_on_readable(uv_poll_t *h, int status, int events)
+{
+	struct daemon *d = h->data;
+	uint8_t buf[NET_MAX_DGRAM];
+	unsigned n = 0;
+
+	if (status < 0) {
+		LOG_E(d, "UDP socket: %s", uv_strerror(status));
+		return;
+	}
+	for (;;) {
+		struct sockaddr_in6 from;
+		union {
+			char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+		};
+		struct in6_pktinfo *pi = NULL;
+		ssize_t len = recvmsg(d->udp_fd, &msg, MSG_DONTWAIT);
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				LOG_W(d, "recvmsg: %s", strerror(errno));
+			break;
+		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c;
+		     c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level == IPPROTO_IPV6 &&
+			    c->cmsg_type == IPV6_PKTINFO)
+				pi = (struct in6_pktinfo *)CMSG_DATA(c);
+		}
+		if (!pi || msg.msg_namelen < sizeof(from) ||
+		    (msg.msg_flags & MSG_TRUNC))
+			continue;
+		d->udp_received++;
+		n++;
+		net_handle(d, pi->ipi6_ifindex, &from, &pi->ipi6_addr, buf,
+			   (size_t)len, d_now_us(d));
+	}
+	if (n)
+		daemon_kick(d);
+}
+
+static int net_setopt(int fd, int level, int name, int val)
+{
+	return setsockopt(fd, level, name, &val, sizeof(val));
+}
+
+int net_open(struct daemon *d)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(BABEL_PORT),
+		.sin6_addr = IN6ADDR_ANY_INIT,
+	};
+	int fd, r;
+
+	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0 ||
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) < 0 ||
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) < 0 ||
+	    /* RFC 8966 §4: link-local only; never loop our own back. */
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1) < 0 ||
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 1) < 0 ||
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (net_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, NET_RCVBUF) < 0 &&
+	    net_setopt(fd, SOL_SOCKET, SO_RCVBUF, NET_RCVBUF) < 0)
+		LOG_W(d, "cannot enlarge the UDP receive buffer: %s",
+		      strerror(errno));
+	if (net_setopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, NET_SNDBUF) < 0)
+		net_setopt(fd, SOL_SOCKET, SO_SNDBUF, NET_SNDBUF);
+	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) {
+		r = -errno;
+		LOG_E(d, "cannot bind UDP port %d: %s", BABEL_PORT,
+		      strerror(-r));
+		goto fail;
+	}
+	d->udp_fd = fd;
+	if ((r = uv_poll_init(d->loop, &d->udp_poll, fd)) < 0)
+		goto fail;
+	d->udp_poll.data = d;
+	uv_poll_start(&d->udp_poll, UV_READABLE, net_on_readable);
+	return 0;
+fail:
+	close(fd);
+	d->udp_fd = -1;
+	return r;
+}
+
+void net_close(struct daemon *d)
+{
+	if (d->udp_fd < 0)
+		return;
+	uv_close((uv_handle_t *)&d->udp_poll, NULL);
+	close(d->udp_fd);
+	d->udp_fd = -1;
+}
+
+int net_join(struct daemon *d, struct d_iface *ifc, bool join)
+{
+	struct ipv6_mreq mr = { .ipv6mr_interface = ifc->ifindex };
+
+	if (join == ifc->joined)
+		return 0;
+	memcpy(&mr.ipv6mr_multiaddr, net_mcast6, 16);
+	if (setsockopt(d->udp_fd, IPPROTO_IPV6,
+		       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr,
+		       sizeof(mr)) < 0) {
+		int r = -errno;
+
+		/* Leaving fails harmlessly when the link is already gone. */
+		if (join)
+			LOG_W(d, "%s: cannot join ff02::1:6: %s", ifc->name,
+			      strerror(-r));
+		ifc->joined = false;
+		return r;
+	}
+	ifc->joined = join;
+	return 0;
+}
+
+/* The engine's send callback. */
+void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
+	      const uint8_t *buf, size_t len)
+{
+	struct daemon *d = ctx;
+	struct d_iface *ifc = iface_find(d, ifindex);
+	struct sockaddr_in6 to = {
+		.sin6_family = AF_INET6,
+		.sin6_port = htons(BABEL_PORT),
+		.sin6_scope_id = ifindex,
+	};
+	union {
+		char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &to, .msg_namelen = sizeof(to),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+	};
+	struct cmsghdr *c;
+	struct in6_pktinfo pi = { .ipi6_ifindex = ifindex };
+
+	if (!ifc || d->udp_fd < 0)
+		return;
+	if (!dst) {
+		memcpy(&to.sin6_addr, net_mcast6, 16);
+	} else if (dst->af == BABEL_AF_INET6) {
+		memcpy(&to.sin6_addr, dst->addr, 16);
+	} else {
+		/* IPv4 transport is not used: Babel over IPv6 carries both. */
+		return;
+	}
+	/* Send from our link-local so WireGuard peers' allowed IPs match. */
+	if (ifc->ll6.af == BABEL_AF_INET6)
+		memcpy(&pi.ipi6_addr, ifc->ll6.addr, 16);
+	memset(ctl.b, 0, sizeof(ctl.b));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	for (;;) {
+		if (sendmsg(d->udp_fd, &msg, MSG_DONTWAIT) >= 0)
+			return;
+		if (errno == EINTR)
+			continue;
+		/* A full send buffer loses this datagram; Babel recovers
+		 * (periodic updates, requests). Counted, logged at debug. */
+		d->udp_send_errors++;
+		LOG_D(d, "%s: sendmsg: %s", ifc->name, strerror(errno));
+		if (errno == EADDRNOTAVAIL && pi.ipi6_addr.s6_addr[0]) {
+			/* Our address went away: let the kernel choose. */
+			memset(&pi.ipi6_addr, 0, sizeof(pi.ipi6_addr));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			continue;
+		}
+		return;
+	}
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/originate.c — the prefixes this node originates: "announce" lines
+ * of the configuration and "announce"/"withdraw" on the control socket.
+ * Several nodes may announce the same prefix (anycast): each is its own
+ * source, and every router picks the nearest.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void orig_key(const struct babel_prefix *p, struct babel_prefix *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->af = p->af;
+	k->plen = p->plen;
+	memcpy(k->addr, p->addr, p->af == BABEL_AF_INET ? 4 : 16);
+}
+
+int orig_announce(struct daemon *d, const struct babel_prefix *p,
+		  uint16_t metric, bool from_config, char *err, size_t errlen)
+{
+	struct babel_prefix k;
+	struct d_orig *o;
+	char pf[64];
+	int r;
+
+	orig_key(p, &k);
+	r = babel_originate(d->babel, &k, NULL, metric, d_now_us(d));
+	if (r < 0) {
+		snprintf(err, errlen, "cannot announce %s: %s",
+			 cfg_prefix_str(p, pf, sizeof(pf)), strerror(-r));
+		return r;
+	}
+	o = wg_hmap_get(&d->originated, &k, NULL);
+	if (!o) {
+		babel_withdraw(d->babel, &k, NULL, d_now_us(d));
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	o->metric = metric;
+	o->from_config = o->from_config || from_config;
+	LOG_I(d, "announcing %s metric %u", cfg_prefix_str(p, pf, sizeof(pf)),
+	      metric);
+	daemon_kick(d);
+	return 0;
+}
+
+int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
+		  size_t errlen)
+{
+	struct babel_prefix k;
+	char pf[64];
+	int r;
+
+	orig_key(p, &k);
+	cfg_prefix_str(p, pf, sizeof(pf));
+	if (!wg_hmap_find(&d->originated, &k)) {
+		snprintf(err, errlen, "%s is not announced by this node", pf);
+		return -ENOENT;
+	}
+	r = babel_withdraw(d->babel, &k, NULL, d_now_us(d));
+	wg_hmap_remove(&d->originated, &k);
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "cannot withdraw %s: %s", pf,
+			 strerror(-r));
+		return r;
+	}
+	LOG_I(d, "withdrew %s", pf);
+	daemon_kick(d);
+	return 0;
+}
+
+/* Reload: lines removed from the file are withdrawn, new or changed lines
+ * announced. Prefixes announced over the control socket stay. */
+void orig_apply_config(struct daemon *d, const struct cfg *old,
+		       const struct cfg *new_cfg)
+{
+	char err[256];
+
+	for (size_t i = 0; old && i < old->n_announces; i++) {
+		const struct babel_prefix *p = &old->announces[i].prefix;
+		bool still = false;
+
+		for (size_t j = 0; j < new_cfg->n_announces && !still; j++)
+			still = cfg_prefix_equal(p, &new_cfg->announces[j].prefix);
+		if (!still && orig_withdraw(d, p, err, sizeof(err)) < 0)
+			LOG_W(d, "%s", err);
+	}
+	for (size_t i = 0; i < new_cfg->n_announces; i++) {
+		const struct cfg_announce *a = &new_cfg->announces[i];
+		struct babel_prefix k;
+		const struct d_orig *o;
+
+		orig_key(&a->prefix, &k);
+		o = wg_hmap_find(&d->originated, &k);
+		if (o && o->metric == a->metric && o->from_config)
+			continue;
+		if (orig_announce(d, &a->prefix, a->metric, true, err,
+				  sizeof(err)) < 0)
+			LOG_E(d, "%s:%u: %s", new_cfg->source, a->line, err);
+	}
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/sbuf.h — a growable output buffer for control-socket replies, with
+ * a JSON string escaper. An allocation failure sets oom and later appends
+ * do nothing, so callers check once at the end.
+ */
+#ifndef WGB_DAEMON_SBUF_H
+#define WGB_DAEMON_SBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct sbuf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+
+void sbuf_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void sbuf_puts(struct sbuf *b, const char *s);
+/* Appends S as a JSON string, quotes included. */
+void sbuf_json_str(struct sbuf *b, const char *s);
+/* Hands the bytes over (the caller frees them); B is empty afterwards. */
+char *sbuf_take(struct sbuf *b, size_t *len);
+void sbuf_free(struct sbuf *b);
+
+#endif
