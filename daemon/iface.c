@@ -137,6 +137,7 @@ static void iface_peers_clear(struct d_iface *ifc)
 static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 {
 	struct wg_rec_config rc = { .ifname = ifc->name };
+	struct wg_rec_stats st;
 	char path[4200];
 	int r;
 
@@ -153,8 +154,16 @@ static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 	if ((r = wg_rec_load_state(ifc->rec)) < 0)
 		LOG_W(d, "%s: cannot read %s: %s", ifc->name, path,
 		      strerror(-r));
-	if (!d->in_grace)
+	wg_rec_get_stats(ifc->rec, &st);
+	/* The grace period protects what a previous run installed until
+	 * Babel relearns it; with nothing inherited there is nothing to
+	 * protect, and withdrawals must not wait. */
+	if (!d->in_grace || st.owned == 0)
 		wg_rec_grace_over(ifc->rec);
+	else
+		LOG_I(d, "%s: %zu allowed IPs installed by a previous run are "
+		      "kept until relearned or the grace period ends",
+		      ifc->name, st.owned);
 	return 0;
 }
 

@@ -1,0 +1,231 @@
+#!/bin/bash
+# tests/daemon/e2e.sh [BUILDDIR] — wgbabeld end to end on real WireGuard.
+#
+# Three namespaces a - b - c; b has one WireGuard interface with peers a and
+# c (a hub), a and c only know b. Each runs wgbabeld; every peer's Babel
+# address is its fe80::N/128 allowed IP, as with wg-quick. Checks that a
+# prefix announced on one node becomes an allowed IP of the right peer and a
+# kernel route on the others, that traffic flows over two encrypted hops,
+# that wgbabelctl announce/withdraw work, anycast, refusal of a prefix that
+# a foreign (wg set) allowed IP holds, the control protocol, and SIGTERM.
+#
+# Backend: WGB_WG_BACKEND=go (wireguard-go) or kernel; run it with
+# tests/vm/run-in-guest.sh for kernel WireGuard on a host without it.
+# Ends with "N passed, N failed". Exit 77 (skipped) when not root.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+build=${1:-${WGB_BUILDDIR:-$top/build}}
+WGBABELD=$build/daemon/wgbabeld
+WGBABELCTL=$build/daemon/wgbabelctl
+
+if [ "$(id -u)" != 0 ]; then
+    echo "e2e: needs root (network namespaces); skipped"
+    exit 77
+fi
+for b in "$WGBABELD" "$WGBABELCTL"; do
+    [ -x "$b" ] || { echo "e2e: $b not built (ninja -C $build)"; exit 1; }
+done
+
+# shellcheck source=../lib/netns.sh
+. "$top/tests/lib/netns.sh"
+wgt_init daemon-e2e
+
+declare -A LL=([a]=fe80::1 [b]=fe80::2 [c]=fe80::3)
+declare -A DPID
+
+ctl() { # ctl NODE ARGS...
+    local n=$1
+    shift
+    "$WGBABELCTL" -s "$WGT_DIR/$n.sock" "$@"
+}
+
+# allowed IPs that NODE's wg0 has for the peer PEER
+aips() { wgt_peer_allowed "$1" wg0 "$2" wg0; }
+has_aip() { aips "$1" "$2" | grep -qx "$3"; }
+has_route() { wgt_ip "$1" -6 route show table 100 | grep -q "^$2 .*dev $(wgt_if "$1" wg0)"; }
+
+start_daemon() { # start_daemon NODE [EXTRA CONFIG LINES]
+    local n=$1 extra=${2:-}
+    cat >"$WGT_DIR/$n.conf" <<EOF
+interface $(wgt_if "$n" wg0) type wireguard hello-interval 1
+control-socket $WGT_DIR/$n.sock
+control-socket-ro $WGT_DIR/$n-ro.sock mode 0666
+state-file $WGT_DIR/$n.state
+runtime-dir $WGT_DIR/$n.run
+route-table 100
+log-level debug
+$extra
+EOF
+    wgt_daemon "$n" "wgbabeld-$n" "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+    DPID[$n]=$WGT_LAST_PID
+    wgt_wait_until "[ -S $WGT_DIR/$n.sock ]" 10 || { cat "$WGT_DIR/wgbabeld-$n.log"; wgt_fail "wgbabeld on $n did not start"; }
+}
+
+setup() {
+    wgt_ns_add a b c || return 1
+    wgt_veth a 192.0.2.1/24 b 192.0.2.2/24 || return 1
+    wgt_veth b 198.51.100.2/24 c 198.51.100.3/24 || return 1
+    for n in a b c; do
+        wgt_wg_add "$n" wg0 || return 1
+        wgt_wg_ll "$n" wg0 "${LL[$n]}/64" || return 1
+        wgt_ip "$n" link set lo up
+        # wgbabeld writes table 100 (route-table below); look it up.
+        wgt_ip "$n" -6 rule add lookup 100 pref 100
+        wgt_ip "$n" -4 rule add lookup 100 pref 100
+        wgt_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
+    done
+    wgt_wg_connect a wg0 192.0.2.1 "${LL[b]}/128" b wg0 192.0.2.2 "${LL[a]}/128" || return 1
+    wgt_wg_connect b wg0 198.51.100.2 "${LL[c]}/128" c wg0 198.51.100.3 "${LL[b]}/128" || return 1
+    # Addresses behind each node, announced by it.
+    wgt_ip a addr add 2001:db8:a::1/128 dev lo
+    wgt_ip c addr add 2001:db8:c::1/128 dev lo
+    start_daemon a "announce 2001:db8:a::/48" || return 1
+    start_daemon b || return 1
+    start_daemon c "announce 2001:db8:c::/48
+announce 10.33.0.0/16 metric 10" || return 1
+}
+
+t_neighbours() {
+    wgt_assert_wait "[ \$(ctl b show neighbours | grep -c '^fe80::') = 2 ]" 15 "b has 2 Babel neighbours" || {
+        ctl b show neighbours
+        return 1
+    }
+    local out
+    out=$(ctl b show neighbours)
+    wgt_assert_contains "$out" "fe80::1 on $(wgt_if b wg0)"
+    wgt_assert_contains "$out" "peer ${WGT_PUB[a/wg0]} endpoint 192.0.2.1:${WGT_PORT[a/wg0]}"
+    wgt_assert_contains "$out" "peer ${WGT_PUB[c/wg0]}"
+}
+
+t_prefix_becomes_allowed_ip_and_route() {
+    wgt_assert_wait "has_aip a b 2001:db8:c::/48" 20 "a: 2001:db8:c::/48 on peer b" || return 1
+    wgt_assert_wait "has_aip b c 2001:db8:c::/48" 5 "b: 2001:db8:c::/48 on peer c"
+    wgt_assert_wait "has_aip a b 10.33.0.0/16" 5 "a: 10.33.0.0/16 on peer b"
+    wgt_assert_wait "has_aip c b 2001:db8:a::/48" 5 "c: 2001:db8:a::/48 on peer b"
+    wgt_assert_wait "has_route a 2001:db8:c::/48" 5 "a: kernel route to 2001:db8:c::/48 dev wg0"
+    wgt_assert_wait "has_route b 2001:db8:a::/48" 5 "b: kernel route to 2001:db8:a::/48 dev wg0"
+    # The peers' own Babel addresses (wg-quick's) are left alone.
+    wgt_assert has_aip a b fe80::2/128
+    wgt_assert has_aip b a fe80::1/128
+}
+
+t_ping_two_hops() {
+    wgt_assert_wait "wgt_ping a 2001:db8:c::1 1" 10 "ping a -> c over two WireGuard hops" ||
+        wgt_ip a -6 route show table 100 >&2
+}
+
+t_announce_and_withdraw() {
+    wgt_assert ctl a announce 2001:db8:aa::/48 metric 7 >/dev/null || return 1
+    wgt_assert_contains "$(ctl a show originated)" "2001:db8:aa::/48 metric 7 (control socket)"
+    wgt_assert_wait "has_aip c b 2001:db8:aa::/48" 20 "c: 2001:db8:aa::/48 on peer b after announce" || return 1
+    wgt_assert_wait "has_aip b a 2001:db8:aa::/48" 5 "b: 2001:db8:aa::/48 on peer a"
+    wgt_assert ctl a withdraw 2001:db8:aa::/48 >/dev/null
+    wgt_assert_wait "! has_aip c b 2001:db8:aa::/48" 20 "c: 2001:db8:aa::/48 gone after withdraw" ||
+        { ctl b show routes | grep aa: >&2; ctl c show routes | grep aa: >&2; }
+    wgt_assert_wait "! has_aip b a 2001:db8:aa::/48" 5 "b: 2001:db8:aa::/48 gone after withdraw"
+    wgt_assert_wait "! has_route c 2001:db8:aa::/48" 5 "c: kernel route gone after withdraw"
+}
+
+t_anycast() {
+    ctl a announce 2001:db8:ac::/48 >/dev/null
+    ctl c announce 2001:db8:ac::/48 >/dev/null
+    wgt_assert_wait "[ \$(ctl b show routes | grep -c ' 2001:db8:ac::/48 ') = 2 ]" 20 \
+        "b: two candidates for the anycast prefix" || { ctl b show routes >&2; return 1; }
+    wgt_assert_wait "has_aip b a 2001:db8:ac::/48 || has_aip b c 2001:db8:ac::/48" 5 "b: anycast prefix installed"
+    # Exactly one peer holds it (allowed IPs are a longest-match table).
+    local n=0
+    has_aip b a 2001:db8:ac::/48 && n=$((n + 1))
+    has_aip b c 2001:db8:ac::/48 && n=$((n + 1))
+    wgt_assert_eq "$n" 1 "peers holding the anycast prefix on b"
+    # A and C each keep their own origin (no route via b installed).
+    wgt_assert_not has_aip a b 2001:db8:ac::/48
+    # When c stops announcing, b moves the prefix to a.
+    ctl c withdraw 2001:db8:ac::/48 >/dev/null
+    wgt_assert_wait "has_aip b a 2001:db8:ac::/48" 20 "b: anycast prefix moved to a"
+    wgt_assert_wait "has_aip c b 2001:db8:ac::/48" 20 "c: reaches the anycast prefix through b"
+    ctl a withdraw 2001:db8:ac::/48 >/dev/null
+}
+
+t_foreign_allowed_ip_is_refused() {
+    # An operator put 2001:db8:f::/48 on peer a by hand; c announces it.
+    wgt_wg_set b wg0 peer "${WGT_PUB[a/wg0]}" allowed-ips "${LL[a]}/128,2001:db8:f::/48" || return 1
+    # WireGuard sends no notification: b sees the change when it re-reads
+    # the device (every 5 s). Announcing before that would let b take the
+    # prefix it did not know was foreign.
+    sleep 6
+    ctl c announce 2001:db8:f::/48 >/dev/null
+    wgt_assert_wait "ctl b show refused | grep -q '2001:db8:f::/48'" 25 "b lists 2001:db8:f::/48 as refused" ||
+        { ctl b show allowedips >&2; return 1; }
+    wgt_assert has_aip b a 2001:db8:f::/48
+    wgt_assert_not has_aip b c 2001:db8:f::/48
+    ctl c withdraw 2001:db8:f::/48 >/dev/null
+    wgt_assert_wait "! ctl b show refused | grep -q '2001:db8:f::/48'" 20 "refusal cleared after withdraw"
+    wgt_assert has_aip b a 2001:db8:f::/48
+}
+
+t_control_protocol() {
+    local what out
+    for what in interfaces neighbours routes originated allowedips refused status; do
+        out=$(ctl b --json show "$what") || { wgt_fail "show $what --json failed"; continue; }
+        python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$out" ||
+            wgt_fail "show $what --json is not JSON: $out"
+    done
+    # babeld's local protocol: greeting, dump lines.
+    out=$(ctl b dump)
+    wgt_assert_contains "$out" "add neighbour "
+    wgt_assert_contains "$out" "add route "
+    wgt_assert_contains "$(ctl c dump)" "add xroute 2001:db8:c::/48-::/0 prefix 2001:db8:c::/48 from ::/0 metric 0"
+    # The read-only socket shows but does not change.
+    out=$("$WGBABELCTL" -s "$WGT_DIR/b-ro.sock" show routes) || wgt_fail "show on the read-only socket"
+    out=$("$WGBABELCTL" -s "$WGT_DIR/b-ro.sock" announce 2001:db8:99::/48 2>&1) &&
+        wgt_fail "announce accepted on the read-only socket"
+    wgt_assert_contains "$out" "read-only"
+    # Sockets: rw 0600, ro as configured.
+    wgt_assert_eq "$(stat -c %a "$WGT_DIR/b.sock")" 600 "mode of the read-write socket"
+    wgt_assert_eq "$(stat -c %a "$WGT_DIR/b-ro.sock")" 666 "mode of the read-only socket"
+    # monitor streams a change made elsewhere.
+    timeout 8 "$WGBABELCTL" -s "$WGT_DIR/b.sock" monitor >"$WGT_DIR/monitor.out" 2>&1 &
+    local mpid=$!
+    sleep 1
+    ctl c announce 2001:db8:c0::/48 >/dev/null
+    wgt_assert_wait "grep -q '^add route .* prefix 2001:db8:c0::/48 ' $WGT_DIR/monitor.out" 10 "monitor shows the new route"
+    ctl c withdraw 2001:db8:c0::/48 >/dev/null
+    wgt_assert_wait "grep -Eq '^(flush|change) route .* prefix 2001:db8:c0::/48 ' $WGT_DIR/monitor.out" 10 "monitor shows the retraction"
+    kill "$mpid" 2>/dev/null
+    wait "$mpid" 2>/dev/null || true
+}
+
+t_sighup_bad_config_keeps_running() {
+    echo "no-such-directive 1" >>"$WGT_DIR/b.conf"
+    kill -HUP "${DPID[b]}"
+    wgt_assert_wait "grep -q 'reload failed, keeping the running configuration: $WGT_DIR/b.conf:[0-9]*: unknown directive' $WGT_DIR/wgbabeld-b.log" 5 "bad reload reported"
+    wgt_assert kill -0 "${DPID[b]}"
+    wgt_assert ctl b show status >/dev/null
+    sed -i '/no-such-directive/d' "$WGT_DIR/b.conf"
+}
+
+t_sigterm_retracts_and_cleans_up() {
+    wgt_stop "${DPID[c]}" 10
+    wgt_assert_wait "! has_aip a b 2001:db8:c::/48" 10 "a: c's prefix gone after c's SIGTERM"
+    wgt_assert_wait "! has_aip b c 2001:db8:c::/48" 5 "b: c's prefix gone after c's SIGTERM"
+    wgt_assert_wait "! has_route a 2001:db8:c::/48" 5 "a: route to c's prefix gone"
+    # c removed what it had installed, and only that.
+    wgt_assert_not has_aip c b 2001:db8:a::/48
+    wgt_assert has_aip c b fe80::2/128
+    wgt_assert_not has_route c 2001:db8:a::/48
+    wgt_assert_not test -e "$WGT_DIR/c.sock"
+}
+
+wgt_setup "three nodes on WireGuard ($WGT_BACKEND) with wgbabeld" setup
+wgt_test "b sees a and c as Babel neighbours with their WireGuard peers" t_neighbours
+wgt_test "a prefix announced on c is an allowed IP and a route on a and b" t_prefix_becomes_allowed_ip_and_route
+wgt_test "traffic flows a -> c over two WireGuard hops" t_ping_two_hops
+wgt_test "wgbabelctl announce and withdraw propagate" t_announce_and_withdraw
+wgt_test "anycast: one peer holds the prefix, and it moves when an origin leaves" t_anycast
+wgt_test "a prefix held by a foreign allowed IP is refused, not stolen" t_foreign_allowed_ip_is_refused
+wgt_test "control protocol: JSON, dump, read-only socket, monitor" t_control_protocol
+wgt_test "SIGHUP with a bad file keeps the running configuration" t_sighup_bad_config_keeps_running
+wgt_test "SIGTERM retracts and removes what wgbabeld installed" t_sigterm_retracts_and_cleans_up
+wgt_done
