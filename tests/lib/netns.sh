@@ -26,6 +26,11 @@
 #                   else go).  kernel: `ip link add type wireguard`; go:
 #                   wireguard-go, one process per interface.
 #   WGT_KEEP=1      keep $WGT_DIR (logs, keys) after the run.
+#   WGT_TMPDIR      where $WGT_DIR is made (default /tmp; in the guest /tmp
+#                   is a tmpfs that is gone after the run: use a folder in
+#                   the work tree, e.g. build-test/, to keep logs).
+#   WGT_DUMP_LOGS=0 do not print the daemons' log tails (WGT_DUMP_LINES,
+#                   default 40) to stderr when a test failed.
 #   WGT_VERBOSE=1   echo every namespaced command.
 #
 # Every wgt_* helper returns non-zero on failure after printing a "# ..."
@@ -85,7 +90,7 @@ wgt_init() {
         compgen -G "/var/run/wireguard/*-$WGT_TAG.sock" >/dev/null && continue
         break
     done
-    WGT_DIR=$(mktemp -d "/tmp/wgt-$WGT_NAME.XXXXXX")
+    WGT_DIR=$(mktemp -d "${WGT_TMPDIR:-/tmp}/wgt-$WGT_NAME.XXXXXX")
     : >"$WGT_DIR/pids"
     mkdir -p "$WGT_DIR/keys"
     chmod 700 "$WGT_DIR/keys"
@@ -250,6 +255,9 @@ wgt_cleanup() {
         echo "$WGT_PASSED passed, $WGT_FAILED failed"
         [ "$rc" != 0 ] || rc=1
     fi
+    if [ "$WGT_FAILED" -gt 0 ] && [ "${WGT_DUMP_LOGS:-1}" = 1 ]; then
+        _wgt_dump_logs
+    fi
     if [ -s "$WGT_DIR/pids" ]; then
         # Newest first: daemons before the wireguard-go they run over.
         while read -r pid _label; do
@@ -265,6 +273,17 @@ wgt_cleanup() {
         rm -rf "$WGT_DIR"
     fi
     exit "$rc"
+}
+
+# On failure: the tail of every daemon log, so that a CI log (or a guest,
+# whose /tmp is gone after it powers off) still shows what the daemons said.
+_wgt_dump_logs() {
+    local f
+    for f in "$WGT_DIR"/*.log; do
+        [ -s "$f" ] || continue
+        echo "# ---- last ${WGT_DUMP_LINES:-40} lines of $(basename "$f") ----" >&2
+        tail -n "${WGT_DUMP_LINES:-40}" "$f" | sed 's/^/#   /' >&2
+    done
 }
 
 # ------------------------------------------------------------ WireGuard
