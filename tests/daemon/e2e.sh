@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/daemon/e2e.sh [BUILDDIR] — wgbabeld end to end on real WireGuard.
+# tests/daemon/e2e.sh [BUILDDIR]   (default $WGB_BUILD, else build-test) — wgbabeld end to end on real WireGuard.
 #
 # Three namespaces a - b - c; b has one WireGuard interface with peers a and
 # c (a hub), a and c only know b. Each runs wgbabeld; every peer's Babel
@@ -16,7 +16,7 @@ set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
-build=${1:-${WGB_BUILDDIR:-$top/build}}
+build=${1:-${WGB_BUILD:-$top/build-test}}
 WGBABELD=$build/daemon/wgbabeld
 WGBABELCTL=$build/daemon/wgbabelctl
 
@@ -176,6 +176,13 @@ t_control_protocol() {
     out=$(ctl b dump)
     wgt_assert_contains "$out" "add neighbour "
     wgt_assert_contains "$out" "add route "
+    # Identifiers are hashes of what names the object: 12 hex digits, the
+    # same in every dump (never memory addresses).
+    local ids1 ids2
+    ids1=$(sed -n 's/^add \(route\|neighbour\) \([^ ]*\) .*/\2/p' <<<"$out" | sort)
+    ids2=$(ctl b dump | sed -n 's/^add \(route\|neighbour\) \([^ ]*\) .*/\2/p' | sort)
+    wgt_assert_eq "$(grep -cvE '^[0-9a-f]{12}$' <<<"$ids1")" 0 "ids that are not 12 hex digits"
+    wgt_assert_eq "$ids1" "$ids2" "ids in two dumps"
     wgt_assert_contains "$(ctl c dump)" "add xroute 2001:db8:c::/48-::/0 prefix 2001:db8:c::/48 from ::/0 metric 0"
     # The read-only socket shows but does not change.
     out=$("$WGBABELCTL" -s "$WGT_DIR/b-ro.sock" show routes) || wgt_fail "show on the read-only socket"

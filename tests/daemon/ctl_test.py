@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""tests/daemon/ctl_test.py WGBABELD WGBABELCTL — the control protocol over a
+real UNIX socket against a running wgbabeld (no interfaces: nothing here
+needs WireGuard).
+
+Run as root it puts the daemon in a fresh network namespace (unshare -n) so
+UDP port 6696 is its own; otherwise it tries an unprivileged user+network
+namespace, and exits 77 (skipped) when neither is possible.
+Ends with the line "N passed, N failed".
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+WGBABELD, WGBABELCTL = sys.argv[1], sys.argv[2]
+RESULTS = []
+
+
+def check(name, cond, detail=""):
+    RESULTS.append(bool(cond))
+    print(("ok" if cond else "not ok") + " %d - %s" % (len(RESULTS), name))
+    if not cond and detail:
+        for line in str(detail).splitlines():
+            print("#   " + line)
+
+
+class Client:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(5)
+        self.s.connect(path)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def line(self):
+        while b"\n" not in self.buf:
+            data = self.s.recv(65536)
+            if not data:
+                raise EOFError("connection closed")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode()
+
+    def reply(self):
+        """Lines up to and including the closing ok / error: / bad."""
+        lines = []
+        while True:
+            line = self.line()
+            lines.append(line)
+            if line in ("ok", "bad", "no") or line.startswith("error: "):
+                return lines
+
+    def cmd(self, text):
+        self.s.sendall((text + "\n").encode())
+        return self.reply()
+
+    def close(self):
+        self.s.close()
+
+
+def ctl(sock, *args):
+    p = subprocess.run([WGBABELCTL, "-s", sock] + list(args),
+                       capture_output=True, text=True, timeout=10)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="wgb-ctl-")
+    rw, ro = os.path.join(tmp, "rw.sock"), os.path.join(tmp, "ro.sock")
+    conf = os.path.join(tmp, "wgbabeld.conf")
+    with open(conf, "w") as f:
+        f.write("control-socket %s\n" % rw)
+        f.write("control-socket-ro %s mode 0666\n" % ro)
+        f.write("state-file %s/state\nruntime-dir %s/run\n" % (tmp, tmp))
+        f.write("router-id 02:11:22:ff:fe:33:44:55\n")
+        f.write("announce 2001:db8:1::/48 metric 10\n")
+    if os.geteuid() == 0:
+        wrap = ["unshare", "-n"]
+    else:
+        wrap = ["unshare", "-rn"]
+        if subprocess.run(wrap + ["true"], capture_output=True).returncode:
+            print("ctl_test: not root and no user namespaces; skipped")
+            return 77
+    log = open(os.path.join(tmp, "wgbabeld.log"), "w")
+    d = subprocess.Popen(wrap + [WGBABELD, "-c", conf], stdout=log,
+                         stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if os.path.exists(rw) and os.path.exists(ro):
+                break
+            if d.poll() is not None:
+                break
+            time.sleep(0.05)
+        ok = os.path.exists(rw)
+        check("wgbabeld starts and opens its sockets", ok,
+              open(os.path.join(tmp, "wgbabeld.log")).read())
+        if not ok:
+            return 1
+        run_tests(rw, ro, conf, d, tmp)
+    finally:
+        if d.poll() is None:
+            d.send_signal(signal.SIGTERM)
+            try:
+                d.wait(10)
+            except subprocess.TimeoutExpired:
+                d.kill()
+        check("wgbabeld exits 0 on SIGTERM and removes its sockets",
+              d.returncode == 0 and not os.path.exists(rw),
+              "exit %s" % d.returncode)
+        log.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    passed = sum(RESULTS)
+    print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
+    return 0 if passed == len(RESULTS) else 1
+
+
+def run_tests(rw, ro, conf, d, tmp):
+    check("the read-write socket is mode 0600",
+          oct(os.stat(rw).st_mode & 0o777) == "0o600",
+          oct(os.stat(rw).st_mode))
+    check("the read-only socket has the configured mode 0666",
+          oct(os.stat(ro).st_mode & 0o777) == "0o666")
+
+    c = Client(rw)
+    check("greeting is babeld's: BABEL 1.0, version, host, my-id, ok",
+          c.greeting[0] == "BABEL 1.0"
+          and c.greeting[1].startswith("version wgbabeld-")
+          and c.greeting[2].startswith("host ")
+          and c.greeting[3] == "my-id 02:11:22:ff:fe:33:44:55"
+          and c.greeting[-1] == "ok", c.greeting)
+    check("an unknown command is answered 'bad'", c.cmd("frobnicate") == ["bad"])
+    r = c.cmd("show")
+    check("'show' alone explains what to show",
+          r[-1].startswith("error: show what?"), r)
+    r = c.cmd("show originated")
+    check("show originated lists the configured announce",
+          r == ["2001:db8:1::/48 metric 10 (config)", "ok"], r)
+    r = c.cmd("announce 2001:db8:2::/48 metric 5")
+    check("announce answers ok", r == ["ok"], r)
+    r = c.cmd("announce 2001:db8:2::1/48")
+    check("announce with host bits gives the parser's message",
+          r == ["error: announce: '2001:db8:2::1/48' has bits set past /48 "
+                "(did you mean 2001:db8:2::/48?)"], r)
+    r = c.cmd("announce 2001:db8:3::/48 metric 70000")
+    check("announce with a metric out of range is refused",
+          r == ["error: announce: metric must be 0 to 65534"], r)
+    r = c.cmd("withdraw 2001:db8:9::/48")
+    check("withdrawing what is not announced is an error",
+          r == ["error: 2001:db8:9::/48 is not announced by this node"], r)
+    r = c.cmd("show originated json")
+    doc = json.loads(r[0])
+    check("show originated json is JSON with both prefixes",
+          sorted(o["prefix"] for o in doc["originated"])
+          == ["2001:db8:1::/48", "2001:db8:2::/48"], r)
+    r = c.cmd("dump")
+    xr = [l for l in r if l.startswith("add xroute ")]
+    check("dump has babeld's xroute lines",
+          "add xroute 2001:db8:2::/48-::/0 prefix 2001:db8:2::/48 from ::/0 "
+          "metric 5" in xr and r[-1] == "ok", r)
+    for what in ("interfaces", "neighbours", "routes", "originated",
+                 "allowedips", "refused", "status"):
+        r = c.cmd("show %s --json" % what)
+        try:
+            json.loads("\n".join(r[:-1]))
+            good = r[-1] == "ok"
+        except ValueError:
+            good = False
+        check("show %s --json is one JSON document then ok" % what, good, r)
+    r = c.cmd("show status")
+    check("show status names the router-id",
+          r[0] == "router-id 02:11:22:ff:fe:33:44:55 seqno " + r[0].split()[-1], r)
+
+    # Pipelined commands in one write are answered in order.
+    c.s.sendall(b"show originated\nhelp\nfoo\n")
+    a, b, e = c.reply(), c.reply(), c.reply()
+    check("pipelined commands are answered in order",
+          a[-1] == "ok" and b[0] == "commands:" and e == ["bad"], [a, b, e])
+
+    # A line longer than the limit is refused and the connection closed.
+    long_client = Client(rw)
+    long_client.s.sendall(b"x" * 5000)
+    try:
+        r = long_client.reply()
+        closed = r == ["error: line too long"]
+        long_client.line()
+        closed = False
+    except (EOFError, ConnectionResetError):
+        pass
+    check("an over-long line is refused and the client disconnected", closed)
+
+    # Read-only socket: shows, refuses changes.
+    r_o = Client(ro)
+    r = r_o.cmd("show originated")
+    check("the read-only socket answers show", r[-1] == "ok", r)
+    r = r_o.cmd("announce 2001:db8:7::/48")
+    check("the read-only socket refuses announce",
+          r == ["error: announce: this socket is read-only"], r)
+    r = r_o.cmd("withdraw 2001:db8:1::/48")
+    check("the read-only socket refuses withdraw",
+          r == ["error: withdraw: this socket is read-only"], r)
+
+    # monitor: current state, then changes from another client.
+    m = Client(rw)
+    first = m.cmd("monitor")
+    check("monitor starts with the current state as add lines",
+          any(l.startswith("add xroute 2001:db8:2::/48") for l in first)
+          and first[-1] == "ok", first)
+    c.cmd("announce 2001:db8:4::/48")
+    line = m.line()
+    check("monitor streams a new xroute within a second",
+          line.startswith("add xroute 2001:db8:4::/48-::/0"), line)
+    c.cmd("withdraw 2001:db8:4::/48")
+    line = m.line()
+    check("monitor streams the withdrawal as flush",
+          line.startswith("flush xroute 2001:db8:4::/48-::/0"), line)
+    mj = Client(rw)
+    first = mj.cmd("monitor json")
+    evs = [json.loads(l) for l in first[:-1]]
+    check("monitor json replays the state as JSON events",
+          any(e["event"] == "add" and e["type"] == "xroute" for e in evs), first)
+    c.cmd("announce 2001:db8:5::/48")
+    ev = json.loads(mj.line())
+    check("monitor json streams changes",
+          ev["event"] == "add" and "2001:db8:5::/48" in ev["line"], ev)
+
+    # A client that never reads does not block anyone.
+    hog = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hog.connect(rw)
+    hog.setblocking(False)
+    sent = 0
+    try:
+        for _ in range(20000):
+            sent += hog.send(b"help\n")
+    except BlockingIOError:
+        pass
+    t0 = time.monotonic()
+    r = c.cmd("show originated")
+    dt = time.monotonic() - t0
+    check("a client that does not read does not delay others (%.3f s)" % dt,
+          r[-1] == "ok" and dt < 1.0, r)
+    hog.close()
+
+    # wgbabelctl: output, exit codes, messages.
+    rc, out, err = ctl(rw, "show", "originated")
+    check("wgbabelctl show originated exits 0 and prints the list",
+          rc == 0 and "2001:db8:1::/48 metric 10 (config)" in out, (rc, out, err))
+    rc, out, err = ctl(rw, "--json", "show", "originated")
+    check("wgbabelctl --json prints JSON", rc == 0 and json.loads(out), (rc, out, err))
+    rc, out, err = ctl(rw, "announce", "2001:db8:6::/48", "metric", "3")
+    rc2, out2, _ = ctl(rw, "show", "originated")
+    check("wgbabelctl announce ... metric N works",
+          rc == 0 and "2001:db8:6::/48 metric 3 (control socket)" in out2, (rc, err, out2))
+    rc, out, err = ctl(rw, "withdraw", "2001:db8:6::/48")
+    check("wgbabelctl withdraw works", rc == 0, (rc, err))
+    rc, out, err = ctl(rw, "withdraw", "2001:db8:6::/48")
+    check("wgbabelctl reports the daemon's error and exits 1",
+          rc == 1 and err.strip() == "wgbabelctl: 2001:db8:6::/48 is not "
+          "announced by this node", (rc, err))
+    rc, out, err = ctl(os.path.join(tmp, "nope.sock"), "show", "routes")
+    check("wgbabelctl explains a missing daemon and exits 3",
+          rc == 3 and "cannot connect to %s: No such file or directory "
+          "— is wgbabeld running?" % os.path.join(tmp, "nope.sock") in err,
+          (rc, err))
+    rc, out, err = ctl(rw, "show", "bogus")
+    check("wgbabelctl show bogus exits 1 with the list of things to show",
+          rc == 1 and "unknown 'bogus'" in err, (rc, err))
+
+    # SIGHUP: a bad file is reported and the running state kept.
+    with open(conf, "a") as f:
+        f.write("bogus-directive\n")
+    d.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    r = c.cmd("show originated")
+    check("a bad reload keeps running with the old configuration",
+          d.poll() is None and "2001:db8:1::/48 metric 10 (config)" in r, r)
+    # A good reload: the announce line changes.
+    with open(conf) as f:
+        text = f.read().replace("bogus-directive\n", "").replace(
+            "announce 2001:db8:1::/48 metric 10", "announce 2001:db8:8::/48")
+    with open(conf, "w") as f:
+        f.write(text)
+    d.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    r = c.cmd("show originated")
+    check("a good reload withdraws removed lines and announces new ones",
+          "2001:db8:8::/48 metric 0 (config)" in r
+          and not any(l.startswith("2001:db8:1::/48") for l in r)
+          and any(l.startswith("2001:db8:2::/48") for l in r), r)
+    c.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
