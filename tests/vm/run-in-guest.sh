@@ -136,6 +136,7 @@ if ! flock -n 8; then
 fi
 
 say "booting $kver (accel $accel) for: $cmd $*"
+tb=$(date +%s.%N)
 p9='security_model=none,multidevs=remap'
 timeout --kill-after=10 "$timeout_s" \
     qemu-system-x86_64 \
@@ -159,20 +160,21 @@ qrc=0
 wait "$qpid" || qrc=$?
 qpid=
 t1=$(date +%s.%N)
-secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+secs=$(awk -v a="$t0" -v b="$tb" -v c="$t1" \
+    'BEGIN { printf "%.1f s in the guest, %.1f s before it", c - b, b - a }')
 
 # Keep the last console log around for post-mortems.
 cp "$out/console.log" "$cache/last-console.log" 2>/dev/null || true
 if [ -s "$out/exit" ]; then
     rc=$(cat "$out/exit")
-    say "guest command exited $rc after ${secs}s (boot included)"
+    say "guest command exited $rc ($secs)"
     exit "$rc"
 fi
 if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
     say "guest timed out after ${timeout_s}s"
     rc=124
 else
-    say "guest returned no exit status (qemu exit $qrc) after ${secs}s"
+    say "guest returned no exit status (qemu exit $qrc; $secs)"
     rc=125
 fi
 echo "---- qemu output ----" >&2
