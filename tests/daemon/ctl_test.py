@@ -272,6 +272,26 @@ def run_tests(rw, ro, conf, d, tmp):
     check("wgbabelctl show bogus exits 1 with the list of things to show",
           rc == 1 and "unknown 'bogus'" in err, (rc, err))
 
+    # wgbabeld -t: check a file without starting.
+    bad = os.path.join(tmp, "bad.conf")
+    with open(bad, "w") as f:
+        f.write("interface wg0\nhello-interval 4\n")
+    p = subprocess.run([WGBABELD, "-t", "-c", bad], capture_output=True,
+                       text=True, timeout=10)
+    check("wgbabeld -t reports FILE:LINE and exits 1 for a bad file",
+          p.returncode == 1 and p.stderr.strip() ==
+          "wgbabeld: %s:2: unknown directive 'hello-interval'" % bad,
+          (p.returncode, p.stderr))
+    p = subprocess.run([WGBABELD, "-t", "-c", conf], capture_output=True,
+                       text=True, timeout=10)
+    check("wgbabeld -t accepts a good file and exits 0",
+          p.returncode == 0 and "configuration OK" in p.stdout,
+          (p.returncode, p.stdout, p.stderr))
+    p = subprocess.run([WGBABELD, "--bogus"], capture_output=True,
+                       text=True, timeout=10)
+    check("an unknown option is a usage error (exit 2)",
+          p.returncode == 2 and "--help" in p.stderr, (p.returncode, p.stderr))
+
     # SIGHUP: a bad file is reported and the running state kept.
     with open(conf, "a") as f:
         f.write("bogus-directive\n")
