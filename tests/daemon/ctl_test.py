@@ -247,6 +247,32 @@ def run_tests(rw, ro, conf, d, tmp):
           r[-1] == "ok" and dt < 1.0, r)
     hog.close()
 
+    # A monitor that does not read is dropped once more than the queue
+    # limit (8 MiB) is waiting for it; nobody else is disturbed.
+    slow = Client(rw)
+    slow.cmd("monitor")
+    n = 100000
+    batch = "".join("announce 2001:db8:%x:%x::/64\n" % (0x100 + i // 65536, i % 65536)
+                    for i in range(n)).encode()
+    t0 = time.monotonic()
+    c.s.sendall(batch)
+    answers = 0
+    while answers < n:
+        answers += 1 if c.line() == "ok" else 0
+    took = time.monotonic() - t0
+    dropped = False
+    for _ in range(50):
+        time.sleep(0.1)
+        c.cmd("withdraw 2001:db8:100:%x::/64" % _)
+        if "monitor fell behind" in open(os.path.join(tmp, "wgbabeld.log")).read():
+            dropped = True
+            break
+    check("a monitor that stops reading is disconnected past the queue limit "
+          "(%d announces took %.1f s)" % (n, took), dropped)
+    r = c.cmd("show status")
+    check("the daemon still answers after dropping it", r[-1] == "ok", r)
+    slow.close()
+
     # wgbabelctl: output, exit codes, messages.
     rc, out, err = ctl(rw, "show", "originated")
     check("wgbabelctl show originated exits 0 and prints the list",
