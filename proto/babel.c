@@ -90,8 +90,12 @@ struct babel *babel_new(const struct babel_config *cfg,
 				  ? 0 : (uint64_t)b->cfg.smoothing_half_life_ms * 1000;
 	memcpy(b->router_id, cfg->router_id, 8);
 	b->seqno = cfg->seqno;
+	/* Hash seed and initial Hello seqnos: a restarted router must not
+	 * replay its previous Hello seqnos, so mix in the clock and seqno. */
 	memcpy(&b->hash_seed, cfg->router_id, 8);
-	b->hash_seed ^= 0x5bd1e9955bd1e995ULL;
+	b->hash_seed ^= 0x5bd1e9955bd1e995ULL ^ ((uint64_t)cfg->seqno << 48);
+	b->hash_seed = babel_hash_bytes(&now_us, sizeof(now_us), b->hash_seed) |
+		       ((uint64_t)babel_hash_bytes(&b->hash_seed, 8, now_us) << 32);
 	b->now = now_us;
 	babel_heap_init(&b->timers, &b->mem);
 	babel_list_init(&b->xroutes);
@@ -465,10 +469,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	if (created && babel_neigh_find(b, ifindex, src) == nb) {
 		/* A new neighbour: Hellos, an IHU and a full table promptly, and
 		 * a unicast wildcard request so it sends us its table. */
-		if (ifp->cfg.unicast_only)
-			babel_send_hello_to(b, nb, now_us);
-		else
-			babel_heap_arm_before(&b->timers, &ifp->hello_timer, now_us);
+		babel_prompt_hello(b, nb, now_us);
 		babel_send_wildcard_request(b, nb);
 		babel_dump_start(b, &nb->dump, now_us);
 	}

@@ -59,6 +59,7 @@ struct babel_iface {
 	uint32_t rtt_min_us, rtt_max_us;
 	uint16_t max_rtt_penalty;
 	uint16_t hello_seqno;		/* multicast Hellos */
+	uint64_t last_prompt;		/* last out-of-schedule Hello */
 	struct babel_timer hello_timer;
 	struct babel_timer update_timer;
 	struct babel_list neighs;
@@ -82,6 +83,7 @@ struct babel_neigh {
 	struct babel_hello_hist mc, uc;	/* §3.4.1: kept apart */
 	struct babel_timer mc_timer, uc_timer;
 	uint16_t uc_seqno;		/* our unicast Hellos to it */
+	uint64_t last_prompt;		/* last out-of-schedule Hello */
 	uint16_t txcost;		/* from its IHU, §3.4.2 */
 	struct babel_timer ihu_timer;
 	/* RFC 9616: the last timestamped Hello from it, echoed in our IHU. */
@@ -147,6 +149,7 @@ struct babel_request {
 	uint16_t seqno;
 	uint8_t hop_count;
 	uint8_t sends;			/* how many times sent */
+	bool satisfied;			/* kept only to suppress duplicates */
 	struct babel_neigh *to;		/* unicast target, NULL = all */
 	uint64_t forwarded_at;		/* for duplicate suppression */
 	struct babel_timer timer;
@@ -238,6 +241,9 @@ void babel_flush(struct babel *b);
 void babel_obuf_discard(struct babel *b, struct babel_obuf *o);
 void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now);
+/* An out-of-schedule Hello (+IHU) to a new or newly reachable neighbour,
+ * at most one per quarter Hello interval. */
+void babel_prompt_hello(struct babel *b, struct babel_neigh *nb, uint64_t now);
 /* Send the entry's update to one neighbour (unicast) or, nb NULL, on every
  * interface (multicast or to every peer), honouring split horizon.
  * triggered: also poison (retract) where split horizon holds it back. */

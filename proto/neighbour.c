@@ -208,12 +208,8 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	}
 	babel_neigh_update_cost(b, nb, now);
 	/* The link just came up on our side: tell the neighbour promptly. */
-	if (old_rx == BABEL_INFINITY && babel_neigh_rxcost(nb) != BABEL_INFINITY) {
-		if (nb->ifp->cfg.unicast_only)
-			babel_send_hello_to(b, nb, now);
-		else
-			babel_heap_arm_before(&b->timers, &nb->ifp->hello_timer, now);
-	}
+	if (old_rx == BABEL_INFINITY && babel_neigh_rxcost(nb) != BABEL_INFINITY)
+		babel_prompt_hello(b, nb, now);
 }
 
 void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,

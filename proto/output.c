@@ -180,6 +180,20 @@ void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now)
 	}
 }
 
+void babel_prompt_hello(struct babel *b, struct babel_neigh *nb, uint64_t now)
+{
+	struct babel_iface *ifp = nb->ifp;
+	uint64_t *last = ifp->cfg.unicast_only ? &nb->last_prompt : &ifp->last_prompt;
+
+	if (*last && now < *last + ifp->hello_us / 4)
+		return;
+	*last = now;
+	if (ifp->cfg.unicast_only)
+		babel_send_hello_to(b, nb, now);
+	else
+		babel_heap_arm_before(&b->timers, &ifp->hello_timer, now);
+}
+
 void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
 {
 	struct babel_list *pos, *tmp;

@@ -132,9 +132,12 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 		return;
 	seqno = babel_seqno_plus(s->seqno, 1);
 	r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
+	/* Already asked (the resend timer runs), or answered so recently that
+	 * the answer is still on its way through links coming up. */
 	if (r && memcmp(r->router_id, s->router_id, 8) == 0 &&
-	    babel_seqno_le(seqno, r->seqno))
-		return;		/* already asked; the resend timer runs */
+	    babel_seqno_le(seqno, r->seqno) &&
+	    (!r->satisfied || now < r->forwarded_at + REQ_DUP_US))
+		return;
 	r = request_get(b, &e->prefix, e->src.af ? &e->src : NULL);
 	if (!r)
 		return;
@@ -143,6 +146,7 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 	r->hop_count = BABEL_HOP_COUNT;
 	r->to = best ? best->nb : NULL;
 	r->sends = 1;
+	r->satisfied = false;
 	r->forwarded_at = now;
 	request_send(b, r);
 	b->ctr.seqno_requests_sent++;
@@ -156,8 +160,11 @@ void babel_request_satisfy(struct babel *b, struct babel_entry *e,
 {
 	struct babel_request *r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
 
-	if (r && memcmp(r->router_id, rid, 8) == 0 && babel_seqno_le(r->seqno, seqno))
-		babel_request_free(b, r);
+	if (r && !r->satisfied && memcmp(r->router_id, rid, 8) == 0 &&
+	    babel_seqno_le(r->seqno, seqno)) {
+		r->satisfied = true;
+		babel_heap_arm(&b->timers, &r->timer, r->forwarded_at + REQ_DUP_US);
+	}
 }
 
 /* §3.8.1: resend with exponential backoff while still starving. */
@@ -167,12 +174,16 @@ void babel_request_timer(struct babel *b, struct babel_request *r, uint64_t now)
 						 r->src.af ? &r->src : NULL);
 	bool starving = e && !e->selected && !e->xroute;
 
-	if (r->hop_count == BABEL_HOP_COUNT && starving && r->sends < REQ_MAX_SENDS) {
+	if (!r->satisfied && starving && r->sends < REQ_MAX_SENDS) {
 		request_send(b, r);
 		b->ctr.seqno_requests_sent++;
 		babel_heap_arm(&b->timers, &r->timer,
 			       now + ((uint64_t)REQ_RESEND_US << r->sends));
 		r->sends++;
+		return;
+	}
+	if (now < r->forwarded_at + REQ_DUP_US) {
+		babel_heap_arm(&b->timers, &r->timer, r->forwarded_at + REQ_DUP_US);
 		return;
 	}
 	babel_request_free(b, r);
@@ -272,6 +283,7 @@ void babel_handle_seqno_req(struct babel *b, struct babel_neigh *nb,
 	r->hop_count = (uint8_t)(rq->hop_count - 1);
 	r->to = to;
 	r->sends = REQ_MAX_SENDS;	/* forwarded requests are not resent */
+	r->satisfied = false;
 	r->forwarded_at = now;
 	seqno_req_tlv(r, &t);
 	babel_out_tlv(b, to->ifp, to, &t);

@@ -37,12 +37,17 @@ void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 {
 	if (*valid) {
 		uint16_t ahead = (uint16_t)(seqno - *expected);
+		uint16_t behind = (uint16_t)(*expected - seqno);
 
 		if (ahead <= 16) {
 			/* Hellos expected..seqno-1 were lost. */
 			*history = ahead >= 16 ? 0 : (uint16_t)(*history >> ahead);
+		} else if (behind <= 16 && (*history & 0xE000)) {
+			/* Reordered or duplicated while the link is alive:
+			 * already accounted for. */
+			return;
 		} else {
-			/* Backwards or far ahead: the neighbour restarted. */
+			/* Far away: the neighbour restarted. */
 			*history = 0;
 		}
 	} else {

@@ -41,8 +41,9 @@ bool babel_distance_better(uint16_t s, uint16_t m, uint16_t s2, uint16_t m2);
 
 /*
  * Appendix A.1: a Hello with seqno arrived; history (bit 15 = newest) and
- * the expected next seqno are updated. A seqno far from the expected one
- * (backwards, or more than 16 ahead) restarts the history.
+ * the expected next seqno are updated. A seqno up to 16 behind the expected
+ * one is ignored as reordering while one of the last 3 Hellos arrived; any
+ * other jump restarts the history (the neighbour restarted).
  */
 void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 				 bool *valid, uint16_t seqno);
