@@ -128,14 +128,13 @@ static void iface_free(struct babel *b, struct babel_iface *ifp)
 	babel_dealloc(b, ifp, sizeof(*ifp));
 }
 
+/* Tear down without callbacks: routes are dropped raw, not re-selected. */
 void babel_free(struct babel *b)
 {
 	if (!b)
 		return;
 	b->shut = true;
-	while (!babel_list_empty(&b->iface_list))
-		iface_free(b, babel_container_of(b->iface_list.next,
-						 struct babel_iface, link));
+	babel_heap_fini(&b->timers);	/* every timer idle before objects go */
 	while (!babel_list_empty(&b->xroutes)) {
 		struct babel_xroute *x = babel_container_of(b->xroutes.next,
 							    struct babel_xroute, link);
@@ -143,42 +142,50 @@ void babel_free(struct babel *b)
 		babel_list_del(&x->link);
 		babel_dealloc(b, x, sizeof(*x));
 	}
-	if (b->entries.b) {
-		for (uint32_t i = 0; i < babel_htable_buckets(&b->entries); i++) {
-			struct babel_hnode *n = b->entries.b[i];
+	for (uint32_t i = 0; b->entries.b && i < babel_htable_buckets(&b->entries); i++) {
+		struct babel_hnode *n = b->entries.b[i];
 
-			while (n) {
-				struct babel_entry *e = babel_container_of(n, struct babel_entry,
-									   hnode);
-				n = n->next;
-				while (e->sources) {
-					struct babel_source *s = e->sources;
+		while (n) {
+			struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
 
-					e->sources = s->next;
-					babel_dealloc(b, s, sizeof(*s));
-				}
-				babel_dealloc(b, e, sizeof(*e));
+			n = n->next;
+			while (e->routes) {
+				struct babel_route *r = e->routes;
+
+				e->routes = r->next;
+				babel_list_del(&r->nlink);
+				babel_dealloc(b, r, sizeof(*r));
 			}
-		}
-	}
-	if (b->requests.b) {
-		for (uint32_t i = 0; i < babel_htable_buckets(&b->requests); i++) {
-			struct babel_hnode *n = b->requests.b[i];
+			while (e->sources) {
+				struct babel_source *src = e->sources;
 
-			while (n) {
-				struct babel_hnode *next = n->next;
-
-				babel_dealloc(b, babel_container_of(n, struct babel_request, hnode),
-					      sizeof(struct babel_request));
-				n = next;
+				e->sources = src->next;
+				babel_dealloc(b, src, sizeof(*src));
 			}
+			babel_dealloc(b, e, sizeof(*e));
 		}
+		b->entries.b[i] = NULL;
 	}
+	for (uint32_t i = 0; b->requests.b && i < babel_htable_buckets(&b->requests); i++) {
+		struct babel_hnode *n = b->requests.b[i];
+
+		while (n) {
+			struct babel_hnode *next = n->next;
+
+			babel_dealloc(b, babel_container_of(n, struct babel_request, hnode),
+				      sizeof(struct babel_request));
+			n = next;
+		}
+		b->requests.b[i] = NULL;
+	}
+	b->entries.n = b->requests.n = 0;
+	while (!babel_list_empty(&b->iface_list))
+		iface_free(b, babel_container_of(b->iface_list.next,
+						 struct babel_iface, link));
 	babel_htable_fini(&b->ifaces);
 	babel_htable_fini(&b->neighs);
 	babel_htable_fini(&b->entries);
 	babel_htable_fini(&b->requests);
-	babel_heap_fini(&b->timers);
 	free(b->tlvs);
 	free(b);
 }
