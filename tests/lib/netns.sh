@@ -95,6 +95,9 @@ wgt_init() {
     mkdir -p "$WGT_DIR/keys"
     chmod 700 "$WGT_DIR/keys"
     trap wgt_cleanup EXIT
+    _wgt_sweep_stale
+    mkdir -p /run/wgt
+    echo "$$ $(_wgt_starttime $$)" >"/run/wgt/$WGT_TAG"
     trap 'exit 130' INT
     trap 'exit 143' TERM
 
@@ -113,6 +116,40 @@ wgt_init() {
     fi
     export WGB_WG_BACKEND=$WGT_BACKEND
     wgt_log "$WGT_NAME: backend $WGT_BACKEND, tag $WGT_TAG, kernel $(uname -r), logs in $WGT_DIR"
+}
+
+# Start time of process $1 (field 22 of /proc/PID/stat): with the PID it
+# names a process unambiguously, so a reused PID is not taken for a live run.
+_wgt_starttime() {
+    local st
+    { read -r st <"/proc/$1/stat"; } 2>/dev/null || return 1
+    st=${st##*) }
+    # shellcheck disable=SC2086
+    set -- $st
+    echo "${20}"
+}
+
+# Runs record themselves in /run/wgt/TAG.  A run that was SIGKILLed could
+# not clean up; its daemons got SIGTERM through their parent-death signal,
+# and here its namespaces are deleted once no process is left in them.
+_wgt_sweep_stale() {
+    local f tag pid st ns left
+    for f in /run/wgt/*; do
+        [ -f "$f" ] || continue
+        tag=${f##*/}
+        read -r pid st <"$f" || continue
+        [ "$(_wgt_starttime "$pid")" = "$st" ] && continue
+        left=0
+        while read -r ns _; do
+            case $ns in "$WGT_NS_PREFIX-$tag-"*) ;; *) continue ;; esac
+            if [ -z "$(ip netns pids "$ns" 2>/dev/null)" ]; then
+                ip netns del "$ns" 2>/dev/null && wgt_log "deleted $ns left by a dead run"
+            else
+                left=1
+            fi
+        done < <(ip netns list 2>/dev/null)
+        [ "$left" = 1 ] || rm -f "$f"
+    done
 }
 
 _wgt_kernel_has_wg() {
@@ -208,13 +245,19 @@ wgt_addr() {
 # ------------------------------------------------------------- daemons
 # wgt_daemon NS LABEL CMD...: start CMD in NS in the background, output to
 # $WGT_DIR/LABEL.log; its PID is in WGT_LAST_PID and recorded for cleanup.
-# Runs `ip netns exec`, which execs CMD: $! is CMD's own PID.
+# `ip netns exec` and setpriv exec CMD, so $! is CMD's own PID.  CMD gets
+# SIGTERM when the shell that started it dies, even by SIGKILL (setpriv
+# --pdeathsig), so a killed test leaves no daemon behind; hence start
+# daemons from the test's own shell, not from a ( subshell ) or $(...),
+# or set WGT_PDEATHSIG=0.
 wgt_daemon() {
     local ns=${WGT_NS[$1]:-} label=$2
     [ -n "$ns" ] || { wgt_fail "no namespace '$1'"; return 1; }
     shift 2
     _wgt_v "[$ns] &" "$@"
-    ip netns exec "$ns" "$@" </dev/null >>"$WGT_DIR/$label.log" 2>&1 &
+    local guard=(setpriv --pdeathsig TERM --)
+    [ "${WGT_PDEATHSIG:-1}" = 1 ] || guard=()
+    ip netns exec "$ns" "${guard[@]}" "$@" </dev/null >>"$WGT_DIR/$label.log" 2>&1 &
     WGT_LAST_PID=$!
     echo "$WGT_LAST_PID $label" >>"$WGT_DIR/pids"
 }
@@ -272,6 +315,7 @@ wgt_cleanup() {
     else
         rm -rf "$WGT_DIR"
     fi
+    rm -f "/run/wgt/$WGT_TAG"
     exit "$rc"
 }
 
