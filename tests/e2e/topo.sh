@@ -1,0 +1,631 @@
+# shellcheck shell=bash
+# tests/e2e/topo.sh: a topology runner for wgbabeld end-to-end tests on real
+# WireGuard, built on tests/lib/netns.sh.  Source it from bash:
+#
+#   . "$(dirname "$0")/topo.sh"
+#   topo_init anycast                 # wgt_init, finds wgbabeld/wgbabelctl
+#   topo_node n1 n2 n3                # nodes (namespaces), in index order
+#   topo_node n4 --wg-quick           # this one is brought up by wg-quick
+#   topo_link n1 n2                   # a WireGuard peering (and, in veth
+#   topo_link n2 n3 60                #   mode, a veth pair; 60 ms netem
+#   topo_link n3 n4                   #   delay each way)
+#   topo_anycast n1 n4                # 10.200.0.1/32 + 2001:db8:ac::1/128 on lo
+#   topo_up                           # build it all, start wgbabeld everywhere
+#   topo_wait_converged 30            # every node reaches every other one
+#
+# Addressing, node number i (1-based, in declaration order):
+#   wg interface "wg0" (real name NODE-wg0-TAG), as wg-quick would set it up:
+#     Address fe80::i/64 (the Babel address), 10.99.0.i/32, fd99::i/128
+#     (the tunnel address); each peer j gets AllowedIPs
+#     fe80::j/128, 10.99.0.j/32, fd99::j/128 and a route to its tunnel
+#     address.  These are the static, operator-owned allowed IPs.
+#   node address (on lo, announced by wgbabeld): 10.100.0.i/32,
+#     2001:db8:100::i/128 — pings use it as their source (topo_ping*).
+#   underlay: veth mode (default): one veth pair per link, ve-PEER in each
+#     namespace, 172.16.x.y/30; bridge mode (topo_underlay bridge): one
+#     namespace "br" holding a bridge, node i at 172.31.x.y/16
+#     (topo_uaddr NODE).
+#   anycast (topo_anycast): 10.200.0.1/32 and 2001:db8:ac::1/128 on lo of
+#     each origin, announced there, and nft counters of
+#     the echo requests each origin receives for them (topo_echo_count).
+#
+# wgbabeld per node: $WGT_DIR/NODE.conf, socket $WGT_DIR/NODE.sock, log
+# $WGT_DIR/wgbabeld-NODE.log; routes in the main table.
+#
+# Environment: WGB_BUILD (build directory, default REPO/build-test),
+# TOPO_HELLO (hello interval in s, default 1), everything netns.sh reads.
+
+TOPO_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOPO_TOP=$(cd "$TOPO_HERE/../.." && pwd)
+# shellcheck source=../lib/netns.sh
+. "$TOPO_TOP/tests/lib/netns.sh"
+
+TOPO_NODES=()
+TOPO_LINKS=()
+TOPO_UNDERLAY=veth
+declare -gA TOPO_IDX=() TOPO_WGQ=() TOPO_PEERS=() TOPO_DELAY=() TOPO_UA=()
+declare -gA TOPO_ANN=() TOPO_CONF=() TOPO_PID=() TOPO_KEYNODE=() TOPO_ORIGIN=()
+declare -gA TOPO_DELAYABLE=() TOPO_LNUM=()
+TOPO_ANYCAST4=10.200.0.1
+TOPO_ANYCAST6=2001:db8:ac::1
+TOPO_LINKN=0
+
+# topo_init NAME: wgt_init NAME, locate the binaries.
+topo_init() {
+    wgt_init "$1"
+    WGB_BUILD=${WGB_BUILD:-$TOPO_TOP/build-test}
+    case $WGB_BUILD in /*) ;; *) WGB_BUILD=$TOPO_TOP/$WGB_BUILD ;; esac
+    WGBABELD=$WGB_BUILD/daemon/wgbabeld
+    WGBABELCTL=$WGB_BUILD/daemon/wgbabelctl
+    local b
+    for b in "$WGBABELD" "$WGBABELCTL"; do
+        [ -x "$b" ] || { echo "$1: $b not built (meson setup $WGB_BUILD && ninja -C $WGB_BUILD)" >&2; exit 1; }
+    done
+    TOPO_HELLO=${TOPO_HELLO:-1}
+}
+
+# topo_underlay veth|bridge
+topo_underlay() { TOPO_UNDERLAY=$1; }
+
+# topo_node NAME... [--wg-quick]: declare nodes (NAME at most 7 characters).
+topo_node() {
+    local n wgq=0 a
+    for a in "$@"; do [ "$a" = --wg-quick ] && wgq=1; done
+    for n in "$@"; do
+        [ "$n" = --wg-quick ] && continue
+        TOPO_NODES+=("$n")
+        TOPO_IDX[$n]=${#TOPO_NODES[@]}
+        TOPO_WGQ[$n]=$wgq
+        TOPO_PEERS[$n]=''
+        TOPO_ANN[$n]=''
+        TOPO_CONF[$n]=''
+    done
+}
+
+_topo_key() { if [[ $1 < $2 ]]; then echo "$1 $2"; else echo "$2 $1"; fi; }
+
+# topo_link A B [DELAY_MS]: WireGuard peering A<->B; in veth mode over its
+# own veth pair, with DELAY_MS of delay each way (so RTT 2*DELAY).  Delay is
+# tc netem on both veth ends where the kernel has netem; elsewhere (this
+# project's dev host) a UDP relay, udp_delay.py, sits between the two
+# WireGuard endpoints.  Only links given a DELAY_MS (0 is fine) can have
+# their delay changed with topo_delay.
+topo_link() {
+    local a=$1 b=$2 d=${3:-0} k
+    k=$(_topo_key "$a" "$b")
+    TOPO_LINKS+=("$k")
+    TOPO_DELAY[$k]=$d
+    # A link given a delay (even 0) can have it changed later (topo_delay).
+    [ $# -ge 3 ] && TOPO_DELAYABLE[$k]=1
+    TOPO_PEERS[$a]+=" $b"
+    TOPO_PEERS[$b]+=" $a"
+}
+
+# topo_full_mesh: a link between every two declared nodes.
+topo_full_mesh() {
+    local i j
+    for ((i = 0; i < ${#TOPO_NODES[@]}; i++)); do
+        for ((j = i + 1; j < ${#TOPO_NODES[@]}; j++)); do
+            topo_link "${TOPO_NODES[i]}" "${TOPO_NODES[j]}"
+        done
+    done
+}
+
+# topo_announce NODE PREFIX [metric M]: an announce line in NODE's config.
+topo_announce() {
+    local n=$1
+    shift
+    TOPO_ANN[$n]+="announce $*"$'\n'
+}
+
+# topo_conf NODE LINE: an extra line in NODE's wgbabeld.conf.
+topo_conf() { TOPO_CONF[$1]+="$2"$'\n'; }
+
+# topo_anycast NODE...: these nodes originate the anycast addresses.
+topo_anycast() {
+    local n
+    for n in "$@"; do
+        TOPO_ORIGIN[$n]=1
+        topo_announce "$n" "$TOPO_ANYCAST4/32"
+        topo_announce "$n" "$TOPO_ANYCAST6/128"
+    done
+}
+
+# Node number / addresses.
+topo_i() { echo "${TOPO_IDX[$1]}"; }
+topo_addr4() { echo "10.100.0.${TOPO_IDX[$1]}"; }
+topo_addr6() { printf '2001:db8:100::%x\n' "${TOPO_IDX[$1]}"; }
+topo_ll() { printf 'fe80::%x\n' "${TOPO_IDX[$1]}"; }
+topo_tun4() { echo "10.99.0.${TOPO_IDX[$1]}"; }
+topo_tun6() { printf 'fd99::%x\n' "${TOPO_IDX[$1]}"; }
+topo_if() { echo "${WGT_IF[$1/wg0]}"; }
+topo_sock() { echo "$WGT_DIR/$1.sock"; }
+
+# Underlay address of A on the link towards B (veth) or A's (bridge).
+topo_uaddr() {
+    if [ "$TOPO_UNDERLAY" = bridge ]; then echo "${TOPO_UA[$1]}"; else echo "${TOPO_UA[$1 $2]}"; fi
+}
+
+# ------------------------------------------------------------- building
+_topo_build_underlay() {
+    local k a b n l
+    if [ "$TOPO_UNDERLAY" = bridge ]; then
+        wgt_ns_add br || return 1
+        wgt_ip br link add br0 type bridge || return 1
+        wgt_ip br link set br0 up || return 1
+        for n in "${TOPO_NODES[@]}"; do
+            l=${TOPO_IDX[$n]}
+            TOPO_UA[$n]=172.31.$((l / 250)).$((l % 250 + 1))
+            wgt_veth "$n" "${TOPO_UA[$n]}/16" br - || return 1
+            wgt_ip br link set "ve-$n" master br0 || return 1
+        done
+        return 0
+    fi
+    for k in "${TOPO_LINKS[@]}"; do
+        read -r a b <<<"$k"
+        TOPO_LINKN=$((TOPO_LINKN + 1))
+        l=$TOPO_LINKN
+        TOPO_LNUM[$k]=$l
+        TOPO_UA[$a $b]=172.16.$((l / 64)).$((l % 64 * 4 + 1))
+        TOPO_UA[$b $a]=172.16.$((l / 64)).$((l % 64 * 4 + 2))
+        wgt_veth "$a" "${TOPO_UA[$a $b]}/30" "$b" "${TOPO_UA[$b $a]}/30" || return 1
+        [ -n "${TOPO_DELAYABLE[$k]:-}" ] || continue
+        if _topo_relay_link "$k"; then
+            # The relay runs in a's namespace; see _topo_endpoint.
+            echo "${TOPO_DELAY[$k]}" >"$WGT_DIR/delay.$l"
+            wgt_daemon "$a" "udp-delay-$l" python3 "$TOPO_HERE/udp_delay.py" \
+                "${TOPO_UA[$a $b]}:$((40000 + 2 * l))" "${TOPO_UA[$a $b]}:$((40001 + 2 * l))" \
+                "${TOPO_UA[$b $a]}:$((51819 + TOPO_IDX[$b]))" "${TOPO_UA[$a $b]}:$((51819 + TOPO_IDX[$a]))" \
+                "$WGT_DIR/delay.$l" || return 1
+            wgt_wait_until "grep -q ready $WGT_DIR/udp-delay-$l.log" 10 ||
+                { wgt_fail "udp_delay.py for $k did not start"; return 1; }
+        elif [ "${TOPO_DELAY[$k]}" != 0 ]; then
+            topo_delay "$a" "$b" "${TOPO_DELAY[$k]}" || return 1
+        fi
+    done
+}
+
+# topo_have_netem: true if this kernel has tc netem (probed once).
+topo_have_netem() {
+    case ${TOPO_DELAY_MODE:-auto} in netem) return 0 ;; relay) return 1 ;; esac
+    if [ -z "${_TOPO_NETEM:-}" ]; then
+        _TOPO_NETEM=1
+        local ns=wgtnetem$$
+        if ip netns add "$ns" 2>/dev/null; then
+            ip -n "$ns" link add d0 type dummy 2>/dev/null &&
+                tc -n "$ns" qdisc add dev d0 root netem delay 1ms 2>/dev/null && _TOPO_NETEM=0
+            ip netns del "$ns"
+        fi
+        [ "$_TOPO_NETEM" = 0 ] || wgt_log "no tc netem in this kernel: delays by udp_delay.py"
+    fi
+    return "$_TOPO_NETEM"
+}
+
+# True if link K (sorted "a b") runs through udp_delay.py.
+_topo_relay_link() {
+    [ "$TOPO_UNDERLAY" = veth ] && [ -n "${TOPO_DELAYABLE[$1]:-}" ] && ! topo_have_netem
+}
+
+# The endpoint NODE uses for PEER: PEER's underlay address and port, or the
+# relay's socket on a relayed link (in a's namespace: a sends to its LISTEN
+# socket, b to its OUT socket, both on a's underlay address).
+_topo_endpoint() {
+    local n=$1 p=$2 k a b l
+    k=$(_topo_key "$n" "$p")
+    if [ "$TOPO_UNDERLAY" = veth ] && _topo_relay_link "$k"; then
+        read -r a b <<<"$k"
+        l=${TOPO_LNUM[$k]}
+        if [ "$n" = "$a" ]; then echo "${TOPO_UA[$a $b]}:$((40000 + 2 * l))"; else echo "${TOPO_UA[$a $b]}:$((40001 + 2 * l))"; fi
+        return
+    fi
+    echo "$(topo_uaddr "$p" "$n"):${WGT_PORT[$p/wg0]}"
+}
+
+# The [Peer] sections of NODE's WireGuard configuration (wg-quick syntax).
+_topo_peers_conf() {
+    local n=$1 p
+    for p in ${TOPO_PEERS[$n]}; do
+        printf '[Peer]\n# %s\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s/128, %s/32, %s/128\n\n' \
+            "$p" "${WGT_PUB[$p/wg0]}" "$(_topo_endpoint "$n" "$p")" \
+            "$(topo_ll "$p")" "$(topo_tun4 "$p")" "$(topo_tun6 "$p")"
+    done
+}
+
+# Keys, names and ports of every node's wg0, before any interface exists
+# (peers need each other's public keys).
+_topo_keys() {
+    local n ifn
+    for n in "${TOPO_NODES[@]}"; do
+        ifn=$n-wg0-$WGT_TAG
+        [ ${#ifn} -le 15 ] || { wgt_fail "node name '$n' too long"; return 1; }
+        WGT_IF[$n/wg0]=$ifn
+        # Not keys/IFNAME.key: wgt_wg_add writes its own key there.
+        WGT_KEY[$n/wg0]=$WGT_DIR/keys/topo-$n.key
+        WGT_PORT[$n/wg0]=$((51819 + TOPO_IDX[$n]))
+        WGT_PUB[$n/wg0]=$(wgt_genkey "${WGT_KEY[$n/wg0]}") || { wgt_fail "wg genkey"; return 1; }
+        TOPO_KEYNODE[${WGT_PUB[$n/wg0]}]=$n
+    done
+    WGT_NEXT_PORT=$((51820 + ${#TOPO_NODES[@]}))
+}
+
+# A node set up the way wg-quick would, by hand.
+_topo_wg_manual() {
+    local n=$1 ifn=${WGT_IF[$1/wg0]} p cmds
+    local key=${WGT_KEY[$1/wg0]} pub=${WGT_PUB[$1/wg0]} port=${WGT_PORT[$1/wg0]}
+    # wgt_wg_add makes its own key; put ours back afterwards.
+    wgt_wg_add "$n" wg0 "$port" || return 1
+    WGT_KEY[$n/wg0]=$key
+    WGT_PUB[$n/wg0]=$pub
+    _topo_peers_conf "$n" >"$WGT_DIR/$n.wgpeers"
+    wgt_exec "$n" sh -c "wg set $ifn private-key $key && wg addconf $ifn $WGT_DIR/$n.wgpeers" ||
+        { wgt_fail "wg addconf on $n"; return 1; }
+    cmds="addr add $(topo_ll "$n")/64 dev $ifn nodad
+addr add $(topo_tun4 "$n")/32 dev $ifn
+addr add $(topo_tun6 "$n")/128 dev $ifn nodad
+"
+    for p in ${TOPO_PEERS[$n]}; do
+        cmds+="route add $(topo_tun4 "$p")/32 dev $ifn
+route add $(topo_tun6 "$p")/128 dev $ifn
+"
+    done
+    wgt_ip "$n" -b - <<<"$cmds" || { wgt_fail "addresses on $ifn"; return 1; }
+}
+
+# topo_wgq_conf NODE: path of NODE's wg-quick configuration.
+topo_wgq_conf() { echo "$WGT_DIR/wg-quick/${WGT_IF[$1/wg0]}.conf"; }
+
+# A node brought up by wg-quick itself, from a generated configuration.
+_topo_wg_quick() {
+    local n=$1 f
+    f=$(topo_wgq_conf "$n")
+    mkdir -p "$WGT_DIR/wg-quick"
+    {
+        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$(cat "${WGT_KEY[$n/wg0]}")" "${WGT_PORT[$n/wg0]}"
+        printf 'Address = %s/64, %s/32, %s/128\n' "$(topo_ll "$n")" "$(topo_tun4 "$n")" "$(topo_tun6 "$n")"
+        # wireguard-go's TUN would get a kernel-made link-local address too.
+        printf 'PreUp = ip link set dev %%i addrgenmode none\n\n'
+        _topo_peers_conf "$n"
+    } >"$f"
+    chmod 600 "$f"
+    topo_wg_quick "$n" up || return 1
+}
+
+# topo_wg_quick NODE up|down: wg-quick on NODE's generated configuration.
+topo_wg_quick() {
+    local n=$1 op=$2 out
+    out=$(WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_PROCESS_FOREGROUND='' \
+        wgt_exec "$n" wg-quick "$op" "$(topo_wgq_conf "$n")" 2>&1) ||
+        { echo "$out" | sed 's/^/#   /' >&2; wgt_fail "wg-quick $op on $n"; return 1; }
+    if [ "$op" = up ] && [ "$WGT_BACKEND" = go ]; then
+        # wg-quick made a kernel interface if it could; the backend under
+        # test is the one asked for.
+        [ -S "/var/run/wireguard/${WGT_IF[$n/wg0]}.sock" ] ||
+            { wgt_fail "wg-quick on $n did not use wireguard-go"; return 1; }
+    fi
+}
+
+_topo_daemon_conf() {
+    local n=$1
+    cat <<EOF
+# wgbabeld.conf for node $n (${TOPO_IDX[$n]}), written by tests/e2e/topo.sh
+interface ${WGT_IF[$n/wg0]} type wireguard hello-interval $TOPO_HELLO
+control-socket $WGT_DIR/$n.sock
+state-file $WGT_DIR/$n.state
+runtime-dir $WGT_DIR/$n.run
+pid-file $WGT_DIR/$n.pid
+log-level ${TOPO_LOG_LEVEL:-info}
+announce $(topo_addr4 "$n")/32
+announce $(topo_addr6 "$n")/128
+${TOPO_ANN[$n]}${TOPO_CONF[$n]}
+EOF
+}
+
+# topo_start NODE: start wgbabeld on NODE (config rewritten from the
+# topology); waits until its control socket answers.
+topo_start() {
+    local n=$1
+    _topo_daemon_conf "$n" >"$WGT_DIR/$n.conf"
+    wgt_daemon "$n" "wgbabeld-$n" "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+    TOPO_PID[$n]=$WGT_LAST_PID
+    wgt_wait_until "$WGBABELCTL -s $WGT_DIR/$n.sock show status" 10 || {
+        tail -n 20 "$WGT_DIR/wgbabeld-$n.log" | sed 's/^/#   /' >&2
+        wgt_fail "wgbabeld on $n did not start"
+        return 1
+    }
+}
+
+# topo_up: build namespaces, underlay, WireGuard, addresses; start wgbabeld
+# on every node.
+topo_up() {
+    local n cmds
+    wgt_ns_add "${TOPO_NODES[@]}" || return 1
+    _topo_build_underlay || return 1
+    _topo_keys || return 1
+    for n in "${TOPO_NODES[@]}"; do
+        wgt_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 \
+            net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 || return 1
+        cmds="addr add $(topo_addr4 "$n")/32 dev lo
+addr add $(topo_addr6 "$n")/128 dev lo
+"
+        if [ -n "${TOPO_ORIGIN[$n]:-}" ]; then
+            # On lo: this host's kernel has no dummy interfaces.
+            cmds+="addr add $TOPO_ANYCAST4/32 dev lo
+addr add $TOPO_ANYCAST6/128 dev lo nodad
+"
+        fi
+        wgt_ip "$n" -b - <<<"$cmds" || return 1
+        if [ -n "${TOPO_ORIGIN[$n]:-}" ]; then
+            wgt_exec "$n" nft -f - <<EOF || { wgt_fail "nft counters on $n"; return 1; }
+table inet topo {
+    chain in {
+        type filter hook input priority 0;
+        ip daddr $TOPO_ANYCAST4 icmp type echo-request counter
+        ip6 daddr $TOPO_ANYCAST6 icmpv6 type echo-request counter
+    }
+}
+EOF
+        fi
+        if [ "${TOPO_WGQ[$n]}" = 1 ]; then
+            _topo_wg_quick "$n" || return 1
+        else
+            _topo_wg_manual "$n" || return 1
+        fi
+    done
+    TOPO_T0=$(wgt_now)
+    for n in "${TOPO_NODES[@]}"; do
+        topo_start "$n" || return 1
+    done
+}
+
+# -------------------------------------------------------------- daemons
+_topo_forget_pid() { sed -i "/^$1 /d" "$WGT_DIR/pids" 2>/dev/null; }
+
+# topo_kill NODE: SIGKILL NODE's wgbabeld (nothing retracted or cleaned).
+topo_kill() {
+    local pid=${TOPO_PID[$1]:-}
+    [ -n "$pid" ] || { wgt_fail "no wgbabeld on $1"; return 1; }
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    _topo_forget_pid "$pid"
+    TOPO_PID[$1]=''
+}
+
+# topo_stop NODE [TIMEOUT]: SIGTERM, wait for the exit.
+topo_stop() {
+    local pid=${TOPO_PID[$1]:-}
+    [ -n "$pid" ] || { wgt_fail "no wgbabeld on $1"; return 1; }
+    wgt_stop "$pid" "${2:-10}"
+    TOPO_PID[$1]=''
+}
+
+# topo_restart NODE: SIGTERM then start again.
+topo_restart() { topo_stop "$1" && topo_start "$1"; }
+
+# topo_crash NODE: the node dies: SIGKILL wgbabeld and cut all its links.
+topo_crash() {
+    local p
+    topo_kill "$1" || return 1
+    for p in ${TOPO_PEERS[$1]}; do topo_cut "$1" "$p" || return 1; done
+}
+
+# topo_ctl NODE ARGS...: wgbabelctl against NODE's daemon.
+topo_ctl() {
+    local n=$1
+    shift
+    "$WGBABELCTL" -s "$WGT_DIR/$n.sock" "$@"
+}
+
+# topo_json NODE WHAT: wgbabelctl --json show WHAT.
+topo_json() { topo_ctl "$1" --json show "$2"; }
+
+# topo_wg NODE [ARGS]: wg show NODE's wg0 [ARGS].
+topo_wg() {
+    local n=$1
+    shift
+    wgt_exec "$n" wg show "${WGT_IF[$n/wg0]}" "$@"
+}
+
+# --------------------------------------------------------------- links
+# topo_cut A B: drop the link's underlay traffic (veth down in veth mode,
+# nft drops of each other's underlay address in bridge mode).
+topo_cut() { _topo_link_state "$1" "$2" down; }
+topo_restore() { _topo_link_state "$1" "$2" up; }
+
+_topo_link_state() {
+    local a=$1 b=$2 st=$3 x y op
+    if [ "$TOPO_UNDERLAY" = veth ]; then
+        wgt_ip "$a" link set "ve-$b" "$st" && wgt_ip "$b" link set "ve-$a" "$st" ||
+            { wgt_fail "link $a-$b $st"; return 1; }
+        if [ "$st" = up ]; then
+            wgt_wait_until "wgt_ip $a -o link show dev ve-$b | grep -q 'state UP' && wgt_ip $b -o link show dev ve-$a | grep -q 'state UP'" 5 ||
+                { wgt_fail "link $a-$b did not come up"; return 1; }
+        fi
+        return 0
+    fi
+    [ "$st" = down ] && op=add || op=delete
+    for x in "$a" "$b"; do
+        [ "$x" = "$a" ] && y=$b || y=$a
+        wgt_exec "$x" nft -f - <<EOF || { wgt_fail "nft cut $x-$y"; return 1; }
+table inet topo_cut {
+    set peers { type ipv4_addr; }
+    chain in { type filter hook input priority 0; ip saddr @peers drop; }
+    chain out { type filter hook output priority 0; ip daddr @peers drop; }
+}
+$op element inet topo_cut peers { ${TOPO_UA[$y]} }
+EOF
+    done
+}
+
+# topo_delay A B MS: MS ms of delay each way on the link A-B (netem on
+# both veth ends, or the link's udp_delay.py).
+topo_delay() {
+    local a=$1 b=$2 ms=$3 k
+    [ "$TOPO_UNDERLAY" = veth ] || { wgt_fail "topo_delay needs the veth underlay"; return 1; }
+    k=$(_topo_key "$a" "$b")
+    if _topo_relay_link "$k"; then
+        echo "$ms" >"$WGT_DIR/delay.${TOPO_LNUM[$k]}"
+        TOPO_DELAY[$k]=$ms
+        return 0
+    fi
+    topo_have_netem || { wgt_fail "no netem, and link $k was declared without a delay"; return 1; }
+    tc -n "${WGT_NS[$a]}" qdisc replace dev "ve-$b" root netem delay "${ms}ms" limit 10000 &&
+        tc -n "${WGT_NS[$b]}" qdisc replace dev "ve-$a" root netem delay "${ms}ms" limit 10000 ||
+        { wgt_fail "netem on $a-$b"; return 1; }
+    TOPO_DELAY[$(_topo_key "$a" "$b")]=$ms
+}
+
+# ------------------------------------------------------------ questions
+# topo_holders NODE PREFIX: the peers (node names) that hold PREFIX in
+# NODE's AllowedIPs, one a line.
+topo_holders() {
+    local out
+    out=$(topo_wg "$1" allowed-ips) || return 1
+    while read -r pk; do
+        echo "${TOPO_KEYNODE[$pk]:-?}"
+    done < <(awk -v p="$2" '{ for (i = 2; i <= NF; i++) if ($i == p) print $1 }' <<<"$out")
+}
+
+# topo_holder NODE PREFIX: the one peer holding PREFIX; fails unless
+# exactly one does.
+topo_holder() {
+    local h
+    h=$(topo_holders "$1" "$2") || return 1
+    [ -n "$h" ] && [ "$(wc -l <<<"$h")" = 1 ] || return 1
+    echo "$h"
+}
+
+# The prefixes NODE should reach through Babel: every other node's
+# address, the anycast addresses unless NODE is an origin, extra announces.
+_topo_wanted() {
+    local n=$1 m line
+    for m in "${TOPO_NODES[@]}"; do
+        [ "$m" = "$n" ] && continue
+        echo "$(topo_addr4 "$m")/32"
+        echo "$(topo_addr6 "$m")/128"
+    done
+    if [ -n "${#TOPO_ORIGIN[@]}" ] && [ "${#TOPO_ORIGIN[@]}" -gt 0 ] && [ -z "${TOPO_ORIGIN[$n]:-}" ]; then
+        echo "$TOPO_ANYCAST4/32"
+        echo "$TOPO_ANYCAST6/128"
+    fi
+}
+
+# topo_node_converged NODE: each wanted prefix is in NODE's AllowedIPs on
+# exactly one peer, and the static ones are where they were put.
+topo_node_converged() {
+    local n=$1 out p
+    out=$(topo_wg "$n" allowed-ips) || return 1
+    for p in ${TOPO_PEERS[$n]}; do
+        grep -q "^${WGT_PUB[$p/wg0]}	.*$(topo_ll "$p")/128" <<<"$out" || return 1
+    done
+    awk 'NR == FNR { want[$1] = 1; next }
+         { for (i = 2; i <= NF; i++) if ($i in want) seen[$i]++ }
+         END { for (p in want) if (seen[p] != 1) exit 1 }' \
+        <(_topo_wanted "$n") - <<<"$out"
+}
+
+# topo_converged: every node converged.
+topo_converged() {
+    local n
+    for n in "${TOPO_NODES[@]}"; do
+        topo_node_converged "$n" || return 1
+    done
+}
+
+# topo_wait_converged TIMEOUT: wait for topo_converged; sets and logs
+# TOPO_CONV_TIME (seconds since the daemons were started by topo_up, or
+# since topo_mark).
+topo_wait_converged() {
+    if ! wgt_wait_until topo_converged "$1"; then
+        local n
+        for n in "${TOPO_NODES[@]}"; do
+            topo_node_converged "$n" || wgt_log "$n not converged: $(topo_wg "$n" allowed-ips | tr '\n\t' '; ')"
+        done
+        wgt_fail "not converged within $1 s"
+        return 1
+    fi
+    TOPO_CONV_TIME=$(wgt_since "$TOPO_T0")
+    wgt_log "converged in ${TOPO_CONV_TIME}s"
+}
+
+# topo_mark: restart the clock topo_wait_converged reports against.
+topo_mark() { TOPO_T0=$(wgt_now); }
+
+# topo_expect: for each non-origin node, "NODE NEIGHBOUR": the neighbour
+# on its best path to the nearest anycast origin, by Babel metric: each link
+# costs 96 plus the RTT penalty for its netem delay (rtt-min 10, rtt-max
+# 120, max penalty 150: wgbabeld's defaults for WireGuard).  "NODE tie"
+# when two neighbours give the same metric.
+topo_expect() {
+    local k a b n
+    {
+        for k in "${TOPO_LINKS[@]}"; do
+            read -r a b <<<"$k"
+            echo "L $a $b ${TOPO_DELAY[$k]}"
+        done
+        for n in "${!TOPO_ORIGIN[@]}"; do echo "O $n"; done
+        for n in "${TOPO_NODES[@]}"; do echo "N $n"; done
+    } | awk '
+        function cost(d,  r) { r = 2 * d; if (r <= 10) return 96;
+            if (r >= 120) return 246; return 96 + int(150 * (r - 10) / 110) }
+        $1 == "L" { c = cost($4); w[$2 " " $3] = c; w[$3 " " $2] = c;
+                    nb[$2] = nb[$2] " " $3; nb[$3] = nb[$3] " " $2 }
+        $1 == "O" { org[$2] = 1 }
+        $1 == "N" { nodes[++nn] = $2 }
+        END {
+            for (i = 1; i <= nn; i++) dist[nodes[i]] = (nodes[i] in org) ? 0 : 1e9
+            for (r = 0; r < nn; r++)
+                for (e in w) { split(e, x, " ");
+                    if (dist[x[2]] + w[e] < dist[x[1]]) dist[x[1]] = dist[x[2]] + w[e] }
+            for (i = 1; i <= nn; i++) { n = nodes[i]; if (n in org) continue
+                best = 1e9; bn = ""; m = split(nb[n], l, " ")
+                for (j = 1; j <= m; j++) { v = w[n " " l[j]] + dist[l[j]]
+                    if (v < best) { best = v; bn = l[j] } else if (v == best) bn = "tie" }
+                print n, bn, best }
+        }'
+}
+
+# topo_echo_count NODE: echo requests to the anycast addresses NODE (an
+# origin) has received so far.
+topo_echo_count() {
+    wgt_exec "$1" nft list chain inet topo in |
+        awk '/counter packets/ { for (i = 1; i < NF; i++) if ($i == "packets") s += $(i + 1) } END { print s + 0 }'
+}
+
+# topo_ping NODE DST [COUNT]: ping DST from NODE's node address.
+topo_ping() {
+    local src
+    case $2 in *:*) src=$(topo_addr6 "$1") ;; *) src=$(topo_addr4 "$1") ;; esac
+    wgt_exec "$1" ping -q -n -c "${3:-3}" -i 0.2 -W 1 -I "$src" "$2" >/dev/null 2>&1
+}
+
+# topo_loss NODE DST SECONDS: loss in percent at 100 packets/s, from
+# NODE's node address.  Also sets TOPO_LOST (packets lost).
+topo_loss() {
+    local src loss
+    case $2 in *:*) src=$(topo_addr6 "$1") ;; *) src=$(topo_addr4 "$1") ;; esac
+    loss=$(wgt_ping_loss "$1" "$2" "$3" -I "$src") || { echo "$loss"; return 1; }
+    TOPO_LOST=$(awk -v l="$loss" -v n="$(($3 * 100))" 'BEGIN { printf "%.0f", l * n / 100 }')
+    echo "$loss"
+}
+
+# topo_loss_bg NODE DST SECONDS: start topo_loss in the background; its
+# result goes to $WGT_DIR/loss.NODE; topo_loss_wait NODE prints it.
+topo_loss_bg() {
+    (topo_loss "$1" "$2" "$3" >"$WGT_DIR/loss.$1" 2>>"$WGT_DIR/loss.$1.err") &
+    TOPO_LOSS_PID[$1]=$!
+}
+declare -gA TOPO_LOSS_PID=()
+topo_loss_wait() {
+    wait "${TOPO_LOSS_PID[$1]}"
+    cat "$WGT_DIR/loss.$1"
+}
+
+# topo_show NODE: what wgbabelctl and wg say (for logs and the demo).
+topo_show() {
+    echo "## $1: wgbabelctl show routes"
+    topo_ctl "$1" show routes
+    echo "## $1: wg show allowed-ips"
+    topo_wg "$1" allowed-ips | while read -r pk ips; do
+        echo "${TOPO_KEYNODE[$pk]:-?} $ips"
+    done
+}
