@@ -1,0 +1,826 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/engine/test_engine.c — the engine's behaviour, driven by real
+ * packets through babel_receive() and time through babel_run().
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/babel.h"
+#include "proto/wire.h"
+
+#define MS 1000ULL
+#define SEC 1000000ULL
+#define MAXSENT 8192
+
+struct sent {
+	unsigned ifindex;
+	bool mcast;
+	struct babel_addr dst;
+	size_t ntlv;
+	struct babel_tlv *tlv;
+};
+
+struct fibev {
+	struct babel_prefix p;
+	bool has_old, has_new;
+	struct babel_nexthop onh, nnh;
+	uint16_t metric;
+};
+
+struct h {
+	struct babel *b;
+	uint64_t now;
+	struct sent sent[MAXSENT];
+	size_t nsent;
+	struct fibev fib[256];
+	size_t nfib;
+	uint16_t saved;
+	unsigned nsaves;
+	uint16_t hello_seq[8];
+};
+
+static struct babel_addr our_ll(void)
+{
+	struct babel_addr a = { .af = BABEL_AF_INET6, .addr = { 0xfe, 0x80 } };
+
+	a.addr[15] = 1;
+	return a;
+}
+
+static struct babel_addr nb_addr(int i)
+{
+	struct babel_addr a = { .af = BABEL_AF_INET6, .addr = { 0xfe, 0x80 } };
+
+	a.addr[15] = (uint8_t)(0x10 + i);
+	return a;
+}
+
+static struct babel_prefix pfx(const char *s)
+{
+	struct babel_prefix p;
+
+	assert_int_equal(babel_prefix_parse(s, &p), 0);
+	return p;
+}
+
+static void cb_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
+		    const uint8_t *buf, size_t len)
+{
+	struct h *h = ctx;
+	struct sent *s;
+	struct babel_parser p;
+	struct babel_addr src = our_ll();
+	struct babel_tlv t;
+
+	assert_true(h->nsent < MAXSENT);
+	s = &h->sent[h->nsent++];
+	s->ifindex = ifindex;
+	s->mcast = dst == NULL;
+	if (dst)
+		s->dst = *dst;
+	s->tlv = calloc(256, sizeof(*s->tlv));
+	assert_int_equal(babel_parser_init(&p, buf, len, &src, NULL), 0);
+	while (babel_parser_next(&p, &t) > 0) {
+		assert_true(s->ntlv < 256);
+		s->tlv[s->ntlv++] = t;
+	}
+}
+
+static void cb_fib(void *ctx, const struct babel_prefix *prefix,
+		   const struct babel_prefix *src, const struct babel_nexthop *o,
+		   const struct babel_nexthop *n, uint16_t metric)
+{
+	struct h *h = ctx;
+	struct fibev *f = &h->fib[h->nfib++];
+
+	(void)src;
+	assert_true(h->nfib < 256);
+	f->p = *prefix;
+	f->has_old = o != NULL;
+	f->has_new = n != NULL;
+	if (o)
+		f->onh = *o;
+	if (n)
+		f->nnh = *n;
+	f->metric = metric;
+}
+
+static void cb_save(void *ctx, const uint8_t rid[8], uint16_t seqno)
+{
+	struct h *h = ctx;
+
+	(void)rid;
+	h->saved = seqno;
+	h->nsaves++;
+}
+
+static void clear_sent(struct h *h)
+{
+	for (size_t i = 0; i < h->nsent; i++)
+		free(h->sent[i].tlv);
+	h->nsent = 0;
+}
+
+static struct h *h_new(const struct babel_config *extra, bool wg)
+{
+	struct h *h = calloc(1, sizeof(*h));
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100 };
+	struct babel_callbacks cb = { .send = cb_send, .fib_change = cb_fib,
+				      .save_state = cb_save };
+	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
+					 .unicast_only = wg, .ll6 = our_ll() };
+
+	if (extra)
+		cfg = *extra;
+	cb.ctx = h;
+	h->now = 1000 * SEC;
+	h->b = babel_new(&cfg, &cb, h->now);
+	assert_non_null(h->b);
+	assert_int_equal(babel_iface_add(h->b, 1, &ic, h->now), 0);
+	babel_run(h->b, h->now);
+	return h;
+}
+
+static int h_teardown(void **state)
+{
+	struct h *h = *state;
+
+	if (h) {
+		clear_sent(h);
+		babel_free(h->b);
+		free(h);
+	}
+	return 0;
+}
+
+static void run_to(struct h *h, uint64_t t)
+{
+	/* fire every deadline up to t, in order */
+	for (;;) {
+		uint64_t next = babel_run(h->b, h->now);
+
+		if (next > t)
+			break;
+		h->now = next > h->now ? next : h->now;
+		if (next <= h->now && babel_run(h->b, h->now) <= h->now)
+			h->now += 1;	/* never spin on the same instant */
+	}
+	h->now = t;
+	babel_run(h->b, h->now);
+}
+
+static void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n)
+{
+	uint8_t buf[1400];
+	struct babel_writer w;
+	struct babel_addr src = nb_addr(nbi);
+
+	babel_writer_init(&w, buf, sizeof(buf));
+	babel_writer_set_source(&w, &src);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(babel_write_tlv(&w, &tlvs[i]), 0);
+	assert_int_equal(babel_receive(h->b, 1, &src, NULL, buf, babel_writer_finish(&w),
+				       h->now), 0);
+}
+
+static struct babel_tlv hello(struct h *h, int nbi, bool unicast)
+{
+	struct babel_tlv t = { .type = BABEL_TLV_HELLO };
+
+	t.hello.flags = unicast ? BABEL_HELLO_F_UNICAST : 0;
+	t.hello.seqno = h->hello_seq[nbi]++;
+	t.hello.interval = 400;
+	return t;
+}
+
+static struct babel_tlv ihu(uint16_t rxcost)
+{
+	struct babel_tlv t = { .type = BABEL_TLV_IHU };
+
+	t.ihu.ae = BABEL_AE_IPV6_LL;
+	t.ihu.addr = our_ll();
+	t.ihu.rxcost = rxcost;
+	t.ihu.interval = 1200;
+	return t;
+}
+
+static struct babel_tlv upd(int nbi, const char *prefix, uint8_t rid, uint16_t seqno,
+			    uint16_t metric)
+{
+	struct babel_tlv t = { .type = BABEL_TLV_UPDATE };
+	struct babel_addr src = nb_addr(nbi);
+
+	t.update.prefix = pfx(prefix);
+	t.update.ae = babel_ae_for(&t.update.prefix, &src);
+	t.update.interval = 1600;
+	t.update.seqno = seqno;
+	t.update.metric = metric;
+	if (metric != BABEL_INFINITY) {
+		t.update.has_router_id = true;
+		t.update.router_id[7] = rid;
+		t.update.router_id[0] = 0xAA;
+	}
+	return t;
+}
+
+/* Two Hellos and an IHU: the link is up with cost 96 both ways. */
+static void bring_up(struct h *h, int nbi, bool unicast)
+{
+	struct babel_tlv t[2];
+
+	t[0] = hello(h, nbi, unicast);
+	feed(h, nbi, t, 1);
+	t[0] = hello(h, nbi, unicast);
+	t[1] = ihu(96);
+	feed(h, nbi, t, 2);
+}
+
+static void send1(struct h *h, int nbi, struct babel_tlv t)
+{
+	feed(h, nbi, &t, 1);
+}
+
+/* Advance to t in 1 s steps, neighbours 0..n-1 sending Hello + IHU. */
+static void run_alive(struct h *h, uint64_t t, int n, bool unicast)
+{
+	while (h->now + SEC <= t) {
+		run_to(h, h->now + SEC);
+		for (int i = 0; i < n; i++) {
+			struct babel_tlv x[2] = { hello(h, i, unicast), ihu(96) };
+
+			feed(h, i, x, 2);
+		}
+	}
+	run_to(h, t);
+}
+
+struct count_ctx {
+	unsigned n;
+	const struct babel_route_info *last;
+	struct babel_route_info sel;
+	bool have_sel;
+};
+
+static int count_route(void *ctx, const struct babel_route_info *i)
+{
+	struct count_ctx *c = ctx;
+
+	c->n++;
+	if (i->selected) {
+		c->sel = *i;
+		c->have_sel = true;
+	}
+	return 0;
+}
+
+static unsigned candidates(struct h *h, const char *prefix, struct count_ctx *c)
+{
+	struct babel_prefix p = pfx(prefix);
+
+	memset(c, 0, sizeof(*c));
+	babel_route_lookup(h->b, &p, NULL, count_route, c);
+	return c->n;
+}
+
+static bool selected_via(struct h *h, const char *prefix, int nbi, uint16_t *metric)
+{
+	struct babel_prefix p = pfx(prefix);
+	struct babel_nexthop nh;
+	struct babel_addr a = nb_addr(nbi);
+
+	if (babel_route_selected(h->b, &p, NULL, &nh, metric) < 0)
+		return false;
+	return babel_addr_equal(&nh.addr, &a);
+}
+
+/* TLVs of a type sent since the last clear_sent, optionally only unicast to nbi. */
+static unsigned count_sent(struct h *h, uint8_t type, int to_nbi, bool (*pred)(const struct babel_tlv *))
+{
+	unsigned n = 0;
+	struct babel_addr a = to_nbi >= 0 ? nb_addr(to_nbi) : (struct babel_addr){ 0 };
+
+	for (size_t i = 0; i < h->nsent; i++) {
+		if (to_nbi >= 0 && (h->sent[i].mcast || !babel_addr_equal(&h->sent[i].dst, &a)))
+			continue;
+		for (size_t j = 0; j < h->sent[i].ntlv; j++)
+			if (h->sent[i].tlv[j].type == type && (!pred || pred(&h->sent[i].tlv[j])))
+				n++;
+	}
+	return n;
+}
+
+static const struct babel_tlv *find_sent(struct h *h, uint8_t type)
+{
+	for (size_t i = 0; i < h->nsent; i++)
+		for (size_t j = 0; j < h->sent[i].ntlv; j++)
+			if (h->sent[i].tlv[j].type == type)
+				return &h->sent[i].tlv[j];
+	return NULL;
+}
+
+static bool is_retraction(const struct babel_tlv *t)
+{
+	return t->update.metric == BABEL_INFINITY;
+}
+
+static bool is_wildcard(const struct babel_tlv *t)
+{
+	return t->route_req.prefix.af == BABEL_AF_NONE;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void test_new_neighbour_gets_hello_ihu_and_a_wildcard_request(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+
+	clear_sent(h);
+	send1(h, 0, hello(h, 0, false));
+	assert_int_equal(count_sent(h, BABEL_TLV_ROUTE_REQ, 0, is_wildcard), 1);
+	run_to(h, h->now);
+	assert_true(count_sent(h, BABEL_TLV_HELLO, -1, NULL) >= 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_IHU, -1, NULL), 1);
+}
+
+static void test_feasible_update_installs_the_route_and_reports_it(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	uint16_t m;
+
+	bring_up(h, 0, false);
+	h->nfib = 0;
+	send1(h, 0, upd(0, "10.0.0.0/8", 1, 5, 100));
+	assert_int_equal(h->nfib, 1);
+	assert_false(h->fib[0].has_old);
+	assert_true(h->fib[0].has_new);
+	assert_int_equal(h->fib[0].metric, 196);
+	assert_true(selected_via(h, "10.0.0.0/8", 0, &m));
+	assert_int_equal(m, 196);
+}
+
+static void test_update_with_unfeasible_metric_is_ignored(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+	struct count_ctx cc;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.0.0.0/8", 1, 5, 100));	/* announced: FD (5, 196) */
+	send1(h, 1, upd(1, "10.0.0.0/8", 1, 5, 196));	/* not < 196 */
+	assert_int_equal(candidates(h, "10.0.0.0/8", &cc), 1);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.unfeasible_updates, 1);
+	send1(h, 1, upd(1, "10.0.0.0/8", 1, 5, 195));	/* strictly smaller */
+	assert_int_equal(candidates(h, "10.0.0.0/8", &cc), 2);
+	send1(h, 1, upd(1, "10.0.0.0/8", 1, 4, 10));	/* older seqno */
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.unfeasible_updates, 2);
+}
+
+static void test_large_improvement_switches_at_once(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.1.0.0/16", 1, 5, 300));
+	send1(h, 1, upd(1, "10.1.0.0/16", 1, 5, 290));
+	run_alive(h, h->now + 30 * SEC, 2, false);
+	assert_true(selected_via(h, "10.1.0.0/16", 1, NULL));
+	send1(h, 0, upd(0, "10.1.0.0/16", 1, 6, 50));	/* 250 better */
+	assert_true(selected_via(h, "10.1.0.0/16", 0, NULL));
+}
+
+static void test_small_improvement_switches_only_after_smoothing(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	uint64_t t0;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.2.0.0/16", 1, 5, 300));
+	send1(h, 1, upd(1, "10.2.0.0/16", 1, 6, 400));
+	assert_true(selected_via(h, "10.2.0.0/16", 0, NULL));
+	t0 = h->now;
+	run_alive(h, t0 + 12 * SEC, 2, false);
+	/* B improves by 60 (< threshold 128): its smoothed metric lags */
+	send1(h, 1, upd(1, "10.2.0.0/16", 1, 6, 240));
+	assert_true(selected_via(h, "10.2.0.0/16", 0, NULL));
+	run_alive(h, h->now + 500 * MS, 2, false);
+	assert_true(selected_via(h, "10.2.0.0/16", 0, NULL));
+	run_alive(h, h->now + 16 * SEC, 2, false);
+	assert_true(selected_via(h, "10.2.0.0/16", 1, NULL));
+}
+
+static void test_retraction_removes_the_route_from_the_fib(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "2001:db8::/32", 1, 5, 100));
+	h->nfib = 0;
+	clear_sent(h);
+	send1(h, 0, upd(0, "2001:db8::/32", 1, 5, BABEL_INFINITY));
+	assert_int_equal(h->nfib, 1);
+	assert_true(h->fib[0].has_old);
+	assert_false(h->fib[0].has_new);
+	assert_false(selected_via(h, "2001:db8::/32", 0, NULL));
+	/* we retract in turn (triggered) */
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, -1, is_retraction) >= 1);
+}
+
+static void test_wildcard_retraction_retracts_every_route_of_the_neighbour(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv t = { .type = BABEL_TLV_UPDATE };
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.0.1.0/24", 1, 5, 100));
+	send1(h, 0, upd(0, "10.0.2.0/24", 1, 5, 100));
+	send1(h, 0, upd(0, "10.0.3.0/24", 1, 5, 100));
+	h->nfib = 0;
+	t.update.ae = BABEL_AE_WILDCARD;
+	t.update.metric = BABEL_INFINITY;
+	t.update.interval = 1600;
+	send1(h, 0, t);
+	assert_int_equal(h->nfib, 3);
+	for (size_t i = 0; i < 3; i++)
+		assert_false(h->fib[i].has_new);
+}
+
+static void test_route_expires_after_3_5_update_intervals(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	uint64_t t0;
+	struct count_ctx cc;
+
+	bring_up(h, 0, false);
+	t0 = h->now;
+	send1(h, 0, upd(0, "10.3.0.0/16", 1, 5, 100));	/* interval 16 s: hold 56 s */
+	for (uint64_t t = t0 + 4 * SEC; t < t0 + 56 * SEC; t += 4 * SEC) {
+		run_to(h, t);
+		send1(h, 0, hello(h, 0, false));
+		send1(h, 0, ihu(96));
+	}
+	run_to(h, t0 + 55 * SEC);
+	assert_int_equal(candidates(h, "10.3.0.0/16", &cc), 1);
+	run_to(h, t0 + 56 * SEC + 1);
+	assert_int_equal(candidates(h, "10.3.0.0/16", &cc), 0);
+}
+
+static void test_neighbour_loss_drops_its_routes(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+	uint64_t t0;
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.4.0.0/16", 1, 5, 100));
+	send1(h, 0, upd(0, "10.5.0.0/16", 1, 5, 100));
+	h->nfib = 0;
+	t0 = h->now;
+	/* 2-out-of-3: after two missed Hellos the link is down */
+	run_to(h, t0 + 10 * SEC);
+	assert_false(selected_via(h, "10.4.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 2);
+	/* once the history is empty the neighbour and its routes are gone */
+	run_to(h, t0 + 80 * SEC);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 0);
+	assert_int_equal(c.routes, 0);
+}
+
+static void test_route_limit_refuses_new_prefixes_and_keeps_existing(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .max_routes_per_neighbour = 2 };
+	struct h *h = *state = h_new(&cfg, false);
+	struct babel_counters c;
+	uint16_t m;
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.6.0.0/16", 1, 5, 100));
+	send1(h, 0, upd(0, "10.7.0.0/16", 1, 5, 100));
+	send1(h, 0, upd(0, "10.8.0.0/16", 1, 5, 100));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.routes, 2);
+	assert_int_equal(c.refused_routes, 1);
+	assert_false(selected_via(h, "10.8.0.0/16", 0, NULL));
+	send1(h, 0, upd(0, "10.6.0.0/16", 1, 6, 200));	/* existing: updated */
+	assert_true(selected_via(h, "10.6.0.0/16", 0, &m));
+	assert_int_equal(m, 296);
+}
+
+static bool hop9_seq6(const struct babel_tlv *t)
+{
+	return t->seqno_req.hop_count == 9 && t->seqno_req.seqno == 6 &&
+	       t->seqno_req.router_id[7] == 1;
+}
+
+static struct babel_tlv seqreq(const char *prefix, uint8_t rid, uint16_t seqno, uint8_t hops)
+{
+	struct babel_tlv t = { .type = BABEL_TLV_SEQNO_REQ };
+
+	/* rid 1 names a neighbour's origin (0xAA...01); rid 0 names us */
+	t.seqno_req.prefix = pfx(prefix);
+	t.seqno_req.ae = t.seqno_req.prefix.af == BABEL_AF_INET ? BABEL_AE_IPV4 : BABEL_AE_IPV6;
+	t.seqno_req.seqno = seqno;
+	t.seqno_req.hop_count = hops;
+	t.seqno_req.router_id[0] = rid ? 0xAA : 0;
+	t.seqno_req.router_id[7] = rid ? rid : 1;
+	return t;
+}
+
+static void test_seqno_request_is_forwarded_with_decremented_hop_count(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.9.0.0/16", 1, 5, 100));
+	clear_sent(h);
+	send1(h, 1, seqreq("10.9.0.0/16", 1, 6, 10));
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, 0, hop9_seq6), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, 1, NULL), 0);
+	/* test_duplicate_seqno_request_is_not_forwarded_twice */
+	clear_sent(h);
+	send1(h, 1, seqreq("10.9.0.0/16", 1, 6, 10));
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_forwarded, 1);
+	assert_int_equal(c.seqno_requests_duplicate, 1);
+	/* a hop count of 1 is not forwarded */
+	clear_sent(h);
+	send1(h, 1, seqreq("10.9.0.0/16", 1, 7, 1));
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
+}
+
+static void test_seqno_request_we_can_satisfy_is_answered_with_an_update(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.10.0.0/16", 1, 5, 100));
+	clear_sent(h);
+	send1(h, 1, seqreq("10.10.0.0/16", 1, 5, 10));
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 1, NULL), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
+}
+
+static bool seqno_101(const struct babel_tlv *t)
+{
+	return t->update.seqno == 101 && t->update.metric == 0;
+}
+
+static void test_seqno_request_for_our_prefix_bumps_our_seqno_and_saves_it(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("192.0.2.0/24");
+	struct babel_counters c;
+
+	bring_up(h, 0, false);
+	assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	clear_sent(h);
+	send1(h, 0, seqreq("192.0.2.0/24", 0, 101, 5));
+	assert_int_equal(h->nsaves, 1);
+	assert_int_equal(h->saved, 101);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, -1, seqno_101) >= 1);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno, 101);
+}
+
+static void test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+	uint64_t t0;
+	const struct babel_tlv *rq;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.11.0.0/16", 1, 5, 100));	/* FD (5, 196) */
+	send1(h, 1, upd(1, "10.11.0.0/16", 1, 5, 300));	/* unfeasible, ignored */
+	clear_sent(h);
+	send1(h, 0, upd(0, "10.11.0.0/16", 1, 5, BABEL_INFINITY));
+	rq = find_sent(h, BABEL_TLV_SEQNO_REQ);
+	assert_non_null(rq);
+	assert_int_equal(rq->seqno_req.seqno, 6);
+	t0 = h->now;
+	run_to(h, t0 + 400 * MS);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_sent, 1);
+	run_to(h, t0 + 600 * MS);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_sent, 2);
+	run_to(h, t0 + 1400 * MS);	/* next one at +1.5 s */
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_sent, 2);
+	run_to(h, t0 + 1600 * MS);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_sent, 3);
+	/* the answer: a newer seqno, feasible again */
+	send1(h, 1, upd(1, "10.11.0.0/16", 1, 6, 300));
+	assert_true(selected_via(h, "10.11.0.0/16", 1, NULL));
+	run_to(h, t0 + 5 * SEC);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.seqno_requests_sent, 3);
+}
+
+static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 500 };
+	struct h *h = *state = h_new(&cfg, false);
+	struct babel_tlv t = { .type = BABEL_TLV_ROUTE_REQ };
+	unsigned first;
+
+	for (unsigned i = 0; i < 2000; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[6] = (uint8_t)(i >> 8);
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	bring_up(h, 0, false);
+	run_to(h, h->now + 100 * MS);
+	clear_sent(h);
+	send1(h, 0, t);
+	babel_run(h->b, h->now);
+	first = count_sent(h, BABEL_TLV_UPDATE, 0, NULL);
+	assert_true(first >= 500 && first < 1000);	/* one chunk, whole buckets */
+	run_to(h, h->now + 50 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 2000);
+}
+
+static void test_originated_prefix_wins_over_a_learned_route(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("198.51.100.0/24");
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "198.51.100.0/24", 1, 5, 100));
+	h->nfib = 0;
+	assert_int_equal(babel_originate(h->b, &p, NULL, 50, h->now), 0);
+	assert_int_equal(h->nfib, 1);
+	assert_true(h->fib[0].has_old && !h->fib[0].has_new);
+	assert_int_equal(babel_route_selected(h->b, &p, NULL, NULL, NULL), -ENOENT);
+	assert_int_equal(babel_withdraw(h->b, &p, NULL, h->now), 0);
+	assert_true(selected_via(h, "198.51.100.0/24", 0, NULL));
+	assert_int_equal(babel_withdraw(h->b, &p, NULL, h->now), -ENOENT);
+}
+
+static bool is_wildcard_retraction(const struct babel_tlv *t)
+{
+	return t->update.metric == BABEL_INFINITY && t->update.prefix.af == BABEL_AF_NONE;
+}
+
+static void test_shutdown_retracts_every_originated_prefix(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("10.12.0.0/16"), q = pfx("2001:db8:12::/48");
+
+	bring_up(h, 0, false);
+	babel_originate(h->b, &p, NULL, 0, h->now);
+	babel_originate(h->b, &q, NULL, 0, h->now);
+	clear_sent(h);
+	babel_shutdown(h->b, h->now);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_retraction), 3);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+}
+
+static bool unicast_hello_with_ts(const struct babel_tlv *t)
+{
+	return (t->hello.flags & BABEL_HELLO_F_UNICAST) && t->hello.has_timestamp;
+}
+
+static void test_unicast_only_interface_sends_unicast_hellos_to_each_peer(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), -EEXIST);
+	clear_sent(h);
+	run_to(h, h->now + 4 * SEC + 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, 0, unicast_hello_with_ts), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, 1, unicast_hello_with_ts), 1);
+	for (size_t i = 0; i < h->nsent; i++)
+		assert_false(h->sent[i].mcast);
+}
+
+static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+
+	babel_iface_add_peer(h->b, 1, &a, h->now);
+	babel_iface_add_peer(h->b, 1, &b, h->now);
+	bring_up(h, 0, true);
+	bring_up(h, 1, true);
+	send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));
+	clear_sent(h);
+	run_alive(h, h->now + 17 * SEC, 2, true);	/* a periodic full update */
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, NULL) >= 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 0);
+}
+
+struct nb_ctx {
+	struct babel_neighbour_info i;
+};
+
+static int get_nb(void *ctx, const struct babel_neighbour_info *i)
+{
+	((struct nb_ctx *)ctx)->i = *i;
+	return 1;
+}
+
+static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0);
+	const struct babel_tlv *ours;
+	struct babel_tlv t[2];
+	struct nb_ctx nc;
+	uint32_t our_ts;
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	send1(h, 0, hello(h, 0, true));
+	clear_sent(h);
+	run_to(h, h->now + 4 * SEC + 1);
+	ours = find_sent(h, BABEL_TLV_HELLO);
+	assert_non_null(ours);
+	assert_true(ours->hello.has_timestamp);
+	our_ts = ours->hello.timestamp;
+	/* it held our Hello 5 ms; the round trip took 135 ms */
+	h->now += 135 * MS - (h->now - (our_ts + (h->now & ~0xFFFFFFFFULL)));
+	t[0] = hello(h, 0, true);
+	t[0].hello.has_timestamp = true;
+	t[0].hello.timestamp = 777000 + 5000;
+	t[1] = ihu(96);
+	t[1].ihu.has_timestamp = true;
+	t[1].ihu.ts_origin = our_ts;
+	t[1].ihu.ts_receive = 777000;
+	feed(h, 0, t, 2);
+	memset(&nc, 0, sizeof(nc));
+	babel_foreach_neighbour(h->b, get_nb, &nc);
+	assert_true(nc.i.rtt_valid);
+	assert_int_equal(nc.i.rtt_us, 130000);
+	assert_int_equal(nc.i.rtt_penalty, 150);
+	assert_int_equal(nc.i.cost, 96 + 150);
+}
+
+static void test_non_babel_datagram_is_rejected_and_counted(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	uint8_t junk[] = { 43, 2, 0, 0 };
+	struct babel_addr src = nb_addr(0);
+	struct babel_counters c;
+
+	assert_int_equal(babel_receive(h->b, 1, &src, NULL, junk, sizeof(junk), h->now),
+			 -EBADMSG);
+	assert_int_equal(babel_receive(h->b, 9, &src, NULL, junk, sizeof(junk), h->now),
+			 -ENOENT);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.parse.bad_packets, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_teardown(f, h_teardown)
+		T(test_new_neighbour_gets_hello_ihu_and_a_wildcard_request),
+		T(test_feasible_update_installs_the_route_and_reports_it),
+		T(test_update_with_unfeasible_metric_is_ignored),
+		T(test_large_improvement_switches_at_once),
+		T(test_small_improvement_switches_only_after_smoothing),
+		T(test_retraction_removes_the_route_from_the_fib),
+		T(test_wildcard_retraction_retracts_every_route_of_the_neighbour),
+		T(test_route_expires_after_3_5_update_intervals),
+		T(test_neighbour_loss_drops_its_routes),
+		T(test_route_limit_refuses_new_prefixes_and_keeps_existing),
+		T(test_seqno_request_is_forwarded_with_decremented_hop_count),
+		T(test_seqno_request_we_can_satisfy_is_answered_with_an_update),
+		T(test_seqno_request_for_our_prefix_bumps_our_seqno_and_saves_it),
+		T(test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff),
+		T(test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks),
+		T(test_originated_prefix_wins_over_a_learned_route),
+		T(test_shutdown_retracts_every_originated_prefix),
+		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
+		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
+		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
+		T(test_non_babel_datagram_is_rejected_and_counted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
