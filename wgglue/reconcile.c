@@ -458,7 +458,7 @@ static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
 
 int wg_rec_flush(struct wg_rec *r)
 {
-	struct rec_change *ch;
+	struct rec_change *ch = NULL;
 	struct wg_aip_change *wire = NULL;
 	size_t n, owned_hint;
 	int ret;
