@@ -7,12 +7,16 @@
 #
 # Default N: 1000 10000 100000. --quick: N=1000 only (checks the harness).
 # --wg: also run tests/bench/wg_bench.sh (AllowedIPs programming, if present).
+# wgbabeld: $WGBABELD if set, else an optimised build made here in
+# $WGB_BENCH_BUILD (default build-bench at the top of the repository;
+# buildtype=release, no sanitizers) — never someone's debug/ASan build.
 # Other options go to sidebyside.py (--receivers, --timeout, --kill-timeout,
-# --steady, --rcvbuf-method shim|sysctl, --no-kill, --json FILE, --keep);
+# --steady, --no-kill, --json FILE, --keep);
 # see tests/bench/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: needs root (network namespaces)" >&2
@@ -39,8 +43,28 @@ tmp=$(mktemp -d /tmp/wgbb-shim.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -shared -fPIC -O2 -Wall -o "$tmp/rcvbuf_shim.so" "$here/lib/rcvbuf_shim.c" -ldl
 
+wgb=${WGBABELD:-}
+if [ -z "$wgb" ]; then
+	bdir=${WGB_BENCH_BUILD:-$top/build-bench}
+	if command -v meson >/dev/null && command -v ninja >/dev/null; then
+		if { [ -f "$bdir/build.ninja" ] ||
+			meson setup "$bdir" "$top" --buildtype=release \
+				-Dtests=disabled -Dbench=false >"$tmp/setup.log" 2>&1; } &&
+			ninja -C "$bdir" daemon/wgbabeld daemon/wgbabelctl >"$tmp/build.log" 2>&1; then
+			wgb=$bdir/daemon/wgbabeld
+		else
+			echo "run.sh: could not build wgbabeld in $bdir; measuring the others" >&2
+			tail -n 20 "$tmp/setup.log" "$tmp/build.log" 2>/dev/null >&2 || true
+		fi
+	fi
+fi
+wgarg=()
+if [ -n "$wgb" ]; then
+	wgarg=(--wgbabeld "$wgb")
+fi
+
 rc=0
-python3 "$here/sidebyside.py" --shim "$tmp/rcvbuf_shim.so" "${args[@]}" || rc=$?
+python3 "$here/sidebyside.py" --shim "$tmp/rcvbuf_shim.so" "${wgarg[@]}" "${args[@]}" || rc=$?
 
 if [ "$wg" = 1 ]; then
 	if [ -x "$here/wg_bench.sh" ]; then

@@ -93,6 +93,14 @@ class Result(dict):
     pass
 
 
+def died(r, d, when):
+    rc = d.proc.returncode
+    how = "killed by signal %d" % -rc if rc < 0 else "exit status %d" % rc
+    r["error"] = "receiver died %s (%s); log tail: %s" % (
+        when, how, d.log_tail(5).replace("\n", " | "))
+    return r
+
+
 def one_run(rcv, n, args, workdir):
     """Every phase for one receiver and one N; returns a Result."""
     r = Result(receiver=rcv.name, n=n)
@@ -103,7 +111,6 @@ def one_run(rcv, n, args, workdir):
         counter = measure.RouteCounter(lab.sender_ll)
         sender, load_s = peers.start_sender(lab, workdir, n, "10.255.0.1", "a")
         r["sender_load_s"] = round(load_s, 2)
-        rcv.prepare_namespace(lab.receiver)
         # snmp6 counters are per namespace; read them through the sender-less
         # receiver namespace before the receiver exists (via a helper pid:
         # the sleeping process below lives in the receiver namespace).
@@ -132,8 +139,7 @@ def one_run(rcv, n, args, workdir):
         r["drops"] = (measure.snmp6(probe.pid) or 0) - (drops0 or 0)
         r["rcvbuf"] = measure.udp_rcvbuf(d.pid)
         if not d.alive():
-            r["error"] = "receiver exited: " + d.log_tail(5)
-            return r
+            return died(r, d, "while converging")
 
         # Phase 2: steady state CPU, measured over args.steady seconds.
         c0 = measure.cpu_seconds(d.pid)
@@ -151,12 +157,21 @@ def one_run(rcv, n, args, workdir):
             r["dump_lines"] = lines
         except Exception as e:  # report, go on with the other phases
             r["dump_error"] = str(e)
+        if hasattr(rcv, "ctl_show_routes"):
+            try:
+                secs, lines = rcv.ctl_show_routes()
+                r["ctl_show_routes_s"] = round(secs, 3)
+                r["ctl_show_routes_lines"] = lines
+            except Exception as e:
+                r["ctl_show_routes_error"] = str(e)
 
         # Phase 4: SIGTERM the sender; time until no route is left.
         t0 = time.monotonic()
         sender.signal(signal.SIGTERM)
         ok, secs, last, _, _ = wait_count(counter, d.pid, 0, args.timeout,
-                                          interval)
+                                          interval, d)
+        if not d.alive():
+            return died(r, d, "after the sender's SIGTERM")
         r["withdraw_s"] = round(secs, 2) if ok else None
         r["withdraw_left"] = last
         sender.stop(grace=10.0)
@@ -169,6 +184,8 @@ def one_run(rcv, n, args, workdir):
         sender2, _ = peers.start_sender(lab, workdir, n, "10.255.0.3", "b")
         ok, secs, last, _, _ = wait_count(counter, d.pid, n, args.timeout,
                                           interval, d)
+        if not d.alive():
+            return died(r, d, "after the sender restarted")
         r["reconverge_s"] = round(secs, 2) if ok else None
         if last <= 0:
             r["kill_s"] = None
@@ -177,7 +194,9 @@ def one_run(rcv, n, args, workdir):
         r["kill_from"] = last
         sender2.signal(signal.SIGKILL)
         ok, secs, last, _, _ = wait_count(counter, d.pid, 0, args.kill_timeout,
-                                          interval)
+                                          interval, d)
+        if not d.alive():
+            return died(r, d, "after the sender's SIGKILL")
         r["kill_s"] = round(secs, 2) if ok else None
         r["kill_left"] = last
         r["cpu_total"] = round(measure.cpu_seconds(d.pid), 3)
@@ -260,11 +279,11 @@ def main():
                     help="limit of the SIGKILL phase (s)")
     ap.add_argument("--steady", type=float, default=20.0,
                     help="seconds over which steady-state CPU is measured")
-    ap.add_argument("--rcvbuf-method", choices=["shim", "sysctl"],
-                    default="shim")
     ap.add_argument("--shim", required=True, help="path of rcvbuf_shim.so")
     ap.add_argument("--no-kill", action="store_true",
                     help="skip the SIGKILL phase")
+    ap.add_argument("--wgbabeld", help="the wgbabeld binary to measure "
+                    "(wgbabelctl next to it)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configs, daemon logs)")
@@ -281,12 +300,13 @@ def main():
     ns = [1000] if args.quick else (args.n or [1000, 10000, 100000])
     for line in machine_description():
         print(line)
-    wgb, wgbctl = peers.find_wgbabeld(TOP)
-    print("wgbabeld: %s" % (wgb or "not built (no build*/daemon/wgbabeld)"))
+    wgb = args.wgbabeld
+    wgbctl = os.path.join(os.path.dirname(wgb), "wgbabelctl") if wgb else None
+    print("wgbabeld: %s" % (wgb or "not given (--wgbabeld)"))
     print("limits: %d s per convergence/withdrawal, %d s after SIGKILL; "
-          "steady CPU over %.0f s; large buffer %d MiB via %s"
-          % (args.timeout, args.kill_timeout, args.steady,
-             peers.BIG_RCVBUF >> 20, args.rcvbuf_method))
+          "steady CPU over %.0f s; large buffer: SO_RCVBUFFORCE %d MiB "
+          "(LD_PRELOAD shim)" % (args.timeout, args.kill_timeout, args.steady,
+                                 peers.BIG_RCVBUF >> 20))
     print()
     sys.stdout.flush()
 
@@ -298,7 +318,7 @@ def main():
             if cls is None:
                 print("unknown receiver %s" % name, file=sys.stderr)
                 return 2
-            rcv = cls(workdir, args.shim, args.rcvbuf_method)
+            rcv = cls(workdir, args.shim)
             if name == "wgbabeld":
                 rcv.binary, rcv.ctl = wgb, wgbctl
             if not rcv.available():

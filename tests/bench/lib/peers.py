@@ -65,28 +65,23 @@ class Receiver:
     proto_name = ""    # what `ip -6 route show proto X` calls its routes
     big_buffer = False
 
-    def __init__(self, workdir, shim_path=None, rcvbuf_method="shim"):
+    def __init__(self, workdir, shim_path=None):
         self.workdir = workdir
         self.shim_path = shim_path
-        self.rcvbuf_method = rcvbuf_method
 
     def path(self, suffix):
         return os.path.join(self.workdir, "%s.%s" % (self.name, suffix))
 
     def environment(self):
-        if self.big_buffer and self.rcvbuf_method == "shim":
+        """The large buffer is forced with lib/rcvbuf_shim.c (LD_PRELOAD).
+        net.core.rmem_default cannot do it: on kernels before 6.x it exists
+        only in the initial namespace (changing it there changes every socket
+        of the machine), and on 6.18 the per-namespace copy is read-only
+        (mode 0444) inside a child namespace."""
+        if self.big_buffer:
             return {"LD_PRELOAD": self.shim_path,
                     "WGB_RCVBUF": str(BIG_RCVBUF)}
         return None
-
-    def prepare_namespace(self, ns):
-        """For the "sysctl" method: net.core.rmem_default is per network
-        namespace on recent kernels, so raising it in the receiver's namespace
-        only affects the daemon under test."""
-        if self.big_buffer and self.rcvbuf_method == "sysctl":
-            from .netns import run
-            run(["ip", "netns", "exec", ns, "sysctl", "-qw",
-                 "net.core.rmem_default=%d" % BIG_RCVBUF])
 
     def argv(self):
         raise NotImplementedError
@@ -154,27 +149,10 @@ class BirdBig(Bird):
     big_buffer = True
 
 
-def find_wgbabeld(top):
-    """The newest build-*/daemon/wgbabeld under the repository, or
-    $WGBABELD. Returns (daemon, ctl) paths or (None, None)."""
-    env = os.environ.get("WGBABELD")
-    if env:
-        ctl = os.environ.get("WGBABELCTL",
-                             os.path.join(os.path.dirname(env), "wgbabelctl"))
-        return env, ctl
-    best = None
-    for entry in os.listdir(top):
-        p = os.path.join(top, entry, "daemon", "wgbabeld")
-        if entry.startswith("build") and os.access(p, os.X_OK):
-            if best is None or os.path.getmtime(p) > os.path.getmtime(best):
-                best = p
-    if best is None:
-        return None, None
-    return best, os.path.join(os.path.dirname(best), "wgbabelctl")
-
-
 class Wgbabeld(Receiver):
-    """wgbabeld on an ordinary (wired, multicast) interface."""
+    """wgbabeld on an ordinary (wired, multicast) interface, configured as
+    wgbabeld.conf(5) describes. Its control socket speaks babeld's local
+    protocol, so the dump is read with the same client as babeld's."""
     name = "wgbabeld"
     proto_name = "babel"
     binary = None
@@ -184,16 +162,28 @@ class Wgbabeld(Receiver):
         return self.binary is not None and os.access(self.binary, os.X_OK)
 
     def argv(self):
-        raise RuntimeError("wgbabeld: config format not known yet")
+        conf = self.path("conf")
+        with open(conf, "w") as f:
+            f.write("interface %s type wired\n" % RECEIVER_DEV)
+            f.write("control-socket %s\n" % self.path("sock"))
+            f.write("state-file %s\n" % self.path("state"))
+            f.write("runtime-dir %s\n" % self.path("run"))
+            f.write("pid-file %s\n" % self.path("pid"))
+            f.write("log-level warning\n")
+        return [self.binary, "-c", conf]
 
     def dump(self):
+        return measure.babeld_dump(self.path("sock"))
+
+    def ctl_show_routes(self):
+        """`wgbabelctl show routes`, timed as a whole (process included)."""
         t0 = time.monotonic()
-        res = subprocess.run([self.ctl, "-s", self.path("sock"), "dump"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                             timeout=60)
+        res = subprocess.run([self.ctl, "-s", self.path("sock"), "show",
+                              "routes"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, timeout=60)
         secs = time.monotonic() - t0
         if res.returncode != 0:
-            raise RuntimeError("wgbabelctl dump: exit %d" % res.returncode)
+            raise RuntimeError("wgbabelctl show routes: exit %d" % res.returncode)
         return secs, res.stdout.count(b"\n")
 
 
