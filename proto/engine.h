@@ -118,9 +118,22 @@ struct babel_route {
 	uint16_t refmetric;
 	uint16_t smoothed;
 	uint16_t interval_cs;
+	/* ms, modulo 2^32: a route is touched far more often than every
+	 * 49 days, and this keeps the struct at 88 bytes (memory budget). */
+	uint32_t smoothed_ms;
 	uint64_t refreshed;
-	uint64_t smoothed_time;
 };
+
+static inline uint32_t babel_ms32(uint64_t now_us)
+{
+	return (uint32_t)(now_us / 1000);
+}
+
+/* Microseconds since a babel_ms32() stamp. */
+static inline uint64_t babel_since_ms32(uint64_t now_us, uint32_t stamp)
+{
+	return (uint64_t)(uint32_t)(babel_ms32(now_us) - stamp) * 1000;
+}
 
 struct babel_xroute {
 	struct babel_list link;		/* b->xroutes */

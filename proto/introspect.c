@@ -60,7 +60,8 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 	i->metric = babel_route_metric(r);
 	i->refmetric = r->refmetric;
 	i->smoothed_metric = babel_metric_smooth(r->smoothed, i->metric,
-						 b->now - r->smoothed_time, b->half_life_us);
+						 babel_since_ms32(b->now, r->smoothed_ms),
+						 b->half_life_us);
 	i->seqno = r->seqno;
 	memcpy(i->router_id, r->router_id, 8);
 	i->feasible = babel_route_feasible(r);

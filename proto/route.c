@@ -193,8 +193,9 @@ bool babel_route_feasible(const struct babel_route *r)
 uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now)
 {
 	r->smoothed = babel_metric_smooth(r->smoothed, babel_route_metric(r),
-					  now - r->smoothed_time, b->half_life_us);
-	r->smoothed_time = now;
+					  babel_since_ms32(now, r->smoothed_ms),
+					  b->half_life_us);
+	r->smoothed_ms = babel_ms32(now);
 	return r->smoothed;
 }
 
@@ -500,7 +501,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	r->interval_cs = u->interval;
 	if (created || r->smoothed == BABEL_INFINITY) {
 		r->smoothed = babel_route_metric(r);
-		r->smoothed_time = now;
+		r->smoothed_ms = babel_ms32(now);
 	}
 	route_touch(b, r, now);
 	babel_request_satisfy(b, e, u->router_id, u->seqno);
