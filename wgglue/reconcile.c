@@ -450,7 +450,8 @@ static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
 		n++;
 	}
 	r->n_dirty = 0;
-	qsort(ch, n, sizeof(*ch), rec_change_cmp);
+	if (n > 1)	/* qsort(NULL, 0) is undefined (UBSan) */
+		qsort(ch, n, sizeof(*ch), rec_change_cmp);
 	*out = ch;
 	*n_out = n;
 	return 0;
