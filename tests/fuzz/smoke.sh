@@ -16,7 +16,20 @@ fi
 ninja -C "$dir" tests/fuzz/fuzz_packet
 
 mkdir -p "$dir/fuzz-corpus" "$dir/fuzz-artifacts"
-exec "$dir/tests/fuzz/fuzz_packet" \
+log=$dir/fuzz-smoke.log
+status=0
+"$dir/tests/fuzz/fuzz_packet" \
 	-max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	-artifact_prefix="$dir/fuzz-artifacts/" \
-	"$dir/fuzz-corpus" "$top/tests/fuzz/corpus" "$top/tests/fuzz/regressions"
+	"$dir/fuzz-corpus" "$top/tests/fuzz/corpus" "$top/tests/fuzz/regressions" \
+	>"$log" 2>&1 || status=$?
+# libFuzzer's progress lines are many; keep them in the log, show the end.
+grep -v '^#[0-9]' "$log" | grep -v '^"' | tail -n 25
+if [ "$status" -eq 0 ]; then
+	echo "fuzz: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$log")"
+	echo "1 passed, 0 failed"
+else
+	echo "fuzz: the fuzzer exited $status; the input is in $dir/fuzz-artifacts/ (full log: $log)"
+	echo "0 passed, 1 failed"
+fi
+exit "$status"
