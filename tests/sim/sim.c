@@ -63,7 +63,6 @@ struct sim_router {
 	int eps[SIM_MAX_IFS];
 	unsigned neps;
 	int wg_ep;			/* endpoint of interface 1, or -1 */
-	bool changed;
 };
 
 struct sim {
@@ -304,7 +303,6 @@ static void cb_fib(void *ctx, const struct babel_prefix *prefix,
 	r->fib_ep[k] = new_nh ? ep_by_addr(s, &new_nh->addr) : -1;
 	if (new_nh && r->fib_ep[k] < 0 && !s->error[0])
 		snprintf(s->error, sizeof(s->error), "router %u: unknown next hop", r->idx);
-	r->changed = true;
 }
 
 static void cb_save(void *ctx, const uint8_t rid[8], uint16_t seqno)
@@ -614,30 +612,46 @@ int sim_reaches(struct sim *s, unsigned r, int k)
 	return o >= 0 ? o : -1;
 }
 
-static void check_loops(struct sim *s)
+int sim_find_loop(struct sim *s, int *prefix)
 {
-	if (s->error[0])
-		fail_msg("t=%.3fs: %s", (double)s->now / SIM_S, s->error);
 	for (unsigned i = 0; i < s->n; i++) {
-		if (!s->r[i].changed)
-			continue;
-		s->r[i].changed = false;
 		for (unsigned k = 0; k < s->nk; k++) {
 			s->loop_checks++;
 			if (follow(s, i, (int)k) == -2) {
-				char path[512];
-				size_t off = 0;
-				unsigned cur = i;
-
-				for (unsigned h = 0; h <= s->n && off < sizeof(path) - 8; h++) {
-					off += (size_t)snprintf(path + off, sizeof(path) - off,
-								"%u ", cur);
-					cur = s->eps[s->r[cur].fib_ep[k]].router;
-				}
-				fail_msg("t=%.3fs: forwarding loop for prefix %u: %s",
-					 (double)s->now / SIM_S, k, path);
+				if (prefix)
+					*prefix = (int)k;
+				return (int)i;
 			}
 		}
+	}
+	return -1;
+}
+
+void sim_force_next_hop(struct sim *s, unsigned r, int k, unsigned to)
+{
+	s->r[r].fib_ep[k] = s->r[to].eps[0];
+}
+
+/* After every step: the FIB callbacks were consistent, and following the
+ * next hops from every router for every tracked prefix terminates. */
+static void check_loops(struct sim *s)
+{
+	int r, k = 0;
+
+	if (s->error[0])
+		fail_msg("t=%.3fs: %s", (double)s->now / SIM_S, s->error);
+	r = sim_find_loop(s, &k);
+	if (r >= 0) {
+		char path[512];
+		size_t off = 0;
+		unsigned cur = (unsigned)r;
+
+		for (unsigned h = 0; h <= s->n && off < sizeof(path) - 8; h++) {
+			off += (size_t)snprintf(path + off, sizeof(path) - off, "%u ", cur);
+			cur = s->eps[s->r[cur].fib_ep[k]].router;
+		}
+		fail_msg("t=%.3fs: forwarding loop for prefix %d: %s",
+			 (double)s->now / SIM_S, k, path);
 	}
 }
 

@@ -5,7 +5,8 @@
  * WireGuard-like unicast-only peerings) with delay, jitter, loss and
  * up/down; simulated time advances through a priority queue of events.
  * After every delivered packet or fired timer the forwarding graph of every
- * tracked prefix is checked for loops (from the routers whose FIB changed).
+ * tracked prefix is checked for loops, following the next hops (as reported
+ * through fib_change) from every router.
  */
 #ifndef WGB_TESTS_SIM_H
 #define WGB_TESTS_SIM_H
@@ -72,6 +73,11 @@ uint64_t sim_run_until_converged(struct sim *s, uint16_t cost_per_hop,
 /* The origin router a router's packets for tracked prefix k reach, -1 none. */
 int sim_reaches(struct sim *s, unsigned r, int k);
 struct babel *sim_router(struct sim *s, unsigned r);
+/* The router whose next hops for some tracked prefix loop (*prefix set),
+ * or -1. Run after every step; exposed to test the checker itself. */
+int sim_find_loop(struct sim *s, int *prefix);
+/* Overwrite a router's recorded next hop (checker self-test only). */
+void sim_force_next_hop(struct sim *s, unsigned r, int k, unsigned to);
 /* Totals over the run. */
 uint64_t sim_packets_delivered(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);

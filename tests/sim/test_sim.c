@@ -66,9 +66,9 @@ static uint64_t converge(struct sim *s, uint64_t bound, const char *what)
 
 	if (t == UINT64_MAX)
 		fail_msg("%s: not converged within %.1f s", what, (double)bound / SIM_S);
-	print_message("  %s: converged in %.2f s (sim time %.1f s, %llu steps)\n", what,
-		      (double)t / SIM_S, (double)sim_now(s) / SIM_S,
-		      (unsigned long long)sim_steps(s));
+	print_message("  %s: converged in %.2f s (sim time %.1f s, %llu steps, %llu loop checks)\n",
+		      what, (double)t / SIM_S, (double)sim_now(s) / SIM_S,
+		      (unsigned long long)sim_steps(s), (unsigned long long)sim_loop_checks(s));
 	return t;
 }
 
@@ -336,9 +336,29 @@ static void test_30_percent_loss_stays_loop_free_and_recovers(void **state)
 	sim_free(s);
 }
 
+static void test_loop_checker_detects_a_forged_loop(void **state)
+{
+	struct sim *s = sim_new(3, 13);
+	struct babel_prefix p = sim_prefix("10.99.0.0/16");
+	int k = sim_track(s, &p), which = -1;
+
+	(void)state;
+	sim_link_wg(s, 0, 1, fast);
+	sim_link_wg(s, 1, 2, fast);
+	assert_int_equal(sim_find_loop(s, &which), -1);
+	sim_force_next_hop(s, 1, k, 2);
+	sim_force_next_hop(s, 2, k, 1);
+	assert_true(sim_find_loop(s, &which) >= 0);
+	assert_int_equal(which, k);
+	sim_force_next_hop(s, 2, k, 0);	/* 1 -> 2 -> 0: a dead end, no loop */
+	assert_int_equal(sim_find_loop(s, &which), -1);
+	sim_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loop_checker_detects_a_forged_loop),
 		cmocka_unit_test(test_line_of_8_routers_converges_to_the_only_origin),
 		cmocka_unit_test(test_ring_recovers_from_a_cut_through_seqno_requests),
 		cmocka_unit_test(test_grid_of_wired_lans_converges),
