@@ -60,6 +60,8 @@ enum babel_tristate {
 	BABEL_ON,
 };
 
+/* Datagrams the engine sends are at most 1232 bytes (IPv6 minimum MTU less
+ * the IPv6 and UDP headers), so they fit every link, WireGuard included. */
 struct babel_iface_config {
 	enum babel_iface_type type;
 	uint32_t hello_interval_ms;	/* 0: babel_config's default */
@@ -123,7 +125,10 @@ struct babel_callbacks {
 		     const uint8_t *buf, size_t len);
 	/* The selected route for (prefix, src_prefix) changed. src_prefix is
 	 * NULL for a plain destination route. old NULL: new route; new NULL:
-	 * route lost; both: next hop or metric changed. */
+	 * route lost; both: the selected neighbour changed (one call, so the
+	 * daemon can move a WireGuard allowed-IP atomically). metric is the
+	 * new route's (BABEL_INFINITY when lost); a metric change that keeps
+	 * the neighbour is not reported (babel_route_selected() has it). */
 	void (*fib_change)(void *ctx, const struct babel_prefix *prefix,
 			   const struct babel_prefix *src_prefix,
 			   const struct babel_nexthop *old_nh,

@@ -780,6 +780,52 @@ static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
 	assert_int_equal(nc.i.cost, 96 + 150);
 }
 
+static void test_interface_down_drops_its_neighbours_and_routes(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.14.0.0/16", 1, 5, 100));
+	h->nfib = 0;
+	clear_sent(h);
+	assert_int_equal(babel_iface_set_up(h->b, 1, false, h->now), 0);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 0);
+	assert_int_equal(c.routes, 0);
+	assert_int_equal(h->nfib, 1);
+	assert_false(h->fib[0].has_new);
+	run_to(h, h->now + 30 * SEC);
+	assert_int_equal(h->nsent, 0);	/* a down interface is silent */
+	assert_int_equal(babel_iface_set_up(h->b, 7, true, h->now), -ENOENT);
+}
+
+static void test_source_specific_routes_are_kept_apart(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv a = upd(0, "::/0", 1, 5, 100), b = upd(0, "::/0", 1, 5, 300);
+	struct babel_prefix def = pfx("::/0"), s1 = pfx("2001:db8:1::/48");
+	struct count_ctx cc;
+	struct babel_nexthop nh;
+
+	bring_up(h, 0, false);
+	b.update.has_src_prefix = true;
+	b.update.src_prefix = s1;
+	send1(h, 0, a);
+	send1(h, 0, b);
+	assert_int_equal(candidates(h, "::/0", &cc), 1);
+	assert_int_equal(cc.sel.metric, 196);
+	assert_false(cc.sel.has_src_prefix);
+	assert_int_equal(babel_route_selected(h->b, &def, &s1, &nh, NULL), 0);
+	assert_int_equal(h->nfib, 2);
+	/* withdrawing the specific one leaves the plain default alone */
+	b.update.metric = BABEL_INFINITY;
+	b.update.has_router_id = false;
+	send1(h, 0, b);
+	assert_int_equal(babel_route_selected(h->b, &def, &s1, &nh, NULL), -ENOENT);
+	assert_int_equal(babel_route_selected(h->b, &def, NULL, &nh, NULL), 0);
+}
+
 static void test_non_babel_datagram_is_rejected_and_counted(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -819,6 +865,8 @@ int main(void)
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
+		T(test_interface_down_drops_its_neighbours_and_routes),
+		T(test_source_specific_routes_are_kept_apart),
 		T(test_non_babel_datagram_is_rejected_and_counted),
 	};
 
