@@ -58,7 +58,10 @@ route-table 100
 log-level debug
 $extra
 EOF
-    wgt_daemon "$n" "wgbabeld-$n" "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+    # WGB_DAEMON_WRAP: a command to run wgbabeld under, for debugging
+    # (e.g. "gdb -q -batch -ex run -ex bt --args").
+    # shellcheck disable=SC2086
+    wgt_daemon "$n" "wgbabeld-$n" ${WGB_DAEMON_WRAP:-} "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
     DPID[$n]=$WGT_LAST_PID
     wgt_wait_until "[ -S $WGT_DIR/$n.sock ]" 10 || { cat "$WGT_DIR/wgbabeld-$n.log"; wgt_fail "wgbabeld on $n did not start"; }
 }
