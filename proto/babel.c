@@ -103,12 +103,18 @@ struct babel *babel_new(const struct babel_config *cfg,
 	babel_list_init(&b->dumps);
 	babel_list_init(&b->pending);
 	babel_timer_init(&b->pace, T_PACE);
+	babel_timer_init(&b->startup, T_STARTUP);
 	if (babel_htable_init(&b->ifaces, &b->mem) < 0 ||
 	    babel_htable_init(&b->neighs, &b->mem) < 0 ||
 	    babel_htable_init(&b->entries, &b->mem) < 0 ||
 	    babel_htable_init(&b->requests, &b->mem) < 0) {
 		babel_free(b);
 		return NULL;
+	}
+	if (b->cfg.startup_hold_ms != BABEL_NO_HOLD) {
+		b->hold_until = now_us + (uint64_t)(b->cfg.startup_hold_ms ?
+						    b->cfg.startup_hold_ms : 1000) * 1000;
+		babel_heap_arm(&b->timers, &b->startup, b->hold_until);
 	}
 	return b;
 }
@@ -516,6 +522,19 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 		break;
 	case T_PACE:
 		babel_dumps_run(b, now);
+		break;
+	case T_STARTUP:
+		/* The hold is over: select everything learned so far (once). */
+		for (uint32_t i = 0; i < babel_htable_buckets(&b->entries); i++) {
+			struct babel_hnode *n = b->entries.b[i];
+
+			while (n) {
+				struct babel_entry *e = babel_container_of(n, struct babel_entry,
+									   hnode);
+				n = n->next;
+				babel_entry_select(b, e, now);
+			}
+		}
 		break;
 	default:
 		break;

@@ -112,8 +112,16 @@ struct babel_config {
 	/* How long a source (feasibility distance) is kept after its last
 	 * update (0: 180 s, babeld's value). */
 	uint32_t source_gc_ms;
+	/* After babel_new() no learned route is selected for this long
+	 * (0: 1000 ms; BABEL_NO_HOLD: none). A restarted router has lost its
+	 * feasibility distances; its first Hello makes the neighbours drop
+	 * the routes it announced in its previous life (they see its Hello
+	 * seqno jump), and the hold lets that Hello arrive before we route
+	 * through anyone, so no loop forms through stale announcements. */
+	uint32_t startup_hold_ms;
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
+#define BABEL_NO_HOLD UINT32_MAX
 
 enum babel_log_level { BABEL_LOG_ERR, BABEL_LOG_WARN, BABEL_LOG_INFO, BABEL_LOG_DEBUG };
 

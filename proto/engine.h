@@ -33,6 +33,7 @@ enum babel_timer_kind {
 	T_ENTRY,
 	T_REQUEST,
 	T_PACE,
+	T_STARTUP,
 };
 
 struct babel_obuf;
@@ -146,13 +147,15 @@ struct babel_entry {
 	struct babel_prefix prefix;
 	struct babel_prefix src;	/* af NONE when not source-specific */
 	bool sent;			/* last advertisement was finite */
+	bool resend;			/* an urgent update is sent twice */
 	uint16_t sent_seqno, sent_metric;
 	uint8_t sent_rid[8];
+	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	struct babel_route *routes;
 	struct babel_route *selected;
 	struct babel_xroute *xroute;
 	struct babel_source *sources;
-	struct babel_timer timer;	/* hysteresis re-check / source GC */
+	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
 };
 
 struct babel_request {
@@ -185,6 +188,8 @@ struct babel {
 	struct babel_list dumps;
 	struct babel_list pending;	/* obufs waiting to be sent */
 	struct babel_timer pace;
+	struct babel_timer startup;	/* end of the startup hold */
+	uint64_t hold_until;
 	uint32_t nroutes, nsources, nselected;
 	struct babel_counters ctr;
 	/* scratch for parse-then-apply */
@@ -278,6 +283,9 @@ void babel_handle_seqno_req(struct babel *b, struct babel_neigh *nb,
 			    const struct babel_seqno_req *r, uint64_t now);
 /* An entry is starving: ask for a newer seqno (§3.8.2.1). */
 void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now);
+/* An unfeasible update better than the selected route (§3.8.2.2). */
+void babel_request_unfeasible(struct babel *b, struct babel_entry *e,
+			      struct babel_neigh *nb, const uint8_t rid[8], uint64_t now);
 /* An update arrived: satisfied requests are dropped (§3.8.1.3). */
 void babel_request_satisfy(struct babel *b, struct babel_entry *e,
 			   const uint8_t rid[8], uint16_t seqno);

@@ -193,8 +193,16 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	struct babel_timer *t = unicast ? &nb->uc_timer : &nb->mc_timer;
 	uint16_t old_rx = babel_neigh_rxcost(nb);
 
-	babel_hello_history_receive(&hist->history, &hist->expected, &hist->valid,
-				    h->seqno);
+	if (babel_hello_history_receive(&hist->history, &hist->expected, &hist->valid,
+					h->seqno)) {
+		/*
+		 * The neighbour restarted: the routes it announced before are
+		 * from its previous life, bounded by feasibility distances it
+		 * no longer has. Keeping them could loop through it.
+		 */
+		babel_neigh_flush_routes(b, nb, now);
+		nb->have_ts = false;
+	}
 	hist->interval_cs = h->interval;
 	/* Appendix A.1: a Hello is missed when none came within 1.5 intervals. */
 	if (h->interval)

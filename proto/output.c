@@ -283,9 +283,17 @@ static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *
 	struct babel_tlv t;
 
 	if (split_horizon_holds(e, ifp, to)) {
-		if (!triggered)
+		/*
+		 * Poisoned reverse while the next hop may still hold what we
+		 * announced before the change (its hold time, 3.5 intervals):
+		 * a lost poison would otherwise leave it a stale route through
+		 * us, and with several sources for the prefix (anycast), whose
+		 * feasibility distances are independent, a loop through us.
+		 */
+		if (!triggered &&
+		    babel_since_ms32(b->now, e->changed_ms) >= (uint64_t)ifp->update_us * 7 / 2)
 			return;
-		metric = BABEL_INFINITY;	/* poison the stale announcement */
+		metric = BABEL_INFINITY;
 	} else if (!have) {
 		metric = BABEL_INFINITY;
 	}
@@ -341,27 +349,42 @@ void babel_send_entry(struct babel *b, struct babel_entry *e,
  * §3.7.2: a triggered update when the router-id or seqno of what we
  * announce changes, when the route is lost (a retraction), on a change of
  * next hop (so split horizon poisons the right way) and when the metric
- * moved by at least BABEL_TRIGGER_METRIC.
+ * moved by at least BABEL_TRIGGER_METRIC. Retractions and router-id
+ * changes are urgent (§3.7.2 suggests sending them reliably): they go out
+ * a second time BABEL_RESEND_US later, so one lost packet does not leave
+ * a neighbour with a stale route (a loop across sources with anycast).
  */
 #define BABEL_TRIGGER_METRIC 64
+#define BABEL_RESEND_US 300000
+static void schedule_resend(struct babel *b, struct babel_entry *e, uint64_t now)
+{
+	e->resend = true;
+	babel_heap_arm_before(&b->timers, &e->timer, now + BABEL_RESEND_US);
+}
+
 void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
 			 uint64_t now)
 {
 	uint8_t rid[8];
 	uint16_t seqno, metric;
 	bool have = babel_entry_advert(b, e, rid, &seqno, &metric);
+	bool rid_changed;
 	int dm;
 
 	if (!have) {
-		if (e->sent)
+		if (e->sent) {
 			babel_send_entry(b, e, NULL, NULL, true, now);
+			schedule_resend(b, e, now);
+		}
 		return;
 	}
+	rid_changed = e->sent && memcmp(rid, e->sent_rid, 8) != 0;
 	dm = (int)metric - (int)e->sent_metric;
-	if (force || !e->sent || memcmp(rid, e->sent_rid, 8) != 0 ||
-	    seqno != e->sent_seqno || dm >= BABEL_TRIGGER_METRIC ||
-	    dm <= -BABEL_TRIGGER_METRIC)
+	if (force || !e->sent || rid_changed || seqno != e->sent_seqno ||
+	    dm >= BABEL_TRIGGER_METRIC || dm <= -BABEL_TRIGGER_METRIC)
 		babel_send_entry(b, e, NULL, NULL, true, now);
+	if (rid_changed)
+		schedule_resend(b, e, now);
 }
 
 void babel_dump_start(struct babel *b, struct babel_dump *d, uint64_t now)

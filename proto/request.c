@@ -106,32 +106,13 @@ static void request_send(struct babel *b, struct babel_request *r)
 	}
 }
 
-/*
- * §3.8.2.1: no usable route. Ask for the seqno after the feasibility
- * distance of the best unfeasible candidate's source (from its neighbour),
- * or, with no candidate left, of the last source we announced (from all).
- */
-void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now)
+static void request_source(struct babel *b, struct babel_entry *e,
+			   const struct babel_source *s, struct babel_neigh *to,
+			   uint64_t now)
 {
-	struct babel_route *best = NULL;
-	struct babel_source *s = NULL;
-	struct babel_request *r;
-	uint16_t seqno;
+	uint16_t seqno = babel_seqno_plus(s->seqno, 1);
+	struct babel_request *r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
 
-	for (struct babel_route *rt = e->routes; rt; rt = rt->next) {
-		if (rt->refmetric == BABEL_INFINITY || rt->nb->cost == BABEL_INFINITY)
-			continue;
-		if (!best || babel_route_metric(rt) < babel_route_metric(best))
-			best = rt;
-	}
-	if (best)
-		s = babel_source_find(e, best->router_id);
-	else if (e->sources)
-		s = babel_source_find(e, e->sent_rid);
-	if (!s)
-		return;
-	seqno = babel_seqno_plus(s->seqno, 1);
-	r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
 	/* Already asked (the resend timer runs), or answered so recently that
 	 * the answer is still on its way through links coming up. */
 	if (r && memcmp(r->router_id, s->router_id, 8) == 0 &&
@@ -144,13 +125,51 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 	memcpy(r->router_id, s->router_id, 8);
 	r->seqno = seqno;
 	r->hop_count = BABEL_HOP_COUNT;
-	r->to = best ? best->nb : NULL;
+	r->to = to;
 	r->sends = 1;
 	r->satisfied = false;
 	r->forwarded_at = now;
 	request_send(b, r);
 	b->ctr.seqno_requests_sent++;
 	babel_heap_arm(&b->timers, &r->timer, now + REQ_RESEND_US);
+}
+
+/*
+ * §3.8.2.1: no usable route. Ask for the seqno after the feasibility
+ * distance of the best unfeasible candidate's source (from its neighbour),
+ * or, with no candidate left, of the last source we announced (from all).
+ */
+void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now)
+{
+	struct babel_route *best = NULL;
+	struct babel_source *s = NULL;
+
+	for (struct babel_route *rt = e->routes; rt; rt = rt->next) {
+		if (rt->refmetric == BABEL_INFINITY || rt->nb->cost == BABEL_INFINITY)
+			continue;
+		if (!best || babel_route_metric(rt) < babel_route_metric(best))
+			best = rt;
+	}
+	if (best)
+		s = babel_source_find(e, best->router_id);
+	else if (e->sources)
+		s = babel_source_find(e, e->sent_rid);
+	if (s)
+		request_source(b, e, s, best ? best->nb : NULL, now);
+}
+
+/*
+ * §3.8.2.2 (as babeld): an unfeasible update that would be better than
+ * the selected route: ask its neighbour for a newer seqno of that source,
+ * otherwise a better route of another source would never be taken.
+ */
+void babel_request_unfeasible(struct babel *b, struct babel_entry *e,
+			      struct babel_neigh *nb, const uint8_t rid[8], uint64_t now)
+{
+	struct babel_source *s = babel_source_find(e, rid);
+
+	if (s)
+		request_source(b, e, s, nb, now);
 }
 
 /* §3.8.1.3: an update with the requested router-id and a seqno at least

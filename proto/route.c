@@ -311,7 +311,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 	struct babel_route *old = e->selected, *best = NULL, *sel;
 	uint16_t bm = BABEL_INFINITY;
 
-	if (!e->xroute) {
+	if (!e->xroute && now >= b->hold_until) {
 		for (struct babel_route *r = e->routes; r; r = r->next) {
 			uint16_t m;
 
@@ -350,13 +350,14 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		if (sel)
 			nexthop_of(sel, &nnh);
 		e->selected = sel;
+		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);
 		b->cb.fib_change(b->cb.ctx, &e->prefix, e->src.af ? &e->src : NULL,
 				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
 	}
 	babel_entry_changed(b, e, sel != old || lost, now);
-	if (!sel && !e->xroute && (e->routes || e->sources))
+	if (!sel && !e->xroute && (e->routes || e->sources) && now >= b->hold_until)
 		babel_request_starving(b, e, now);
 }
 
@@ -367,6 +368,10 @@ void babel_entry_select(struct babel *b, struct babel_entry *e, uint64_t now)
 
 void babel_entry_timer(struct babel *b, struct babel_entry *e, uint64_t now)
 {
+	if (e->resend) {
+		e->resend = false;
+		babel_send_entry(b, e, NULL, NULL, true, now);
+	}
 	babel_entry_select(b, e, now);
 	babel_entry_maybe_free(b, e);
 }
@@ -460,8 +465,12 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	s = babel_source_find(e, u->router_id);
 	feasible = babel_feasible(s != NULL, s ? s->seqno : 0, s ? s->metric : 0,
 				  u->seqno, u->metric);
-	if (!feasible)
+	if (!feasible) {
 		b->ctr.unfeasible_updates++;
+		if (e->selected && !e->xroute && now >= b->hold_until &&
+		    babel_metric_add(u->metric, nb->cost) < babel_route_metric(e->selected))
+			babel_request_unfeasible(b, e, nb, u->router_id, now);
+	}
 	if (!r) {
 		if (!feasible) {
 			/* §3.5.4: an unfeasible update for a route we do not

@@ -32,9 +32,11 @@ bool babel_feasible(bool has_fd, uint16_t fd_seqno, uint16_t fd_metric,
 	return babel_distance_better(seqno, metric, fd_seqno, fd_metric);
 }
 
-void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
+bool babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 				 bool *valid, uint16_t seqno)
 {
+	bool restarted = false;
+
 	if (*valid) {
 		uint16_t ahead = (uint16_t)(seqno - *expected);
 		uint16_t behind = (uint16_t)(*expected - seqno);
@@ -45,10 +47,11 @@ void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 		} else if (behind <= 16 && (*history & 0xE000)) {
 			/* Reordered or duplicated while the link is alive:
 			 * already accounted for. */
-			return;
+			return false;
 		} else {
 			/* Far away: the neighbour restarted. */
 			*history = 0;
+			restarted = true;
 		}
 	} else {
 		*history = 0;
@@ -56,6 +59,7 @@ void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 	}
 	*history = (uint16_t)((*history >> 1) | 0x8000);
 	*expected = (uint16_t)(seqno + 1);
+	return restarted;
 }
 
 void babel_hello_history_miss(uint16_t *history, uint16_t *expected)

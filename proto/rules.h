@@ -43,9 +43,10 @@ bool babel_distance_better(uint16_t s, uint16_t m, uint16_t s2, uint16_t m2);
  * Appendix A.1: a Hello with seqno arrived; history (bit 15 = newest) and
  * the expected next seqno are updated. A seqno up to 16 behind the expected
  * one is ignored as reordering while one of the last 3 Hellos arrived; any
- * other jump restarts the history (the neighbour restarted).
+ * other jump restarts the history (the neighbour restarted): returns true
+ * then.
  */
-void babel_hello_history_receive(uint16_t *history, uint16_t *expected,
+bool babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 				 bool *valid, uint16_t seqno);
 /* Appendix A.1: a Hello interval passed without a Hello: shift in a 0. */
 void babel_hello_history_miss(uint16_t *history, uint16_t *expected);

@@ -212,6 +212,7 @@ int main(int argc, char **argv)
 		hello_ihu(&x, &x.a, s);
 		hello_ihu(&x, &x.bb, s);
 	}
+	x.now += 1100000;	/* past the startup hold */
 	babel_run(x.b, x.now);
 
 	ta = feed(&x, &x.a, pa, npa);

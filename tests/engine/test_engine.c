@@ -132,14 +132,18 @@ static void clear_sent(struct h *h)
 static struct h *h_new(const struct babel_config *extra, bool wg)
 {
 	struct h *h = calloc(1, sizeof(*h));
-	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100 };
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100,
+				    .startup_hold_ms = BABEL_NO_HOLD };
 	struct babel_callbacks cb = { .send = cb_send, .fib_change = cb_fib,
 				      .save_state = cb_save };
 	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
 					 .unicast_only = wg, .ll6 = our_ll() };
 
-	if (extra)
+	if (extra) {
 		cfg = *extra;
+		if (!cfg.startup_hold_ms)
+			cfg.startup_hold_ms = BABEL_NO_HOLD;
+	}
 	cb.ctx = h;
 	h->now = 1000 * SEC;
 	h->b = babel_new(&cfg, &cb, h->now);
@@ -329,6 +333,11 @@ static const struct babel_tlv *find_sent(struct h *h, uint8_t type)
 static bool is_retraction(const struct babel_tlv *t)
 {
 	return t->update.metric == BABEL_INFINITY;
+}
+
+static bool is_finite(const struct babel_tlv *t)
+{
+	return t->update.metric != BABEL_INFINITY;
 }
 
 static bool is_wildcard(const struct babel_tlv *t)
@@ -731,8 +740,19 @@ static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(vo
 	send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));
 	clear_sent(h);
 	run_alive(h, h->now + 17 * SEC, 2, true);	/* a periodic full update */
-	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, NULL) >= 1);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 1);
+	/* to A only the poison (while A may hold an older announcement) */
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, is_finite), 0);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 0, is_retraction) >= 1);
+	/* once A's copy of anything we said before has expired: silence */
+	for (int i = 0; i < 4; i++) {
+		run_alive(h, h->now + 15 * SEC, 2, true);
+		send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));	/* A refreshes */
+	}
+	clear_sent(h);
+	run_alive(h, h->now + 17 * SEC, 2, true);
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 0);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 1);
 }
 
 struct nb_ctx {

@@ -75,7 +75,8 @@ static void test_reordered_hello_is_ignored_but_a_far_jump_restarts_history(void
 	babel_hello_history_receive(&h, &exp, &valid, 12);
 	babel_hello_history_receive(&h, &exp, &valid, 11);	/* late */
 	assert_int_equal(h, 0xA000);
-	babel_hello_history_receive(&h, &exp, &valid, 40000);	/* restarted */
+	assert_false(babel_hello_history_receive(&h, &exp, &valid, 13));
+	assert_true(babel_hello_history_receive(&h, &exp, &valid, 40000));	/* restarted */
 	assert_int_equal(h, 0x8000);
 	assert_int_equal(exp, 40001);
 }

@@ -80,6 +80,11 @@ struct sim {
 	struct sim_ev **heap;
 	size_t nheap, capheap;
 	uint64_t delivered, steps, loop_checks;
+	uint64_t loop_tolerance;	/* 0: any loop fails the test */
+	uint64_t loop_since;		/* UINT64_MAX: no loop now */
+	uint64_t longest_loop;
+	unsigned loops_seen;
+	int bad_router, bad_prefix;	/* what sim_converged() last objected to */
 	char error[512];
 };
 
@@ -431,6 +436,7 @@ struct sim *sim_new(unsigned n, uint64_t seed)
 	s->rng = seed * 0x9E3779B97F4A7C15ULL + 1;
 	s->hello_ms = 1000;
 	s->update_ms = 4000;
+	s->loop_since = UINT64_MAX;
 	for (unsigned i = 0; i < n; i++)
 		for (unsigned j = 0; j < n; j++)
 			s->wgpair[i][j] = -1;
@@ -632,6 +638,62 @@ void sim_force_next_hop(struct sim *s, unsigned r, int k, unsigned to)
 	s->r[r].fib_ep[k] = s->r[to].eps[0];
 }
 
+struct dump_ctx {
+	struct sim *s;
+	const struct babel_prefix *p;
+};
+
+static int dump_route(void *ctx, const struct babel_route_info *i)
+{
+	struct dump_ctx *d = ctx;
+	int ep = -1;
+
+	for (unsigned e = 0; e < d->s->neps; e++)
+		if (babel_addr_equal(&d->s->eps[e].addr, &i->neighbour.addr))
+			ep = (int)e;
+	print_message("    via router %d: metric %u refmetric %u seqno %u rid %u feasible %d selected %d\n",
+		      ep >= 0 ? (int)d->s->eps[ep].router : -1, i->metric, i->refmetric,
+		      i->seqno, i->router_id[7], i->feasible, i->selected);
+	return 0;
+}
+
+static int dump_source(void *ctx, const struct babel_source_info *i)
+{
+	struct dump_ctx *d = ctx;
+
+	if (babel_prefix_equal(&i->prefix, d->p))
+		print_message("    source rid %u: fd seqno %u metric %u\n", i->router_id[7],
+			      i->seqno, i->metric);
+	return 0;
+}
+
+static int dump_neigh(void *ctx, const struct babel_neighbour_info *i)
+{
+	(void)ctx;
+	print_message("    neighbour router %d: rxcost %u txcost %u cost %u history mc %04x uc %04x routes %u\n",
+		      (int)((i->addr.addr[12] << 8) | i->addr.addr[13]) - 1, i->rxcost, i->txcost,
+		      i->cost, i->mcast_history, i->ucast_history, i->routes);
+	return 0;
+}
+
+/* What a router knows about a prefix, for a failure report. */
+static void dump_router(struct sim *s, unsigned r, int k)
+{
+	struct dump_ctx d = { s, &s->prefixes[k] };
+
+	print_message("  router %u (up %d):\n", r, s->r[r].up);
+	if (!s->r[r].up)
+		return;
+	babel_route_lookup(s->r[r].b, &s->prefixes[k], NULL, dump_route, &d);
+	babel_foreach_source(s->r[r].b, dump_source, &d);
+	babel_foreach_neighbour(s->r[r].b, dump_neigh, NULL);
+	print_message("    simulated links:");
+	for (unsigned o = 0; o < s->n; o++)
+		if (s->wgpair[r][o] >= 0)
+			print_message(" %u%s", o, s->links[s->wgpair[r][o]].up ? "" : "(down)");
+	print_message("\n");
+}
+
 /* After every step: the FIB callbacks were consistent, and following the
  * next hops from every router for every tracked prefix terminates. */
 static void check_loops(struct sim *s)
@@ -641,17 +703,30 @@ static void check_loops(struct sim *s)
 	if (s->error[0])
 		fail_msg("t=%.3fs: %s", (double)s->now / SIM_S, s->error);
 	r = sim_find_loop(s, &k);
-	if (r >= 0) {
+	if (r < 0) {
+		s->loop_since = UINT64_MAX;
+		return;
+	}
+	if (s->loop_since == UINT64_MAX) {
+		s->loop_since = s->now;
+		s->loops_seen++;
+	}
+	if (s->now - s->loop_since > s->longest_loop)
+		s->longest_loop = s->now - s->loop_since;
+	if (!s->loop_tolerance || s->now - s->loop_since > s->loop_tolerance) {
 		char path[512];
 		size_t off = 0;
 		unsigned cur = (unsigned)r;
 
 		for (unsigned h = 0; h <= s->n && off < sizeof(path) - 8; h++) {
 			off += (size_t)snprintf(path + off, sizeof(path) - off, "%u ", cur);
+			if (h < 4)
+				dump_router(s, cur, k);
 			cur = s->eps[s->r[cur].fib_ep[k]].router;
 		}
-		fail_msg("t=%.3fs: forwarding loop for prefix %d: %s",
-			 (double)s->now / SIM_S, k, path);
+		fail_msg("t=%.3fs: forwarding loop for prefix %d (for %.3f s): %s",
+			 (double)s->now / SIM_S, k,
+			 (double)(s->now - s->loop_since) / SIM_S, path);
 	}
 }
 
@@ -674,14 +749,17 @@ static bool step(struct sim *s, uint64_t until)
 		if (getenv("SIM_TRACE")) {
 			struct babel_parser ps;
 			struct babel_tlv t;
-			char types[128];
+			char types[512];
 			size_t off = 0;
 
 			babel_parser_init(&ps, e->buf, e->len, &e->src, NULL);
 			while (babel_parser_next(&ps, &t) > 0 && off < sizeof(types) - 4)
-				off += (size_t)snprintf(types + off, sizeof(types) - off, "%u%s ",
-						t.type, t.type == BABEL_TLV_UPDATE &&
-						t.update.metric == 0xFFFF ? "R" : "");
+				off += t.type == BABEL_TLV_UPDATE
+					? (size_t)snprintf(types + off, sizeof(types) - off,
+							   "U(p%u,r%u,s%u,m%u) ", t.update.prefix.addr[0],
+							   t.update.router_id[7], t.update.seqno,
+							   t.update.metric)
+					: (size_t)snprintf(types + off, sizeof(types) - off, "%u ", t.type);
 			fprintf(stderr, "%.4f %u<-%u %s: %s\n", (double)s->now / SIM_S,
 				e->router, (unsigned)e->src.addr[13] - 1,
 				e->mcast ? "m" : "u", types);
@@ -750,8 +828,11 @@ bool sim_converged(struct sim *s, uint16_t cost, char *why, size_t whylen)
 			if (u < 0)
 				break;
 			done[u] = true;
+			/* an origin announces its own metric and never routes
+			 * through others for the prefix (babel.h): no relaxing */
 			for (unsigned v = 0; v < s->n; v++)
-				if (adj[u][v] && dist[u] + cost < dist[v])
+				if (adj[u][v] && !s->r[v].originates[k] &&
+				    dist[u] + cost < dist[v])
 					dist[v] = dist[u] + cost;
 		}
 		for (unsigned i = 0; i < s->n; i++) {
@@ -766,25 +847,37 @@ bool sim_converged(struct sim *s, uint16_t cost, char *why, size_t whylen)
 					/* unreachable yet a route: stale, not converged */
 					snprintf(why, whylen, "router %u has a stale route for prefix %u",
 						 i, k);
-					return false;
+					{ s->bad_router = (int)i; s->bad_prefix = (int)k; return false; }
 				}
 				continue;
 			}
 			if (babel_route_selected(s->r[i].b, &s->prefixes[k], NULL, &nh, &m) < 0) {
 				snprintf(why, whylen, "router %u has no route for prefix %u (expected metric %u)",
 					 i, k, dist[i]);
-				return false;
+				{ s->bad_router = (int)i; s->bad_prefix = (int)k; return false; }
+			}
+			if (m != dist[i] && getenv("SIM_DUMP_ALL")) {
+				for (unsigned j = 0; j < s->n; j++) {
+					uint16_t mj = 0;
+
+					if (s->r[j].up && !s->r[j].originates[k] &&
+					    babel_route_selected(s->r[j].b, &s->prefixes[k], NULL, NULL, &mj) == 0)
+						print_message("  r%u: %u expected %u\n", j, mj, dist[j]);
+					else
+						print_message("  r%u: origin %d (metric %u)\n", j,
+							      s->r[j].originates[k], s->r[j].orig_metric[k]);
+				}
 			}
 			if (m != dist[i]) {
 				snprintf(why, whylen, "router %u prefix %u metric %u, expected %u",
 					 i, k, m, dist[i]);
-				return false;
+				{ s->bad_router = (int)i; s->bad_prefix = (int)k; return false; }
 			}
 			o = follow(s, i, (int)k);
 			if (o < 0) {
 				snprintf(why, whylen, "router %u prefix %u: next hops reach no origin",
 					 i, k);
-				return false;
+				{ s->bad_router = (int)i; s->bad_prefix = (int)k; return false; }
 			}
 		}
 	}
@@ -806,6 +899,10 @@ uint64_t sim_run_until_converged(struct sim *s, uint16_t cost, uint64_t bound)
 		sim_run_until(s, s->now + 10 * SIM_MS);
 	}
 	print_message("not converged after %.2f s: %s\n", (double)bound / SIM_S, why);
+	dump_router(s, (unsigned)s->bad_router, s->bad_prefix);
+	if (s->r[s->bad_router].up && s->r[s->bad_router].fib_ep[s->bad_prefix] >= 0)
+		dump_router(s, s->eps[s->r[s->bad_router].fib_ep[s->bad_prefix]].router,
+			    s->bad_prefix);
 	return UINT64_MAX;
 }
 
@@ -822,6 +919,18 @@ uint64_t sim_packets_delivered(const struct sim *s)
 uint64_t sim_steps(const struct sim *s)
 {
 	return s->steps;
+}
+
+void sim_tolerate_transient_loops(struct sim *s, uint64_t max_us)
+{
+	s->loop_tolerance = max_us;
+}
+
+unsigned sim_loops_seen(const struct sim *s, uint64_t *longest_us)
+{
+	if (longest_us)
+		*longest_us = s->longest_loop;
+	return s->loops_seen;
 }
 
 uint64_t sim_loop_checks(const struct sim *s)

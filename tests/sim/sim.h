@@ -82,6 +82,15 @@ void sim_force_next_hop(struct sim *s, unsigned r, int k, unsigned to);
 uint64_t sim_packets_delivered(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);
 uint64_t sim_loop_checks(const struct sim *s);
+/*
+ * RFC 8966's feasibility condition is per source (prefix, router-id): with
+ * several origins of one prefix (anycast) two routers can switch between
+ * sources at once on stale information and form a loop until the next
+ * update arrives. Such a scenario can allow loops that last at most max_us
+ * (still checked at every step); by default any loop fails the test.
+ */
+void sim_tolerate_transient_loops(struct sim *s, uint64_t max_us);
+unsigned sim_loops_seen(const struct sim *s, uint64_t *longest_us);
 struct babel_prefix sim_prefix(const char *str);
 
 #endif
