@@ -468,7 +468,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	if (!feasible) {
 		b->ctr.unfeasible_updates++;
 		if (e->selected && !e->xroute && now >= b->hold_until &&
-		    babel_metric_add(u->metric, nb->cost) < babel_route_metric(e->selected))
+		    (e->selected == r ||
+		     babel_metric_add(u->metric, nb->cost) < babel_route_metric(e->selected)))
 			babel_request_unfeasible(b, e, nb, u->router_id, now);
 	}
 	if (!r) {

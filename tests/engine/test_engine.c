@@ -846,6 +846,68 @@ static void test_source_specific_routes_are_kept_apart(void **state)
 	assert_int_equal(babel_route_selected(h->b, &def, NULL, &nh, NULL), 0);
 }
 
+static void test_neighbour_restart_drops_the_routes_of_its_previous_life(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_counters c;
+
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.15.0.0/16", 1, 5, 100));
+	assert_true(selected_via(h, "10.15.0.0/16", 0, NULL));
+	h->hello_seq[0] += 20000;	/* it restarted: its Hello seqno jumps */
+	send1(h, 0, hello(h, 0, false));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.routes, 0);
+	assert_false(selected_via(h, "10.15.0.0/16", 0, NULL));
+}
+
+static void test_nothing_learned_is_selected_during_the_startup_hold(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .startup_hold_ms = 1000 };
+	struct h *h;
+	uint64_t t0;
+
+	cfg.router_id[7] = 1;
+	h = *state = h_new(&cfg, false);
+	t0 = h->now;
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.16.0.0/16", 1, 5, 100));
+	assert_false(selected_via(h, "10.16.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 0);
+	run_to(h, t0 + 1000 * MS);
+	assert_true(selected_via(h, "10.16.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 1);
+}
+
+static bool seqreq_rid2_seq8(const struct babel_tlv *t)
+{
+	return t->seqno_req.seqno == 8 && t->seqno_req.router_id[7] == 2 &&
+	       t->seqno_req.hop_count == 64;
+}
+
+static void test_better_but_unfeasible_route_prompts_a_seqno_request(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 1, ihu(10));				/* B is a cheap link */
+	send1(h, 0, upd(0, "10.17.0.0/16", 1, 5, 100));	/* via A: 196 */
+	send1(h, 1, upd(1, "10.17.0.0/16", 2, 7, 50));	/* via B: 60, FD (7, 60) */
+	assert_true(selected_via(h, "10.17.0.0/16", 1, NULL));
+	clear_sent(h);
+	send1(h, 1, upd(1, "10.17.0.0/16", 2, 7, 70));	/* unfeasible, yet 80 < 196 */
+	assert_true(selected_via(h, "10.17.0.0/16", 0, NULL));
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, 1, seqreq_rid2_seq8), 1);
+	/* B's answer with the new seqno is feasible and wins again */
+	send1(h, 1, upd(1, "10.17.0.0/16", 2, 8, 70));
+	assert_true(selected_via(h, "10.17.0.0/16", 1, NULL));
+	/* an unfeasible update worse than the selected route asks nothing */
+	clear_sent(h);
+	send1(h, 0, upd(0, "10.17.0.0/16", 1, 5, 300));
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
+}
+
 static void test_non_babel_datagram_is_rejected_and_counted(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -887,6 +949,9 @@ int main(void)
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
 		T(test_source_specific_routes_are_kept_apart),
+		T(test_neighbour_restart_drops_the_routes_of_its_previous_life),
+		T(test_nothing_learned_is_selected_during_the_startup_hold),
+		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
 		T(test_non_babel_datagram_is_rejected_and_counted),
 	};
 
