@@ -21,6 +21,16 @@
  * candidate is selected at once (fib_change with old = NULL). Anycast (the
  * same prefix originated by several routers) needs no special case: each
  * origin has its own router-id, so each is its own source.
+ *
+ * Loop freedom: the feasibility condition (§3.5.1) holds per source, so
+ * routes of one origin never form a loop, also transiently. Between
+ * sources of an anycast prefix, two routers switching at the same moment on
+ * stale announcements can loop until the next update reaches them; the
+ * engine narrows this (poisoned reverse while a change is fresh, urgent
+ * updates sent twice, 300 ms apart) but cannot exclude it. A restarted
+ * router has lost its feasibility distances: its neighbours drop what it
+ * announced before (they see its Hello seqno jump) and it selects nothing
+ * for startup_hold_ms.
  */
 #ifndef WGB_PROTO_BABEL_H
 #define WGB_PROTO_BABEL_H
