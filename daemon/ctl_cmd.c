@@ -141,7 +141,7 @@ static void ctl_announce(struct ctl_client *c, char **w, size_t n)
 			return ctl_errorf(c, "announce: metric must be 0 to %u",
 					  BABEL_INFINITY - 1);
 	}
-	if (orig_announce(c->srv->d, &p, (uint16_t)metric, false, err,
+	if (orig_announce(c->srv->d, &p, (uint16_t)metric, ORIG_CONTROL, err,
 			  sizeof(err)) < 0)
 		return ctl_errorf(c, "%s", err);
 	ctl_reply(c, "ok");

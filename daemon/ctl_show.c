@@ -217,7 +217,7 @@ static void show_originated(struct show *s)
 	const struct babel_prefix *k;
 	const struct d_orig *o;
 	size_t it = 0;
-	char p[64];
+	char p[64], src[64];
 
 	if (s->json)
 		sbuf_puts(s->b, "{\"originated\":[");
@@ -228,12 +228,12 @@ static void show_originated(struct show *s)
 			sbuf_puts(s->b, "{");
 			show_jstr(s, "prefix", p, false);
 			sbuf_printf(s->b, ",\"metric\":%u", o->metric);
-			show_jstr(s, "source", o->from_config ? "config" :
-				  "control", true);
+			show_jstr(s, "source", orig_sources_str(o->sources, src,
+								 sizeof(src)), true);
 			sbuf_puts(s->b, "}");
 		} else {
 			sbuf_printf(s->b, "%s metric %u (%s)\n", p, o->metric,
-				    o->from_config ? "config" : "control socket");
+				    orig_sources_str(o->sources, src, sizeof(src)));
 		}
 	}
 	if (s->json)

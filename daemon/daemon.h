@@ -25,6 +25,7 @@
 
 struct ctl_server;
 struct ctl_monitor;
+struct redist;
 
 /* A WireGuard peer as the daemon knows it: its key and Babel address. */
 struct d_peer {
@@ -89,6 +90,7 @@ struct daemon {
 	int udp_fd;
 	uv_poll_t udp_poll;
 	uv_poll_t mon_poll;
+	struct redist *redist;
 	uv_timer_t babel_timer;
 	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
 	uv_timer_t grace_timer;		/* end of the restart grace period */
@@ -107,9 +109,16 @@ struct daemon {
 	bool stopping;
 };
 
+/* Why we originate a prefix: any of these keeps it announced. */
+enum {
+	ORIG_CONFIG = 1u << 0,		/* an "announce" line */
+	ORIG_CONTROL = 1u << 1,		/* "announce" on the control socket */
+	ORIG_REDIST = 1u << 2,		/* a kernel route, "redistribute" */
+};
+
 struct d_orig {
 	uint16_t metric;
-	bool from_config;
+	uint8_t sources;		/* ORIG_* */
 };
 
 static inline uint64_t d_now_us(const struct daemon *d)
@@ -157,11 +166,22 @@ void state_save(void *ctx, const uint8_t router_id[8], uint16_t seqno);
 
 /* originate.c */
 int orig_announce(struct daemon *d, const struct babel_prefix *p,
-		  uint16_t metric, bool from_config, char *err, size_t errlen);
+		  uint16_t metric, unsigned source, char *err, size_t errlen);
+/* Stops announcing P whatever announced it (the control socket). */
 int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
 		  size_t errlen);
+/* Drops one reason; P is withdrawn when none is left. */
+void orig_drop(struct daemon *d, const struct babel_prefix *p,
+	       unsigned source);
+/* "config", "control socket", "redistributed", joined by ", ". */
+const char *orig_sources_str(unsigned sources, char *buf, size_t len);
 void orig_apply_config(struct daemon *d, const struct cfg *old,
 		       const struct cfg *new_cfg);
+
+/* redist.c: "redistribute" lines applied to kernel routes */
+int redist_start(struct daemon *d);
+void redist_stop(struct daemon *d);
+void redist_reload(struct daemon *d);
 
 /* Conversions between the engine's and wgglue's prefix types. */
 void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w);

@@ -245,6 +245,7 @@ static void do_reload(struct daemon *d)
 	if (!d->log.level_forced)
 		d->log.level = nc->log_level;
 	orig_apply_config(d, old, nc);
+	redist_reload(d);
 	iface_reconfigure(d);
 	cfg_free(old);
 	LOG_I(d, "configuration reloaded from %s", d->cfg_path);
@@ -387,16 +388,15 @@ static int start(struct daemon *d)
 	if (d->cfg->n_in || d->cfg->n_out)
 		LOG_W(d, "in/out filters are parsed but not applied: the routing "
 		      "engine has no filter hook yet");
-	if (d->cfg->n_redist)
-		LOG_W(d, "redistribute lines are parsed but not applied yet: "
-		      "use 'announce'");
 	for (size_t i = 0; i < d->cfg->n_announces; i++) {
 		const struct cfg_announce *a = &d->cfg->announces[i];
 
-		if (orig_announce(d, &a->prefix, a->metric, true, err,
+		if (orig_announce(d, &a->prefix, a->metric, ORIG_CONFIG, err,
 				  sizeof(err)) < 0)
 			LOG_E(d, "%s:%u: %s", d->cfg->source, a->line, err);
 	}
+	if ((r = redist_start(d)) < 0)
+		return r;
 	if ((r = kroute_monitor_new(&d->mon, iface_link_event, d)) < 0) {
 		LOG_E(d, "cannot watch links: %s", strerror(-r));
 		return r;
@@ -445,6 +445,7 @@ static void close_handles(struct daemon *d)
 	if (d->mon) {
 		uv_close((uv_handle_t *)&d->mon_poll, close_cb_noop);
 	}
+	redist_stop(d);
 	ctl_server_close(d->ctl_rw);
 	ctl_server_close(d->ctl_ro);
 	d->ctl_rw = d->ctl_ro = NULL;

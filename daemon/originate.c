@@ -20,7 +20,7 @@ static void orig_key(const struct babel_prefix *p, struct babel_prefix *k)
 }
 
 int orig_announce(struct daemon *d, const struct babel_prefix *p,
-		  uint16_t metric, bool from_config, char *err, size_t errlen)
+		  uint16_t metric, unsigned source, char *err, size_t errlen)
 {
 	struct babel_prefix k;
 	struct d_orig *o;
@@ -41,7 +41,7 @@ int orig_announce(struct daemon *d, const struct babel_prefix *p,
 		return -ENOMEM;
 	}
 	o->metric = metric;
-	o->from_config = o->from_config || from_config;
+	o->sources |= (uint8_t)source;
 	LOG_I(d, "announcing %s metric %u", cfg_prefix_str(p, pf, sizeof(pf)),
 	      metric);
 	daemon_kick(d);
@@ -73,6 +73,33 @@ int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
 	return 0;
 }
 
+void orig_drop(struct daemon *d, const struct babel_prefix *p,
+	       unsigned source)
+{
+	struct babel_prefix k;
+	struct d_orig *o;
+	char err[256];
+
+	orig_key(p, &k);
+	o = wg_hmap_find(&d->originated, &k);
+	if (!o || !(o->sources & source))
+		return;
+	o->sources &= (uint8_t)~source;
+	if (!o->sources && orig_withdraw(d, &k, err, sizeof(err)) < 0)
+		LOG_W(d, "%s", err);
+}
+
+const char *orig_sources_str(unsigned sources, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s",
+		 sources & ORIG_CONFIG ? "config" : "",
+		 (sources & ORIG_CONFIG) && (sources & ~ORIG_CONFIG) ? ", " : "",
+		 sources & ORIG_CONTROL ? "control socket" : "",
+		 (sources & ORIG_CONTROL) && (sources & ORIG_REDIST) ? ", " : "",
+		 sources & ORIG_REDIST ? "redistributed" : "");
+	return buf;
+}
+
 /* Reload: lines removed from the file are withdrawn, new or changed lines
  * announced. Prefixes announced over the control socket stay. */
 void orig_apply_config(struct daemon *d, const struct cfg *old,
@@ -86,8 +113,8 @@ void orig_apply_config(struct daemon *d, const struct cfg *old,
 
 		for (size_t j = 0; j < new_cfg->n_announces && !still; j++)
 			still = cfg_prefix_equal(p, &new_cfg->announces[j].prefix);
-		if (!still && orig_withdraw(d, p, err, sizeof(err)) < 0)
-			LOG_W(d, "%s", err);
+		if (!still)
+			orig_drop(d, p, ORIG_CONFIG);
 	}
 	for (size_t i = 0; i < new_cfg->n_announces; i++) {
 		const struct cfg_announce *a = &new_cfg->announces[i];
@@ -96,9 +123,9 @@ void orig_apply_config(struct daemon *d, const struct cfg *old,
 
 		orig_key(&a->prefix, &k);
 		o = wg_hmap_find(&d->originated, &k);
-		if (o && o->metric == a->metric && o->from_config)
+		if (o && o->metric == a->metric && (o->sources & ORIG_CONFIG))
 			continue;
-		if (orig_announce(d, &a->prefix, a->metric, true, err,
+		if (orig_announce(d, &a->prefix, a->metric, ORIG_CONFIG, err,
 				  sizeof(err)) < 0)
 			LOG_E(d, "%s:%u: %s", new_cfg->source, a->line, err);
 	}

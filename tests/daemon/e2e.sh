@@ -86,8 +86,11 @@ setup() {
     wgt_ip c addr add 2001:db8:c::1/128 dev lo
     start_daemon a "announce 2001:db8:a::/48" || return 1
     start_daemon b || return 1
+    # A static route on c, redistributed (proto 4 = static).
+    wgt_ip c -6 route add blackhole 2001:db8:cc::/48 proto static
     start_daemon c "announce 2001:db8:c::/48
-announce 10.33.0.0/16 metric 10" || return 1
+announce 10.33.0.0/16 metric 10
+redistribute proto 4 prefix 2001:db8::/32 le 64 metric 20" || return 1
 }
 
 t_neighbours() {
@@ -129,6 +132,20 @@ t_announce_and_withdraw() {
         { ctl b show routes | grep aa: >&2; ctl c show routes | grep aa: >&2; }
     wgt_assert_wait "! has_aip b a 2001:db8:aa::/48" 5 "b: 2001:db8:aa::/48 gone after withdraw"
     wgt_assert_wait "! has_route c 2001:db8:aa::/48" 5 "c: kernel route gone after withdraw"
+}
+
+t_redistribute() {
+    wgt_assert_wait "has_aip a b 2001:db8:cc::/48" 20 "a: c's static route (redistributed at start) on peer b" || return 1
+    wgt_assert_contains "$(ctl c show originated)" "2001:db8:cc::/48 metric 20 (redistributed)"
+    # Added and removed at run time.
+    wgt_ip c -6 route add blackhole 2001:db8:cd::/48 proto static
+    wgt_ip c -6 route add blackhole 2001:db8:ce::/48 proto boot   # not proto 4
+    wgt_assert_wait "has_aip a b 2001:db8:cd::/48" 20 "a: a static route added on c appears" || return 1
+    wgt_assert_not has_aip a b 2001:db8:ce::/48
+    wgt_ip c -6 route del blackhole 2001:db8:cd::/48 proto static
+    wgt_assert_wait "! has_aip a b 2001:db8:cd::/48" 20 "a: the static route removed on c disappears"
+    # Routes wgbabeld installed itself are never redistributed.
+    wgt_assert_not_contains "$(ctl c show originated)" "2001:db8:a::/48"
 }
 
 t_anycast() {
@@ -229,6 +246,7 @@ t_sigterm_retracts_and_cleans_up() {
     wgt_assert_wait "! has_aip a b 2001:db8:c::/48" 10 "a: c's prefix gone after c's SIGTERM"
     wgt_assert_wait "! has_aip b c 2001:db8:c::/48" 5 "b: c's prefix gone after c's SIGTERM"
     wgt_assert_wait "! has_route a 2001:db8:c::/48" 5 "a: route to c's prefix gone"
+    wgt_assert_wait "! has_aip a b 2001:db8:cc::/48" 5 "a: c's redistributed prefix gone"
     # c removed what it had installed, and only that.
     wgt_assert_not has_aip c b 2001:db8:a::/48
     wgt_assert has_aip c b fe80::2/128
@@ -256,6 +274,7 @@ wgt_test "b sees a and c as Babel neighbours with their WireGuard peers" t_neigh
 wgt_test "a prefix announced on c is an allowed IP and a route on a and b" t_prefix_becomes_allowed_ip_and_route
 wgt_test "traffic flows a -> c over two WireGuard hops" t_ping_two_hops
 wgt_test "wgbabelctl announce and withdraw propagate" t_announce_and_withdraw
+wgt_test "redistribute: kernel routes of the given protocol are announced" t_redistribute
 wgt_test "anycast: one peer holds the prefix, and it moves when an origin leaves" t_anycast
 wgt_test "a prefix held by a foreign allowed IP is refused, not stolen" t_foreign_allowed_ip_is_refused
 wgt_test "control protocol: JSON, dump, read-only socket, monitor" t_control_protocol
