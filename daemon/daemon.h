@@ -80,6 +80,7 @@ struct daemon {
 
 	struct d_iface *ifaces[D_MAX_IFACES];
 	size_t n_ifaces;
+	struct wg_hmap iface_by_index;	/* unsigned -> struct d_iface * */
 	char **cmdline_ifaces;		/* interface names given as arguments */
 	int n_cmdline_ifaces;
 

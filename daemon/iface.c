@@ -24,13 +24,35 @@
 
 #define IFACE_UAPI_DIR "/var/run/wireguard"
 
+/* Per packet: a hash lookup of the present links by ifindex. */
 struct d_iface *iface_find(struct daemon *d, unsigned ifindex)
 {
-	/* Bounded by D_MAX_IFACES configured links, not by traffic. */
-	for (size_t i = 0; i < d->n_ifaces; i++)
-		if (d->ifaces[i]->ifindex == ifindex && d->ifaces[i]->present)
-			return d->ifaces[i];
-	return NULL;
+	struct d_iface **p = wg_hmap_find(&d->iface_by_index, &ifindex);
+
+	return p ? *p : NULL;
+}
+
+static void iface_index_set(struct daemon *d, struct d_iface *ifc,
+			    unsigned ifindex)
+{
+	struct d_iface **p;
+
+	if (ifc->present)
+		wg_hmap_remove(&d->iface_by_index, &ifc->ifindex);
+	ifc->ifindex = ifindex;
+	ifc->present = true;
+	p = wg_hmap_get(&d->iface_by_index, &ifindex, NULL);
+	if (p)
+		*p = ifc;
+	else
+		LOG_E(d, "%s: out of memory", ifc->name);
+}
+
+static void iface_index_clear(struct daemon *d, struct d_iface *ifc)
+{
+	if (ifc->present)
+		wg_hmap_remove(&d->iface_by_index, &ifc->ifindex);
+	ifc->present = false;
 }
 
 struct d_iface *iface_find_name(struct daemon *d, const char *name)
@@ -412,6 +434,7 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	}
 	iface_peers_clear(ifc);
 	wg_hmap_free(&ifc->peer_by_addr);
+	iface_index_clear(d, ifc);
 	free(ifc);
 	d->ifaces[i] = d->ifaces[--d->n_ifaces];
 }
@@ -471,6 +494,7 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 {
 	struct daemon *d = arg;
 	struct d_iface *ifc;
+	bool fresh;
 
 	switch (ev->type) {
 	case KROUTE_EV_LINK_NEW:
@@ -479,22 +503,21 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 			return;
 		if (!ifc && !(ifc = iface_get(d, ev->ifname)))
 			return;
-		if (ifc->present && ifc->ifindex != (unsigned)ev->ifindex) {
+		fresh = !ifc->present || ifc->ifindex != (unsigned)ev->ifindex;
+		if (ifc->present && fresh) {
 			/* Re-created under the same name. */
 			iface_engine_del(d, ifc);
 			kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
 		}
-		if (!ifc->present || ifc->ifindex != (unsigned)ev->ifindex) {
+		if (fresh) {
 			ifc->detected = iface_detect(ev->ifname, ev->kind);
 			cfg_iface_resolve(d->cfg, ifc->name, ifc->detected,
 					  &ifc->params);
 			memset(&ifc->ll6, 0, sizeof(ifc->ll6));
 			memset(&ifc->v4, 0, sizeof(ifc->v4));
-		}
-		if (!ifc->present)
+			iface_index_set(d, ifc, (unsigned)ev->ifindex);
 			iface_scan_addrs(d, ifc);
-		ifc->present = true;
-		ifc->ifindex = (unsigned)ev->ifindex;
+		}
 		if (ifc->up != ev->up) {
 			ifc->up = ev->up;
 			if (!ev->up)
@@ -511,7 +534,7 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 		LOG_I(d, "%s: link removed", ifc->name);
 		iface_engine_del(d, ifc);
 		kroute_forget_ifindex(d->kr, ev->ifindex);
-		ifc->present = false;
+		iface_index_clear(d, ifc);
 		ifc->up = false;
 		iface_peers_clear(ifc);
 		if (ifc->rec)

@@ -490,6 +490,8 @@ int main(int argc, char **argv)
 		     sizeof(struct d_orig));
 	wg_hmap_init(&d.selected, sizeof(struct babel_prefix),
 		     sizeof(struct d_selected));
+	wg_hmap_init(&d.iface_by_index, sizeof(unsigned),
+		     sizeof(struct d_iface *));
 	d.in_grace = true;
 	if ((r = uv_loop_init(&loop)) < 0) {
 		fprintf(stderr, "wgbabeld: %s\n", uv_strerror(r));
@@ -516,6 +518,7 @@ int main(int argc, char **argv)
 		wg_backend_free(d.wg);
 	wg_hmap_free(&d.originated);
 	wg_hmap_free(&d.selected);
+	wg_hmap_free(&d.iface_by_index);
 	if (d.cfg->pid_file[0] && status == 0)
 		unlink(d.cfg->pid_file);
 	LOG_I(&d, "exited");

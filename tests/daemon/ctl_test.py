@@ -114,6 +114,13 @@ def main():
         check("wgbabeld exits 0 on SIGTERM and removes its sockets",
               d.returncode == 0 and not os.path.exists(rw),
               "exit %s" % d.returncode)
+        try:
+            state = open(os.path.join(tmp, "state")).read()
+        except OSError as e:
+            state = str(e)
+        check("the state file keeps the router-id and a seqno",
+              re.fullmatch(r"router-id 02:11:22:ff:fe:33:44:55\nseqno \d+\n",
+                           state) is not None, state)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
     passed = sum(RESULTS)

@@ -232,6 +232,19 @@ PY
     wait "$mpid" 2>/dev/null || true
 }
 
+t_link_down_up() {
+    local ifb
+    ifb=$(wgt_if b wg0)
+    wgt_ip b link set "$ifb" down
+    wgt_assert_wait "ctl b show interfaces | grep -q '^$ifb .* down '" 5 "b shows its link down" || return 1
+    wgt_ip b link set "$ifb" up
+    wgt_ip b addr replace "${LL[b]}/64" dev "$ifb" nodad
+    wgt_assert_wait "ctl b show interfaces | grep -q '^$ifb .* running '" 10 "b runs Babel again after link up" || return 1
+    ctl c announce 2001:db8:c1::/48 >/dev/null
+    wgt_assert_wait "has_aip a b 2001:db8:c1::/48" 30 "a learns a new prefix of c through b after b's link came back"
+    ctl c withdraw 2001:db8:c1::/48 >/dev/null
+}
+
 t_sighup_bad_config_keeps_running() {
     echo "no-such-directive 1" >>"$WGT_DIR/b.conf"
     kill -HUP "${DPID[b]}"
@@ -278,6 +291,7 @@ wgt_test "redistribute: kernel routes of the given protocol are announced" t_red
 wgt_test "anycast: one peer holds the prefix, and it moves when an origin leaves" t_anycast
 wgt_test "a prefix held by a foreign allowed IP is refused, not stolen" t_foreign_allowed_ip_is_refused
 wgt_test "control protocol: JSON, dump, read-only socket, monitor" t_control_protocol
+wgt_test "b's link down and up: Babel stops and resumes" t_link_down_up
 wgt_test "SIGHUP with a bad file keeps the running configuration" t_sighup_bad_config_keeps_running
 wgt_test "SIGTERM retracts and removes what wgbabeld installed" t_sigterm_retracts_and_cleans_up
 wgt_test "the daemons exit cleanly, with no sanitizer report" t_clean_exit
