@@ -598,26 +598,43 @@ topo_ping() {
     wgt_exec "$1" ping -q -n -c "${3:-3}" -i 0.2 -W 1 -I "$src" "$2" >/dev/null 2>&1
 }
 
-# topo_loss NODE DST SECONDS: loss in percent at 100 packets/s, from
-# NODE's node address.  Also sets TOPO_LOST (packets lost).
+# topo_loss NODE DST SECONDS: ping DST from NODE's node address, 100
+# packets/s for SECONDS; prints "SENT RECEIVED LOSS%" (ping's own count of
+# what it sent: on a loaded machine it may not keep up 100/s).
 topo_loss() {
-    local src loss
+    local src out sent recv
     case $2 in *:*) src=$(topo_addr6 "$1") ;; *) src=$(topo_addr4 "$1") ;; esac
-    loss=$(wgt_ping_loss "$1" "$2" "$3" -I "$src") || { echo "$loss"; return 1; }
-    TOPO_LOST=$(awk -v l="$loss" -v n="$(($3 * 100))" 'BEGIN { printf "%.0f", l * n / 100 }')
-    echo "$loss"
+    out=$(wgt_exec "$1" ping -q -n -i 0.01 -W 1 -c "$(($3 * 100))" -w "$(($3 * 2 + 3))" -I "$src" "$2" 2>&1)
+    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$out")
+    recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
+    if [ -z "$sent" ] || [ -z "$recv" ]; then
+        echo "$out" | sed 's/^/# /' >&2
+        wgt_fail "ping $2 from $1 gave no statistics"
+        return 1
+    fi
+    echo "$sent $recv $(awk -v s="$sent" -v r="$recv" 'BEGIN { printf "%.2f", s ? 100 * (s - r) / s : 100 }')"
 }
 
-# topo_loss_bg NODE DST SECONDS: start topo_loss in the background; its
-# result goes to $WGT_DIR/loss.NODE; topo_loss_wait NODE prints it.
+# topo_loss_bg NODE DST SECONDS: start topo_loss in the background.
+# topo_loss_wait NODE waits for it and sets TOPO_SENT, TOPO_LOST (packets)
+# and TOPO_LOSS (percent).  Call it directly, not in $(...): a subshell cannot
+# wait for this shell's children.
+declare -gA TOPO_LOSS_PID=()
 topo_loss_bg() {
+    : >"$WGT_DIR/loss.$1"
     (topo_loss "$1" "$2" "$3" >"$WGT_DIR/loss.$1" 2>>"$WGT_DIR/loss.$1.err") &
     TOPO_LOSS_PID[$1]=$!
 }
-declare -gA TOPO_LOSS_PID=()
 topo_loss_wait() {
+    local recv
     wait "${TOPO_LOSS_PID[$1]}"
-    cat "$WGT_DIR/loss.$1"
+    read -r TOPO_SENT recv TOPO_LOSS <"$WGT_DIR/loss.$1"
+    if [ -z "${TOPO_LOSS:-}" ]; then
+        sed 's/^/#   /' "$WGT_DIR/loss.$1.err" >&2
+        wgt_fail "ping from $1 gave no result"
+        TOPO_SENT=0 recv=0 TOPO_LOSS=100
+    fi
+    TOPO_LOST=$((TOPO_SENT - recv))
 }
 
 # topo_show NODE: what wgbabelctl and wg say (for logs and the demo).
