@@ -230,17 +230,23 @@ static void do_reload(struct daemon *d)
 	    nc->route_metric != old->route_metric ||
 	    nc->max_routes != old->max_routes ||
 	    nc->max_routes_per_neighbour != old->max_routes_per_neighbour ||
+	    nc->keep_routes_on_exit != old->keep_routes_on_exit ||
 	    nc->has_router_id != old->has_router_id ||
 	    memcmp(nc->router_id, old->router_id, 8))
 		LOG_W(d, "reload: changes to sockets, files, route-*, "
-		      "max-routes* or router-id take effect at the next restart");
+		      "keep-routes-on-exit, max-routes* or router-id take effect "
+		      "at the next restart");
 	memcpy(nc->state_file, old->state_file, sizeof(nc->state_file));
 	memcpy(nc->pid_file, old->pid_file, sizeof(nc->pid_file));
 	nc->ctl_ro = old->ctl_ro;
 	nc->route_table = old->route_table;
 	nc->route_protocol = old->route_protocol;
 	nc->route_metric = old->route_metric;
-	nc->keep_routes_on_exit = nc->keep_routes_on_exit;
+	nc->keep_routes_on_exit = old->keep_routes_on_exit;
+	nc->max_routes = old->max_routes;
+	nc->max_routes_per_neighbour = old->max_routes_per_neighbour;
+	nc->has_router_id = old->has_router_id;
+	memcpy(nc->router_id, old->router_id, 8);
 	d->cfg = nc;
 	if (!d->log.level_forced)
 		d->log.level = nc->log_level;
