@@ -1,0 +1,151 @@
+#!/bin/bash
+# tests/e2e/multihop.sh: a partial mesh where traffic crosses four
+# WireGuard hops, and restarts of wgbabeld on a transit node.
+#
+#        n1 ---- n2 ---- n3 ---- n4 ---- n5      ~~ 60 ms each way
+#         \~~~~~~~~~~~~~/ \~~~~~~~~~~~~~/
+#          (n1-n3)   (n2-n4)
+#
+# n1 -> n5 is best over n2, n3, n4 (4 x 96 = 384; the shortcuts over the slow
+# links cost 438), so the reply from n5 reaches n1 with hop limit 61.
+# Then n3 (transit) restarts: after a crash (SIGKILL, then started again,
+# while n5 withdraws a prefix in between) and after a SIGTERM; the flow
+# n1 -> n5 is measured, n3's AllowedIPs must keep every live prefix (never
+# withdrawn, sampled every 0.1 s) and lose the stale one.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
+topo_init multihop
+
+STALE=2001:db8:55::/48
+
+build() {
+    topo_node n1 n2 n3 n4 n5
+    topo_link n1 n2
+    topo_link n2 n3
+    topo_link n3 n4
+    topo_link n4 n5
+    topo_link n1 n3 60
+    topo_link n2 n4 60
+    topo_up || return 1
+    topo_wait_converged 60
+}
+
+path_is() { # each node on the path holds n5's address on the next one
+    [ "$(topo_holders n1 "$(topo_addr6 n5)/128")" = n2 ] &&
+        [ "$(topo_holders n2 "$(topo_addr6 n5)/128")" = n3 ] &&
+        [ "$(topo_holders n3 "$(topo_addr6 n5)/128")" = n4 ] &&
+        [ "$(topo_holders n4 "$(topo_addr6 n5)/128")" = n5 ]
+}
+
+t_path() {
+    wgt_assert_wait path_is 30 "n1 -> n2 -> n3 -> n4 -> n5 in AllowedIPs" || return 1
+    local out
+    out=$(wgt_exec n1 ping -n -c 3 -i 0.2 -I "$(topo_addr6 n1)" "$(topo_addr6 n5)" 2>&1)
+    wgt_assert_contains "$out" "ttl=61" "ping n1 -> n5 (hop limit 64 - 3 routers)"
+    out=$(wgt_exec n1 ping -n -c 3 -i 0.2 -I "$(topo_addr4 n1)" "$(topo_addr4 n5)" 2>&1)
+    wgt_assert_contains "$out" "ttl=61" "ping n1 -> n5 over IPv4 (via IPv6 next hops)"
+}
+
+static_of() { # static allowed IPs NODE has for PEER
+    topo_wg "$1" allowed-ips | grep "^${WGT_PUB[$2/wg0]}" | tr ' \t' '\n\n' |
+        grep -E "^($(topo_ll "$2")/128|$(topo_tun4 "$2")/32|$(topo_tun6 "$2")/128)$" | sort | tr '\n' ' '
+}
+
+# Sample n3's AllowedIPs every 0.1 s into $WGT_DIR/samples.
+sampler() {
+    local line
+    while :; do
+        line=$(topo_wg n3 allowed-ips | tr '\t\n' ' ;')
+        echo "$line" >>"$WGT_DIR/samples"
+        sleep 0.1
+    done
+}
+
+t_crash_restart() {
+    local static2 static4 spid live bad
+    topo_ctl n5 announce "$STALE" >/dev/null || return 1
+    wgt_assert_wait "[ \"\$(topo_holders n3 $STALE)\" = n4 ]" 20 "n3 holds $STALE on n4" || return 1
+    static2=$(static_of n3 n2)
+    static4=$(static_of n3 n4)
+    : >"$WGT_DIR/samples"
+    sampler &
+    spid=$!
+    topo_loss_bg n1 "$(topo_addr6 n5)" 10
+    sleep 1
+    topo_kill n3
+    topo_ctl n5 withdraw "$STALE" >/dev/null
+    sleep 0.5
+    topo_start n3
+    topo_loss_wait n1
+    wgt_log "crash-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
+    LOSS_CRASH=$TOPO_LOSS
+    awk -v l="$TOPO_LOSS" 'BEGIN { exit !(l <= 1) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across n3's restart"
+    # The stale prefix goes (at the latest when the restart grace period,
+    # 30 s, ends); nothing live was ever missing.
+    local t0
+    t0=$(wgt_now)
+    wgt_assert_wait "[ -z \"\$(topo_holders n3 $STALE)\" ]" 40 "stale $STALE gone from n3" &&
+        wgt_log "stale prefix removed $(wgt_since "$t0")s after the restart"
+    kill "$spid"
+    wait "$spid" 2>/dev/null
+    sed -i '$d' "$WGT_DIR/samples"    # the last one may be cut short
+    live="$(topo_addr6 n5)/128"
+    bad=$(grep -vc "${WGT_PUB[n4/wg0]} [^;]*$live" "$WGT_DIR/samples")
+    wgt_log "$(wc -l <"$WGT_DIR/samples") samples of n3's AllowedIPs, $bad without $live on n4"
+    wgt_assert_eq "$bad" 0 "samples where n3 lacked the live $live on peer n4"
+    wgt_assert_eq "$(static_of n3 n2)" "$static2" "n3's static allowed IPs for n2"
+    wgt_assert_eq "$(static_of n3 n4)" "$static4" "n3's static allowed IPs for n4"
+    wgt_assert topo_converged
+    wgt_assert path_is
+}
+
+t_sigterm_restart() {
+    local static2
+    static2=$(static_of n3 n2)
+    topo_loss_bg n1 "$(topo_addr6 n5)" 10
+    sleep 1
+    topo_restart n3
+    topo_loss_wait n1
+    LOSS_TERM=$TOPO_LOSS
+    wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
+    # Without keep-routes-on-exit a SIGTERM retracts and removes what n3
+    # installed: n2 and n4 route around it over the slow links meanwhile.
+    awk -v l="$TOPO_LOSS" 'BEGIN { exit !(l < 30) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across n3's SIGTERM restart"
+    wgt_assert_wait topo_converged 30 "converged after the SIGTERM restart"
+    wgt_assert_wait path_is 30 "path through n3 again"
+    wgt_assert_eq "$(static_of n3 n2)" "$static2" "n3's static allowed IPs for n2"
+    wgt_assert_eq "$(topo_holders n3 $STALE)" "" "no stale $STALE"
+}
+
+t_keep_restart() {
+    local spid bad live
+    topo_conf n3 keep-routes-on-exit
+    topo_restart n3 || return 1          # now running with the option
+    wgt_assert_wait path_is 30 "path through n3" || return 1
+    : >"$WGT_DIR/samples"
+    sampler &
+    spid=$!
+    topo_loss_bg n1 "$(topo_addr6 n5)" 10
+    sleep 1
+    topo_restart n3
+    topo_loss_wait n1
+    kill "$spid"
+    wait "$spid" 2>/dev/null
+    sed -i '$d' "$WGT_DIR/samples"    # the last one may be cut short
+    LOSS_KEEP=$TOPO_LOSS
+    wgt_log "SIGTERM-restart of transit n3 with keep-routes-on-exit: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
+    live="$(topo_addr6 n5)/128"
+    bad=$(grep -vc "${WGT_PUB[n4/wg0]} [^;]*$live" "$WGT_DIR/samples")
+    wgt_log "$(wc -l <"$WGT_DIR/samples") samples of n3's AllowedIPs, $bad without $live on n4"
+    wgt_assert_eq "$bad" 0 "samples where n3 lacked the live $live on peer n4"
+    awk -v l="$TOPO_LOSS" 'BEGIN { exit !(l <= 1) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across the restart"
+    wgt_assert_wait topo_converged 30 "converged after the restart"
+}
+
+wgt_setup "partial mesh of five nodes, converged ($WGT_BACKEND)" build
+wgt_test "n1 -> n5 crosses four WireGuard hops (hop limit 61)" t_path
+wgt_test "crash-restart of transit n3: no live allowed IP withdrawn, the stale one removed" t_crash_restart
+wgt_test "SIGTERM-restart of transit n3: converges back, no stale allowed IP" t_sigterm_restart
+wgt_test "SIGTERM-restart with keep-routes-on-exit: no live allowed IP withdrawn" t_keep_restart
+echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}%, SIGTERM-restart ${LOSS_TERM:-?}%, with keep-routes-on-exit ${LOSS_KEEP:-?}%"
+wgt_done
