@@ -137,6 +137,14 @@ int net_join(struct daemon *d, struct d_iface *ifc, bool join);
 void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	      const uint8_t *buf, size_t len);
 
+/* filter.c: the engine's filter_in / filter_out (proto/babel.h) */
+int filter_in(void *ctx, const struct babel_prefix *prefix,
+	      const struct babel_prefix *src_prefix, unsigned ifindex,
+	      const struct babel_addr *neighbour, uint16_t metric);
+int filter_out(void *ctx, const struct babel_prefix *prefix,
+	       const struct babel_prefix *src_prefix, unsigned ifindex,
+	       uint16_t metric);
+
 /* iface.c */
 struct d_iface *iface_find(struct daemon *d, unsigned ifindex);
 struct d_iface *iface_find_name(struct daemon *d, const char *name);

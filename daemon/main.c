@@ -343,6 +343,7 @@ static int start(struct daemon *d)
 	struct babel_callbacks cb = {
 		.ctx = d, .send = net_send, .fib_change = fib_change,
 		.save_state = state_save, .log = babel_log_cb,
+		.filter_in = filter_in, .filter_out = filter_out,
 	};
 	struct kroute_config kc = {
 		.protocol = d->cfg->route_protocol,
@@ -391,9 +392,6 @@ static int start(struct daemon *d)
 	if ((r = ctl_server_open(d, &d->cfg->ctl_rw, false, &d->ctl_rw)) < 0 ||
 	    (r = ctl_server_open(d, &d->cfg->ctl_ro, true, &d->ctl_ro)) < 0)
 		return r;
-	if (d->cfg->n_in || d->cfg->n_out)
-		LOG_W(d, "in/out filters are parsed but not applied: the routing "
-		      "engine has no filter hook yet");
 	for (size_t i = 0; i < d->cfg->n_announces; i++) {
 		const struct cfg_announce *a = &d->cfg->announces[i];
 

@@ -155,6 +155,34 @@ struct babel_callbacks {
 	void (*save_state)(void *ctx, const uint8_t router_id[8], uint16_t seqno);
 	/* Optional. */
 	void (*log)(void *ctx, enum babel_log_level level, const char *msg);
+	/*
+	 * Optional route filters (NULL: everything allowed, at no cost).
+	 * Each returns the metric to add (>= 0; the sum saturates at
+	 * BABEL_INFINITY) or -1 to deny. src_prefix is NULL for a plain
+	 * destination route.
+	 *
+	 * filter_in is asked for every finite Update from a neighbour (its
+	 * link-local address on ifindex) with the metric as announced. A
+	 * denied update counts as a retraction of that prefix by that
+	 * neighbour: no route is created, an existing one goes to infinity
+	 * and is dropped as retracted routes are. The added metric is added
+	 * to the route's metric (refmetric + add + link cost); feasibility is
+	 * still judged on the announced metric, as babeld does.
+	 *
+	 * filter_out is asked for every finite Update about to be written on
+	 * ifindex, with the metric we would announce. Denied: a periodic or
+	 * requested update is not sent there and a triggered one goes out as
+	 * a retraction, so neighbours that had the route drop it.
+	 *
+	 * A changed filter (e.g. a reloaded configuration) takes effect with
+	 * the next update in each direction.
+	 */
+	int (*filter_in)(void *ctx, const struct babel_prefix *prefix,
+			 const struct babel_prefix *src_prefix, unsigned ifindex,
+			 const struct babel_addr *neighbour, uint16_t metric);
+	int (*filter_out)(void *ctx, const struct babel_prefix *prefix,
+			  const struct babel_prefix *src_prefix, unsigned ifindex,
+			  uint16_t metric);
 };
 
 /* Returns NULL on allocation failure or a NULL send/fib_change callback. */

@@ -119,6 +119,7 @@ struct babel_route {
 	uint16_t refmetric;
 	uint16_t smoothed;
 	uint16_t interval_cs;
+	uint16_t add_metric;		/* from the in filter (babel.h) */
 	/* ms, modulo 2^32: a route is touched far more often than every
 	 * 49 days, and this keeps the struct at 88 bytes (memory budget). */
 	uint32_t smoothed_ms;

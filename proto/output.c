@@ -276,6 +276,23 @@ static bool split_horizon_holds(const struct babel_entry *e,
 	return to ? sel->nb == to : sel->nb->ifp == ifp;
 }
 
+/*
+ * The out filter (babel.h): the metric to announce on ifp, BABEL_INFINITY
+ * when denied (a triggered update then retracts, other updates are not
+ * sent). The feasibility distance was lowered with the unfiltered metric,
+ * which is at most what we announce anywhere (§3.7.3 only needs that).
+ */
+static uint16_t out_filter(struct babel *b, const struct babel_entry *e,
+			   const struct babel_iface *ifp, uint16_t metric)
+{
+	int add = b->cb.filter_out(b->cb.ctx, &e->prefix, e->src.af ? &e->src : NULL,
+				   ifp->ifindex, metric);
+
+	if (add < 0 || add >= BABEL_INFINITY)
+		return BABEL_INFINITY;
+	return babel_metric_add(metric, (uint16_t)add);
+}
+
 static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *ifp,
 		    struct babel_neigh *to, bool have, const uint8_t rid[8],
 		    uint16_t seqno, uint16_t metric, bool triggered)
@@ -296,6 +313,10 @@ static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *
 		metric = BABEL_INFINITY;
 	} else if (!have) {
 		metric = BABEL_INFINITY;
+	} else if (b->cb.filter_out) {
+		metric = out_filter(b, e, ifp, metric);
+		if (metric == BABEL_INFINITY && !triggered)
+			return;
 	}
 	update_tlv(ifp, e, rid, seqno, metric, &t);
 	babel_out_tlv(b, ifp, to, &t);

@@ -175,9 +175,11 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 	s->time = now;
 }
 
+/* The in filter's addition counts like link cost: refmetric + add + cost. */
 uint16_t babel_route_metric(const struct babel_route *r)
 {
-	return babel_metric_add(r->refmetric, r->nb->cost);
+	return babel_metric_add(babel_metric_add(r->refmetric, r->add_metric),
+				r->nb->cost);
 }
 
 /* §3.5.1, checked against the current FD: FDs only decrease, so a route
@@ -427,6 +429,39 @@ static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
 	}
 }
 
+/* A retraction (§3.5.4) of one prefix by nb: its route goes to infinity. */
+static void route_retract(struct babel *b, struct babel_neigh *nb,
+			  const struct babel_prefix *prefix,
+			  const struct babel_prefix *src, uint64_t now)
+{
+	struct babel_entry *e = babel_entry_find(b, prefix, src);
+	struct babel_route *r = e ? entry_route_of(e, nb) : NULL;
+
+	if (!r)
+		return;
+	babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
+	route_touch(b, r, now);
+	babel_entry_select(b, e, now);
+}
+
+/*
+ * The in filter (babel.h): the metric to add, or -1 when the update is
+ * denied. An addition that makes the metric infinite denies too: such a
+ * route could never be used, and keeping it would only hold memory.
+ */
+static int route_filter_in(struct babel *b, struct babel_neigh *nb,
+			   const struct babel_update *u,
+			   const struct babel_prefix *src)
+{
+	int add = b->cb.filter_in(b->cb.ctx, &u->prefix, src, nb->ifp->ifindex,
+				  &nb->addr, u->metric);
+
+	if (add < 0 || add >= BABEL_INFINITY ||
+	    babel_metric_add(u->metric, (uint16_t)add) == BABEL_INFINITY)
+		return -1;
+	return add;
+}
+
 /* §3.5.3 / §3.5.4: apply one (already parsed) Update from nb. */
 void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			       const struct babel_update *u, uint64_t now)
@@ -436,6 +471,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	struct babel_route *r;
 	struct babel_source *s;
 	bool feasible, created = false;
+	int add = 0;
 
 	b->ctr.updates_received++;
 	if (u->prefix.af == BABEL_AF_NONE) {
@@ -444,13 +480,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 		return;
 	}
 	if (u->metric == BABEL_INFINITY) {
-		e = babel_entry_find(b, &u->prefix, src);
-		r = e ? entry_route_of(e, nb) : NULL;
-		if (!r)
-			return;
-		babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
-		route_touch(b, r, now);
-		babel_entry_select(b, e, now);
+		route_retract(b, nb, &u->prefix, src, now);
 		return;
 	}
 	if (!u->has_router_id)
@@ -458,6 +488,10 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	/* Our own routes coming back. */
 	if (memcmp(u->router_id, b->router_id, 8) == 0)
 		return;
+	if (b->cb.filter_in && (add = route_filter_in(b, nb, u, src)) < 0) {
+		route_retract(b, nb, &u->prefix, src, now);
+		return;
+	}
 	e = babel_entry_get(b, &u->prefix, src);
 	if (!e)
 		return;
@@ -469,7 +503,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 		b->ctr.unfeasible_updates++;
 		if (e->selected && !e->xroute && now >= b->hold_until &&
 		    (e->selected == r ||
-		     babel_metric_add(u->metric, nb->cost) < babel_route_metric(e->selected)))
+		     babel_metric_add(babel_metric_add(u->metric, (uint16_t)add), nb->cost) <
+			     babel_route_metric(e->selected)))
 			babel_request_unfeasible(b, e, nb, u->router_id, now);
 	}
 	if (!r) {
@@ -507,6 +542,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	memcpy(r->router_id, u->router_id, 8);
 	r->seqno = u->seqno;
 	r->refmetric = u->metric;
+	r->add_metric = (uint16_t)add;
 	r->nexthop = u->next_hop;
 	r->interval_cs = u->interval;
 	if (created || r->smoothed == BABEL_INFINITY) {
