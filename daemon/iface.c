@@ -176,13 +176,15 @@ static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 	if ((r = wg_rec_load_state(ifc->rec)) < 0)
 		LOG_W(d, "%s: cannot read %s: %s", ifc->name, path,
 		      strerror(-r));
-	wg_rec_get_stats(ifc->rec, &st);
-	/* The grace period protects what a previous run installed until
-	 * Babel relearns it; with nothing inherited there is nothing to
-	 * protect, and withdrawals must not wait. */
-	if (!d->in_grace || st.owned == 0)
+	/* The grace period keeps what a previous run installed (and only
+	 * that: wgglue/reconcile.h) until Babel relearns it. An interface
+	 * that shows up after the daemon's grace period has none. */
+	if (!d->in_grace) {
 		wg_rec_grace_over(ifc->rec);
-	else
+		return 0;
+	}
+	wg_rec_get_stats(ifc->rec, &st);
+	if (st.owned)
 		LOG_I(d, "%s: %zu allowed IPs installed by a previous run are "
 		      "kept until relearned or the grace period ends",
 		      ifc->name, st.owned);

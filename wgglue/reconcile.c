@@ -23,6 +23,9 @@
 enum {
 	ENT_OWNED = 1u << 0,	/* we installed it (or the state file says so) */
 	ENT_DIRTY = 1u << 1,	/* queued in r->dirty */
+	/* Owned at startup (state journal) and not set or unset since: only
+	 * these wait for the end of the grace period. */
+	ENT_ADOPTED = 1u << 2,
 };
 
 struct rec_entry {
@@ -94,11 +97,12 @@ enum rec_action {
 
 /*
  * What to do with one prefix. Never touches an allowed IP we do not own;
- * a move is a single ADD (WireGuard moves the trie node); withdrawal waits
- * for the end of the grace period after a restart.
+ * a move is a single ADD (WireGuard moves the trie node); withdrawal of a
+ * prefix adopted from the journal waits for the end of the grace period
+ * after a restart (hold).
  */
 static enum rec_action rec_plan_entry(const struct rec_entry *e,
-				      const struct rec_peer *peers, bool grace,
+				      const struct rec_peer *peers, bool hold,
 				      uint32_t *target, uint8_t *conflict)
 {
 	bool owned = e->flags & ENT_OWNED;
@@ -121,7 +125,7 @@ static enum rec_action rec_plan_entry(const struct rec_entry *e,
 	/* Nothing to install: withdraw what we hold, unless Babel may still
 	 * relearn it after a restart. A missing winner also withdraws: the
 	 * old holder is no longer the best route. */
-	if (e->dev != PEER_NONE && !grace) {
+	if (e->dev != PEER_NONE && !hold) {
 		*target = e->dev;
 		return ACT_REMOVE;
 	}
@@ -311,7 +315,7 @@ static int rec_adopt_owned(void *arg, const struct wg_prefix *p)
 
 	if (!e)
 		return -ENOMEM;
-	e->flags |= ENT_OWNED;
+	e->flags |= ENT_OWNED | ENT_ADOPTED;
 	return 0;
 }
 
@@ -367,6 +371,7 @@ int wg_rec_set_route(struct wg_rec *r, const struct wg_prefix *prefix,
 	e = rec_entry_get(r, prefix);
 	if (!e)
 		return -ENOMEM;
+	e->flags &= (uint8_t)~ENT_ADOPTED;	/* the daemon decides now */
 	if (e->want == idx)
 		return 0;
 	e->want = idx;
@@ -379,6 +384,7 @@ int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix)
 
 	if (!e || e->want == PEER_NONE)
 		return 0;
+	e->flags &= (uint8_t)~ENT_ADOPTED;
 	e->want = PEER_NONE;
 	return rec_mark_dirty(r, prefix, e);
 }
@@ -435,7 +441,8 @@ static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
 		if (!e)
 			continue;
 		e->flags &= (uint8_t)~ENT_DIRTY;
-		enum rec_action a = rec_plan_entry(e, r->peers, r->grace,
+		enum rec_action a = rec_plan_entry(e, r->peers,
+						   r->grace && (e->flags & ENT_ADOPTED),
 						   &target, &conflict);
 		rec_note_conflict(r, p, e, conflict);
 		if (a == ACT_NONE) {

@@ -20,9 +20,12 @@
  * Ownership is persisted in a small journal (config.state_path, e.g.
  * /run/wgbabeld/wg0.state) so a restarted daemon neither leaves stale
  * entries behind nor withdraws live ones before Babel relearned them:
- * wg_rec_load_state() at start enters a grace period during which owned
- * prefixes that are not (yet) desired are kept; wg_rec_grace_over() ends it
- * and the next flush withdraws what was not relearned.
+ * wg_rec_load_state() at start enters a grace period during which the
+ * prefixes owned according to the journal are kept while not (yet)
+ * desired; wg_rec_grace_over() ends it and the next flush withdraws what
+ * was not relearned. The grace covers only those: a prefix the daemon sets
+ * or unsets after the start (also one from the journal) is applied at
+ * once, so a route learned and lost during the grace period goes away.
  *
  * The planning core is pure (no I/O, no clock); the only I/O is through the
  * wg_backend and the state file. Not thread-safe; one per interface.
@@ -63,7 +66,8 @@ void wg_rec_free(struct wg_rec *r);
 
 /*
  * Reads config.state_path (a missing file is not an error: first start) and
- * marks the prefixes listed there as owned; enters the grace period.
+ * marks the prefixes listed there as owned; enters the grace period, which
+ * holds back the withdrawal of those prefixes only.
  * Call before the first wg_rec_refresh.
  */
 int wg_rec_load_state(struct wg_rec *r);

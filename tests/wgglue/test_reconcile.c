@@ -293,6 +293,42 @@ static void test_restart_keeps_owned_during_grace_then_withdraws_unlearned(void 
 	assert_holder(f, "10.9.3.0/24", &f->c);
 }
 
+static void test_grace_holds_only_prefixes_adopted_from_the_journal(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix adopted = P("10.9.4.0/24"), redone = P("10.9.5.0/24");
+	struct wg_prefix fresh = P("10.9.6.0/24");
+
+	wg_rec_set_route(f->r, &adopted, &f->a);
+	wg_rec_set_route(f->r, &redone, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	/* restart: both come back from the journal, grace begins */
+	wg_rec_free(f->r);
+	fx_rec_new(f);
+	assert_int_equal(wg_rec_load_state(f->r), 0);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	/* a prefix learned and withdrawn during the grace period is removed */
+	wg_rec_set_route(f->r, &fresh, &f->b);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.6.0/24", &f->b);
+	wg_rec_unset_route(f->r, &fresh);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.6.0/24", NULL);
+	assert_false(wg_rec_owns(f->r, &fresh, NULL));
+	/* so is an adopted one once the daemon relearned and then lost it */
+	wg_rec_set_route(f->r, &redone, &f->a);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_rec_unset_route(f->r, &redone);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.5.0/24", NULL);
+	/* an adopted prefix nobody spoke about is held, also across a refresh */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.9.4.0/24", &f->a);
+	wg_rec_grace_over(f->r);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.9.4.0/24", NULL);
+}
+
 static void test_damaged_state_file_owns_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -445,6 +481,7 @@ int main(void)
 		T(test_more_specific_inside_foreign_is_installed),
 		T(test_prefix_moved_by_operator_is_no_longer_managed),
 		T(test_restart_keeps_owned_during_grace_then_withdraws_unlearned),
+		T(test_grace_holds_only_prefixes_adopted_from_the_journal),
 		T(test_damaged_state_file_owns_nothing),
 		T(test_peer_removed_underneath_is_reported_and_served_when_back),
 		T(test_winner_on_missing_peer_withdraws_old_holder),
