@@ -281,21 +281,26 @@ _topo_wg_quick() {
     mkdir -p "$WGT_DIR/wg-quick"
     {
         printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n' "$(cat "${WGT_KEY[$n/wg0]}")" "${WGT_PORT[$n/wg0]}"
-        printf 'Address = %s/64, %s/32, %s/128\n' "$(topo_ll "$n")" "$(topo_tun4 "$n")" "$(topo_tun6 "$n")"
-        # wireguard-go's TUN would get a kernel-made link-local address too.
-        printf 'PreUp = ip link set dev %%i addrgenmode none\n\n'
+        printf 'Address = %s/64, %s/32, %s/128\n\n' "$(topo_ll "$n")" "$(topo_tun4 "$n")" "$(topo_tun6 "$n")"
         _topo_peers_conf "$n"
     } >"$f"
     chmod 600 "$f"
     topo_wg_quick "$n" up || return 1
 }
 
-# topo_wg_quick NODE up|down: wg-quick on NODE's generated configuration.
+# topo_wg_quick NODE up|down: wg-quick on NODE's generated configuration
+# (log in $WGT_DIR/wg-quick-NODE.log).
 topo_wg_quick() {
-    local n=$1 op=$2 out
-    out=$(WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go WG_PROCESS_FOREGROUND='' \
-        wgt_exec "$n" wg-quick "$op" "$(topo_wgq_conf "$n")" 2>&1) ||
-        { echo "$out" | sed 's/^/#   /' >&2; wgt_fail "wg-quick $op on $n"; return 1; }
+    local n=$1 op=$2 log=$WGT_DIR/wg-quick-$1.log
+    # Output to a file, not $(...): the wireguard-go that wg-quick starts
+    # keeps the pipe open for as long as it lives.
+    echo "--- wg-quick $op" >>"$log"
+    if ! WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
+        wgt_exec "$n" wg-quick "$op" "$(topo_wgq_conf "$n")" >>"$log" 2>&1 </dev/null; then
+        grep -v '[│┌└]' "$log" | sed 's/^/#   /' >&2
+        wgt_fail "wg-quick $op on $n"
+        return 1
+    fi
     if [ "$op" = up ] && [ "$WGT_BACKEND" = go ]; then
         # wg-quick made a kernel interface if it could; the backend under
         # test is the one asked for.
@@ -343,7 +348,11 @@ topo_up() {
     _topo_keys || return 1
     for n in "${TOPO_NODES[@]}"; do
         wgt_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 \
-            net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 || return 1
+            net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+            net.ipv6.conf.default.addr_gen_mode=1 || return 1
+        # (addr_gen_mode 1: no kernel-made link-local address on interfaces
+        # created from now on, such as wg-quick's wireguard-go TUN; wg-quick
+        # runs PreUp before the interface exists.)
         cmds="addr add $(topo_addr4 "$n")/32 dev lo
 addr add $(topo_addr6 "$n")/128 dev lo
 "
