@@ -105,8 +105,9 @@ struct babel_config {
 	uint32_t hello_interval_ms;	/* 0: 4000 */
 	uint32_t update_interval_ms;	/* 0: 4 * hello interval */
 	/* Route limits; 0 = unlimited. At the limit an update for a new
-	 * (prefix, neighbour) is refused and counted; existing routes are kept
-	 * and keep being updated. */
+	 * (prefix, neighbour) is refused and counted (refused_routes), and
+	 * logged at most once a minute; existing routes are kept and keep
+	 * being updated. Retracted routes count until they expire. */
 	uint32_t max_routes_per_neighbour;
 	uint32_t max_routes;
 	/* Hysteresis (§3.6): the metric of every route is smoothed with this

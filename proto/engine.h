@@ -193,6 +193,10 @@ struct babel {
 	uint64_t hold_until;
 	uint32_t nroutes, nsources, nselected;
 	struct babel_counters ctr;
+	/* route limits: one log line per BABEL_LIMIT_LOG_US at most */
+	bool limit_logged;
+	uint64_t limit_log_us;
+	uint64_t limit_refused_at_log;
 	/* scratch for parse-then-apply */
 	struct babel_tlv *tlvs;
 	size_t ntlv_cap;

@@ -395,11 +395,50 @@ bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
 	return *metric != BABEL_INFINITY;
 }
 
-static bool route_limit_reached(struct babel *b, struct babel_neigh *nb)
+static bool route_limit_global(const struct babel *b)
 {
-	return (b->cfg.max_routes && b->nroutes >= b->cfg.max_routes) ||
+	return b->cfg.max_routes && b->nroutes >= b->cfg.max_routes;
+}
+
+static bool route_limit_reached(const struct babel *b, const struct babel_neigh *nb)
+{
+	return route_limit_global(b) ||
 	       (b->cfg.max_routes_per_neighbour &&
 		nb->nroutes >= b->cfg.max_routes_per_neighbour);
+}
+
+/*
+ * A new route refused at a limit is counted (babel_counters.refused_routes)
+ * and logged at most once per BABEL_LIMIT_LOG_US, with the number refused
+ * since the previous line: a neighbour flooding prefixes must not flood
+ * the log too.
+ */
+#define BABEL_LIMIT_LOG_US (60 * 1000000ULL)
+static void route_limit_refuse(struct babel *b, const struct babel_neigh *nb,
+			       const struct babel_update *u, uint64_t now)
+{
+	struct babel_prefix who = { .af = nb->addr.af };
+	char pb[64], nbuf[64];
+
+	b->ctr.refused_routes++;
+	if (b->limit_logged && now < b->limit_log_us + BABEL_LIMIT_LOG_US)
+		return;
+	who.plen = nb->addr.af == BABEL_AF_INET ? 32 : 128;
+	memcpy(who.addr, nb->addr.addr, sizeof(who.addr));
+	babel_prefix_str(&who, nbuf, sizeof(nbuf));
+	nbuf[strcspn(nbuf, "/")] = '\0';	/* an address, not a prefix */
+	babel_logf(b, BABEL_LOG_WARN,
+		   "route limit reached (%s %u): refusing new routes, e.g. %s "
+		   "from %s on interface %u; %llu refused since the last report",
+		   route_limit_global(b) ? "max-routes" : "max-routes-per-neighbour",
+		   route_limit_global(b) ? b->cfg.max_routes
+					 : b->cfg.max_routes_per_neighbour,
+		   babel_prefix_str(&u->prefix, pb, sizeof(pb)),
+		   nbuf, nb->ifp->ifindex,
+		   (unsigned long long)(b->ctr.refused_routes - b->limit_refused_at_log));
+	b->limit_logged = true;
+	b->limit_log_us = now;
+	b->limit_refused_at_log = b->ctr.refused_routes;
 }
 
 /* §4.6.9 wildcard retraction: every route from nb is retracted. */
@@ -518,7 +557,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			return;
 		}
 		if (route_limit_reached(b, nb)) {
-			b->ctr.refused_routes++;
+			route_limit_refuse(b, nb, u, now);
 			babel_entry_maybe_free(b, e);
 			return;
 		}

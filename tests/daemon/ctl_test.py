@@ -183,6 +183,11 @@ def run_tests(rw, ro, conf, d, tmp):
     r = c.cmd("show status")
     check("show status names the router-id",
           r[0] == "router-id 02:11:22:ff:fe:33:44:55 seqno " + r[0].split()[-1], r)
+    check("show status counts routes refused at a limit",
+          "routes refused at a limit 0" in r, r)
+    r = c.cmd("show status --json")
+    check("show status --json has refused_routes",
+          json.loads(r[0]).get("refused_routes") == 0, r)
 
     # Pipelined commands in one write are answered in order.
     c.s.sendall(b"show originated\nhelp\nfoo\n")

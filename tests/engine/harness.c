@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,15 @@ void clear_sent(struct h *h)
 	h->nsent = 0;
 }
 
+static void cb_log(void *ctx, enum babel_log_level level, const char *msg)
+{
+	struct h *h = ctx;
+
+	(void)level;
+	h->nlogs++;
+	snprintf(h->last_log, sizeof(h->last_log), "%s", msg);
+}
+
 static int cb_filter_in(void *ctx, const struct babel_prefix *prefix,
 			const struct babel_prefix *src_prefix, unsigned ifindex,
 			const struct babel_addr *neighbour, uint16_t metric)
@@ -132,7 +142,7 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100,
 				    .startup_hold_ms = BABEL_NO_HOLD };
 	struct babel_callbacks cb = { .send = cb_send, .fib_change = cb_fib,
-				      .save_state = cb_save };
+				      .save_state = cb_save, .log = cb_log };
 	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
 					 .unicast_only = wg, .ll6 = our_ll() };
 

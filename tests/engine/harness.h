@@ -58,6 +58,8 @@ struct h {
 	h_filter_out_fn filter_out;
 	unsigned filter_in_calls, filter_out_calls;
 	uint16_t filter_arg;		/* free for a test's filter */
+	unsigned nlogs;			/* engine log lines */
+	char last_log[256];
 };
 
 struct count_ctx {
