@@ -7,7 +7,8 @@
 # prefix announced on one node becomes an allowed IP of the right peer and a
 # kernel route on the others, that traffic flows over two encrypted hops,
 # that wgbabelctl announce/withdraw work, anycast, refusal of a prefix that
-# a foreign (wg set) allowed IP holds, the control protocol, and SIGTERM.
+# a foreign (wg set) allowed IP holds, the control protocol, in/out filters
+# and SIGTERM.
 #
 # Backend: WGB_WG_BACKEND=go (wireguard-go) or kernel; run it with
 # tests/vm/run-in-guest.sh for kernel WireGuard on a host without it.
@@ -245,6 +246,28 @@ t_link_down_up() {
     ctl c withdraw 2001:db8:c1::/48 >/dev/null
 }
 
+t_filters() {
+    # a refuses one of c's prefixes (in), c keeps another to itself (out);
+    # both set by a reload.
+    echo "in prefix 2001:db8:cf::/48 deny" >>"$WGT_DIR/a.conf"
+    echo "out prefix 2001:db8:cd::/48 deny" >>"$WGT_DIR/c.conf"
+    kill -HUP "${DPID[a]}" "${DPID[c]}"
+    wgt_assert_wait "grep -q 'configuration reloaded' $WGT_DIR/wgbabeld-a.log && grep -q 'configuration reloaded' $WGT_DIR/wgbabeld-c.log" 5 "a and c reloaded" || return 1
+    ctl c announce 2001:db8:cf::/48 >/dev/null
+    ctl c announce 2001:db8:cd::/48 >/dev/null
+    ctl c announce 2001:db8:ce::/48 >/dev/null
+    wgt_assert_wait "has_aip a b 2001:db8:ce::/48" 20 "a: the unfiltered prefix arrives" || return 1
+    wgt_assert has_aip b c 2001:db8:cf::/48
+    wgt_assert_not has_aip a b 2001:db8:cf::/48
+    wgt_assert_not has_route a 2001:db8:cf::/48
+    wgt_assert_not has_aip b c 2001:db8:cd::/48
+    wgt_assert_not has_aip a b 2001:db8:cd::/48
+    for p in cf cd ce; do ctl c withdraw "2001:db8:$p::/48" >/dev/null; done
+    sed -i '/^in prefix 2001:db8:cf::/d' "$WGT_DIR/a.conf"
+    sed -i '/^out prefix 2001:db8:cd::/d' "$WGT_DIR/c.conf"
+    kill -HUP "${DPID[a]}" "${DPID[c]}"
+}
+
 t_sighup_bad_config_keeps_running() {
     echo "no-such-directive 1" >>"$WGT_DIR/b.conf"
     kill -HUP "${DPID[b]}"
@@ -292,6 +315,7 @@ wgt_test "anycast: one peer holds the prefix, and it moves when an origin leaves
 wgt_test "a prefix held by a foreign allowed IP is refused, not stolen" t_foreign_allowed_ip_is_refused
 wgt_test "control protocol: JSON, dump, read-only socket, monitor" t_control_protocol
 wgt_test "b's link down and up: Babel stops and resumes" t_link_down_up
+wgt_test "in and out filters (set by SIGHUP) keep prefixes out" t_filters
 wgt_test "SIGHUP with a bad file keeps the running configuration" t_sighup_bad_config_keeps_running
 wgt_test "SIGTERM retracts and removes what wgbabeld installed" t_sigterm_retracts_and_cleans_up
 wgt_test "the daemons exit cleanly, with no sanitizer report" t_clean_exit
