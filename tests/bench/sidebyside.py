@@ -227,7 +227,7 @@ def print_table(results, args):
         rb = r.get("rcvbuf") or []
         rbs = ",".join("%dK" % (x // 1024) for x in rb) or "?"
         dump = ("%.3f (%d)" % (r["dump_s"], r["dump_lines"]) if "dump_s" in r
-                else ("failed" if "dump_error" in r else "-"))
+                else ("failed (JSON)" if "dump_error" in r else "-"))
         if "withdraw_left" in r:
             wd = fmt_secs(r.get("withdraw_s"), args.timeout, r["withdraw_left"])
         else:

@@ -138,7 +138,11 @@ class Bird(Receiver):
 
     def dump(self):
         secs, out = measure.bird_command(self.path("sock"), "show route all")
-        return secs, out.count("\n")
+        lines = out.count("\n")
+        if lines < 3:
+            # An error or refusal is one line ("8xxx ..."/"9xxx ...").
+            raise RuntimeError("BIRD answered: %s" % out.strip()[:200])
+        return secs, lines
 
     def available(self):
         return shutil.which("bird") is not None
