@@ -414,7 +414,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	const struct babel_hello *hello = NULL;
 	struct babel_parser p;
 	struct babel_neigh *nb;
-	bool created = false;
+	bool created = false, ihu_for_us = false;
 	size_t n = 0;
 	int rc;
 
@@ -430,15 +430,23 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		if (b->tlvs[i].type == BABEL_TLV_HELLO) {
+		if (b->tlvs[i].type == BABEL_TLV_HELLO && !hello)
 			hello = &b->tlvs[i].hello;
-			break;
-		}
+		else if (b->tlvs[i].type == BABEL_TLV_IHU &&
+			 ihu_is_for_us(ifp, &b->tlvs[i].ihu))
+			ihu_for_us = true;
 	}
 	nb = babel_neigh_find(b, ifindex, src);
 	if (!nb) {
-		/* §3.4: neighbours are discovered through their Hellos. */
-		if (!hello)
+		/*
+		 * §3.4: neighbours are discovered through their Hellos, and
+		 * through an IHU about us: a neighbour answers our first Hello
+		 * with an IHU at once (BIRD does) but may send its own next
+		 * Hello only an interval later, and its next IHU three
+		 * intervals later. Dropping that IHU would leave its link
+		 * cost infinite until then. babeld and BIRD keep it too.
+		 */
+		if (!hello && !ihu_for_us)
 			return 0;
 		nb = babel_neigh_get(b, ifp, src, &created);
 		if (!nb)

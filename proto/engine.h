@@ -71,6 +71,7 @@ struct babel_iface {
 struct babel_hello_hist {
 	uint16_t history;
 	uint16_t expected;
+	uint16_t first;		/* seqno of the Hello that began the history */
 	uint16_t interval_cs;
 	bool valid;
 };

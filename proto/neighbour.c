@@ -133,7 +133,10 @@ uint16_t babel_neigh_rxcost(const struct babel_neigh *nb)
 			if (c != BABEL_INFINITY)
 				c = babel_metric_add(c, ifp->rxcost > 256 ? ifp->rxcost - 256 : 0);
 		} else {
-			c = babel_rxcost_2of3(hs[i]->history, ifp->rxcost);
+			c = babel_rxcost_2of3(hs[i]->history,
+					      babel_hello_history_span(hs[i]->expected,
+								       hs[i]->first),
+					      ifp->rxcost);
 		}
 		if (c < best)
 			best = c;
@@ -192,9 +195,13 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	struct babel_hello_hist *hist = unicast ? &nb->uc : &nb->mc;
 	struct babel_timer *t = unicast ? &nb->uc_timer : &nb->mc_timer;
 	uint16_t old_rx = babel_neigh_rxcost(nb);
+	bool was_valid = hist->valid;
+	bool restarted = babel_hello_history_receive(&hist->history, &hist->expected,
+						     &hist->valid, h->seqno);
 
-	if (babel_hello_history_receive(&hist->history, &hist->expected, &hist->valid,
-					h->seqno)) {
+	if (!was_valid || restarted)
+		hist->first = h->seqno;
+	if (restarted) {
 		/*
 		 * The neighbour restarted: the routes it announced before are
 		 * from its previous life, bounded by feasibility distances it
@@ -231,6 +238,11 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 	nb->txcost = ihu->rxcost;
 	/* §3.4.2: the IHU hold time is 3.5 times its interval. */
 	babel_heap_arm(&b->timers, &nb->ihu_timer, now + interval * 7 / 2);
+	/* Heard only through IHUs so far (babel_receive): no Hello timer
+	 * runs, so one is armed to forget it when the IHU expires unless a
+	 * Hello comes first (it re-arms the timer). */
+	if (!nb->mc.valid && !nb->uc.valid && !nb->is_peer)
+		babel_heap_arm(&b->timers, &nb->mc_timer, now + interval * 7 / 2);
 	/* RFC 9616 §4.1: needs the Hello timestamped in the same packet. */
 	if (nb->ifp->rtt && ihu->has_timestamp && hello && hello->has_timestamp &&
 	    ihu->ts_origin != 0 &&

@@ -79,8 +79,20 @@ static unsigned popcount16(uint16_t x)
 	return n;
 }
 
-uint16_t babel_rxcost_2of3(uint16_t history, uint16_t nominal)
+uint16_t babel_hello_history_span(uint16_t expected, uint16_t first)
 {
+	uint16_t span = (uint16_t)(expected - first);
+
+	return span > 16 ? 16 : span;
+}
+
+uint16_t babel_rxcost_2of3(uint16_t history, uint16_t span, uint16_t nominal)
+{
+	if (span == 0)
+		return BABEL_INFINITY;
+	if (span < 3)	/* young: every Hello expected so far arrived */
+		return popcount16(history & (uint16_t)(0xFFFF0000u >> span)) == span
+			       ? nominal : BABEL_INFINITY;
 	return popcount16(history & 0xE000) >= 2 ? nominal : BABEL_INFINITY;
 }
 

@@ -51,9 +51,19 @@ bool babel_hello_history_receive(uint16_t *history, uint16_t *expected,
 /* Appendix A.1: a Hello interval passed without a Hello: shift in a 0. */
 void babel_hello_history_miss(uint16_t *history, uint16_t *expected);
 
-/* Appendix A.2.1: 2-out-of-3: nominal rxcost when at least 2 of the last 3
- * Hellos arrived, else infinity. */
-uint16_t babel_rxcost_2of3(uint16_t history, uint16_t nominal);
+/*
+ * Appendix A.2.1: 2-out-of-3: nominal rxcost when at least 2 of the last 3
+ * Hellos arrived, else infinity. span is the number of Hello intervals the
+ * history covers (expected seqno - first seqno heard, any value >= 3 for an
+ * old history): a history younger than 3 Hellos is judged over the Hellos
+ * expected so far, all of which must have arrived (k = min(2, span) of
+ * j = min(3, span)), so a new neighbour is usable from its first Hello
+ * instead of a Hello interval later. Link cost is a local matter (§3.4.3);
+ * BIRD judges a young history over the Hellos expected so far too.
+ */
+uint16_t babel_rxcost_2of3(uint16_t history, uint16_t span, uint16_t nominal);
+/* The span of a history for babel_rxcost_2of3(), capped at 16. */
+uint16_t babel_hello_history_span(uint16_t expected, uint16_t first);
 /* Appendix A.2.2: ETX: rxcost = 256/beta over the last 16 Hellos. */
 uint16_t babel_rxcost_etx(uint16_t history);
 /* Appendix A.2.1: link cost from rxcost and txcost (infinite if either is). */

@@ -550,6 +550,127 @@ static void test_nothing_learned_is_selected_during_the_startup_hold(void **stat
 	assert_int_equal(h->nfib, 1);
 }
 
+static bool ihu_rxcost_96(const struct babel_tlv *t)
+{
+	return t->ihu.rxcost == 96;
+}
+
+/*
+ * A new wired neighbour is usable from its first Hello and IHU (a 2-out-of-3
+ * history younger than 3 Hellos is judged over the Hellos expected so far),
+ * not a Hello interval later: our IHU says so at once, and a table it sends
+ * right after is selected at once.
+ */
+static void test_new_neighbour_is_usable_after_its_first_hello_and_ihu(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	uint16_t m;
+
+	clear_sent(h);
+	send1(h, 0, hello(h, 0, false));
+	run_to(h, h->now);
+	assert_true(count_sent(h, BABEL_TLV_IHU, -1, ihu_rxcost_96) >= 1);
+	send1(h, 0, ihu(96));
+	run_to(h, h->now + 1200 * MS);
+	send1(h, 0, upd(0, "10.20.0.0/16", 1, 5, 100));
+	assert_true(selected_via(h, "10.20.0.0/16", 0, &m));
+	assert_int_equal(m, 196);
+	assert_int_equal(h->nfib, 1);
+}
+
+/* Routes that arrive before the neighbour's IHU are kept and selected the
+ * moment its link cost becomes finite, without waiting for a new update. */
+static void test_routes_received_before_the_ihu_are_selected_when_it_arrives(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct count_ctx cc;
+
+	send1(h, 0, hello(h, 0, false));
+	send1(h, 0, upd(0, "10.21.0.0/16", 1, 5, 100));
+	send1(h, 0, upd(0, "10.22.0.0/16", 1, 5, 100));
+	assert_int_equal(candidates(h, "10.21.0.0/16", &cc), 1);
+	assert_false(selected_via(h, "10.21.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 0);
+	send1(h, 0, ihu(96));
+	assert_true(selected_via(h, "10.21.0.0/16", 0, NULL));
+	assert_true(selected_via(h, "10.22.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 2);
+}
+
+/*
+ * BIRD answers our first Hello with an IHU at once, before its own next
+ * Hello: that IHU must not be dropped for coming from a neighbour we have
+ * not heard a Hello from, or the link stays unusable until its next IHU
+ * (three Hello intervals later).
+ */
+static void test_ihu_before_the_neighbours_first_hello_is_kept(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv t[2];
+	struct babel_counters c;
+
+	send1(h, 0, ihu(96));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 1);
+	run_to(h, h->now + 2 * SEC);
+	t[0] = hello(h, 0, false);
+	t[1] = upd(0, "10.24.0.0/16", 1, 5, 100);
+	feed(h, 0, t, 2);
+	assert_true(selected_via(h, "10.24.0.0/16", 0, NULL));
+}
+
+/* A neighbour heard only through an IHU is forgotten when the IHU expires
+ * (3.5 IHU intervals) if no Hello came. */
+static void test_neighbour_heard_only_through_an_ihu_is_forgotten(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv x = ihu(96);
+	struct babel_counters c;
+	uint64_t t0 = h->now;
+
+	x.ihu.interval = 1200;		/* 12 s: hold 42 s */
+	send1(h, 0, x);
+	run_to(h, t0 + 41 * SEC);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 1);
+	run_to(h, t0 + 43 * SEC);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 0);
+}
+
+/* An IHU about someone else does not make a neighbour. */
+static void test_ihu_about_another_node_does_not_create_a_neighbour(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv x = ihu(96);
+	struct babel_counters c;
+
+	x.ihu.addr = nb_addr(5);
+	send1(h, 0, x);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.neighbours, 0);
+}
+
+/* A young history is strict: a new neighbour whose second Hello is missed
+ * (1 of 2) is down again until it has 2 of its last 3. */
+static void test_new_neighbour_that_misses_its_second_hello_is_down(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_tlv t[2];
+	uint64_t t0 = h->now;
+
+	t[0] = hello(h, 0, false);
+	t[1] = ihu(96);
+	feed(h, 0, t, 2);
+	send1(h, 0, upd(0, "10.23.0.0/16", 1, 5, 100));
+	assert_true(selected_via(h, "10.23.0.0/16", 0, NULL));
+	run_to(h, t0 + 6100 * MS);	/* 1.5 intervals: the next Hello is missed */
+	assert_false(selected_via(h, "10.23.0.0/16", 0, NULL));
+	h->hello_seq[0]++;		/* the missed one */
+	send1(h, 0, hello(h, 0, false));	/* 2 of the last 3 */
+	assert_true(selected_via(h, "10.23.0.0/16", 0, NULL));
+}
+
 static bool seqreq_rid2_seq8(const struct babel_tlv *t)
 {
 	return t->seqno_req.seqno == 8 && t->seqno_req.router_id[7] == 2 &&
@@ -624,6 +745,12 @@ int main(void)
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
 		T(test_non_babel_datagram_is_rejected_and_counted),
+		T(test_new_neighbour_is_usable_after_its_first_hello_and_ihu),
+		T(test_routes_received_before_the_ihu_are_selected_when_it_arrives),
+		T(test_new_neighbour_that_misses_its_second_hello_is_down),
+		T(test_ihu_before_the_neighbours_first_hello_is_kept),
+		T(test_neighbour_heard_only_through_an_ihu_is_forgotten),
+		T(test_ihu_about_another_node_does_not_create_a_neighbour),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,13 +84,32 @@ static void test_reordered_hello_is_ignored_but_a_far_jump_restarts_history(void
 static void test_2_out_of_3_needs_two_of_the_last_three_hellos(void **state)
 {
 	(void)state;
-	assert_int_equal(babel_rxcost_2of3(0x8000, 96), BABEL_INFINITY);
-	assert_int_equal(babel_rxcost_2of3(0xC000, 96), 96);
-	assert_int_equal(babel_rxcost_2of3(0xA000, 96), 96);
-	assert_int_equal(babel_rxcost_2of3(0x6000, 96), 96);
-	assert_int_equal(babel_rxcost_2of3(0x4FFF, 96), BABEL_INFINITY);
+	assert_int_equal(babel_rxcost_2of3(0x8000, 16, 96), BABEL_INFINITY);
+	assert_int_equal(babel_rxcost_2of3(0xC000, 16, 96), 96);
+	assert_int_equal(babel_rxcost_2of3(0xA000, 16, 96), 96);
+	assert_int_equal(babel_rxcost_2of3(0x6000, 16, 96), 96);
+	assert_int_equal(babel_rxcost_2of3(0x4FFF, 16, 96), BABEL_INFINITY);
+	assert_int_equal(babel_rxcost_2of3(0x8000, 3, 96), BABEL_INFINITY);
 	assert_int_equal(babel_link_cost_2of3(96, 300), 300);
 	assert_int_equal(babel_link_cost_2of3(BABEL_INFINITY, 96), BABEL_INFINITY);
+}
+
+static void test_young_hello_history_needs_every_hello_expected_so_far(void **state)
+{
+	uint16_t h = 0, exp = 0;
+	bool valid = false;
+
+	(void)state;
+	babel_hello_history_receive(&h, &exp, &valid, 0xFFFF);
+	assert_int_equal(babel_hello_history_span(exp, 0xFFFF), 1);
+	assert_int_equal(babel_rxcost_2of3(h, 1, 96), 96);		/* 1 of 1 */
+	babel_hello_history_miss(&h, &exp);
+	assert_int_equal(babel_hello_history_span(exp, 0xFFFF), 2);	/* wraps */
+	assert_int_equal(babel_rxcost_2of3(h, 2, 96), BABEL_INFINITY);	/* 1 of 2 */
+	assert_int_equal(babel_rxcost_2of3(0xC000, 2, 96), 96);		/* 2 of 2 */
+	assert_int_equal(babel_rxcost_2of3(0xA000, 3, 96), 96);		/* 2 of 3 */
+	assert_int_equal(babel_rxcost_2of3(0, 0, 96), BABEL_INFINITY);
+	assert_int_equal(babel_hello_history_span(1000, 1), 16);	/* capped */
 }
 
 static void test_etx_cost_grows_with_loss(void **state)
@@ -151,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_hello_history_shifts_in_missed_hellos),
 		cmocka_unit_test(test_reordered_hello_is_ignored_but_a_far_jump_restarts_history),
 		cmocka_unit_test(test_2_out_of_3_needs_two_of_the_last_three_hellos),
+		cmocka_unit_test(test_young_hello_history_needs_every_hello_expected_so_far),
 		cmocka_unit_test(test_etx_cost_grows_with_loss),
 		cmocka_unit_test(test_rtt_sample_subtracts_the_neighbours_hold_time),
 		cmocka_unit_test(test_rtt_penalty_is_linear_between_min_and_max),
