@@ -506,13 +506,13 @@ topo_holder() {
 # The prefixes NODE should reach through Babel: every other node's
 # address, the anycast addresses unless NODE is an origin, extra announces.
 _topo_wanted() {
-    local n=$1 m line
+    local n=$1 m
     for m in "${TOPO_NODES[@]}"; do
         [ "$m" = "$n" ] && continue
         echo "$(topo_addr4 "$m")/32"
         echo "$(topo_addr6 "$m")/128"
     done
-    if [ -n "${#TOPO_ORIGIN[@]}" ] && [ "${#TOPO_ORIGIN[@]}" -gt 0 ] && [ -z "${TOPO_ORIGIN[$n]:-}" ]; then
+    if [ "${#TOPO_ORIGIN[@]}" -gt 0 ] && [ -z "${TOPO_ORIGIN[$n]:-}" ]; then
         echo "$TOPO_ANYCAST4/32"
         echo "$TOPO_ANYCAST6/128"
     fi
