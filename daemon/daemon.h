@@ -157,7 +157,8 @@ const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
 					const struct babel_addr *a);
 void iface_flush_dirty(struct daemon *d);
 
-/* fib.c: the routes the engine selected, keyed by prefix */
+/* fib.c: the routes the engine selected through a WireGuard interface
+ * (one with a reconciler), keyed by prefix */
 struct d_selected {
 	struct babel_nexthop nh;
 	uint16_t metric;
