@@ -11,7 +11,7 @@ pkgs=(
 	# fuzzing and sanitizers
 	clang libclang-rt-14-dev
 	# integration tests: namespaces, real WireGuard, Babel peers
-	iproute2 iputils-ping procps kmod cpio xz-utils busybox-static
+	iproute2 iputils-ping procps kmod cpio xz-utils busybox-static nftables
 	wireguard-tools wireguard-go qemu-system-x86 tcpdump
 	babeld bird2
 	# man page lint
