@@ -23,7 +23,12 @@ void d_logf(const struct d_log *l, enum cfg_log_level lvl, const char *fmt, ...)
 
 #define LOG_E(d, ...) d_logf(&(d)->log, CFG_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(d, ...) d_logf(&(d)->log, CFG_LOG_WARNING, __VA_ARGS__)
-#define LOG_I(d, ...) d_logf(&(d)->log, CFG_LOG_INFO, __VA_ARGS__)
-#define LOG_D(d, ...) d_logf(&(d)->log, CFG_LOG_DEBUG, __VA_ARGS__)
+/* Info and debug lines check the level before their arguments are
+ * evaluated: a per-route debug line (fib.c) formats a prefix for nothing
+ * otherwise, 100,000 times when a large table is withdrawn. */
+#define LOG_I(d, ...) do { if ((d)->log.level >= CFG_LOG_INFO) \
+	d_logf(&(d)->log, CFG_LOG_INFO, __VA_ARGS__); } while (0)
+#define LOG_D(d, ...) do { if ((d)->log.level >= CFG_LOG_DEBUG) \
+	d_logf(&(d)->log, CFG_LOG_DEBUG, __VA_ARGS__); } while (0)
 
 #endif
