@@ -127,6 +127,8 @@ static void iface_free(struct babel *b, struct babel_iface *ifp)
 	babel_dump_stop(b, &ifp->dump);
 	if (ifp->mcast)
 		babel_obuf_discard(b, ifp->mcast);
+	if (ifp->mcast4)
+		babel_obuf_discard(b, ifp->mcast4);
 	babel_heap_cancel(&b->timers, &ifp->hello_timer);
 	babel_heap_cancel(&b->timers, &ifp->update_timer);
 	babel_list_del(&ifp->link);
@@ -209,7 +211,8 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	struct babel_iface *ifp;
 
 	b->now = now_us;
-	if (!cfg || cfg->type > BABEL_IFACE_WIREGUARD || cfg->link_cost > BABEL_LINK_COST_ETX)
+	if (!cfg || cfg->type > BABEL_IFACE_WIREGUARD || cfg->link_cost > BABEL_LINK_COST_ETX ||
+	    cfg->transport > BABEL_TRANSPORT_BOTH)
 		return -EINVAL;
 	if (babel_iface_find(b, ifindex))
 		return -EEXIST;
@@ -298,6 +301,8 @@ int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_
 		babel_dump_stop(b, &ifp->dump);
 		if (ifp->mcast)
 			babel_obuf_discard(b, ifp->mcast);
+		if (ifp->mcast4)
+			babel_obuf_discard(b, ifp->mcast4);
 		babel_heap_cancel(&b->timers, &ifp->hello_timer);
 		babel_heap_cancel(&b->timers, &ifp->update_timer);
 		ifp->up = false;

@@ -44,10 +44,14 @@
 struct babel;
 
 /* A neighbour as the FIB sees it: the interface and its Babel address. For a
- * WireGuard interface the daemon maps addr to the peer that owns it. */
+ * WireGuard interface the daemon maps addr to the peer that owns it. via is
+ * the gateway for a kernel route: addr itself, except for an IPv6 prefix
+ * learned from a neighbour heard over IPv4, which has no IPv6 gateway in
+ * addr: via is then the IPv6 next hop it announced (§4.6.9). */
 struct babel_nexthop {
 	unsigned ifindex;
 	struct babel_addr addr;
+	struct babel_addr via;
 };
 
 enum babel_iface_type {
@@ -62,6 +66,14 @@ enum babel_link_cost {
 	BABEL_LINK_COST_DEFAULT = 0,	/* ETX for wireless, 2-out-of-3 otherwise */
 	BABEL_LINK_COST_2OF3,		/* Appendix A.2.1 */
 	BABEL_LINK_COST_ETX,		/* Appendix A.2.2 */
+};
+
+/* Which transport Babel speaks on a link (RFC 8966 §4: IPv6 link-local
+ * and/or IPv4). The default is IPv6, which carries IPv4 routes too. */
+enum babel_transport {
+	BABEL_TRANSPORT_IPV6 = 0,
+	BABEL_TRANSPORT_IPV4,
+	BABEL_TRANSPORT_BOTH,
 };
 
 enum babel_tristate {
@@ -97,6 +109,17 @@ struct babel_iface_config {
 	 * absent. Packets are sent from the link-local by the daemon. */
 	struct babel_addr ll6;
 	struct babel_addr v4;
+	/*
+	 * Multicast links: Hellos, updates and requests to everyone go to
+	 * ff02::1:6 (from ll6) and/or 224.0.0.111 (from v4, send callback
+	 * with dst = BABEL_MCAST_V4). A neighbour heard over IPv4 is its own
+	 * neighbour (§3.2.3: interface and address). Over IPv4, IPv4 routes
+	 * take the source as next hop and IPv6 routes carry a Next Hop TLV
+	 * with ll6; without ll6 they are not sent over IPv4, as a receiver
+	 * must ignore an Update with no next hop for its family (§4.6.9).
+	 * Unicast-only links: the families of the registered peers decide.
+	 */
+	enum babel_transport transport;
 };
 
 struct babel_config {
@@ -138,7 +161,8 @@ enum babel_log_level { BABEL_LOG_ERR, BABEL_LOG_WARN, BABEL_LOG_INFO, BABEL_LOG_
 
 struct babel_callbacks {
 	void *ctx;
-	/* Send a datagram on ifindex, to dst (unicast) or to the Babel
+	/* Send a datagram on ifindex, to dst (unicast, or the IPv4 group
+	 * BABEL_MCAST_V4 as an AF_INET babel_addr) or to the IPv6 Babel
 	 * multicast group when dst is NULL. buf is valid only for the call. */
 	void (*send)(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 		     const uint8_t *buf, size_t len);
@@ -212,6 +236,15 @@ int babel_iface_del_peer(struct babel *b, unsigned ifindex,
 int babel_receive(struct babel *b, unsigned ifindex,
 		  const struct babel_addr *src, const struct babel_addr *dst,
 		  const uint8_t *buf, size_t len, uint64_t now_us);
+
+/* The neighbour at addr on ifindex is gone now (the daemon saw an ICMP
+ * port unreachable from it for the Babel port): handled as if its Hellos had
+ * timed out (RFC 8966 Appendix A.1): its routes fail over to other
+ * neighbours or are retracted, and it is forgotten (a unicast_only peer is
+ * kept, without routes, until it speaks again). Returns 0, or -ENOENT when
+ * no such neighbour exists on that interface (nothing changes). */
+int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
+			    const struct babel_addr *addr, uint64_t now_us);
 
 /* Fire every timer due at now_us and flush pending output. Returns the next
  * deadline (absolute, µs); UINT64_MAX when nothing is scheduled. */

@@ -64,7 +64,8 @@ struct babel_iface {
 	struct babel_timer hello_timer;
 	struct babel_timer update_timer;
 	struct babel_list neighs;
-	struct babel_obuf *mcast;	/* pending multicast datagram */
+	struct babel_obuf *mcast;	/* pending multicast datagram (IPv6) */
+	struct babel_obuf *mcast4;	/* pending multicast datagram (IPv4) */
 	struct babel_dump dump;		/* periodic multicast (or all-peer) dump */
 };
 
@@ -238,6 +239,8 @@ struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *
 void babel_entry_maybe_free(struct babel *b, struct babel_entry *e);
 struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8]);
 uint16_t babel_route_metric(const struct babel_route *r);
+/* What the FIB is told about a route: babel_nexthop in babel.h. */
+void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh);
 bool babel_route_feasible(const struct babel_route *r);
 uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now);
 void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
@@ -255,6 +258,16 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
 			uint16_t *seqno, uint16_t *metric);
 void babel_seqno_bump(struct babel *b, uint16_t to, uint64_t now);
+
+/* Whether a multicast link speaks Babel over transport af (babel.h). */
+static inline bool babel_transport_has(const struct babel_iface *ifp, uint8_t af)
+{
+	enum babel_transport t = ifp->cfg.transport;
+
+	if (t == BABEL_TRANSPORT_BOTH)
+		return true;
+	return af == (t == BABEL_TRANSPORT_IPV4 ? BABEL_AF_INET : BABEL_AF_INET6);
+}
 
 /* output.c */
 struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,

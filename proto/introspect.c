@@ -54,8 +54,7 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 		i->has_src_prefix = true;
 		i->src_prefix = e->src;
 	}
-	i->neighbour.ifindex = r->nb->ifp->ifindex;
-	i->neighbour.addr = r->nb->addr;
+	babel_route_nexthop(r, &i->neighbour);
 	i->next_hop = r->nexthop;
 	i->metric = babel_route_metric(r);
 	i->refmetric = r->refmetric;
@@ -117,10 +116,8 @@ int babel_route_selected(struct babel *b, const struct babel_prefix *prefix,
 
 	if (!e || !e->selected)
 		return -ENOENT;
-	if (nh) {
-		nh->ifindex = e->selected->nb->ifp->ifindex;
-		nh->addr = e->selected->nb->addr;
-	}
+	if (nh)
+		babel_route_nexthop(e->selected, nh);
 	if (metric)
 		*metric = babel_route_metric(e->selected);
 	return 0;

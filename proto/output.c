@@ -17,21 +17,41 @@ struct babel_obuf {
 	struct babel_list link;		/* b->pending */
 	struct babel_iface *ifp;
 	struct babel_neigh *nb;		/* NULL: multicast */
+	uint8_t af;			/* transport: BABEL_AF_INET or _INET6 */
 	struct babel_writer w;
 	uint8_t data[BABEL_PACKET_MAX];
 };
 
-static void obuf_start(struct babel_obuf *o)
+/* Our address on the link for a transport: the datagram's source. */
+static const struct babel_addr *our_source(const struct babel_iface *ifp, uint8_t af)
 {
-	babel_writer_init(&o->w, o->data, sizeof(o->data));
-	if (o->ifp->cfg.ll6.af == BABEL_AF_INET6)
-		babel_writer_set_source(&o->w, &o->ifp->cfg.ll6);
+	const struct babel_addr *a = af == BABEL_AF_INET ? &ifp->cfg.v4 : &ifp->cfg.ll6;
+
+	return a->af == af ? a : NULL;
 }
 
-struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,
-				  struct babel_neigh *nb)
+static void obuf_start(struct babel_obuf *o)
 {
-	struct babel_obuf **slot = nb ? &nb->ucast : &ifp->mcast;
+	const struct babel_addr *src = our_source(o->ifp, o->af);
+
+	babel_writer_init(&o->w, o->data, sizeof(o->data));
+	if (src)
+		babel_writer_set_source(&o->w, src);
+}
+
+static struct babel_obuf **obuf_slot(struct babel_iface *ifp, struct babel_neigh *nb,
+				     uint8_t af)
+{
+	if (nb)
+		return &nb->ucast;
+	return af == BABEL_AF_INET ? &ifp->mcast4 : &ifp->mcast;
+}
+
+/* nb NULL: the multicast group of transport af. */
+static struct babel_obuf *obuf_get_af(struct babel *b, struct babel_iface *ifp,
+				      struct babel_neigh *nb, uint8_t af)
+{
+	struct babel_obuf **slot = obuf_slot(ifp, nb, af);
 	struct babel_obuf *o = *slot;
 
 	if (o)
@@ -41,30 +61,38 @@ struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,
 		return NULL;
 	o->ifp = ifp;
 	o->nb = nb;
+	o->af = nb ? nb->addr.af : af;
 	obuf_start(o);
 	babel_list_add_tail(&b->pending, &o->link);
 	*slot = o;
 	return o;
 }
 
+struct babel_obuf *babel_obuf_get(struct babel *b, struct babel_iface *ifp,
+				  struct babel_neigh *nb)
+{
+	return obuf_get_af(b, ifp, nb, BABEL_AF_INET6);
+}
+
 static void obuf_send(struct babel *b, struct babel_obuf *o)
 {
+	static const struct babel_addr mcast4 = { .af = BABEL_AF_INET,
+						  .addr = BABEL_MCAST_V4 };
+	const struct babel_addr *dst = o->nb ? &o->nb->addr : NULL;
 	size_t len;
 
 	if (babel_writer_empty(&o->w))
 		return;
+	if (!o->nb && o->af == BABEL_AF_INET)
+		dst = &mcast4;
 	len = babel_writer_finish(&o->w);
-	b->cb.send(b->cb.ctx, o->ifp->ifindex, o->nb ? &o->nb->addr : NULL,
-		   o->data, len);
+	b->cb.send(b->cb.ctx, o->ifp->ifindex, dst, o->data, len);
 	b->ctr.packets_sent++;
 }
 
 void babel_obuf_discard(struct babel *b, struct babel_obuf *o)
 {
-	if (o->nb)
-		o->nb->ucast = NULL;
-	else
-		o->ifp->mcast = NULL;
+	*obuf_slot(o->ifp, o->nb, o->af) = NULL;
 	babel_list_del(&o->link);
 	babel_dealloc(b, o, sizeof(*o));
 }
@@ -80,12 +108,29 @@ void babel_flush(struct babel *b)
 	}
 }
 
-static void out_one(struct babel *b, struct babel_iface *ifp,
-		    struct babel_neigh *nb, const struct babel_tlv *tlv)
+/*
+ * §4.6.9: an Update whose next hop the receiver cannot resolve is ignored:
+ * one with no next hop of its prefix's family (no IPv6 link-local of ours
+ * for an IPv6 route over IPv4) is not sent over that transport.
+ */
+static bool update_has_next_hop(const struct babel_tlv *tlv, uint8_t af)
 {
-	struct babel_obuf *o = babel_obuf_get(b, ifp, nb);
+	const struct babel_update *u = &tlv->update;
+
+	if (tlv->type != BABEL_TLV_UPDATE || u->metric == BABEL_INFINITY)
+		return true;
+	return u->next_hop.af != BABEL_AF_NONE || u->prefix.af == af;
+}
+
+static void out_one(struct babel *b, struct babel_iface *ifp,
+		    struct babel_neigh *nb, uint8_t af, const struct babel_tlv *tlv)
+{
+	struct babel_obuf *o;
 	int rc;
 
+	if (!update_has_next_hop(tlv, nb ? nb->addr.af : af))
+		return;
+	o = obuf_get_af(b, ifp, nb, af);
 	if (!o)
 		return;
 	rc = babel_write_tlv(&o->w, tlv);
@@ -108,15 +153,22 @@ void babel_out_tlv(struct babel *b, struct babel_iface *ifp,
 
 	if (!ifp->up || b->shut)
 		return;
-	if (nb || !ifp->cfg.unicast_only) {
-		out_one(b, ifp, nb, tlv);
+	if (nb) {
+		out_one(b, ifp, nb, nb->addr.af, tlv);
+		return;
+	}
+	if (!ifp->cfg.unicast_only) {
+		if (babel_transport_has(ifp, BABEL_AF_INET6))
+			out_one(b, ifp, NULL, BABEL_AF_INET6, tlv);
+		if (babel_transport_has(ifp, BABEL_AF_INET))
+			out_one(b, ifp, NULL, BABEL_AF_INET, tlv);
 		return;
 	}
 	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
 		struct babel_neigh *p = babel_container_of(pos, struct babel_neigh, iface_link);
 
 		if (p->is_peer)
-			out_one(b, ifp, p, tlv);
+			out_one(b, ifp, p, p->addr.af, tlv);
 	}
 }
 
@@ -215,8 +267,11 @@ void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
 							    iface_link);
 		if (!nb->mc.valid && !nb->uc.valid)
 			continue;
+		/* The IHU goes to the group of the transport it was heard on. */
+		if (!babel_transport_has(ifp, nb->addr.af) || !ifp->up || b->shut)
+			continue;
 		ihu_for(b, nb, &t);
-		babel_out_tlv(b, ifp, NULL, &t);
+		out_one(b, ifp, NULL, nb->addr.af, &t);
 	}
 }
 

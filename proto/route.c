@@ -253,8 +253,9 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	struct babel_entry *e = r->e;
 	struct babel_route **pp = &e->routes;
 	bool was_selected = e->selected == r;
-	struct babel_nexthop lost = { r->nb->ifp->ifindex, r->nb->addr };
+	struct babel_nexthop lost;
 
+	babel_route_nexthop(r, &lost);
 	while (*pp && *pp != r)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -293,10 +294,20 @@ static bool route_usable(const struct babel_route *r)
 	return babel_route_metric(r) != BABEL_INFINITY && babel_route_feasible(r);
 }
 
-static void nexthop_of(const struct babel_route *r, struct babel_nexthop *nh)
+/*
+ * The kernel's gateway is the neighbour's address, which serves its own
+ * family and IPv4 prefixes from an IPv6 neighbour (RFC 9229 v4-via-v6). An
+ * IPv6 prefix from a neighbour heard over IPv4 needs an IPv6 gateway: the
+ * next hop it announced (§4.6.9; the parser only accepts an IPv6 one).
+ */
+void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh)
 {
 	nh->ifindex = r->nb->ifp->ifindex;
 	nh->addr = r->nb->addr;
+	nh->via = r->nb->addr;
+	if (r->e->prefix.af == BABEL_AF_INET6 && r->nb->addr.af == BABEL_AF_INET &&
+	    r->nexthop.af == BABEL_AF_INET6)
+		nh->via = r->nexthop;
 }
 
 /*
@@ -346,11 +357,11 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		struct babel_nexthop onh, nnh;
 
 		if (old)
-			nexthop_of(old, &onh);
+			babel_route_nexthop(old, &onh);
 		else if (lost)
 			onh = *lost;
 		if (sel)
-			nexthop_of(sel, &nnh);
+			babel_route_nexthop(sel, &nnh);
 		e->selected = sel;
 		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);

@@ -22,6 +22,7 @@
 #define BABEL_HEADER_LEN 4
 /* RFC 8966 §4: ff02::1:6 and 224.0.0.111 */
 #define BABEL_MCAST_V6 { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x06 }
+#define BABEL_MCAST_V4 { 224, 0, 0, 111 }
 #define BABEL_INFINITY 0xFFFF
 
 enum babel_tlv_type {
