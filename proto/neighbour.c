@@ -305,3 +305,32 @@ void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now)
 		break;
 	}
 }
+
+/*
+ * The neighbour's host told us that nothing listens on the Babel port any
+ * more (an ICMP port unreachable for a datagram we sent it: the Babel
+ * process died or restarted while its host stayed up). That is what missed
+ * Hellos would tell us later (Appendix A.1), so the same path runs now: both
+ * Hello histories are lost, the link cost goes to infinity (routes through
+ * it fail over or are retracted, §3.5.4 / §3.7.2) and the neighbour is
+ * dropped, or for a WireGuard peer kept without routes until it speaks
+ * again.
+ */
+int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
+			    const struct babel_addr *addr, uint64_t now)
+{
+	struct babel_neigh *nb = babel_neigh_find(b, ifindex, addr);
+
+	b->now = now;
+	if (!nb)
+		return -ENOENT;
+	nb->mc.history = nb->uc.history = 0;
+	/* Its next Hello starts a new history, as after a restart. */
+	nb->mc.valid = nb->uc.valid = false;
+	babel_heap_cancel(&b->timers, &nb->mc_timer);
+	babel_heap_cancel(&b->timers, &nb->uc_timer);
+	babel_neigh_update_cost(b, nb, now);
+	neigh_check_dead(b, nb, now);
+	babel_flush(b);
+	return 0;
+}
