@@ -43,6 +43,10 @@ static void cfg_iface_overlay(struct cfg_iface_params *o,
 		o->timestamps = p->timestamps;
 	if (p->set & CFG_IF_BABEL_ADDR)
 		o->babel_addr_from = p->babel_addr_from;
+	if (p->set & CFG_IF_BABEL_ADDR4)
+		o->babel_addr_from4 = p->babel_addr_from4;
+	if (p->set & CFG_IF_TRANSPORT)
+		o->transport = p->transport;
 	o->set |= p->set;
 }
 
@@ -82,6 +86,9 @@ void cfg_iface_resolve(const struct cfg *c, const char *ifname,
 	out->babel_addr_from.plen = 64;
 	out->babel_addr_from.addr[0] = 0xfe;
 	out->babel_addr_from.addr[1] = 0x80;
+	/* Over IPv4: the first /32 allowed IP of the peer. */
+	out->babel_addr_from4.af = BABEL_AF_INET;
+	out->transport = CFG_TRANSPORT_IPV6;
 
 	cfg_iface_overlay(out, &c->defaults);
 	for (size_t i = 0; i < c->n_ifaces; i++)

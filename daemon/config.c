@@ -38,6 +38,50 @@ static int cfg_iftype_parse(struct cfg_line *l, const char *s,
 			"wireguard, wired, wireless, tunnel or auto)", s);
 }
 
+static int cfg_transport_parse(struct cfg_line *l, const char *s,
+			       enum cfg_transport *t)
+{
+	static const char *const names[] = {
+		[CFG_TRANSPORT_IPV6] = "ipv6",
+		[CFG_TRANSPORT_IPV4] = "ipv4",
+		[CFG_TRANSPORT_BOTH] = "both",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(s, names[i])) {
+			*t = (enum cfg_transport)i;
+			return 0;
+		}
+	}
+	return cfg_fail(l, "transport: expected ipv6, ipv4 or both, got '%s'",
+			s);
+}
+
+/* "babel-address-from allowed-ip PREFIX": one prefix per IP version. */
+static int cfg_babel_addr_from(struct cfg_line *l, struct cfg_iface_params *p)
+{
+	struct babel_prefix pf;
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "babel-address-from", &s)) < 0)
+		return r;
+	if (strcmp(s, "allowed-ip"))
+		return cfg_fail(l, "babel-address-from: expected "
+				"'allowed-ip PREFIX', got '%s'", s);
+	if ((r = cfg_value(l, "babel-address-from allowed-ip", &s)) < 0 ||
+	    (r = cfg_prefix(l, "babel-address-from", s, &pf)) < 0)
+		return r;
+	if (pf.af == BABEL_AF_INET) {
+		p->babel_addr_from4 = pf;
+		p->set |= CFG_IF_BABEL_ADDR4;
+	} else {
+		p->babel_addr_from = pf;
+		p->set |= CFG_IF_BABEL_ADDR;
+	}
+	return 0;
+}
+
 /* The words after "interface NAME" or "default". */
 static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 {
@@ -94,17 +138,13 @@ static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 				return r;
 			p->set |= CFG_IF_TIMESTAMPS;
 		} else if (!strcmp(w, "babel-address-from")) {
-			if ((r = cfg_value(l, w, &s)) < 0)
+			if ((r = cfg_babel_addr_from(l, p)) < 0)
 				return r;
-			if (strcmp(s, "allowed-ip"))
-				return cfg_fail(l, "babel-address-from: expected "
-						"'allowed-ip PREFIX', got '%s'", s);
-			if ((r = cfg_value(l, "babel-address-from allowed-ip",
-					   &s)) < 0 ||
-			    (r = cfg_prefix(l, "babel-address-from", s,
-					    &p->babel_addr_from)) < 0)
+		} else if (!strcmp(w, "transport")) {
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_transport_parse(l, s, &p->transport)) < 0)
 				return r;
-			p->set |= CFG_IF_BABEL_ADDR;
+			p->set |= CFG_IF_TRANSPORT;
 		} else {
 			return cfg_fail(l, "interface: unknown option '%s'", w);
 		}
@@ -699,6 +739,16 @@ const char *cfg_iftype_name(enum cfg_iftype t)
 	case CFG_IFTYPE_WIRED: return "wired";
 	case CFG_IFTYPE_WIRELESS: return "wireless";
 	case CFG_IFTYPE_TUNNEL: return "tunnel";
+	}
+	return "?";
+}
+
+const char *cfg_transport_name(enum cfg_transport t)
+{
+	switch (t) {
+	case CFG_TRANSPORT_IPV6: return "ipv6";
+	case CFG_TRANSPORT_IPV4: return "ipv4";
+	case CFG_TRANSPORT_BOTH: return "both";
 	}
 	return "?";
 }

@@ -48,6 +48,16 @@ enum {
 	CFG_IF_BABEL_ADDR = 1u << 6,
 	CFG_IF_RXCOST = 1u << 7,
 	CFG_IF_TIMESTAMPS = 1u << 8,
+	CFG_IF_PROBE = 1u << 9,
+	CFG_IF_TRANSPORT = 1u << 9,
+	CFG_IF_BABEL_ADDR4 = 1u << 10,
+};
+
+/* "transport": which IP version Babel's own datagrams use on a link. */
+enum cfg_transport {
+	CFG_TRANSPORT_IPV6 = 0,		/* the default; carries IPv4 routes too */
+	CFG_TRANSPORT_IPV4,
+	CFG_TRANSPORT_BOTH,
 };
 
 struct cfg_iface_params {
@@ -60,8 +70,11 @@ struct cfg_iface_params {
 	uint32_t max_rtt_penalty;
 	uint16_t rxcost;
 	bool timestamps;
-	/* which of a WireGuard peer's allowed IPs is its Babel address */
+	enum cfg_transport transport;
+	/* which of a WireGuard peer's allowed IPs is its Babel address, for
+	 * IPv6 transport and for IPv4 transport */
 	struct babel_prefix babel_addr_from;
+	struct babel_prefix babel_addr_from4;
 };
 
 /* "interface PATTERN ...": PATTERN is a name or an fnmatch(3) glob. */
@@ -220,6 +233,7 @@ const char *cfg_prefix_str(const struct babel_prefix *p, char *buf,
 			   size_t len);
 
 const char *cfg_iftype_name(enum cfg_iftype t);
+const char *cfg_transport_name(enum cfg_transport t);
 const char *cfg_log_level_name(enum cfg_log_level l);
 
 #endif
