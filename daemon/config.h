@@ -49,8 +49,8 @@ enum {
 	CFG_IF_RXCOST = 1u << 7,
 	CFG_IF_TIMESTAMPS = 1u << 8,
 	CFG_IF_PROBE = 1u << 9,
-	CFG_IF_TRANSPORT = 1u << 9,
-	CFG_IF_BABEL_ADDR4 = 1u << 10,
+	CFG_IF_TRANSPORT = 1u << 10,
+	CFG_IF_BABEL_ADDR4 = 1u << 11,
 };
 
 /* "transport": which IP version Babel's own datagrams use on a link. */
