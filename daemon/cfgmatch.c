@@ -41,6 +41,8 @@ static void cfg_iface_overlay(struct cfg_iface_params *o,
 		o->rxcost = p->rxcost;
 	if (p->set & CFG_IF_TIMESTAMPS)
 		o->timestamps = p->timestamps;
+	if (p->set & CFG_IF_PROBE)
+		o->probe_interval_ms = p->probe_interval_ms;
 	if (p->set & CFG_IF_BABEL_ADDR)
 		o->babel_addr_from = p->babel_addr_from;
 	if (p->set & CFG_IF_BABEL_ADDR4)
@@ -81,6 +83,9 @@ void cfg_iface_resolve(const struct cfg *c, const char *ifname,
 	out->rtt_min_ms = 10;
 	out->rtt_max_ms = 120;
 	out->max_rtt_penalty = tunnel_like ? 150 : 0;
+	/* A dead neighbour within 1 s + RTT (daemon/probe.c); not on
+	 * wireless, where an unanswered unicast costs MAC retries. */
+	out->probe_interval_ms = t == CFG_IFTYPE_WIRELESS ? 0 : 1000;
 	/* RFC 4291 §2.5.6: fe80::/64 holds the link-local addresses. */
 	out->babel_addr_from.af = BABEL_AF_INET6;
 	out->babel_addr_from.plen = 64;

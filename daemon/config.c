@@ -133,6 +133,16 @@ static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 				return r;
 			p->rxcost = (uint16_t)v;
 			p->set |= CFG_IF_RXCOST;
+		} else if (!strcmp(w, "probe-interval")) {
+			/* daemon/probe.c; 0 disables */
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_seconds(l, w, s, 0, 3600000,
+					     &p->probe_interval_ms)) < 0)
+				return r;
+			if (p->probe_interval_ms && p->probe_interval_ms < 50)
+				return cfg_fail(l, "probe-interval: 0 (off) or "
+						"at least 0.05 seconds, got %s", s);
+			p->set |= CFG_IF_PROBE;
 		} else if (!strcmp(w, "enable-timestamps")) {
 			if ((r = cfg_bool(l, w, &p->timestamps)) < 0)
 				return r;

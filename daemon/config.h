@@ -69,6 +69,7 @@ struct cfg_iface_params {
 	uint32_t rtt_max_ms;
 	uint32_t max_rtt_penalty;
 	uint16_t rxcost;
+	uint32_t probe_interval_ms;	/* liveness probes, 0: none */
 	bool timestamps;
 	enum cfg_transport transport;
 	/* which of a WireGuard peer's allowed IPs is its Babel address, for

@@ -27,10 +27,11 @@ struct ctl_server;
 struct ctl_monitor;
 struct redist;
 
-/* A WireGuard peer as the daemon knows it: its key and Babel address. */
+/* A WireGuard peer as the daemon knows it: its key and Babel addresses. */
 struct d_peer {
 	struct wg_key key;
 	struct babel_addr addr;		/* af NONE: no usable allowed IP */
+	struct babel_addr addr4;	/* IPv4 transport; af NONE: none */
 	/* last read of the device, for "show neighbours" */
 	union {
 		struct sockaddr sa;
@@ -50,6 +51,10 @@ struct d_iface {
 	bool up;			/* IFF_UP */
 	bool in_engine;
 	bool joined;			/* multicast group joined */
+	bool joined4;			/* 224.0.0.111 joined */
+	/* transport in effect: the configured one less what the link
+	 * lacks (no IPv4 address, no link-local, no IPv4 socket) */
+	enum cfg_transport xport;
 	struct babel_addr ll6;		/* our link-local address */
 	struct babel_addr v4;
 
@@ -60,6 +65,10 @@ struct d_iface {
 	struct wg_hmap peer_by_addr;	/* struct babel_addr -> size_t index */
 	bool rec_dirty;
 	int last_refresh_err;
+
+	/* probe.c: next liveness probe; set while a round sends */
+	uint64_t probe_next_us;
+	bool probing;
 };
 
 #define D_MAX_IFACES 64
@@ -90,12 +99,17 @@ struct daemon {
 
 	int udp_fd;
 	uv_poll_t udp_poll;
+	/* IPv4 transport: opened when an interface first needs it */
+	bool udp4_open;
+	int udp4_fd;
+	uv_poll_t udp4_poll;
 	uv_poll_t mon_poll;
 	struct redist *redist;
 	uv_timer_t babel_timer;
 	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
 	uv_timer_t grace_timer;		/* end of the restart grace period */
 	uv_timer_t monitor_timer;	/* control-socket monitor diffs */
+	uv_timer_t probe_timer;		/* probe.c: liveness probes */
 	uv_signal_t sigterm, sigint, sighup;
 
 	struct ctl_monitor *monitor;	/* only while someone monitors */
@@ -105,6 +119,9 @@ struct daemon {
 	uint64_t udp_received;
 	uint64_t udp_dropped_not_peer;
 	uint64_t udp_send_errors;
+	uint64_t probes_sent;		/* probe.c */
+	uint64_t neighbours_unreachable;	/* dropped on an ICMP */
+	uint64_t icmp_ignored;		/* other error-queue entries */
 	bool in_grace;
 	bool in_kick;
 	bool stopping;
@@ -134,8 +151,16 @@ void daemon_kick(struct daemon *d);
 int net_open(struct daemon *d);
 void net_close(struct daemon *d);
 int net_join(struct daemon *d, struct d_iface *ifc, bool join);
+int net_open4(struct daemon *d);
+int net_join4(struct daemon *d, struct d_iface *ifc, bool join);
 void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	      const uint8_t *buf, size_t len);
+
+/* probe.c: liveness probes and the UDP socket's error queue */
+void probe_start(struct daemon *d);
+void probe_run(struct daemon *d);
+unsigned probe_drain_errors(struct daemon *d, int fd);
+bool probe_async_error(int err);
 
 /* filter.c: the engine's filter_in / filter_out (proto/babel.h) */
 int filter_in(void *ctx, const struct babel_prefix *prefix,

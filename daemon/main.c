@@ -253,6 +253,7 @@ static void do_reload(struct daemon *d)
 	orig_apply_config(d, old, nc);
 	redist_reload(d);
 	iface_reconfigure(d);
+	probe_run(d);	/* a changed probe-interval counts from now */
 	cfg_free(old);
 	LOG_I(d, "configuration reloaded from %s", d->cfg_path);
 	daemon_kick(d);
@@ -415,6 +416,7 @@ static int start(struct daemon *d)
 	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, REFRESH_MS);
 	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
 	daemon_kick(d);
+	probe_start(d);
 	return 0;
 }
 
@@ -424,6 +426,8 @@ static void init_handles(struct daemon *d)
 	uv_timer_init(d->loop, &d->refresh_timer);
 	uv_timer_init(d->loop, &d->grace_timer);
 	uv_timer_init(d->loop, &d->monitor_timer);
+	uv_timer_init(d->loop, &d->probe_timer);
+	d->probe_timer.data = d;
 	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
 	d->monitor_timer.data = d;
 	uv_signal_init(d->loop, &d->sigterm);
@@ -440,6 +444,7 @@ static void close_handles(struct daemon *d)
 	uv_handle_t *hs[] = {
 		(uv_handle_t *)&d->babel_timer, (uv_handle_t *)&d->refresh_timer,
 		(uv_handle_t *)&d->grace_timer, (uv_handle_t *)&d->monitor_timer,
+		(uv_handle_t *)&d->probe_timer,
 		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
 		(uv_handle_t *)&d->sighup,
 	};

@@ -11,6 +11,11 @@
  *
  * On a WireGuard interface a datagram is only accepted from the Babel
  * address of a current peer of that interface.
+ *
+ * IPV6_RECVERR is on: an ICMP port unreachable from a neighbour whose Babel
+ * process died lands on the error queue (daemon/probe.c reads it). It also
+ * sets the socket's pending error, which the next recvmsg() or sendmsg()
+ * returns once: both retry.
  */
 #include "daemon/daemon.h"
 
@@ -72,9 +77,14 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 {
 	struct daemon *d = h->data;
 	uint8_t buf[NET_MAX_DGRAM];
-	unsigned n = 0;
+	unsigned n = 0, async_errs = 0;
 
-	if (status < 0) {
+	if (status == UV_EBADF) {
+		/* POLLERR: the error queue holds entries, and libuv stopped
+		 * the handle. Drain it, watch again, read what is there. */
+		probe_drain_errors(d, d->udp_fd);
+		uv_poll_start(&d->udp_poll, UV_READABLE, net_on_readable);
+	} else if (status < 0) {
 		LOG_E(d, "UDP socket: %s", uv_strerror(status));
 		return;
 	}
@@ -94,7 +104,8 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		ssize_t len = recvmsg(d->udp_fd, &msg, MSG_DONTWAIT);
 
 		if (len < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR ||
+			    (probe_async_error(errno) && ++async_errs < 8))
 				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				LOG_W(d, "recvmsg: %s", strerror(errno));
@@ -145,6 +156,9 @@ int net_open(struct daemon *d)
 		r = -errno;
 		goto fail;
 	}
+	if (net_setopt(fd, IPPROTO_IPV6, IPV6_RECVERR, 1) < 0)
+		LOG_W(d, "IPV6_RECVERR: %s: a dead neighbour is noticed only "
+		      "when its Hellos stop", strerror(errno));
 	if (net_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, NET_RCVBUF) < 0 &&
 	    net_setopt(fd, SOL_SOCKET, SO_RCVBUF, NET_RCVBUF) < 0)
 		LOG_W(d, "cannot enlarge the UDP receive buffer: %s",
@@ -244,11 +258,15 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	c->cmsg_type = IPV6_PKTINFO;
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-	for (;;) {
+	for (bool retried = false;;) {
 		if (sendmsg(d->udp_fd, &msg, MSG_DONTWAIT) >= 0)
 			return;
 		if (errno == EINTR)
 			continue;
+		if (!retried && probe_async_error(errno)) {
+			retried = true;	/* an earlier datagram's ICMP */
+			continue;
+		}
 		/* A full send buffer loses this datagram; Babel recovers
 		 * (periodic updates, requests). Counted, logged at debug. */
 		d->udp_send_errors++;
