@@ -55,6 +55,7 @@ struct d_iface {
 	/* transport in effect: the configured one less what the link
 	 * lacks (no IPv4 address, no link-local, no IPv4 socket) */
 	enum cfg_transport xport;
+	bool xport_warned;		/* said once why, until addresses change */
 	struct babel_addr ll6;		/* our link-local address */
 	struct babel_addr v4;
 
@@ -151,8 +152,15 @@ void daemon_kick(struct daemon *d);
 int net_open(struct daemon *d);
 void net_close(struct daemon *d);
 int net_join(struct daemon *d, struct d_iface *ifc, bool join);
+void net_deliver(struct daemon *d, unsigned ifindex,
+		 const struct babel_addr *src, const struct babel_addr *dst,
+		 const uint8_t *buf, size_t len, uint64_t now);
+/* net4.c: IPv4 transport */
 int net_open4(struct daemon *d);
+void net4_close(struct daemon *d);
 int net_join4(struct daemon *d, struct d_iface *ifc, bool join);
+void net4_send(struct daemon *d, struct d_iface *ifc,
+	       const struct babel_addr *dst, const uint8_t *buf, size_t len);
 void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	      const uint8_t *buf, size_t len);
 

@@ -147,7 +147,8 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 	}
 	if (newifc->params.type == CFG_IFTYPE_WIREGUARD)
 		fib_wg_set(d, newifc, prefix, &new_nh->addr);
-	fib_kernel_install(d, newifc, prefix, &new_nh->addr);
+	/* via: an IPv6 gateway for an IPv6 prefix from an IPv4 neighbour. */
+	fib_kernel_install(d, newifc, prefix, &new_nh->via);
 }
 
 void fib_reapply_iface(struct daemon *d, struct d_iface *ifc)

@@ -10,6 +10,12 @@
  * allowed IP inside babel-address-from (default fe80::/64) and is registered
  * with babel_iface_add_peer(). WireGuard sends no notification when peers
  * change, so devices are re-read periodically and on link events.
+ *
+ * "transport ipv4" or "both" (issue #5): Babel also or only over IPv4, from
+ * our IPv4 address on the link (daemon/net4.c). On WireGuard a peer's IPv4
+ * Babel address is its first /32 allowed IP inside the IPv4
+ * babel-address-from (default 0.0.0.0/0), registered as a neighbour of its
+ * own (RFC 8966 §3.2.3: neighbours are interface and address).
  */
 #include "daemon/daemon.h"
 
@@ -130,6 +136,57 @@ static void iface_babel_config(const struct d_iface *ifc,
 	bc->unicast_only = p->type == CFG_IFTYPE_WIREGUARD;
 	bc->ll6 = ifc->ll6;
 	bc->v4 = ifc->v4;
+	bc->transport = ifc->xport == CFG_TRANSPORT_BOTH ? BABEL_TRANSPORT_BOTH :
+			ifc->xport == CFG_TRANSPORT_IPV4 ? BABEL_TRANSPORT_IPV4 :
+							   BABEL_TRANSPORT_IPV6;
+}
+
+static bool iface_xport_has(const struct d_iface *ifc, enum cfg_transport t)
+{
+	return ifc->xport == CFG_TRANSPORT_BOTH || ifc->xport == t;
+}
+
+/*
+ * The transport in effect on a link: the configured one less what the link
+ * lacks. Over IPv4 we need our IPv4 address there (the source of every
+ * datagram, and the next hop receivers take for our IPv4 routes, §4.6.9)
+ * and the IPv4 socket; over IPv6 on a multicast link our link-local (the
+ * kernel adds it shortly after the link comes up). False: nothing left yet.
+ */
+static bool iface_xport(struct daemon *d, struct d_iface *ifc)
+{
+	enum cfg_transport want = ifc->params.transport;
+	bool wg = ifc->params.type == CFG_IFTYPE_WIREGUARD;
+	bool v6 = want != CFG_TRANSPORT_IPV4, v4 = want != CFG_TRANSPORT_IPV6;
+	const char *why = NULL;
+	int r;
+
+	if (v6 && !wg && ifc->ll6.af != BABEL_AF_INET6)
+		v6 = false;
+	if (v4 && ifc->v4.af != BABEL_AF_INET) {
+		v4 = false;
+		why = "the link has no IPv4 address";
+	} else if (v4 && (r = net_open4(d)) < 0) {
+		v4 = false;
+		why = strerror(-r);
+	}
+	if (why && !ifc->xport_warned) {
+		ifc->xport_warned = true;
+		if (v6 || want == CFG_TRANSPORT_BOTH)
+			LOG_W(d, "%s: transport %s: no Babel over IPv4 (%s); "
+			      "IPv6 %s", ifc->name, cfg_transport_name(want),
+			      why, v6 ? "keeps working" : "starts with the "
+			      "link-local address");
+		else
+			LOG_W(d, "%s: transport ipv4: Babel does not start "
+			      "(%s); it starts when the link has an IPv4 "
+			      "address", ifc->name, why);
+	}
+	if (!v4 && !v6)
+		return false;
+	ifc->xport = v4 && v6 ? CFG_TRANSPORT_BOTH :
+		     v4 ? CFG_TRANSPORT_IPV4 : CFG_TRANSPORT_IPV6;
+	return true;
 }
 
 static void iface_peers_clear(struct d_iface *ifc);
@@ -145,6 +202,8 @@ static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
 	iface_peers_clear(ifc);
 	if (ifc->joined)
 		net_join(d, ifc, false);
+	if (ifc->joined4)
+		net_join4(d, ifc, false);
 	LOG_I(d, "%s: Babel stopped", ifc->name);
 }
 
@@ -199,8 +258,8 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 
 	if (ifc->in_engine || !ifc->present || !ifc->up)
 		return;
-	if (!wg && ifc->ll6.af != BABEL_AF_INET6)
-		return;		/* wait for the kernel's link-local */
+	if (!iface_xport(d, ifc))
+		return;		/* e.g. wait for the kernel's link-local */
 	iface_babel_config(ifc, &bc);
 	r = babel_iface_add(d->babel, ifc->ifindex, &bc, d_now_us(d));
 	if (r < 0) {
@@ -208,14 +267,20 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 		return;
 	}
 	ifc->in_engine = true;
-	LOG_I(d, "%s: Babel running (type %s, hello %u ms%s)", ifc->name,
-	      cfg_iftype_name(ifc->params.type), ifc->params.hello_interval_ms,
+	LOG_I(d, "%s: Babel running (type %s, hello %u ms, over %s%s)",
+	      ifc->name, cfg_iftype_name(ifc->params.type),
+	      ifc->params.hello_interval_ms,
+	      ifc->xport == CFG_TRANSPORT_BOTH ? "IPv6 and IPv4" :
+	      ifc->xport == CFG_TRANSPORT_IPV4 ? "IPv4" : "IPv6",
 	      wg ? ", unicast to WireGuard peers" : "");
 	if (wg) {
 		if (iface_wg_setup(d, ifc) == 0)
 			iface_refresh_wg(d, ifc);
 	} else {
-		net_join(d, ifc, true);
+		if (iface_xport_has(ifc, CFG_TRANSPORT_IPV6))
+			net_join(d, ifc, true);
+		if (iface_xport_has(ifc, CFG_TRANSPORT_IPV4))
+			net_join4(d, ifc, true);
 	}
 	daemon_kick(d);
 }
@@ -247,6 +312,49 @@ static bool iface_peer_babel_addr(const struct wg_peer *p,
 		return true;
 	}
 	return false;
+}
+
+/*
+ * One of peer P's Babel addresses (IPv4 when v4) into Q, peer number IDX,
+ * when the link speaks that transport: its first host allowed IP inside
+ * babel-address-from of that family, unless another peer claims it.
+ * Returns 0 or -ENOMEM.
+ */
+static int iface_peer_take_addr(struct daemon *d, struct d_iface *ifc,
+				const struct wg_peer *p, bool v4, size_t idx,
+				struct wg_hmap *nmap, struct d_peer *q)
+{
+	const struct babel_prefix *from = v4 ? &ifc->params.babel_addr_from4 :
+					       &ifc->params.babel_addr_from;
+	struct babel_addr *a = v4 ? &q->addr4 : &q->addr;
+	bool created;
+	size_t *slot;
+
+	if (!iface_xport_has(ifc, v4 ? CFG_TRANSPORT_IPV4 : CFG_TRANSPORT_IPV6))
+		return 0;
+	if (!iface_peer_babel_addr(p, from, a)) {
+		char b64[WG_KEY_B64_LEN], pf[64];
+
+		wg_key_to_base64(&p->pubkey, b64);
+		LOG_D(d, "%s: peer %s has no host allowed IP in %s: not a "
+		      "Babel neighbour over IPv%c", ifc->name, b64,
+		      cfg_prefix_str(from, pf, sizeof(pf)), v4 ? '4' : '6');
+		return 0;
+	}
+	slot = wg_hmap_get(nmap, a, &created);
+	if (!slot)
+		return -ENOMEM;
+	if (!created) {
+		char s[INET6_ADDRSTRLEN];
+
+		d_addr_str(a, s, sizeof(s));
+		LOG_W(d, "%s: two peers claim Babel address %s; using the "
+		      "first", ifc->name, s);
+		memset(a, 0, sizeof(*a));
+		return 0;
+	}
+	*slot = idx;
+	return 0;
 }
 
 /*
@@ -287,71 +395,54 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	for (size_t i = 0; i < dev.n_peers; i++) {
 		const struct wg_peer *p = &dev.peers[i];
 		struct d_peer *q = &np[n];
-		bool created;
-		size_t *slot;
 
 		q->key = p->pubkey;
 		memcpy(&q->endpoint, &p->endpoint, sizeof(q->endpoint));
 		q->last_handshake_sec = p->last_handshake_sec;
-		if (!iface_peer_babel_addr(p, &ifc->params.babel_addr_from,
-					   &q->addr)) {
-			char b64[WG_KEY_B64_LEN], pf[64];
-
-			wg_key_to_base64(&p->pubkey, b64);
-			LOG_D(d, "%s: peer %s has no host allowed IP in %s: "
-			      "not a Babel neighbour", ifc->name, b64,
-			      cfg_prefix_str(&ifc->params.babel_addr_from, pf,
-					     sizeof(pf)));
-			n++;
-			continue;
+		for (int k = 0; k < 2; k++) {
+			if ((r = iface_peer_take_addr(d, ifc, p, k == 1, n,
+						      &nmap, q)) < 0)
+				goto out;
 		}
-		slot = wg_hmap_get(&nmap, &q->addr, &created);
-		if (!slot) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (!created) {
-			char a[INET6_ADDRSTRLEN];
-
-			d_addr_str(&q->addr, a, sizeof(a));
-			LOG_W(d, "%s: two peers claim Babel address %s; using "
-			      "the first", ifc->name, a);
-			memset(&q->addr, 0, sizeof(q->addr));
-			n++;
-			continue;
-		}
-		*slot = n++;
+		n++;
 	}
 	/* Peers gone or readdressed: tell the engine before the map moves. */
 	for (size_t i = 0; i < ifc->n_peers; i++) {
-		const struct babel_addr *a = &ifc->peers[i].addr;
-		const size_t *j;
+		for (int k = 0; k < 2; k++) {
+			const struct d_peer *op = &ifc->peers[i];
+			const struct babel_addr *a = k ? &op->addr4 : &op->addr;
+			const size_t *j;
 
-		if (a->af == BABEL_AF_NONE)
-			continue;
-		j = wg_hmap_find(&nmap, a);
-		if (!j || !wg_key_equal(&np[*j].key, &ifc->peers[i].key)) {
-			char s[INET6_ADDRSTRLEN];
+			if (a->af == BABEL_AF_NONE)
+				continue;
+			j = wg_hmap_find(&nmap, a);
+			if (!j || !wg_key_equal(&np[*j].key, &op->key)) {
+				char s[INET6_ADDRSTRLEN];
 
-			d_addr_str(a, s, sizeof(s));
-			LOG_I(d, "%s: peer at %s gone", ifc->name, s);
-			babel_iface_del_peer(d->babel, ifc->ifindex, a, now);
+				d_addr_str(a, s, sizeof(s));
+				LOG_I(d, "%s: peer at %s gone", ifc->name, s);
+				babel_iface_del_peer(d->babel, ifc->ifindex, a,
+						     now);
+			}
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct d_peer *old;
+		for (int k = 0; k < 2; k++) {
+			const struct babel_addr *a = k ? &np[i].addr4 : &np[i].addr;
+			const struct d_peer *old;
 
-		if (np[i].addr.af == BABEL_AF_NONE)
-			continue;
-		old = iface_peer_by_addr(ifc, &np[i].addr);
-		if (!old || !wg_key_equal(&old->key, &np[i].key)) {
-			char s[INET6_ADDRSTRLEN];
+			if (a->af == BABEL_AF_NONE)
+				continue;
+			old = iface_peer_by_addr(ifc, a);
+			if (!old || !wg_key_equal(&old->key, &np[i].key)) {
+				char s[INET6_ADDRSTRLEN];
 
-			d_addr_str(&np[i].addr, s, sizeof(s));
-			LOG_I(d, "%s: peer at %s is a Babel neighbour",
-			      ifc->name, s);
-			babel_iface_add_peer(d->babel, ifc->ifindex,
-					     &np[i].addr, now);
+				d_addr_str(a, s, sizeof(s));
+				LOG_I(d, "%s: peer at %s is a Babel neighbour",
+				      ifc->name, s);
+				babel_iface_add_peer(d->babel, ifc->ifindex, a,
+						     now);
+			}
 		}
 	}
 	iface_peers_clear(ifc);
@@ -486,6 +577,7 @@ static void iface_scan_addrs(struct daemon *d, struct d_iface *ifc)
 		return;
 	ifc->ll6 = ll6;
 	ifc->v4 = v4;
+	ifc->xport_warned = false;
 	/* The engine takes our addresses at iface_add: re-add it. */
 	if (ifc->in_engine)
 		iface_engine_del(d, ifc);

@@ -10,7 +10,8 @@
  * burst of thousands of datagrams.
  *
  * On a WireGuard interface a datagram is only accepted from the Babel
- * address of a current peer of that interface.
+ * address of a current peer of that interface. The IPv4 socket, for
+ * interfaces with "transport ipv4" or "both", is in daemon/net4.c.
  *
  * IPV6_RECVERR is on: an ICMP port unreachable from a neighbour whose Babel
  * process died lands on the error queue (daemon/probe.c reads it). It also
@@ -45,30 +46,35 @@ static void net_addr_from_in6(struct babel_addr *a, const struct in6_addr *in)
 	}
 }
 
-static void net_handle(struct daemon *d, unsigned ifindex,
-		       const struct sockaddr_in6 *from,
-		       const struct in6_addr *dst, const uint8_t *buf,
-		       size_t len, uint64_t now)
+/* Whether the link speaks Babel over the IP version of af ("transport"). */
+static bool net_transport_has(const struct d_iface *ifc, uint8_t af)
+{
+	if (ifc->xport == CFG_TRANSPORT_BOTH)
+		return true;
+	return (ifc->xport == CFG_TRANSPORT_IPV4) == (af == BABEL_AF_INET);
+}
+
+/* A datagram from either socket (net.c, net4.c). */
+void net_deliver(struct daemon *d, unsigned ifindex,
+		 const struct babel_addr *src, const struct babel_addr *dsta,
+		 const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct d_iface *ifc = iface_find(d, ifindex);
-	struct babel_addr src, dsta;
 	int r;
 
-	if (!ifc || !ifc->in_engine)
+	if (!ifc || !ifc->in_engine || !net_transport_has(ifc, src->af))
 		return;
-	net_addr_from_in6(&src, &from->sin6_addr);
-	net_addr_from_in6(&dsta, dst);
 	if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
-	    !iface_peer_by_addr(ifc, &src)) {
+	    !iface_peer_by_addr(ifc, src)) {
 		char a[INET6_ADDRSTRLEN];
 
 		d->udp_dropped_not_peer++;
-		d_addr_str(&src, a, sizeof(a));
+		d_addr_str(src, a, sizeof(a));
 		LOG_D(d, "%s: dropped a packet from %s: not the Babel address "
 		      "of any peer", ifc->name, a);
 		return;
 	}
-	r = babel_receive(d->babel, ifindex, &src, &dsta, buf, len, now);
+	r = babel_receive(d->babel, ifindex, src, dsta, buf, len, now);
 	if (r < 0 && r != -EBADMSG)
 		LOG_D(d, "%s: babel_receive: %s", ifc->name, strerror(-r));
 }
@@ -101,6 +107,7 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 			.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
 		};
 		struct in6_pktinfo *pi = NULL;
+		struct babel_addr src, dsta;
 		ssize_t len = recvmsg(d->udp_fd, &msg, MSG_DONTWAIT);
 
 		if (len < 0) {
@@ -122,8 +129,10 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 			continue;
 		d->udp_received++;
 		n++;
-		net_handle(d, pi->ipi6_ifindex, &from, &pi->ipi6_addr, buf,
-			   (size_t)len, d_now_us(d));
+		net_addr_from_in6(&src, &from.sin6_addr);
+		net_addr_from_in6(&dsta, &pi->ipi6_addr);
+		net_deliver(d, pi->ipi6_ifindex, &src, &dsta, buf,
+			    (size_t)len, d_now_us(d));
 	}
 	if (n)
 		daemon_kick(d);
@@ -143,6 +152,7 @@ int net_open(struct daemon *d)
 	};
 	int fd, r;
 
+	d->udp4_fd = -1;	/* net4.c opens it when an interface needs it */
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -185,6 +195,7 @@ fail:
 
 void net_close(struct daemon *d)
 {
+	net4_close(d);
 	if (d->udp_fd < 0)
 		return;
 	uv_close((uv_handle_t *)&d->udp_poll, NULL);
@@ -246,7 +257,8 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	} else if (dst->af == BABEL_AF_INET6) {
 		memcpy(&to.sin6_addr, dst->addr, 16);
 	} else {
-		/* IPv4 transport is not used: Babel over IPv6 carries both. */
+		/* "transport ipv4" or "both" on this link: daemon/net4.c. */
+		net4_send(d, ifc, dst, buf, len);
 		return;
 	}
 	/* Send from our link-local so WireGuard peers' allowed IPs match. */
