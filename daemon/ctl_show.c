@@ -352,11 +352,16 @@ static void show_status(struct show *s)
 			    "\"packets_sent\":%" PRIu64 ","
 			    "\"dropped_not_a_peer\":%" PRIu64 ","
 			    "\"send_errors\":%" PRIu64 ","
+			    "\"probes_sent\":%" PRIu64 ","
+			    "\"neighbours_unreachable\":%" PRIu64 ","
+			    "\"icmp_ignored\":%" PRIu64 ","
 			    "\"kernel_routes\":%zu,\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
 			    s->d->udp_received, c.packets_sent,
 			    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+			    s->d->probes_sent, s->d->neighbours_unreachable,
+			    s->d->icmp_ignored,
 			    kroute_count(s->d->kr), c.mem_bytes);
 		return;
 	}
@@ -366,11 +371,15 @@ static void show_status(struct show *s)
 		    "routes refused at a limit %" PRIu64 "\n"
 		    "packets received %" PRIu64 ", sent %" PRIu64
 		    ", dropped (not from a peer) %" PRIu64 ", send errors %"
-		    PRIu64 "\nkernel routes %zu, engine memory %zu bytes\n",
+		    PRIu64 "\nprobes sent %" PRIu64 ", neighbours found gone by "
+		    "ICMP %" PRIu64 ", other ICMP errors %" PRIu64 "\n"
+		    "kernel routes %zu, engine memory %zu bytes\n",
 		    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 		    c.selected, c.sources, c.xroutes, c.refused_routes,
 		    s->d->udp_received, c.packets_sent,
 		    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+		    s->d->probes_sent, s->d->neighbours_unreachable,
+		    s->d->icmp_ignored,
 		    kroute_count(s->d->kr), c.mem_bytes);
 }
 

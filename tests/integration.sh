@@ -26,6 +26,7 @@ scripts=(
 	tests/vm/selftest.sh
 	tests/wgglue/integration.sh
 	tests/daemon/e2e.sh
+	tests/daemon/deadpeer.sh
 	"tests/e2e/all.sh $e2e"
 )
 
