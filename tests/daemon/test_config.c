@@ -154,6 +154,34 @@ static void test_update_interval_follows_hello_interval_when_unset(void **state)
 	cfg_free(c);
 }
 
+static void test_probe_interval_defaults_to_1s_except_wireless_and_0_disables(void **state)
+{
+	struct cfg *c = parse_ok("interface eth0\n"
+				 "interface wlan0 type wireless\n"
+				 "interface wg0 type wireguard\n"
+				 "interface wg1 type wireguard probe-interval 0\n"
+				 "interface eth1 probe-interval 0.25\n");
+	struct cfg_iface_params p;
+
+	cfg_iface_resolve(c, "eth0", CFG_IFTYPE_AUTO, &p);
+	assert_int_equal(p.probe_interval_ms, 1000);
+	cfg_iface_resolve(c, "wg0", CFG_IFTYPE_WIREGUARD, &p);
+	assert_int_equal(p.probe_interval_ms, 1000);
+	cfg_iface_resolve(c, "wlan0", CFG_IFTYPE_AUTO, &p);
+	assert_int_equal(p.probe_interval_ms, 0);
+	cfg_iface_resolve(c, "wg1", CFG_IFTYPE_WIREGUARD, &p);
+	assert_int_equal(p.probe_interval_ms, 0);
+	cfg_iface_resolve(c, "eth1", CFG_IFTYPE_AUTO, &p);
+	assert_int_equal(p.probe_interval_ms, 250);
+	cfg_free(c);
+	expect_error("interface eth0 probe-interval 0.01\n",
+		     "t.conf:1: probe-interval: 0 (off) or at least 0.05 "
+		     "seconds, got 0.01");
+	expect_error("interface eth0 probe-interval soon\n",
+		     "t.conf:1: probe-interval: 'soon' is not a number of seconds");
+	(void)state;
+}
+
 static void test_later_interface_lines_override_earlier_and_default(void **state)
 {
 	struct cfg *c = parse_ok("default hello-interval 6 rxcost 200\n"
@@ -553,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_interface_intervals_and_rtt_options),
 		cmocka_unit_test(test_update_interval_follows_hello_interval_when_unset),
 		cmocka_unit_test(test_later_interface_lines_override_earlier_and_default),
+		cmocka_unit_test(test_probe_interval_defaults_to_1s_except_wireless_and_0_disables),
 		cmocka_unit_test(test_babel_address_defaults_to_link_local_space),
 		cmocka_unit_test(test_babel_address_from_allowed_ip_prefix),
 		cmocka_unit_test(test_announce_with_and_without_metric),
