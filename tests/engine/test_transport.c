@@ -515,6 +515,56 @@ static void test_ipv4_route_from_an_ipv6_neighbour_keeps_its_link_local(void **s
 	assert_true(babel_addr_equal(&f->nnh.via, &nll));
 }
 
+/* WireGuard (unicast only): a peer registered by its IPv4 address gets
+ * IPv4 datagrams, with the same next hops as over IPv4 multicast. */
+static void test_ipv4_peer_on_a_unicast_link_gets_ipv4_datagrams(void **state)
+{
+	struct t *t = calloc(1, sizeof(*t));
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 },
+				    .seqno = 100, .startup_hold_ms = BABEL_NO_HOLD };
+	struct babel_callbacks cb = { .ctx = t, .send = cb_send, .fib_change = cb_fib,
+				      .save_state = cb_save, .log = cb_log };
+	struct babel_iface_config ic = { .type = BABEL_IFACE_WIREGUARD,
+					 .unicast_only = true };
+	struct babel_addr peer = addr("10.0.0.2");
+	struct babel_prefix p4 = pfx("192.0.2.0/24"), p6 = pfx("2001:db8:1::/48");
+	const struct babel_tlv *u4 = NULL, *u6 = NULL;
+	unsigned hellos = 0;
+
+	*state = t;
+	assert_non_null(t);
+	t->ll6 = ic.ll6 = addr("fe80::1");
+	t->v4 = ic.v4 = addr("10.0.0.1");
+	t->now = 1000 * SEC;
+	t->b = babel_new(&cfg, &cb, t->now);
+	assert_non_null(t->b);
+	assert_int_equal(babel_iface_add(t->b, 1, &ic, t->now), 0);
+	assert_int_equal(babel_iface_add_peer(t->b, 1, &peer, t->now), 0);
+	assert_int_equal(babel_originate(t->b, &p4, NULL, 0, t->now), 0);
+	assert_int_equal(babel_originate(t->b, &p6, NULL, 0, t->now), 0);
+	t->now += 5 * SEC;
+	babel_run(t->b, t->now);
+	assert_true(t->npkt > 0);
+	for (size_t i = 0; i < t->npkt; i++) {
+		const struct pkt *p = &t->pkt[i];
+
+		assert_false(p->mcast6);
+		assert_true(babel_addr_equal(&p->dst, &peer));
+		for (size_t j = 0; j < p->ntlv; j++)
+			hellos += p->tlv[j].type == BABEL_TLV_HELLO &&
+				  (p->tlv[j].hello.flags & BABEL_HELLO_F_UNICAST);
+		if (!u4)
+			u4 = find_update(p, "192.0.2.0/24");
+		if (!u6)
+			u6 = find_update(p, "2001:db8:1::/48");
+	}
+	assert_true(hellos >= 1);
+	assert_non_null(u4);
+	assert_non_null(u6);
+	assert_true(babel_addr_equal(&u4->update.next_hop, &t->v4));
+	assert_true(babel_addr_equal(&u6->update.next_hop, &t->ll6));
+}
+
 static void test_unknown_transport_is_refused(void **state)
 {
 	struct t *t = *state = t_new(BABEL_TRANSPORT_IPV6, true, true);
@@ -539,6 +589,7 @@ int main(void)
 		T(test_routes_from_an_ipv4_neighbour_get_gateways_of_their_family),
 		T(test_ipv6_update_over_ipv4_without_next_hop_is_ignored),
 		T(test_ipv4_route_from_an_ipv6_neighbour_keeps_its_link_local),
+		T(test_ipv4_peer_on_a_unicast_link_gets_ipv4_datagrams),
 		T(test_unknown_transport_is_refused),
 #undef T
 	};
