@@ -162,6 +162,29 @@ t_both_without_ipv4_address_warns_and_keeps_ipv6() {
     wgt_assert kill -0 "${DPID[a]}"
 }
 
+# c is told (SIGHUP) to speak IPv4 only on a link without an IPv4 address:
+# a warning, Babel waits; once both ends have one, it runs over IPv4.
+t_ipv4_without_address_waits_then_starts() {
+    sed -i 's/^interface ve-a hello-interval 1$/interface ve-a transport ipv4 hello-interval 1/' "$WGT_DIR/c.conf"
+    kill -HUP "${DPID[c]}"
+    wgt_assert_wait "grep -q 've-a: transport ipv4: Babel does not start (the link has no IPv4 address)' '$WGT_DIR/wgbabeld-c.log'" 5 \
+        "c: warning about transport ipv4 without an IPv4 address" || tail -n 5 "$WGT_DIR/wgbabeld-c.log" >&2
+    wgt_assert kill -0 "${DPID[c]}"
+    wgt_assert_wait "! neigh_json c | grep -q ." 10 "c: no neighbour while it waits"
+    wgt_ip a addr add 10.78.0.1/24 dev ve-c
+    wgt_ip c addr add 10.78.0.3/24 dev ve-a
+    wgt_assert_wait "neigh_json c | grep -qx '10.78.0.1 ve-a'" 15 "c: 10.78.0.1 is a neighbour over IPv4" || {
+        tail -n 5 "$WGT_DIR/wgbabeld-c.log" >&2
+        return 1
+    }
+    # a (transport both on ve-c) now speaks IPv4 there too.
+    wgt_assert_wait "neigh_json a | grep -qx '10.78.0.3 ve-c'" 5 "a: 10.78.0.3 on ve-c"
+    wgt_assert_wait "route4 c 10.202.0.0/16 | grep -q 'via 10.78.0.1 dev ve-a'" 15 \
+        "c: 10.202.0.0/16 via 10.78.0.1 dev ve-a" || wgt_ip c -4 route show table 100 >&2
+    wgt_assert_wait "route6 c 2001:db8:b1::/48 | grep -q 'via $(ll a ve-c) dev ve-a'" 5 \
+        "c: 2001:db8:b1::/48 via a's link-local (learned over IPv4)"
+}
+
 setup_wg() {
     wgt_ns_add d e || return 1
     wgt_veth d 10.88.0.1/24 e 10.88.0.2/24 || return 1
@@ -253,6 +276,7 @@ wgt_test "veth: the neighbour is heard over IPv4 (--json show neighbours)" t_vet
 wgt_test "veth: IPv4 and IPv6 prefixes over IPv4 Babel, kernel routes and pings" t_veth_routes
 wgt_test "veth: tcpdump sees Babel over IPv4 only" t_veth_capture_is_ipv4_only
 wgt_test "transport both on a link without IPv4: a warning, IPv6 keeps working" t_both_without_ipv4_address_warns_and_keeps_ipv6
+wgt_test "transport ipv4 without an IPv4 address: a warning, Babel starts with the address" t_ipv4_without_address_waits_then_starts
 wgt_setup "WireGuard ($WGT_BACKEND) d - e with transport ipv4, Babel addresses are IPv4 /32 allowed IPs" setup_wg
 wgt_test "WireGuard: the IPv4 Babel address is the neighbour" t_wg_ipv4_neighbour
 wgt_test "WireGuard: IPv4 and IPv6 prefixes become allowed IPs and routes, pings" t_wg_allowed_ips_and_routes
