@@ -35,20 +35,9 @@ build() {
     topo_link n3 n4
     topo_link n4 n5
     topo_link n5 n6
-    topo_link n6 n1 0
+    topo_link n6 n1 0      # delayable: netem (0 ms) from the start, see topo.sh
     topo_anycast n1 n4
     topo_up || return 1
-    # Put the n6-n1 link's netem in place now, before any measured traffic:
-    # topo_up leaves a 0 ms link without a qdisc, and the first
-    # "tc qdisc replace ... root netem" on a live veth grafts a new root
-    # qdisc: dev_deactivate() parks the device on noop_qdisc for an RCU
-    # grace period and every packet sent meanwhile is dropped (under qemu
-    # TCG on Linux 6.1, 1 of ~500 pings at 200/s lost in 2 of 4 tries;
-    # none once a netem was already there, since replacing netem with netem
-    # changes it in place and keeps its queue).  That cost one echo request
-    # per planned move on kernel WireGuard in the guest; no-op on hosts
-    # without netem (udp_delay.py relays the link).
-    topo_delay n6 n1 0 || return 1
     topo_wait_converged 60 || return 1
     wgt_assert_wait "[ \"\$(topo_holders n6 $P6)\" = n1 ]" 20 "n6 uses n1"
 }

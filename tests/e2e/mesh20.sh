@@ -19,7 +19,7 @@ build() {
 
 t_converge() {
     topo_wait_converged "${TOPO_MESH_TIMEOUT:-120}" || return 1
-    echo "# $N-node full mesh ($WGT_BACKEND): converged ${TOPO_CONV_TIME}s after the daemons started"
+    echo "# $N-node full mesh ($WGT_BACKEND): converged ${TOPO_CONV_TIME}s after the daemons started (last node first seen converged; all confirmed at once by ${TOPO_CONV_CONFIRMED}s)"
 }
 
 t_direct() {

@@ -79,7 +79,14 @@ t_crash_restart() {
     topo_loss_wait n1
     wgt_log "crash-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
     LOSS_CRASH=$TOPO_LOSS
-    awk -v l="$TOPO_LOSS" 'BEGIN { exit !(l <= 1) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across n3's restart"
+    # n3's AllowedIPs and routes stay (checked below), but its neighbours
+    # hear ICMP port unreachable from its Babel port while it is down and
+    # drop it at once (021946b): n2 and n4 detour over their 60 ms link
+    # until n3 is back, and the replies in flight on the detour when they
+    # switch back arrive from a peer that no longer holds their source
+    # (WireGuard drops them): about the detour's RTT (120 ms) of traffic,
+    # 12 packets at 100/s.  Allow twice that, as failover.sh does.
+    [ "$TOPO_LOST" -le 24 ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's restart, more than 2 x the detour's RTT (24)"
     # The stale prefix goes (at the latest when the restart grace period,
     # 30 s, ends); nothing live was ever missing.
     local t0
@@ -138,13 +145,16 @@ t_keep_restart() {
     bad=$(grep -vc "${WGT_PUB[n4/wg0]} [^;]*$live" "$WGT_DIR/samples")
     wgt_log "$(wc -l <"$WGT_DIR/samples") samples of n3's AllowedIPs, $bad without $live on n4"
     wgt_assert_eq "$bad" 0 "samples where n3 lacked the live $live on peer n4"
-    awk -v l="$TOPO_LOSS" 'BEGIN { exit !(l <= 1) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across the restart"
+    # The SIGTERM still sends a wildcard retraction: n2 and n4 detour for
+    # the restart, and lose what is in flight on the detour when they
+    # switch back (see t_crash_restart): at most 2 x its RTT.
+    [ "$TOPO_LOST" -le 24 ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across the restart, more than 2 x the detour's RTT (24)"
     wgt_assert_wait topo_converged 30 "converged after the restart"
 }
 
 wgt_setup "partial mesh of five nodes, converged ($WGT_BACKEND)" build
 wgt_test "n1 -> n5 crosses four WireGuard hops (hop limit 61)" t_path
-wgt_test "crash-restart of transit n3: no live allowed IP withdrawn, the stale one removed" t_crash_restart
+wgt_test "crash-restart of transit n3: no live allowed IP withdrawn at n3, the stale one removed" t_crash_restart
 wgt_test "SIGTERM-restart of transit n3: converges back, no stale allowed IP" t_sigterm_restart
 wgt_test "SIGTERM-restart with keep-routes-on-exit: no live allowed IP withdrawn" t_keep_restart
 echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}%, SIGTERM-restart ${LOSS_TERM:-?}%, with keep-routes-on-exit ${LOSS_KEEP:-?}%"

@@ -45,7 +45,7 @@ TOPO_LINKS=()
 TOPO_UNDERLAY=veth
 declare -gA TOPO_IDX=() TOPO_WGQ=() TOPO_PEERS=() TOPO_DELAY=() TOPO_UA=()
 declare -gA TOPO_ANN=() TOPO_CONF=() TOPO_PID=() TOPO_KEYNODE=() TOPO_ORIGIN=()
-declare -gA TOPO_DELAYABLE=() TOPO_LNUM=()
+declare -gA TOPO_DELAYABLE=() TOPO_LNUM=() TOPO_NBATCH=()
 TOPO_ANYCAST4=10.200.0.1
 TOPO_ANYCAST6=2001:db8:ac::1
 TOPO_LINKN=0
@@ -83,13 +83,16 @@ topo_node() {
 }
 
 _topo_key() { if [[ $1 < $2 ]]; then echo "$1 $2"; else echo "$2 $1"; fi; }
+# The same into _TOPO_K, without a subshell (setup runs it per peer).
+_topo_key_v() { if [[ $1 < $2 ]]; then _TOPO_K="$1 $2"; else _TOPO_K="$2 $1"; fi; }
 
 # topo_link A B [DELAY_MS]: WireGuard peering A<->B; in veth mode over its
 # own veth pair, with DELAY_MS of delay each way (so RTT 2*DELAY).  Delay is
 # tc netem on both veth ends where the kernel has netem; elsewhere (this
 # project's dev host) a UDP relay, udp_delay.py, sits between the two
 # WireGuard endpoints.  Only links given a DELAY_MS (0 is fine) can have
-# their delay changed with topo_delay.
+# their delay changed with topo_delay; they get their netem (or relay) when
+# the topology is built, so a later change never adds a qdisc.
 topo_link() {
     local a=$1 b=$2 d=${3:-0} k
     k=$(_topo_key "$a" "$b")
@@ -150,15 +153,22 @@ topo_uaddr() {
 _topo_build_underlay() {
     local k a b n l
     if [ "$TOPO_UNDERLAY" = bridge ]; then
+        # Three ip processes for any number of nodes: the veth pairs from
+        # here, the bridge side in one batch; each node's side (address,
+        # up) goes into that node's batch in topo_up (TOPO_NBATCH).
+        local pairs='' brc="link add br0 type bridge
+link set br0 up
+"
         wgt_ns_add br || return 1
-        wgt_ip br link add br0 type bridge || return 1
-        wgt_ip br link set br0 up || return 1
         for n in "${TOPO_NODES[@]}"; do
             l=${TOPO_IDX[$n]}
             TOPO_UA[$n]=172.31.$((l / 250)).$((l % 250 + 1))
-            wgt_veth "$n" "${TOPO_UA[$n]}/16" br - || return 1
-            wgt_ip br link set "ve-$n" master br0 || return 1
+            pairs+="link add ve-br netns ${WGT_NS[$n]} type veth peer name ve-$n netns ${WGT_NS[br]}"$'\n'
+            brc+="link set ve-$n master br0"$'\n'"link set ve-$n up"$'\n'
+            TOPO_NBATCH[$n]="addr add ${TOPO_UA[$n]}/16 dev ve-br"$'\n'"link set ve-br up"$'\n'
         done
+        ip -b - <<<"$pairs" || { wgt_fail "veth pairs to the bridge"; return 1; }
+        wgt_ip br -b - <<<"$brc" || { wgt_fail "bridge"; return 1; }
         return 0
     fi
     for k in "${TOPO_LINKS[@]}"; do
@@ -179,7 +189,15 @@ _topo_build_underlay() {
                 "$WGT_DIR/delay.$l" || return 1
             wgt_wait_until "grep -q ready $WGT_DIR/udp-delay-$l.log" 10 ||
                 { wgt_fail "udp_delay.py for $k did not start"; return 1; }
-        elif [ "${TOPO_DELAY[$k]}" != 0 ]; then
+        else
+            # netem on every delayable link now, even at 0 ms, before any
+            # traffic: the first "tc qdisc replace ... root netem" on a
+            # live veth grafts a new root qdisc, and dev_deactivate() parks
+            # the device on noop_qdisc for an RCU grace period: every packet
+            # sent meanwhile is dropped (on Linux 6.1 under qemu TCG, one
+            # echo request in a planned move, 2 of 4 runs of failover.sh).
+            # Replacing netem by netem later (topo_delay) changes it in
+            # place and keeps its queue.
             topo_delay "$a" "$b" "${TOPO_DELAY[$k]}" || return 1
         fi
     done
@@ -206,28 +224,31 @@ _topo_relay_link() {
     [ "$TOPO_UNDERLAY" = veth ] && [ -n "${TOPO_DELAYABLE[$1]:-}" ] && ! topo_have_netem
 }
 
-# The endpoint NODE uses for PEER: PEER's underlay address and port, or the
-# relay's socket on a relayed link (in a's namespace: a sends to its LISTEN
-# socket, b to its OUT socket, both on a's underlay address).
+# The endpoint NODE uses for PEER, into _TOPO_EP: PEER's underlay address
+# and port, or the relay's socket on a relayed link (in a's namespace: a
+# sends to its LISTEN socket, b to its OUT socket, both on a's underlay
+# address).  No subshells: setup runs this once per peer of every node.
 _topo_endpoint() {
-    local n=$1 p=$2 k a b l
-    k=$(_topo_key "$n" "$p")
-    if [ "$TOPO_UNDERLAY" = veth ] && _topo_relay_link "$k"; then
-        read -r a b <<<"$k"
-        l=${TOPO_LNUM[$k]}
-        if [ "$n" = "$a" ]; then echo "${TOPO_UA[$a $b]}:$((40000 + 2 * l))"; else echo "${TOPO_UA[$a $b]}:$((40001 + 2 * l))"; fi
+    local n=$1 p=$2 a b l
+    _topo_key_v "$n" "$p"
+    if [ "$TOPO_UNDERLAY" = veth ] && _topo_relay_link "$_TOPO_K"; then
+        read -r a b <<<"$_TOPO_K"
+        l=${TOPO_LNUM[$_TOPO_K]}
+        if [ "$n" = "$a" ]; then _TOPO_EP=${TOPO_UA[$a $b]}:$((40000 + 2 * l)); else _TOPO_EP=${TOPO_UA[$a $b]}:$((40001 + 2 * l)); fi
         return
     fi
-    echo "$(topo_uaddr "$p" "$n"):${WGT_PORT[$p/wg0]}"
+    if [ "$TOPO_UNDERLAY" = bridge ]; then _TOPO_EP=${TOPO_UA[$p]}; else _TOPO_EP=${TOPO_UA[$p $n]}; fi
+    _TOPO_EP+=:${WGT_PORT[$p/wg0]}
 }
 
 # The [Peer] sections of NODE's WireGuard configuration (wg-quick syntax).
 _topo_peers_conf() {
-    local n=$1 p
+    local n=$1 p i
     for p in ${TOPO_PEERS[$n]}; do
-        printf '[Peer]\n# %s\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s/128, %s/32, %s/128\n\n' \
-            "$p" "${WGT_PUB[$p/wg0]}" "$(_topo_endpoint "$n" "$p")" \
-            "$(topo_ll "$p")" "$(topo_tun4 "$p")" "$(topo_tun6 "$p")"
+        _topo_endpoint "$n" "$p"
+        i=${TOPO_IDX[$p]}
+        printf '[Peer]\n# %s\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = fe80::%x/128, 10.99.0.%d/32, fd99::%x/128\n\n' \
+            "$p" "${WGT_PUB[$p/wg0]}" "$_TOPO_EP" "$i" "$i" "$i"
     done
 }
 
@@ -248,27 +269,38 @@ _topo_keys() {
     WGT_NEXT_PORT=$((51820 + ${#TOPO_NODES[@]}))
 }
 
-# A node set up the way wg-quick would, by hand.
+# A node set up the way wg-quick would, by hand: the interface (kernel:
+# in the node's batch; wireguard-go: its process), then one ip batch for
+# everything in the namespace (TOPO_NBATCH[NODE] first) and one wg setconf.
 _topo_wg_manual() {
-    local n=$1 ifn=${WGT_IF[$1/wg0]} p cmds
-    local key=${WGT_KEY[$1/wg0]} pub=${WGT_PUB[$1/wg0]} port=${WGT_PORT[$1/wg0]}
-    # wgt_wg_add makes its own key; put ours back afterwards.
-    wgt_wg_add "$n" wg0 "$port" || return 1
-    WGT_KEY[$n/wg0]=$key
-    WGT_PUB[$n/wg0]=$pub
-    _topo_peers_conf "$n" >"$WGT_DIR/$n.wgpeers"
-    wgt_exec "$n" sh -c "wg set $ifn private-key $key && wg addconf $ifn $WGT_DIR/$n.wgpeers" ||
-        { wgt_fail "wg addconf on $n"; return 1; }
-    cmds="addr add $(topo_ll "$n")/64 dev $ifn nodad
+    local n=$1 ifn=${WGT_IF[$1/wg0]} p p6 key cmds=${TOPO_NBATCH[$1]:-}
+    read -r key <"${WGT_KEY[$n/wg0]}"
+    {
+        printf '[Interface]\nPrivateKey = %s\nListenPort = %s\n\n' "$key" "${WGT_PORT[$n/wg0]}"
+        _topo_peers_conf "$n"
+    } >"$WGT_DIR/$n.wgconf"
+    chmod 600 "$WGT_DIR/$n.wgconf"
+    if [ "$WGT_BACKEND" = go ]; then
+        wgt_daemon "$n" "wireguard-go-$ifn" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL="${WGT_WG_GO_LOG:-error}" wireguard-go -f "$ifn" || return 1
+        wgt_wait_until "[ -S /var/run/wireguard/$ifn.sock ]" 10 ||
+            { wgt_fail "wireguard-go $ifn did not come up"; return 1; }
+    else
+        cmds+="link add $ifn type wireguard"$'\n'
+    fi
+    # addrgenmode none: no link-local address but ours (as wgt_wg_add);
+    # up before the routes (IPv4 refuses a route over a down device).
+    cmds+="link set $ifn addrgenmode none
+link set $ifn up
+addr add $(topo_ll "$n")/64 dev $ifn nodad
 addr add $(topo_tun4 "$n")/32 dev $ifn
 addr add $(topo_tun6 "$n")/128 dev $ifn nodad
 "
     for p in ${TOPO_PEERS[$n]}; do
-        cmds+="route add $(topo_tun4 "$p")/32 dev $ifn
-route add $(topo_tun6 "$p")/128 dev $ifn
-"
+        printf -v p6 'fd99::%x' "${TOPO_IDX[$p]}"
+        cmds+="route add 10.99.0.${TOPO_IDX[$p]}/32 dev $ifn"$'\n'"route add $p6/128 dev $ifn"$'\n'
     done
-    wgt_ip "$n" -b - <<<"$cmds" || { wgt_fail "addresses on $ifn"; return 1; }
+    wgt_ip "$n" -b - <<<"$cmds" || { wgt_fail "addresses and routes on $n"; return 1; }
+    wgt_exec "$n" wg setconf "$ifn" "$WGT_DIR/$n.wgconf" || { wgt_fail "wg setconf on $n"; return 1; }
 }
 
 # topo_wgq_conf NODE: path of NODE's wg-quick configuration.
@@ -327,11 +359,17 @@ EOF
 
 # topo_start NODE: start wgbabeld on NODE (config rewritten from the
 # topology); waits until its control socket answers.
-topo_start() {
+topo_start() { _topo_launch "$1" && _topo_started "$1"; }
+
+_topo_launch() {
     local n=$1
     _topo_daemon_conf "$n" >"$WGT_DIR/$n.conf"
     wgt_daemon "$n" "wgbabeld-$n" "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
     TOPO_PID[$n]=$WGT_LAST_PID
+}
+
+_topo_started() {
+    local n=$1
     wgt_wait_until "$WGBABELCTL -s $WGT_DIR/$n.sock show status" 10 || {
         tail -n 20 "$WGT_DIR/wgbabeld-$n.log" | sed 's/^/#   /' >&2
         wgt_fail "wgbabeld on $n did not start"
@@ -340,19 +378,18 @@ topo_start() {
 }
 
 # topo_up: build namespaces, underlay, WireGuard, addresses; start wgbabeld
-# on every node.
+# on every node (all at once, then wait for each control socket).
 topo_up() {
     local n cmds
-    wgt_ns_add "${TOPO_NODES[@]}" || return 1
+    # addr_gen_mode 1: no kernel-made link-local address on interfaces
+    # created from now on (veths, wg-quick's wireguard-go TUN: wg-quick
+    # runs PreUp before the interface exists); fe80::i is set by hand.
+    WGT_NS_SYSCTL="net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
+        net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+        net.ipv6.conf.default.addr_gen_mode=1" wgt_ns_add "${TOPO_NODES[@]}" || return 1
     _topo_build_underlay || return 1
     _topo_keys || return 1
     for n in "${TOPO_NODES[@]}"; do
-        wgt_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 \
-            net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-            net.ipv6.conf.default.addr_gen_mode=1 || return 1
-        # (addr_gen_mode 1: no kernel-made link-local address on interfaces
-        # created from now on, such as wg-quick's wireguard-go TUN; wg-quick
-        # runs PreUp before the interface exists.)
         cmds="addr add $(topo_addr4 "$n")/32 dev lo
 addr add $(topo_addr6 "$n")/128 dev lo
 "
@@ -362,7 +399,7 @@ addr add $(topo_addr6 "$n")/128 dev lo
 addr add $TOPO_ANYCAST6/128 dev lo nodad
 "
         fi
-        wgt_ip "$n" -b - <<<"$cmds" || return 1
+        TOPO_NBATCH[$n]+=$cmds
         if [ -n "${TOPO_ORIGIN[$n]:-}" ]; then
             wgt_exec "$n" nft -f - <<EOF || { wgt_fail "nft counters on $n"; return 1; }
 table inet topo {
@@ -375,14 +412,28 @@ table inet topo {
 EOF
         fi
         if [ "${TOPO_WGQ[$n]}" = 1 ]; then
+            wgt_ip "$n" -b - <<<"${TOPO_NBATCH[$n]}" || { wgt_fail "addresses on $n"; return 1; }
             _topo_wg_quick "$n" || return 1
         else
             _topo_wg_manual "$n" || return 1
         fi
     done
+    if [ "$TOPO_UNDERLAY" = bridge ]; then
+        # As wgt_veth: until linkwatch has activated a veth, the noop qdisc
+        # drops what is sent on it.
+        wgt_wait_until "[ \$(wgt_ip br -o link show type veth | grep -c 'state UP') = ${#TOPO_NODES[@]} ]" 10 ||
+            { wgt_fail "bridge ports not up"; return 1; }
+        for n in "${TOPO_NODES[@]}"; do
+            wgt_wait_until "wgt_ip $n -o link show dev ve-br | grep -q 'state UP'" 5 ||
+                { wgt_fail "ve-br on $n not up"; return 1; }
+        done
+    fi
     TOPO_T0=$(wgt_now)
     for n in "${TOPO_NODES[@]}"; do
-        topo_start "$n" || return 1
+        _topo_launch "$n" || return 1
+    done
+    for n in "${TOPO_NODES[@]}"; do
+        _topo_started "$n" || return 1
     done
 }
 
@@ -509,8 +560,7 @@ _topo_wanted() {
     local n=$1 m
     for m in "${TOPO_NODES[@]}"; do
         [ "$m" = "$n" ] && continue
-        echo "$(topo_addr4 "$m")/32"
-        echo "$(topo_addr6 "$m")/128"
+        printf '10.100.0.%d/32\n2001:db8:100::%x/128\n' "${TOPO_IDX[$m]}" "${TOPO_IDX[$m]}"
     done
     if [ "${#TOPO_ORIGIN[@]}" -gt 0 ] && [ -z "${TOPO_ORIGIN[$n]:-}" ]; then
         echo "$TOPO_ANYCAST4/32"
@@ -518,18 +568,31 @@ _topo_wanted() {
     fi
 }
 
+# What topo_node_converged checks on NODE, one a line: "W PREFIX" (wanted:
+# on exactly one peer), "S PUBKEY PREFIX" (static: on that peer).  Written
+# once per node to $WGT_DIR/want.NODE.
+_topo_want_file() {
+    local n=$1 f=$WGT_DIR/want.$1 p
+    [ -s "$f" ] && return 0
+    {
+        _topo_wanted "$n" | sed 's/^/W /'
+        for p in ${TOPO_PEERS[$n]}; do
+            printf 'S %s fe80::%x/128\n' "${WGT_PUB[$p/wg0]}" "${TOPO_IDX[$p]}"
+        done
+    } >"$f"
+}
+
 # topo_node_converged NODE: each wanted prefix is in NODE's AllowedIPs on
-# exactly one peer, and the static ones are where they were put.
+# exactly one peer, and the static link-local ones are where they were put.
+# Three process starts (ip netns exec, wg, awk): under qemu TCG each costs
+# 50-120 ms, and a 20-node mesh polls this a lot.
 topo_node_converged() {
-    local n=$1 out p
-    out=$(topo_wg "$n" allowed-ips) || return 1
-    for p in ${TOPO_PEERS[$n]}; do
-        grep -q "^${WGT_PUB[$p/wg0]}	.*$(topo_ll "$p")/128" <<<"$out" || return 1
-    done
-    awk 'NR == FNR { want[$1] = 1; next }
-         { for (i = 2; i <= NF; i++) if ($i in want) seen[$i]++ }
-         END { for (p in want) if (seen[p] != 1) exit 1 }' \
-        <(_topo_wanted "$n") - <<<"$out"
+    _topo_want_file "$1"
+    topo_wg "$1" allowed-ips | awk '
+        NR == FNR { if ($1 == "W") want[$2] = 1; else st[$2 " " $3] = 1; next }
+        { for (i = 2; i <= NF; i++) { if ($i in want) seen[$i]++; if (($1 " " $i) in st) have[$1 " " $i] = 1 } }
+        END { for (p in want) if (seen[p] != 1) exit 1
+              for (s in st) if (!(s in have)) exit 1 }' "$WGT_DIR/want.$1" -
 }
 
 # topo_converged: every node converged.
@@ -540,20 +603,49 @@ topo_converged() {
     done
 }
 
-# topo_wait_converged TIMEOUT: wait for topo_converged; sets and logs
-# TOPO_CONV_TIME (seconds since the daemons were started by topo_up, or
-# since topo_mark).
+# topo_wait_converged TIMEOUT: wait until every node is converged at once.
+# Polls only the nodes not yet seen converged, then confirms with a pass
+# over all of them (a node found unconverged there is polled again).  Sets
+# and logs TOPO_CONV_TIME: seconds from the daemons' start (topo_up, or
+# topo_mark) to when the last node was first seen converged; and
+# TOPO_CONV_CONFIRMED: to the end of the confirming pass.  (One pass over
+# 20 nodes takes seconds under qemu TCG: polling all of them each time made
+# the time measured mostly the poll's.)
 topo_wait_converged() {
-    if ! wgt_wait_until topo_converged "$1"; then
-        local n
-        for n in "${TOPO_NODES[@]}"; do
-            topo_node_converged "$n" || wgt_log "$n not converged: $(topo_wg "$n" allowed-ips | tr '\n\t' '; ')"
+    local timeout=$1 n pending still last=0 t deadline
+    deadline=$(awk -v t="$timeout" -v n="$(wgt_now)" 'BEGIN { printf "%.0f", (n + t) * 1000000 }')
+    pending=("${TOPO_NODES[@]}")
+    while :; do
+        still=()
+        for n in "${pending[@]}"; do
+            if topo_node_converged "$n" 2>/dev/null; then
+                t=$(wgt_since "$TOPO_T0")
+                awk -v a="$t" -v b="$last" 'BEGIN { exit !(a > b) }' && last=$t
+            else
+                still+=("$n")
+            fi
         done
-        wgt_fail "not converged within $1 s"
-        return 1
-    fi
-    TOPO_CONV_TIME=$(wgt_since "$TOPO_T0")
-    wgt_log "converged in ${TOPO_CONV_TIME}s"
+        if [ "${#still[@]}" -eq 0 ]; then
+            # The confirming pass: all at once.
+            for n in "${TOPO_NODES[@]}"; do
+                topo_node_converged "$n" 2>/dev/null || still+=("$n")
+            done
+            [ "${#still[@]}" -eq 0 ] && break
+        fi
+        pending=("${still[@]}")
+        t=${EPOCHREALTIME/./}
+        if [ "${t:0:16}" -ge "$deadline" ]; then
+            for n in "${pending[@]}"; do
+                wgt_log "$n not converged: $(topo_wg "$n" allowed-ips | tr '\n\t' '; ')"
+            done
+            wgt_fail "not converged within $timeout s"
+            return 1
+        fi
+        sleep 0.1
+    done
+    TOPO_CONV_TIME=$last
+    TOPO_CONV_CONFIRMED=$(wgt_since "$TOPO_T0")
+    wgt_log "converged in ${TOPO_CONV_TIME}s (last node first seen converged; all at once by ${TOPO_CONV_CONFIRMED}s)"
 }
 
 # topo_mark: restart the clock topo_wait_converged reports against.
