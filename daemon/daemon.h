@@ -198,6 +198,7 @@ struct d_selected {
 };
 void fib_reapply_iface(struct daemon *d, struct d_iface *ifc);
 void fib_forget_all(struct daemon *d);
+void fib_commit(struct daemon *d);
 void fib_change(void *ctx, const struct babel_prefix *prefix,
 		const struct babel_prefix *src_prefix,
 		const struct babel_nexthop *old_nh,

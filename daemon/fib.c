@@ -87,6 +87,7 @@ static void fib_kernel_install(struct daemon *d, struct d_iface *ifc,
 		memcpy(knh.via, nh->addr, nh->af == BABEL_AF_INET ? 4 : 16);
 	}
 	d_prefix_to_wg(prefix, &wp);
+	/* Queued: what the kernel refuses is logged by fib_commit(). */
 	if ((r = kroute_install(d->kr, &wp, &knh)) < 0)
 		LOG_W(d, "cannot install the route to %s on %s: %s",
 		      cfg_prefix_str(prefix, pf, sizeof(pf)), ifc->name,
@@ -165,6 +166,25 @@ void fib_reapply_iface(struct daemon *d, struct d_iface *ifc)
 		if (iface_peer_by_addr(ifc, &s->nh.addr))
 			fib_wg_set(d, ifc, k, &s->nh.addr);
 	}
+}
+
+static void fib_kernel_refused(void *arg, const struct wg_prefix *dst,
+			       bool install, int err)
+{
+	struct daemon *d = arg;
+	char pf[WG_PREFIX_STRLEN];
+
+	LOG_W(d, "the kernel refused to %s the route to %s: %s",
+	      install ? "install" : "delete",
+	      wg_prefix_str(dst, pf), strerror(-err));
+}
+
+/* Sends the kernel route changes queued since the last call (kroute.h
+ * batches them); run after every batch of engine work. */
+void fib_commit(struct daemon *d)
+{
+	if (d->kr)
+		kroute_commit(d->kr, fib_kernel_refused, d);
 }
 
 void fib_forget_all(struct daemon *d)

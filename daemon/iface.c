@@ -491,6 +491,7 @@ void iface_flush_dirty(struct daemon *d)
 			wg_rec_refresh(ifc->rec);
 		}
 	}
+	fib_commit(d);	/* the kernel routes of the same changes */
 }
 
 static struct d_iface *iface_get(struct daemon *d, const char *name)

@@ -5,15 +5,32 @@
  *
  * Routes are installed with one protocol number (default 42, "babel" in
  * /etc/iproute2/rt_protos), in one table, with one metric. The module tracks
- * every route it installed in a hash table keyed by prefix and only ever
+ * every route it installed in a compact table keyed by prefix and only ever
  * replaces or deletes those; a route of another protocol is never touched
  * (deletes also match on protocol, table and metric in the kernel).
  *
  * A route is either
  *   - "dev wgX" (via.family == 0): on WireGuard interfaces the next hop is
  *     chosen by allowed IPs, not by the route; or
- *   - "via NEXTHOP dev IF": an IPv6 next hop for an IPv4 prefix is sent as
- *     RTA_VIA (RFC 9229 v4-via-v6; Linux >= 5.2), other cases as RTA_GATEWAY.
+ *   - "via NEXTHOP dev IF": an IPv6 next hop for an IPv4 prefix is RFC 9229
+ *     v4-via-v6.
+ *
+ * Next hops are kernel nexthop objects (RTM_NEWNEXTHOP, Linux >= 5.3), one
+ * per distinct (ifindex, gateway), with our protocol and ids from
+ * protocol << 24 up; routes name them with RTA_NH_ID. An IPv6 route with a
+ * next hop of its own costs the kernel a per-cpu allocation on every add and
+ * a free on every delete, a shared object does not, and deleting the object
+ * deletes all its routes in one request (withdrawing a whole neighbour).
+ * A kernel that refuses nexthop objects gets classic routes (RTA_GATEWAY,
+ * RTA_VIA for v4-via-v6, RTA_OIF), as does cfg.classic_routes. A nexthop
+ * object no route of ours uses any more is deleted; the kernel itself
+ * deletes the objects (and their routes) of a link that goes down.
+ *
+ * Changes are batched: kroute_install() and kroute_remove() queue requests
+ * (without NLM_F_ACK: the kernel answers only errors) that go out when a
+ * buffer fills and at kroute_commit(), which the caller runs after each
+ * batch of route changes (and which every other call here runs first).
+ * Errors of queued requests are reported by kroute_commit().
  *
  * Functions return 0 or a negative errno. Not thread-safe.
  */
@@ -35,6 +52,8 @@ struct kroute_config {
 	/* kroute_free() leaves installed routes in place (restart without a
 	 * traffic gap); otherwise it deletes them. */
 	bool keep_on_exit;
+	/* Never use nexthop objects (tests; kernels that misbehave). */
+	bool classic_routes;
 };
 
 struct kroute_nexthop {
@@ -49,14 +68,39 @@ int kroute_new(struct kroute **out, const struct kroute_config *cfg);
 /* Deletes installed routes unless keep_on_exit, then frees. */
 void kroute_free(struct kroute *kr);
 
-/* Installs or replaces (NLM_F_REPLACE) the route for dst. A no-op when the
- * same next hop is already installed by us. */
+/*
+ * Tests: the netlink transport. send() hands the kernel one buffer of
+ * requests (0 or -errno); recv() returns one datagram of answers: its
+ * length, 0 when !wait and nothing is queued, or -errno.
+ */
+struct kroute_io {
+	void *ctx;
+	int (*send)(void *ctx, const void *buf, size_t len);
+	long (*recv)(void *ctx, void *buf, size_t len, bool wait);
+};
+
+int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
+		  const struct kroute_io *io);
+
+/* Queues the install or replace (NLM_F_REPLACE) of the route for dst; a
+ * no-op when the same next hop is already installed by us. Creates the
+ * next hop's kernel object first (synchronously) when it is new. Errors of
+ * the route itself come from kroute_commit(). */
 int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 		   const struct kroute_nexthop *nh);
-/* Deletes our route for dst; -ENOENT when we did not install one. */
+/* Queues the delete of our route for dst; -ENOENT when we did not
+ * install one. */
 int kroute_remove(struct kroute *kr, const struct wg_prefix *dst);
-/* Deletes every route we installed. */
+/* Deletes every route (and nexthop object) we installed. */
 int kroute_flush(struct kroute *kr);
+
+/* Called for each queued request the kernel refused (the route is then
+ * no longer tracked as installed). install: it was an install. */
+typedef void kroute_error_fn(void *arg, const struct wg_prefix *dst,
+			     bool install, int err);
+/* Sends every queued request; fn (may be NULL) hears of refusals. Returns
+ * 0, or the last error. */
+int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg);
 /* Forgets every route on ifindex (interface gone: the kernel deleted them). */
 void kroute_forget_ifindex(struct kroute *kr, int ifindex);
 
@@ -70,6 +114,10 @@ int kroute_adopt(struct kroute *kr, size_t *adopted);
 int kroute_grace_over(struct kroute *kr);
 
 size_t kroute_count(const struct kroute *kr);
+/* Whether routes go through nexthop objects (false: classic routes). */
+bool kroute_nexthop_objects(const struct kroute *kr);
+/* Bytes of the route and next-hop tables. */
+size_t kroute_memory(const struct kroute *kr);
 bool kroute_lookup(const struct kroute *kr, const struct wg_prefix *dst,
 		   struct kroute_nexthop *nh);
 

@@ -1,0 +1,771 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/wgglue/test_kroute.c — kroute against a fake rtnetlink kernel (the
+ * kroute_io transport): nexthop objects shared by routes, the fallback to
+ * classic routes when the kernel refuses them, batching with errors only,
+ * deleting a neighbour's routes by deleting its object, re-making an object
+ * the kernel dropped, adoption after a restart, and the compact table.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/nexthop.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "wgglue/kroute.h"
+#include "wgglue/kroute_tab.h"
+
+#define FK_MAX 2048
+
+struct fk_route {
+	struct wg_prefix dst;
+	uint32_t nhid;		/* 0: classic */
+	uint32_t oif;
+	int gw_family;		/* of RTA_GATEWAY or RTA_VIA */
+	uint8_t gw[16];
+	bool via;		/* RTA_VIA */
+	uint8_t protocol;
+	uint32_t table;
+};
+
+struct fk_nh {
+	uint32_t id;
+	uint32_t oif;
+	int family;
+	bool gw;
+	uint8_t addr[16];
+	uint8_t protocol;
+};
+
+/* The fake kernel: what it holds, what it was sent, what it answers. */
+struct fake {
+	struct fk_route routes[FK_MAX];
+	size_t n_routes;
+	struct fk_nh nhs[FK_MAX];
+	size_t n_nhs;
+	int refuse_nh;			/* error for RTM_NEWNEXTHOP, or 0 */
+	struct wg_prefix fail_dst;	/* installs of it get fail_err */
+	int fail_err;
+	unsigned sends, new_nh, del_nh, new_route, del_route;
+	uint8_t *replies[256];
+	size_t reply_len[256];
+	size_t n_replies, next_reply;
+};
+
+static struct wg_prefix pfx(const char *s)
+{
+	struct wg_prefix p;
+
+	assert_int_equal(wg_prefix_parse(&p, s), 0);
+	return p;
+}
+
+static struct kroute_nexthop nh_via(int ifindex, const char *addr)
+{
+	struct kroute_nexthop nh = { .ifindex = ifindex };
+	struct wg_prefix p = pfx(addr);
+
+	nh.via_family = p.family;
+	memcpy(nh.via, p.addr, 16);
+	return nh;
+}
+
+static void fk_reply(struct fake *f, const void *buf, size_t len)
+{
+	assert_true(f->n_replies < 256);
+	f->replies[f->n_replies] = malloc(len);
+	memcpy(f->replies[f->n_replies], buf, len);
+	f->reply_len[f->n_replies++] = len;
+}
+
+static void fk_answer(struct fake *f, const struct nlmsghdr *req, int err)
+{
+	uint8_t buf[64];
+	struct nlmsghdr *nlh;
+	struct nlmsgerr *e;
+
+	if (err == 0 && !(req->nlmsg_flags & NLM_F_ACK))
+		return;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = err;
+	e->msg = *req;
+	fk_reply(f, buf, nlh->nlmsg_len);
+}
+
+static struct fk_nh *fk_nh_find(struct fake *f, uint32_t id)
+{
+	for (size_t i = 0; i < f->n_nhs; i++)
+		if (f->nhs[i].id == id)
+			return &f->nhs[i];
+	return NULL;
+}
+
+static struct fk_route *fk_route_find(struct fake *f, const struct wg_prefix *p)
+{
+	for (size_t i = 0; i < f->n_routes; i++)
+		if (wg_prefix_equal(&f->routes[i].dst, p))
+			return &f->routes[i];
+	return NULL;
+}
+
+static void fk_route_del(struct fake *f, struct fk_route *r)
+{
+	*r = f->routes[--f->n_routes];
+}
+
+/* What the kernel does when a nexthop object goes: its routes go too. */
+static void fk_nh_del(struct fake *f, struct fk_nh *nh)
+{
+	for (size_t i = f->n_routes; i-- > 0;)
+		if (f->routes[i].nhid == nh->id)
+			fk_route_del(f, &f->routes[i]);
+	*nh = f->nhs[--f->n_nhs];
+}
+
+static int fk_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(a) <= RTA_MAX)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int fk_new_nh(struct fake *f, const struct nlmsghdr *nlh)
+{
+	const struct nhmsg *m = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct fk_nh nh = { .family = m->nh_family, .protocol = m->nh_protocol };
+	struct fk_nh *old;
+
+	f->new_nh++;
+	if (f->refuse_nh)
+		return f->refuse_nh;
+	mnl_attr_parse(nlh, sizeof(*m), fk_attr_cb, tb);
+	assert_non_null(tb[NHA_ID]);
+	assert_non_null(tb[NHA_OIF]);
+	nh.id = mnl_attr_get_u32(tb[NHA_ID]);
+	nh.oif = mnl_attr_get_u32(tb[NHA_OIF]);
+	if (tb[NHA_GATEWAY]) {
+		nh.gw = true;
+		memcpy(nh.addr, mnl_attr_get_payload(tb[NHA_GATEWAY]),
+		       mnl_attr_get_payload_len(tb[NHA_GATEWAY]));
+	}
+	if ((old = fk_nh_find(f, nh.id))) {
+		if (nlh->nlmsg_flags & NLM_F_EXCL)
+			return -EEXIST;
+		*old = nh;
+		return 0;
+	}
+	assert_true(f->n_nhs < FK_MAX);
+	f->nhs[f->n_nhs++] = nh;
+	return 0;
+}
+
+static int fk_route(struct fake *f, const struct nlmsghdr *nlh, bool add)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct fk_route r = { .protocol = rtm->rtm_protocol };
+	struct fk_route *old;
+
+	mnl_attr_parse(nlh, sizeof(*rtm), fk_attr_cb, tb);
+	assert_non_null(tb[RTA_DST]);
+	assert_non_null(tb[RTA_TABLE]);
+	r.table = mnl_attr_get_u32(tb[RTA_TABLE]);
+	assert_int_equal(wg_prefix_make(&r.dst, rtm->rtm_family,
+					mnl_attr_get_payload(tb[RTA_DST]),
+					rtm->rtm_dst_len), 0);
+	old = fk_route_find(f, &r.dst);
+	if (!add) {
+		f->del_route++;
+		if (!old || old->protocol != r.protocol)
+			return -ESRCH;
+		fk_route_del(f, old);
+		return 0;
+	}
+	f->new_route++;
+	if (f->fail_err && wg_prefix_equal(&r.dst, &f->fail_dst))
+		return f->fail_err;
+	if (tb[RTA_NH_ID]) {
+		r.nhid = mnl_attr_get_u32(tb[RTA_NH_ID]);
+		if (!fk_nh_find(f, r.nhid))
+			return -EINVAL;	/* "Nexthop id does not exist" */
+	} else {
+		assert_non_null(tb[RTA_OIF]);
+		r.oif = mnl_attr_get_u32(tb[RTA_OIF]);
+		if (tb[RTA_GATEWAY]) {
+			r.gw_family = rtm->rtm_family;
+			memcpy(r.gw, mnl_attr_get_payload(tb[RTA_GATEWAY]),
+			       mnl_attr_get_payload_len(tb[RTA_GATEWAY]));
+		} else if (tb[RTA_VIA]) {
+			const uint8_t *v = mnl_attr_get_payload(tb[RTA_VIA]);
+			uint16_t fam;
+
+			memcpy(&fam, v, 2);
+			r.gw_family = fam;
+			r.via = true;
+			memcpy(r.gw, v + 2, 16);
+		}
+	}
+	if (old) {
+		assert_true(nlh->nlmsg_flags & NLM_F_REPLACE);
+		*old = r;
+	} else {
+		assert_true(f->n_routes < FK_MAX);
+		f->routes[f->n_routes++] = r;
+	}
+	return 0;
+}
+
+static void fk_dump(struct fake *f, const struct nlmsghdr *req)
+{
+	uint8_t buf[16384];
+	size_t len = 0;
+	struct nlmsghdr *nlh;
+
+	if (req->nlmsg_type == RTM_GETNEXTHOP) {
+		for (size_t i = 0; i < f->n_nhs; i++) {
+			const struct fk_nh *n = &f->nhs[i];
+			struct nhmsg *m;
+
+			nlh = mnl_nlmsg_put_header(buf + len);
+			nlh->nlmsg_type = RTM_NEWNEXTHOP;
+			nlh->nlmsg_seq = req->nlmsg_seq;
+			nlh->nlmsg_flags = NLM_F_MULTI;
+			m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+			m->nh_family = (uint8_t)n->family;
+			m->nh_protocol = n->protocol;
+			mnl_attr_put_u32(nlh, NHA_ID, n->id);
+			mnl_attr_put_u32(nlh, NHA_OIF, n->oif);
+			if (n->gw)
+				mnl_attr_put(nlh, NHA_GATEWAY,
+					     n->family == AF_INET ? 4 : 16, n->addr);
+			len += NLMSG_ALIGN(nlh->nlmsg_len);
+		}
+	} else {
+		for (size_t i = 0; i < f->n_routes; i++) {
+			const struct fk_route *r = &f->routes[i];
+			struct rtmsg *rtm;
+
+			nlh = mnl_nlmsg_put_header(buf + len);
+			nlh->nlmsg_type = RTM_NEWROUTE;
+			nlh->nlmsg_seq = req->nlmsg_seq;
+			nlh->nlmsg_flags = NLM_F_MULTI;
+			rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+			rtm->rtm_family = r->dst.family;
+			rtm->rtm_dst_len = r->dst.plen;
+			rtm->rtm_protocol = r->protocol;
+			rtm->rtm_table = RT_TABLE_MAIN;
+			mnl_attr_put_u32(nlh, RTA_TABLE, r->table);
+			mnl_attr_put(nlh, RTA_DST, r->dst.family == AF_INET ? 4 : 16,
+				     r->dst.addr);
+			if (r->nhid) {
+				mnl_attr_put_u32(nlh, RTA_NH_ID, r->nhid);
+				/* nexthop_compat_mode: the expansion too */
+				mnl_attr_put_u32(nlh, RTA_OIF,
+						 fk_nh_find(f, r->nhid)->oif);
+			} else {
+				mnl_attr_put_u32(nlh, RTA_OIF, r->oif);
+				if (r->gw_family && !r->via)
+					mnl_attr_put(nlh, RTA_GATEWAY,
+						     r->gw_family == AF_INET ? 4 : 16,
+						     r->gw);
+			}
+			len += NLMSG_ALIGN(nlh->nlmsg_len);
+		}
+	}
+	nlh = mnl_nlmsg_put_header(buf + len);
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	len += NLMSG_ALIGN(nlh->nlmsg_len);
+	fk_reply(f, buf, len);
+}
+
+static int fk_send(void *ctx, const void *buf, size_t len)
+{
+	struct fake *f = ctx;
+	const struct nlmsghdr *nlh = buf;
+	int left = (int)len;
+
+	f->sends++;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		int err = 0;
+
+		if (nlh->nlmsg_type == RTM_GETNEXTHOP ||
+		    nlh->nlmsg_type == RTM_GETROUTE) {
+			fk_dump(f, nlh);
+			continue;
+		}
+		switch (nlh->nlmsg_type) {
+		case RTM_NEWNEXTHOP:
+			err = fk_new_nh(f, nlh);
+			break;
+		case RTM_DELNEXTHOP: {
+			const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+			struct fk_nh *n;
+
+			f->del_nh++;
+			mnl_attr_parse(nlh, sizeof(struct nhmsg), fk_attr_cb, tb);
+			n = fk_nh_find(f, mnl_attr_get_u32(tb[NHA_ID]));
+			if (n)
+				fk_nh_del(f, n);
+			else
+				err = -ENOENT;
+			break;
+		}
+		case RTM_NEWROUTE:
+			err = fk_route(f, nlh, true);
+			break;
+		case RTM_DELROUTE:
+			err = fk_route(f, nlh, false);
+			break;
+		default:
+			err = -EOPNOTSUPP;
+		}
+		fk_answer(f, nlh, err);
+	}
+	return 0;
+}
+
+static long fk_recv(void *ctx, void *buf, size_t len, bool wait)
+{
+	struct fake *f = ctx;
+	size_t n;
+
+	if (f->next_reply == f->n_replies)
+		return wait ? -EIO : 0;	/* a wait would block forever */
+	n = f->reply_len[f->next_reply];
+	assert_true(n <= len);
+	memcpy(buf, f->replies[f->next_reply], n);
+	free(f->replies[f->next_reply++]);
+	return (long)n;
+}
+
+static struct kroute *fk_kroute(struct fake *f, const struct kroute_config *c)
+{
+	struct kroute_io io = { f, fk_send, fk_recv };
+	struct kroute_config dflt = { 0 };
+	struct kroute *kr;
+
+	assert_int_equal(kroute_new_io(&kr, c ? c : &dflt, &io), 0);
+	return kr;
+}
+
+static void fk_free(struct fake *f)
+{
+	while (f->next_reply < f->n_replies)
+		free(f->replies[f->next_reply++]);
+	free(f);
+}
+
+static int setup(void **state)
+{
+	*state = calloc(1, sizeof(struct fake));
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	fk_free(*state);
+	return 0;
+}
+
+struct refused {
+	unsigned n;
+	struct wg_prefix dst;
+	int err;
+};
+
+static void on_refused(void *arg, const struct wg_prefix *dst, bool install,
+		       int err)
+{
+	struct refused *r = arg;
+
+	assert_true(install);
+	r->n++;
+	r->dst = *dst;
+	r->err = err;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_routes_through_one_gateway_share_one_nexthop_object(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
+	struct wg_prefix p3 = pfx("10.1.0.0/16");
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_install(kr, &p3, &a), 0);	/* v4 via v6 */
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->n_routes, 0);	/* queued until commit */
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->n_routes, 3);
+	assert_int_equal(f->sends, 2);		/* the object, then one batch */
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(f->routes[i].nhid, f->nhs[0].id);
+	assert_int_equal(f->nhs[0].family, AF_INET6);
+	assert_int_equal(f->nhs[0].oif, 3);
+	assert_int_equal(f->nhs[0].protocol, KROUTE_PROTO_BABEL);
+	assert_int_equal(f->nhs[0].id >> 24, KROUTE_PROTO_BABEL);
+	assert_true(kroute_nexthop_objects(kr));
+	assert_int_equal(kroute_count(kr), 3);
+	/* The same next hop again: nothing to send. */
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->new_route, 3);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 0);
+	assert_int_equal(f->n_nhs, 0);
+}
+
+static void test_a_device_next_hop_is_an_ipv6_object_for_both_families(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop dev = { .ifindex = 7 };
+	struct wg_prefix p4 = pfx("10.2.0.0/16"), p6 = pfx("2001:db8:7::/48");
+
+	assert_int_equal(kroute_install(kr, &p4, &dev), 0);
+	assert_int_equal(kroute_install(kr, &p6, &dev), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->nhs[0].family, AF_INET6);
+	assert_false(f->nhs[0].gw);
+	assert_int_equal(f->n_routes, 2);
+	kroute_free(kr);
+}
+
+static void test_withdrawing_every_route_of_a_next_hop_deletes_only_the_object(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(3, "fe80::3/128");
+	char s[64];
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(s, sizeof(s), "2001:db8:%x::/64", i);
+		struct wg_prefix p = pfx(s);
+		assert_int_equal(kroute_install(kr, &p, i < 19 ? &a : &b), 0);
+	}
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->n_routes, 20);
+	for (int i = 0; i < 19; i++) {
+		snprintf(s, sizeof(s), "2001:db8:%x::/64", i);
+		struct wg_prefix p = pfx(s);
+		assert_int_equal(kroute_remove(kr, &p), 0);
+		assert_false(kroute_lookup(kr, &p, NULL));
+	}
+	assert_int_equal(kroute_count(kr), 1);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->del_route, 0);
+	assert_int_equal(f->del_nh, 1);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->routes[0].nhid, f->nhs[0].id);
+	kroute_free(kr);
+}
+
+static void test_withdrawing_some_routes_of_a_next_hop_deletes_those_routes(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(kroute_remove(kr, &p1), 0);
+	assert_int_equal(kroute_remove(kr, &p1), -ENOENT);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->del_route, 1);
+	assert_int_equal(f->del_nh, 0);
+	assert_int_equal(f->n_routes, 1);
+	assert_true(wg_prefix_equal(&f->routes[0].dst, &p2));
+	kroute_free(kr);
+}
+
+static void test_moving_a_route_replaces_it_and_deletes_the_unused_object(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(4, "fe80::9/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64");
+	struct kroute_nexthop got;
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(kroute_install(kr, &p1, &b), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->nhs[0].oif, 4);
+	assert_int_equal(f->routes[0].nhid, f->nhs[0].id);
+	assert_true(kroute_lookup(kr, &p1, &got));
+	assert_int_equal(got.ifindex, 4);
+	/* Removed and installed again before the commit: no delete. */
+	assert_int_equal(kroute_remove(kr, &p1), 0);
+	assert_int_equal(kroute_install(kr, &p1, &b), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->del_route, 0);
+	assert_int_equal(f->n_routes, 1);
+	kroute_free(kr);
+}
+
+static void test_a_kernel_without_nexthop_objects_gets_classic_routes(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), dev = { .ifindex = 5 };
+	struct kroute_nexthop v4 = nh_via(3, "192.0.2.1/32");
+	struct wg_prefix p6 = pfx("2001:db8:1::/64"), p4 = pfx("10.1.0.0/16");
+	struct wg_prefix pd = pfx("10.3.0.0/16"), p44 = pfx("10.4.0.0/16");
+	const struct fk_route *r;
+
+	f->refuse_nh = -EOPNOTSUPP;	/* Linux < 5.3 */
+	assert_int_equal(kroute_install(kr, &p6, &a), 0);
+	assert_false(kroute_nexthop_objects(kr));
+	assert_int_equal(kroute_install(kr, &p4, &a), 0);
+	assert_int_equal(kroute_install(kr, &pd, &dev), 0);
+	assert_int_equal(kroute_install(kr, &p44, &v4), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->new_nh, 1);		/* asked once, not again */
+	assert_int_equal(f->n_routes, 4);
+	r = fk_route_find(f, &p6);
+	assert_int_equal(r->nhid, 0);
+	assert_int_equal(r->oif, 3);
+	assert_int_equal(r->gw_family, AF_INET6);
+	assert_false(r->via);
+	r = fk_route_find(f, &p4);
+	assert_true(r->via);			/* RFC 9229 */
+	assert_int_equal(r->gw_family, AF_INET6);
+	r = fk_route_find(f, &pd);
+	assert_int_equal(r->gw_family, 0);
+	assert_int_equal(r->oif, 5);
+	r = fk_route_find(f, &p44);
+	assert_int_equal(r->gw_family, AF_INET);
+	assert_int_equal(kroute_remove(kr, &p6), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->del_route, 1);
+	assert_int_equal(f->n_routes, 3);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 0);
+}
+
+static void test_classic_routes_by_configuration_never_ask_for_objects(void **state)
+{
+	struct fake *f = *state;
+	struct kroute_config c = { .classic_routes = true };
+	struct kroute *kr = fk_kroute(f, &c);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p6 = pfx("2001:db8:1::/64");
+
+	assert_int_equal(kroute_install(kr, &p6, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->new_nh, 0);
+	assert_int_equal(f->routes[0].gw_family, AF_INET6);
+	kroute_free(kr);
+}
+
+static void test_a_refused_install_is_reported_at_commit_and_forgotten(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
+	struct refused r = { 0 };
+
+	f->fail_dst = p1;
+	f->fail_err = -ENETUNREACH;
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -ENETUNREACH);
+	assert_int_equal(r.n, 1);
+	assert_true(wg_prefix_equal(&r.dst, &p1));
+	assert_int_equal(r.err, -ENETUNREACH);
+	assert_false(kroute_lookup(kr, &p1, NULL));
+	assert_true(kroute_lookup(kr, &p2, NULL));
+	assert_int_equal(kroute_count(kr), 1);
+	assert_int_equal(f->n_routes, 1);
+	/* Installing it again tries again. */
+	f->fail_err = 0;
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(f->n_routes, 2);
+	kroute_free(kr);
+}
+
+static void test_an_object_the_kernel_dropped_is_made_again(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
+	struct refused r = { 0 };
+	uint32_t id;
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	id = f->nhs[0].id;
+	fk_nh_del(f, &f->nhs[0]);	/* link down: object and routes gone */
+	assert_int_equal(f->n_routes, 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->nhs[0].id, id);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(f->routes[0].nhid, id);
+	kroute_free(kr);
+}
+
+static void test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest(void **state)
+{
+	struct fake *f = *state;
+	struct kroute_config keep = { .keep_on_exit = true };
+	struct kroute *kr = fk_kroute(f, &keep);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(3, "fe80::3/128");
+	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
+	struct wg_prefix p3 = pfx("10.3.0.0/16");
+	unsigned routes_before;
+	size_t n = 0;
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_install(kr, &p3, &b), 0);
+	kroute_free(kr);			/* keeps them */
+	assert_int_equal(f->n_routes, 3);
+	assert_int_equal(f->n_nhs, 2);
+	/* Someone else's route and object are never adopted. */
+	f->nhs[f->n_nhs++] = (struct fk_nh){ .id = 5, .oif = 3, .protocol = 186,
+					     .family = AF_INET6 };
+	f->routes[f->n_routes++] = (struct fk_route){ .dst = pfx("10.9.0.0/16"),
+		.nhid = 5, .protocol = 186, .table = RT_TABLE_MAIN };
+
+	kr = fk_kroute(f, NULL);
+	assert_int_equal(kroute_adopt(kr, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(kroute_count(kr), 3);
+	routes_before = f->new_route;
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->new_route, routes_before);	/* already there */
+	assert_int_equal(f->new_nh, 2);			/* none made */
+	assert_int_equal(kroute_grace_over(kr), 0);
+	assert_int_equal(kroute_count(kr), 1);
+	assert_int_equal(f->n_routes, 2);	/* p1 and the other daemon's */
+	assert_non_null(fk_route_find(f, &p1));
+	assert_int_equal(f->n_nhs, 2);		/* a's and the other one */
+	assert_int_equal(fk_route_find(f, &p1)->nhid, f->nhs[0].id == 5 ?
+			 f->nhs[1].id : f->nhs[0].id);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(f->n_nhs, 1);
+	assert_int_equal(f->nhs[0].id, 5);
+}
+
+static void test_thousands_of_changes_go_out_in_few_batches(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p = pfx("2001:db8::/64");
+
+	for (unsigned i = 0; i < 2000; i++) {
+		p.addr[5] = (uint8_t)(i >> 8);
+		p.addr[6] = (uint8_t)i;
+		assert_int_equal(kroute_install(kr, &p, &a), 0);
+	}
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(f->n_routes, 2000);
+	assert_int_equal(kroute_count(kr), 2000);
+	/* One object, then 72-byte requests in 64 KiB sends, no answers. */
+	assert_int_equal(f->sends, 1 + 3);
+	assert_int_equal(f->n_replies, 1);	/* the object's ACK */
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 0);
+}
+
+static void test_the_table_holds_many_routes_compactly(void **state)
+{
+	struct krt_table t;
+	struct wg_prefix p = { .family = AF_INET6, .plen = 64 };
+	const uint32_t n = 100000;
+
+	(void)state;
+	krt_init(&t);
+	for (uint32_t i = 0; i < n; i++) {
+		p.addr[4] = (uint8_t)(i >> 16);
+		p.addr[5] = (uint8_t)(i >> 8);
+		p.addr[6] = (uint8_t)i;
+		uint32_t idx = krt_add(&t, &p);
+		assert_int_not_equal(idx, KRT_NONE);
+		krt_at(&t, idx)->nh = i;
+	}
+	assert_int_equal(t.count, n);
+	/* 28 bytes an entry in chunks, 4 bytes a bucket, no second copy. */
+	assert_int_equal(sizeof(struct krt_entry), 28);
+	assert_true(krt_memory(&t) <= (size_t)n * 28 + 4096 * 28 + 131072 * 4 + 4096);
+	for (uint32_t i = 0; i < n; i += 2) {
+		p.addr[4] = (uint8_t)(i >> 16);
+		p.addr[5] = (uint8_t)(i >> 8);
+		p.addr[6] = (uint8_t)i;
+		uint32_t idx = krt_find(&t, &p);
+		assert_int_not_equal(idx, KRT_NONE);
+		assert_int_equal(krt_at(&t, idx)->nh, i);
+		krt_del(&t, idx);
+	}
+	assert_int_equal(t.count, n / 2);
+	for (uint32_t i = 0; i < n; i++) {
+		p.addr[4] = (uint8_t)(i >> 16);
+		p.addr[5] = (uint8_t)(i >> 8);
+		p.addr[6] = (uint8_t)i;
+		uint32_t idx = krt_find(&t, &p);
+		if (i % 2 == 0) {
+			assert_int_equal(idx, KRT_NONE);
+		} else {
+			assert_int_not_equal(idx, KRT_NONE);
+			assert_int_equal(krt_at(&t, idx)->nh, i);
+		}
+	}
+	krt_free(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_routes_through_one_gateway_share_one_nexthop_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_device_next_hop_is_an_ipv6_object_for_both_families, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawing_every_route_of_a_next_hop_deletes_only_the_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdrawing_some_routes_of_a_next_hop_deletes_those_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_moving_a_route_replaces_it_and_deletes_the_unused_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_kernel_without_nexthop_objects_gets_classic_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_classic_routes_by_configuration_never_ask_for_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_refused_install_is_reported_at_commit_and_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_object_the_kernel_dropped_is_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thousands_of_changes_go_out_in_few_batches, setup, teardown),
+		cmocka_unit_test(test_the_table_holds_many_routes_compactly),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

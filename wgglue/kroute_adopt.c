@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgglue/kroute_adopt.c — restart support (kroute.h): the nexthop objects
+ * and routes a previous run left with our protocol are read back and
+ * tracked as stale until installed again or kroute_grace_over().
+ */
+#include "wgglue/kroute_int.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/nexthop.h>
+#include <linux/rtnetlink.h>
+#include <libmnl/libmnl.h>
+
+struct kr_adopt {
+	struct kroute *kr;
+	struct wg_hmap classic;	/* kroute_nexthop -> slot of classic routes */
+	size_t n;
+	int err;
+};
+
+/* Sends a dump request and hands every answer to cb: 0 or -errno. */
+static int kr_dump(struct kroute *kr, struct nlmsghdr *nlh, mnl_cb_t cb,
+		   void *data)
+{
+	int r;
+	long n;
+
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = kr->seq++;
+	if ((r = kr->io.send(kr->io.ctx, nlh, nlh->nlmsg_len)) < 0)
+		return r;
+	while ((n = kr->io.recv(kr->io.ctx, kr->rbuf, KR_RBUF, true)) > 0) {
+		r = mnl_cb_run(kr->rbuf, (size_t)n, nlh->nlmsg_seq, 0, cb, data);
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r < 0)
+			return errno ? -errno : -EIO;
+	}
+	return n < 0 ? (int)n : -EIO;
+}
+
+static int kr_attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= RTA_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+static bool kr_attr_addr(const struct nlattr *a, int family, uint8_t *out)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	if (!a || mnl_attr_get_payload_len(a) != len)
+		return false;
+	memcpy(out, mnl_attr_get_payload(a), len);
+	return true;
+}
+
+static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
+{
+	struct kr_adopt *a = data;
+	struct kroute *kr = a->kr;
+	const struct nhmsg *m = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	struct kroute_nexthop key = { 0 };
+	uint32_t *slot, i, id;
+
+	if (nlh->nlmsg_type != RTM_NEWNEXTHOP ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
+	    m->nh_protocol != kr->cfg.protocol)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*m), kr_attr_cb, tb);
+	if (!tb[NHA_ID] || !tb[NHA_OIF] || tb[NHA_GROUP] ||
+	    mnl_attr_get_payload_len(tb[NHA_ID]) != 4 ||
+	    mnl_attr_get_payload_len(tb[NHA_OIF]) != 4)
+		return MNL_CB_OK;
+	id = mnl_attr_get_u32(tb[NHA_ID]);
+	key.ifindex = (int)mnl_attr_get_u32(tb[NHA_OIF]);
+	if (tb[NHA_GATEWAY]) {
+		if (!kr_attr_addr(tb[NHA_GATEWAY], m->nh_family, key.via))
+			return MNL_CB_OK;
+		key.via_family = m->nh_family;
+	}
+	if (kr_nh_slot(kr, &key, &i) < 0) {
+		a->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	kr->nhs[i].id = id;
+	/* Deleted at the next commit unless an adopted route uses it. */
+	kr->nh_unused = true;
+	if ((id >> 24) == kr->cfg.protocol && id >= kr->next_id)
+		kr->next_id = id + 1;
+	if (wg_hmap_find(&kr->nh_by_key, &key))
+		return MNL_CB_OK;	/* a duplicate: only its routes use it */
+	if (!(slot = wg_hmap_get(&kr->nh_by_key, &key, NULL))) {
+		a->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	*slot = i;
+	kr->nhs[i].in_map = true;
+	return MNL_CB_OK;
+}
+
+/* The slot of a classic route's next hop, made on first use. */
+static long kr_adopt_classic(struct kr_adopt *a, const struct kroute_nexthop *nh)
+{
+	struct kroute_nexthop key;
+	uint32_t *slot, i;
+
+	kr_nh_key(&key, nh);
+	if ((slot = wg_hmap_find(&a->classic, &key)))
+		return *slot;
+	if (kr_nh_slot(a->kr, &key, &i) < 0 ||
+	    !(slot = wg_hmap_get(&a->classic, &key, NULL)))
+		return -ENOMEM;
+	*slot = i;
+	return i;
+}
+
+static long kr_adopt_route_nh(struct kr_adopt *a, const struct rtmsg *rtm,
+			      const struct nlattr **tb)
+{
+	struct kroute *kr = a->kr;
+	struct kroute_nexthop nh = { 0 };
+
+	if (tb[RTA_NH_ID] && mnl_attr_get_payload_len(tb[RTA_NH_ID]) == 4) {
+		uint32_t id = mnl_attr_get_u32(tb[RTA_NH_ID]);
+
+		for (uint32_t i = 0; i < kr->n_nhs; i++)
+			if (kr->nhs[i].used && kr->nhs[i].id == id)
+				return i;
+		/* Someone else's object: never delete it. */
+	}
+	if (!tb[RTA_OIF] || mnl_attr_get_payload_len(tb[RTA_OIF]) != 4)
+		return -ENOENT;
+	nh.ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] &&
+	    kr_attr_addr(tb[RTA_GATEWAY], rtm->rtm_family, nh.via)) {
+		nh.via_family = rtm->rtm_family;
+	} else if (tb[RTA_VIA] && mnl_attr_get_payload_len(tb[RTA_VIA]) == 18) {
+		uint16_t fam;
+
+		memcpy(&fam, mnl_attr_get_payload(tb[RTA_VIA]), 2);
+		if (fam == AF_INET6) {
+			nh.via_family = AF_INET6;
+			memcpy(nh.via, (const uint8_t *)
+			       mnl_attr_get_payload(tb[RTA_VIA]) + 2, 16);
+		}
+	}
+	return kr_adopt_classic(a, &nh);
+}
+
+static int kr_adopt_route(const struct nlmsghdr *nlh, void *data)
+{
+	struct kr_adopt *a = data;
+	struct kroute *kr = a->kr;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	uint8_t addr[16] = { 0 };
+	struct wg_prefix p;
+	struct krt_entry *e;
+	uint32_t table, idx;
+	long nhi;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
+	    rtm->rtm_protocol != kr->cfg.protocol ||
+	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	    (rtm->rtm_flags & RTM_F_CLONED))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rtm), kr_attr_cb, tb);
+	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) == 4 ?
+		mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (table != kr->cfg.table)
+		return MNL_CB_OK;
+	if (tb[RTA_DST] && !kr_attr_addr(tb[RTA_DST], rtm->rtm_family, addr))
+		return MNL_CB_OK;
+	if (wg_prefix_make(&p, rtm->rtm_family, addr, rtm->rtm_dst_len) < 0 ||
+	    krt_find(&kr->routes, &p) != KRT_NONE)
+		return MNL_CB_OK;
+	if ((nhi = kr_adopt_route_nh(a, rtm, tb)) == -ENOENT)
+		return MNL_CB_OK;
+	if (nhi < 0 || (idx = krt_add(&kr->routes, &p)) == KRT_NONE) {
+		a->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	e = krt_at(&kr->routes, idx);
+	e->flags = KRT_F_USED | KRT_F_STALE;
+	e->nh = (uint32_t)nhi;
+	kr->nhs[nhi].refs++;
+	kr->n_live++;
+	a->n++;
+	return MNL_CB_OK;
+}
+
+int kroute_adopt(struct kroute *kr, size_t *adopted)
+{
+	uint8_t buf[KR_MSG_MAX];
+	struct kr_adopt a = { .kr = kr };
+	struct nlmsghdr *nlh;
+	struct nhmsg *nhm;
+	struct rtmsg *rtm;
+	int r;
+
+	kroute_commit(kr, NULL, NULL);
+	wg_hmap_init(&a.classic, sizeof(struct kroute_nexthop), sizeof(uint32_t));
+	/* Our nexthop objects first, so that routes can name them. A kernel
+	 * without them refuses the dump: nothing to adopt there. */
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNEXTHOP;
+	nhm = mnl_nlmsg_put_extra_header(nlh, sizeof(*nhm));
+	nhm->nh_family = AF_UNSPEC;
+	r = kr_dump(kr, nlh, kr_adopt_nh, &a);
+	if (a.err < 0)
+		goto out;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_UNSPEC;
+	r = kr_dump(kr, nlh, kr_adopt_route, &a);
+out:
+	wg_hmap_free(&a.classic);
+	if (adopted)
+		*adopted = a.n;
+	return a.err < 0 ? a.err : r;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgglue/kroute_int.h — what kroute.c and kroute_adopt.c share: the
+ * module's state, its next-hop table and the request queue. Not for other
+ * modules.
+ */
+#ifndef WGB_WGGLUE_KROUTE_INT_H
+#define WGB_WGGLUE_KROUTE_INT_H
+
+#include "wgglue/kroute.h"
+#include "wgglue/kroute_tab.h"
+#include "wgglue/hmap.h"
+
+#include <linux/netlink.h>
+
+struct mnl_socket;
+
+#define KR_BUF (64 * 1024)	/* queued requests, sent in one sendmsg() */
+#define KR_RBUF (64 * 1024)	/* answers and dump parts */
+#define KR_MSG_MAX 160		/* our largest request */
+#define KR_MAX_REQS (KR_BUF / 32)
+#define KR_MAX_ERRS 64		/* refusals reported at one commit */
+
+enum { KR_OP_INSTALL = 1, KR_OP_DELETE, KR_OP_NHDEL };
+
+struct kr_req {
+	uint32_t ref;		/* route entry, or next-hop slot (NHDEL) */
+	uint8_t op;		/* KR_OP_* */
+	uint8_t retry;		/* an install sent again after a refusal */
+};
+
+struct kr_fail {
+	uint32_t k;		/* index in the batch */
+	int err;
+};
+
+struct kr_err {
+	struct wg_prefix dst;
+	bool install;
+	int err;
+};
+
+/* One next hop: a kernel nexthop object (id != 0) or the gateway and
+ * interface of classic routes (id == 0). */
+struct kr_nh {
+	struct kroute_nexthop key;	/* kr_nh_key() form */
+	uint32_t id;
+	uint32_t refs;		/* routes using it, not counting deleted ones */
+	bool used;		/* slot taken */
+	bool in_map;		/* found by key (an adopted duplicate is not) */
+};
+
+struct kroute {
+	struct kroute_config cfg;
+	struct kroute_io io;
+	struct mnl_socket *nl;	/* NULL with a test transport */
+	uint32_t seq;
+	bool nh_objects;	/* false: classic routes */
+	uint32_t next_id;	/* next nexthop id to try */
+
+	struct krt_table routes;
+	size_t n_live;		/* entries not being deleted */
+	struct kr_nh *nhs;
+	uint32_t n_nhs, cap_nhs;
+	struct wg_hmap nh_by_key;	/* kroute_nexthop -> uint32_t slot */
+	bool nh_unused;		/* a next hop may have no route left */
+	uint32_t *dels;		/* entries whose delete is due at commit */
+	size_t n_dels, cap_dels;
+
+	uint8_t *buf;		/* queued requests */
+	size_t len;
+	struct kr_req *reqs;	/* one per queued request */
+	size_t n_reqs;
+	uint32_t base_seq;	/* sequence number of reqs[0] */
+	struct kr_req *sent;	/* the batch being answered */
+	uint32_t sent_base;
+	struct kr_fail *fails;
+	uint8_t *rbuf;
+
+	struct kr_err errs[KR_MAX_ERRS];
+	size_t n_errs;
+	int last_err;
+};
+
+struct nlmsghdr *kr_queue(struct kroute *kr, uint8_t op, uint32_t ref);
+void kr_queued(struct kroute *kr, struct nlmsghdr *nlh);
+void kr_send(struct kroute *kr);
+int kr_sync(struct kroute *kr, struct nlmsghdr *nlh);
+void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
+		  const struct krt_entry *e, const struct kr_nh *nh);
+void kr_entry_drop(struct kroute *kr, uint32_t idx);
+void kr_nh_key(struct kroute_nexthop *k, const struct kroute_nexthop *nh);
+int kr_nh_slot(struct kroute *kr, const struct kroute_nexthop *key,
+	       uint32_t *out);
+void kr_nh_release(struct kroute *kr, uint32_t i);
+int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace);
+
+#endif
