@@ -377,6 +377,25 @@ _topo_started() {
     }
 }
 
+# On every delayable link, one side starts the WireGuard handshake (one
+# ping to the other's tunnel address) before the daemons start.  Otherwise
+# both ends' first Hellos start handshakes at the same instant; over a
+# slow link the two initiations cross, each side answers the other's and
+# so forgets its own, both responses are refused, and the tunnel waits for
+# the next retry (5 s plus jitter, and the retries can cross again: seen
+# for 28 s on a 60 ms link through udp_delay.py with wireguard-go).
+_topo_handshake_delayed() {
+    local k a b pids=() p ok=0
+    for k in "${TOPO_LINKS[@]}"; do
+        [ -n "${TOPO_DELAYABLE[$k]:-}" ] || continue
+        read -r a b <<<"$k"
+        wgt_exec "$a" ping -q -n -c 1 -W 5 "$(topo_tun4 "$b")" >/dev/null 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || ok=1; done
+    [ "$ok" = 0 ] || { wgt_fail "first handshake on a delayed link"; return 1; }
+}
+
 # topo_up: build namespaces, underlay, WireGuard, addresses; start wgbabeld
 # on every node (all at once, then wait for each control socket).
 topo_up() {
@@ -428,6 +447,7 @@ EOF
                 { wgt_fail "ve-br on $n not up"; return 1; }
         done
     fi
+    _topo_handshake_delayed || return 1
     TOPO_T0=$(wgt_now)
     for n in "${TOPO_NODES[@]}"; do
         _topo_launch "$n" || return 1
