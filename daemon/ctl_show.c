@@ -348,6 +348,7 @@ static void show_status(struct show *s)
 			    "\"neighbours\":%u,\"prefixes\":%u,\"routes\":%u,"
 			    "\"selected\":%u,\"sources\":%u,\"originated\":%u,"
 			    "\"refused_routes\":%" PRIu64 ","
+			    "\"source_specific_ignored\":%" PRIu64 ","
 			    "\"packets_received\":%" PRIu64 ","
 			    "\"packets_sent\":%" PRIu64 ","
 			    "\"dropped_not_a_peer\":%" PRIu64 ","
@@ -358,6 +359,7 @@ static void show_status(struct show *s)
 			    "\"kernel_routes\":%zu,\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
+			    c.source_specific_ignored,
 			    s->d->udp_received, c.packets_sent,
 			    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
 			    s->d->probes_sent, s->d->neighbours_unreachable,
@@ -369,6 +371,7 @@ static void show_status(struct show *s)
 		    "neighbours %u, prefixes %u, routes %u (selected %u), "
 		    "sources %u, originated %u\n"
 		    "routes refused at a limit %" PRIu64 "\n"
+		    "source-specific updates and requests ignored %" PRIu64 "\n"
 		    "packets received %" PRIu64 ", sent %" PRIu64
 		    ", dropped (not from a peer) %" PRIu64 ", send errors %"
 		    PRIu64 "\nprobes sent %" PRIu64 ", neighbours found gone by "
@@ -376,6 +379,7 @@ static void show_status(struct show *s)
 		    "kernel routes %zu, engine memory %zu bytes\n",
 		    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 		    c.selected, c.sources, c.xroutes, c.refused_routes,
+		    c.source_specific_ignored,
 		    s->d->udp_received, c.packets_sent,
 		    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
 		    s->d->probes_sent, s->d->neighbours_unreachable,

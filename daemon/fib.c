@@ -110,7 +110,8 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 		return;
 	if (src_prefix) {
 		/* Allowed IPs and our kernel routes key on the destination
-		 * only; a source-specific route stays in the engine. */
+		 * only. The engine ignores source-specific updates
+		 * (ignore_source_specific, main.c), so none should come. */
 		LOG_D(d, "source-specific route to %s not installed",
 		      cfg_prefix_str(prefix, pf, sizeof(pf)));
 		return;

@@ -4,8 +4,8 @@
  * filter_in / filter_out), answered by the "in" and "out" lines of the
  * running configuration (cfg_filter_eval). They read d->cfg at every call,
  * so a reload applies to the next update in each direction. A filter line
- * matches the destination prefix; source-specific routes are filtered by
- * their destination.
+ * matches the destination prefix; source-specific routes never get here, as
+ * the engine ignores them (ignore_source_specific, main.c).
  */
 #include "daemon/daemon.h"
 

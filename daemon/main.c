@@ -382,6 +382,11 @@ static int start(struct daemon *d)
 	bc.seqno = d->seqno;
 	bc.max_routes = d->cfg->max_routes;
 	bc.max_routes_per_neighbour = d->cfg->max_routes_per_neighbour;
+	/* Allowed IPs and our kernel routes match the destination only, so
+	 * we act as a router without source-specific routing (RFC 9079):
+	 * selecting and re-announcing such a route would attract traffic we
+	 * then forward by destination. */
+	bc.ignore_source_specific = true;
 	d->babel = babel_new(&bc, &cb, d_now_us(d));
 	if (!d->babel)
 		return -ENOMEM;

@@ -411,6 +411,36 @@ static bool ihu_is_for_us(const struct babel_iface *ifp, const struct babel_ihu 
 	return babel_addr_equal(a, &ifp->cfg.ll6) || babel_addr_equal(a, &ifp->cfg.v4);
 }
 
+/*
+ * ignore_source_specific (babel.h): a TLV with a Source Prefix sub-TLV
+ * (RFC 9079 §7.1) is ignored whole, as by a router that does not implement
+ * source-specific routing (RFC 8966 §4.4, the sub-TLV's mandatory bit). It
+ * was parsed, so the parser state and the TLVs around it are unaffected.
+ */
+static bool tlv_ignored_source_specific(struct babel *b, const struct babel_tlv *t)
+{
+	bool ss;
+
+	if (!b->cfg.ignore_source_specific)
+		return false;
+	switch (t->type) {
+	case BABEL_TLV_UPDATE:
+		ss = t->update.has_src_prefix;
+		break;
+	case BABEL_TLV_ROUTE_REQ:
+		ss = t->route_req.has_src_prefix;
+		break;
+	case BABEL_TLV_SEQNO_REQ:
+		ss = t->seqno_req.has_src_prefix;
+		break;
+	default:
+		return false;
+	}
+	if (ss)
+		b->ctr.source_specific_ignored++;
+	return ss;
+}
+
 int babel_receive(struct babel *b, unsigned ifindex,
 		  const struct babel_addr *src, const struct babel_addr *dst,
 		  const uint8_t *buf, size_t len, uint64_t now_us)
@@ -460,6 +490,8 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	for (size_t i = 0; i < n; i++) {
 		const struct babel_tlv *t = &b->tlvs[i];
 
+		if (tlv_ignored_source_specific(b, t))
+			continue;
 		switch (t->type) {
 		case BABEL_TLV_HELLO:
 			babel_neigh_handle_hello(b, nb, &t->hello, now_us);
@@ -588,6 +620,8 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 	if (!prefix || !prefix_ok(prefix) || (src_prefix && src_prefix->af &&
 					      !prefix_ok(src_prefix)))
 		return -EINVAL;
+	if (src_prefix && src_prefix->af && b->cfg.ignore_source_specific)
+		return -EOPNOTSUPP;
 	e = babel_entry_get(b, prefix, src_prefix);
 	if (!e)
 		return -ENOMEM;

@@ -153,6 +153,16 @@ struct babel_config {
 	 * seqno jump), and the hold lets that Hello arrive before we route
 	 * through anyone, so no loop forms through stale announcements. */
 	uint32_t startup_hold_ms;
+	/* Act as a router that does not implement source-specific routing:
+	 * an Update, Route Request or Seqno Request carrying a Source Prefix
+	 * sub-TLV (RFC 9079 §7.1, mandatory bit set) is parsed, then ignored
+	 * whole as RFC 8966 §4.4 has such a router do, and counted
+	 * (source_specific_ignored). No source-specific route is then
+	 * learned, selected, requested or announced, and babel_originate()
+	 * refuses a source prefix. For a FIB that routes by destination only:
+	 * announcing what it cannot install would attract traffic it then
+	 * forwards by destination. */
+	bool ignore_source_specific;
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
 #define BABEL_NO_HOLD UINT32_MAX
@@ -251,7 +261,8 @@ int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 uint64_t babel_run(struct babel *b, uint64_t now_us);
 
 /* Originate (or change the metric of) a prefix, optionally source-specific.
- * Returns 0, -EINVAL (bad prefix), -ENOMEM. */
+ * Returns 0, -EINVAL (bad prefix), -ENOMEM, -EOPNOTSUPP (a source prefix
+ * with ignore_source_specific). */
 int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 		    const struct babel_prefix *src_prefix, uint16_t metric,
 		    uint64_t now_us);
@@ -317,6 +328,7 @@ struct babel_counters {
 	uint64_t updates_sent;
 	uint64_t unfeasible_updates;	/* accepted as unfeasible candidates */
 	uint64_t refused_routes;	/* new routes refused at a route limit */
+	uint64_t source_specific_ignored; /* TLVs (ignore_source_specific) */
 	uint64_t seqno_requests_sent;	/* originated by starvation */
 	uint64_t seqno_requests_forwarded;
 	uint64_t seqno_requests_duplicate;

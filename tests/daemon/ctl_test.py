@@ -185,9 +185,13 @@ def run_tests(rw, ro, conf, d, tmp):
           r[0] == "router-id 02:11:22:ff:fe:33:44:55 seqno " + r[0].split()[-1], r)
     check("show status counts routes refused at a limit",
           "routes refused at a limit 0" in r, r)
+    check("show status counts ignored source-specific TLVs",
+          "source-specific updates and requests ignored 0" in r, r)
     r = c.cmd("show status --json")
     check("show status --json has refused_routes",
           json.loads(r[0]).get("refused_routes") == 0, r)
+    check("show status --json counts ignored source-specific TLVs",
+          json.loads(r[0]).get("source_specific_ignored") == 0, r)
 
     # Pipelined commands in one write are answered in order.
     c.s.sendall(b"show originated\nhelp\nfoo\n")

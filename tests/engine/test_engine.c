@@ -517,6 +517,157 @@ static void test_source_specific_routes_are_kept_apart(void **state)
 	assert_int_equal(babel_route_selected(h->b, &def, NULL, &nh, NULL), 0);
 }
 
+/* An Update for prefix from src (RFC 9079), origin 0xAA...01, seqno 5. */
+static struct babel_tlv ss_upd(int nbi, const char *prefix, const char *src,
+			       uint16_t metric)
+{
+	struct babel_tlv t = upd(nbi, prefix, 1, 5, metric);
+
+	t.update.has_src_prefix = true;
+	t.update.src_prefix = pfx(src);
+	return t;
+}
+
+static bool update_has_src(const struct babel_tlv *t)
+{
+	return t->update.has_src_prefix;
+}
+
+/* Finite Updates for prefix sent on ifindex, source-specific or plain. */
+static unsigned finite_updates_on(struct h *h, unsigned ifindex,
+				  const char *prefix, bool src)
+{
+	struct babel_prefix p = pfx(prefix);
+	unsigned n = 0;
+
+	for (size_t i = 0; i < h->nsent; i++) {
+		if (h->sent[i].ifindex != ifindex)
+			continue;
+		for (size_t j = 0; j < h->sent[i].ntlv; j++) {
+			const struct babel_update *u = &h->sent[i].tlv[j].update;
+
+			if (h->sent[i].tlv[j].type == BABEL_TLV_UPDATE &&
+			    u->metric != BABEL_INFINITY &&
+			    u->has_src_prefix == src &&
+			    babel_prefix_equal(&u->prefix, &p))
+				n++;
+		}
+	}
+	return n;
+}
+
+static int count_ss_route(void *ctx, const struct babel_route_info *i)
+{
+	unsigned *n = ctx;
+
+	*n += i->has_src_prefix;
+	return 0;
+}
+
+/*
+ * One packet from neighbour 0 on interface 1: a source-specific Update for
+ * 2001:db8:ff::/48 from 2001:db8:1::/48, then a plain one for
+ * 2001:db8:aa::/48 (same router-id TLV, same default prefix). Interface 2
+ * has no neighbour, so what we announce there is what we re-announce.
+ */
+static struct h *ss_setup(void **state, bool ignore)
+{
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 },
+				    .seqno = 100, .ignore_source_specific = ignore };
+	struct babel_iface_config ic = { .type = BABEL_IFACE_WIRED, .ll6 = our_ll() };
+	struct babel_tlv t[2];
+	struct h *h = *state = h_new(&cfg, false);
+
+	assert_int_equal(babel_iface_add(h->b, 2, &ic, h->now), 0);
+	bring_up(h, 0, false);
+	h->nfib = 0;
+	clear_sent(h);
+	t[0] = ss_upd(0, "2001:db8:ff::/48", "2001:db8:1::/48", 100);
+	t[1] = upd(0, "2001:db8:aa::/48", 1, 5, 100);
+	feed(h, 0, t, 2);
+	return h;
+}
+
+/* Without ignore_source_specific both are learned, selected, re-announced:
+ * the reference for the test below. */
+static void test_source_specific_update_is_selected_and_announced_by_default(void **state)
+{
+	struct h *h = ss_setup(state, false);
+	struct babel_prefix p = pfx("2001:db8:ff::/48"), s = pfx("2001:db8:1::/48");
+	struct babel_nexthop nh;
+	struct babel_counters c;
+	unsigned nss = 0;
+
+	assert_true(selected_via(h, "2001:db8:aa::/48", 0, NULL));
+	assert_int_equal(babel_route_selected(h->b, &p, &s, &nh, NULL), 0);
+	assert_int_equal(h->nfib, 2);
+	babel_foreach_route(h->b, count_ss_route, &nss);
+	assert_int_equal(nss, 1);
+	run_alive(h, h->now + 20 * SEC, 1, false);
+	assert_true(finite_updates_on(h, 2, "2001:db8:aa::/48", false) >= 1);
+	assert_true(finite_updates_on(h, 2, "2001:db8:ff::/48", true) >= 1);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.source_specific_ignored, 0);
+}
+
+/*
+ * ignore_source_specific (a FIB that routes by destination only): the
+ * source-specific Update is parsed and ignored whole, the plain one in the
+ * same packet is applied. Nothing source-specific is selected, listed,
+ * installed, announced or requested; each ignored TLV is counted.
+ */
+static void test_source_specific_tlvs_are_ignored_when_configured(void **state)
+{
+	struct h *h = ss_setup(state, true);
+	struct babel_prefix p = pfx("2001:db8:ff::/48"), s = pfx("2001:db8:1::/48");
+	struct babel_prefix a = pfx("2001:db8:aa::/48");
+	struct babel_tlv rq = { .type = BABEL_TLV_ROUTE_REQ };
+	struct babel_tlv sq = seqreq("2001:db8:ff::/48", 1, 6, 10);
+	struct babel_nexthop nh;
+	struct babel_counters c;
+	struct count_ctx cc;
+	unsigned nss = 0;
+
+	assert_true(selected_via(h, "2001:db8:aa::/48", 0, NULL));
+	assert_int_equal(babel_route_selected(h->b, &p, &s, &nh, NULL), -ENOENT);
+	assert_int_equal(babel_route_lookup(h->b, &p, &s, count_route, &cc), -ENOENT);
+	assert_int_equal(candidates(h, "2001:db8:ff::/48", &cc), 0);
+	babel_foreach_route(h->b, count_ss_route, &nss);
+	assert_int_equal(nss, 0);
+	assert_int_equal(h->nfib, 1);
+	assert_true(babel_prefix_equal(&h->fib[0].p, &a));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.source_specific_ignored, 1);
+	assert_int_equal(c.prefixes, 1);
+	assert_int_equal(c.routes, 1);
+	assert_int_equal(c.sources, 1);
+	/* periodic and triggered updates: the plain route only */
+	run_alive(h, h->now + 20 * SEC, 1, false);
+	assert_true(finite_updates_on(h, 2, "2001:db8:aa::/48", false) >= 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, update_has_src), 0);
+	/* a source-specific retraction, route request and seqno request are
+	 * ignored too: no answer, in particular no source-specific retraction */
+	clear_sent(h);
+	rq.route_req.prefix = p;
+	rq.route_req.ae = BABEL_AE_IPV6;
+	rq.route_req.has_src_prefix = true;
+	rq.route_req.src_prefix = s;
+	sq.seqno_req.has_src_prefix = true;
+	sq.seqno_req.src_prefix = s;
+	send1(h, 0, ss_upd(0, "2001:db8:ff::/48", "2001:db8:1::/48", BABEL_INFINITY));
+	send1(h, 0, rq);
+	send1(h, 0, sq);
+	run_to(h, h->now + 1 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, update_has_src), 0);
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.source_specific_ignored, 4);
+	assert_true(selected_via(h, "2001:db8:aa::/48", 0, NULL));
+	/* nor is one originated */
+	assert_int_equal(babel_originate(h->b, &p, &s, 0, h->now), -EOPNOTSUPP);
+	assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+}
+
 static void test_neighbour_restart_drops_the_routes_of_its_previous_life(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -741,6 +892,8 @@ int main(void)
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
 		T(test_source_specific_routes_are_kept_apart),
+		T(test_source_specific_update_is_selected_and_announced_by_default),
+		T(test_source_specific_tlvs_are_ignored_when_configured),
 		T(test_neighbour_restart_drops_the_routes_of_its_previous_life),
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
