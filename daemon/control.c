@@ -17,6 +17,7 @@
 struct ctl_wreq {
 	uv_write_t req;
 	struct ctl_client *c;
+	char *owned;		/* a reply handed over whole (a dump), or NULL */
 	char data[];
 };
 
@@ -67,6 +68,7 @@ static void ctl_on_written(uv_write_t *req, int status)
 	struct ctl_wreq *w = (struct ctl_wreq *)req;
 	struct ctl_client *c = w->c;
 
+	free(w->owned);
 	free(w);
 	if (c->closing)
 		return;
@@ -81,7 +83,10 @@ static void ctl_on_written(uv_write_t *req, int status)
 		ctl_set_reading(c, true);
 }
 
-void ctl_client_write(struct ctl_client *c, const char *buf, size_t len)
+/* Queues LEN bytes: copied from BUF, or OWNED itself (freed when written
+ * or on failure; a 16 MB dump is not copied again). */
+static void ctl_client_queue(struct ctl_client *c, const char *buf,
+			     size_t len, char *owned)
 {
 	struct daemon *d = c->srv->d;
 	struct ctl_wreq *w;
@@ -89,27 +94,34 @@ void ctl_client_write(struct ctl_client *c, const char *buf, size_t len)
 	uv_buf_t b;
 	int r;
 
-	if (c->closing || len == 0)
+	if (c->closing || len == 0) {
+		free(owned);
 		return;
+	}
 	queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
 	if ((c->monitor || c->monitor_json) && queued > CTL_QUEUE_LIMIT) {
 		LOG_W(d, "control client %llu: monitor fell behind (%zu bytes "
 		      "unsent); disconnected", (unsigned long long)c->id,
 		      queued);
+		free(owned);
 		ctl_client_close(c);
 		return;
 	}
-	w = malloc(sizeof(*w) + len);
+	w = malloc(sizeof(*w) + (owned ? 0 : len));
 	if (!w) {
+		free(owned);
 		ctl_client_close(c);
 		return;
 	}
 	w->c = c;
-	memcpy(w->data, buf, len);
-	b = uv_buf_init(w->data, (unsigned)len);
+	w->owned = owned;
+	if (!owned)
+		memcpy(w->data, buf, len);
+	b = uv_buf_init(owned ? owned : w->data, (unsigned)len);
 	/* Try to write at once; uv_write queues whatever does not fit. */
 	r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, ctl_on_written);
 	if (r < 0) {
+		free(owned);
 		free(w);
 		ctl_client_close(c);
 		return;
@@ -119,16 +131,24 @@ void ctl_client_write(struct ctl_client *c, const char *buf, size_t len)
 		ctl_set_reading(c, false);
 }
 
+void ctl_client_write(struct ctl_client *c, const char *buf, size_t len)
+{
+	ctl_client_queue(c, buf, len, NULL);
+}
+
 void ctl_client_write_sbuf(struct ctl_client *c, struct sbuf *b)
 {
 	if (b->oom) {
 		static const char msg[] = "error: out of memory\n";
 
 		ctl_client_write(c, msg, sizeof(msg) - 1);
+		sbuf_free(b);
 	} else {
-		ctl_client_write(c, b->p, b->len);
+		size_t len;
+		char *p = sbuf_take(b, &len);
+
+		ctl_client_queue(c, p, len, p);
 	}
-	sbuf_free(b);
 }
 
 static void ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)

@@ -126,22 +126,94 @@ void fmt_xroute_line(struct sbuf *b, const char *verb,
 		    s, p, s, x->metric);
 }
 
+/*
+ * Route lines are the bulk of a dump (100,000 and more), so they are built
+ * with plain appends, not printf, and what consecutive lines share (the
+ * neighbour's address and interface name) is formatted once per neighbour.
+ */
+struct fmt_nh_cache {
+	bool valid;
+	unsigned ifindex;
+	struct babel_addr addr;
+	char nh[INET6_ADDRSTRLEN];
+	char ifn[CFG_IFNAME_MAX + 8];
+	size_t nh_len, ifn_len;
+};
+
+static void fmt_put_str(struct sbuf *b, const char *s)
+{
+	sbuf_putn(b, s, strlen(s));
+}
+
+/* As cfg_prefix_str() writes it: "addr/len". */
+static void fmt_put_prefix(struct sbuf *b, const struct babel_prefix *p)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->af == BABEL_AF_INET6)
+		inet_ntop(AF_INET6, p->addr, a, sizeof(a));
+	else if (p->af == BABEL_AF_INET)
+		inet_ntop(AF_INET, p->addr, a, sizeof(a));
+	else
+		strcpy(a, "any");
+	fmt_put_str(b, a);
+	sbuf_putn(b, "/", 1);
+	sbuf_put_uint(b, p->plen);
+}
+
+static void fmt_route_line_c(struct daemon *d, struct sbuf *b, const char *verb,
+			     const struct babel_route_info *r,
+			     struct fmt_nh_cache *nc)
+{
+	const struct babel_nexthop *n = &r->neighbour;
+
+	if (!nc->valid || nc->ifindex != n->ifindex ||
+	    memcmp(&nc->addr, &n->addr, sizeof(n->addr))) {
+		nc->valid = true;
+		nc->ifindex = n->ifindex;
+		nc->addr = n->addr;
+		d_addr_str(&n->addr, nc->nh, sizeof(nc->nh));
+		fmt_ifname(d, n->ifindex, nc->ifn, sizeof(nc->ifn));
+		nc->nh_len = strlen(nc->nh);
+		nc->ifn_len = strlen(nc->ifn);
+	}
+	fmt_put_str(b, verb);
+	sbuf_putn(b, " route ", 7);
+	sbuf_put_hex(b, fmt_route_id(r), 12);
+	sbuf_putn(b, " prefix ", 8);
+	fmt_put_prefix(b, &r->prefix);
+	sbuf_putn(b, " from ", 6);
+	if (r->has_src_prefix)
+		fmt_put_prefix(b, &r->src_prefix);
+	else if (r->prefix.af == BABEL_AF_INET)
+		sbuf_putn(b, "0.0.0.0/0", 9);
+	else if (r->prefix.af == BABEL_AF_INET6)
+		sbuf_putn(b, "::/0", 4);
+	else
+		sbuf_putn(b, "any/0", 5);
+	fmt_put_str(b, r->selected ? " installed yes id " : " installed no id ");
+	for (int i = 0; i < 8; i++) {
+		if (i)
+			sbuf_putn(b, ":", 1);
+		sbuf_put_hex(b, r->router_id[i], 2);
+	}
+	sbuf_putn(b, " metric ", 8);
+	sbuf_put_uint(b, r->metric);
+	sbuf_putn(b, " refmetric ", 11);
+	sbuf_put_uint(b, r->refmetric);
+	sbuf_putn(b, " via ", 5);
+	sbuf_putn(b, nc->nh, nc->nh_len);
+	sbuf_putn(b, " if ", 4);
+	sbuf_putn(b, nc->ifn, nc->ifn_len);
+	sbuf_putn(b, "\n", 1);
+}
+
 void fmt_route_line(struct daemon *d, struct sbuf *b, const char *verb,
 		    const struct babel_route_info *r)
 {
-	char p[64], s[64], rid[32], nh[INET6_ADDRSTRLEN];
-	char ifn[CFG_IFNAME_MAX + 8];
+	struct fmt_nh_cache nc = { .valid = false };
 
-	cfg_prefix_str(&r->prefix, p, sizeof(p));
-	fmt_src(&r->prefix, r->has_src_prefix, &r->src_prefix, s, sizeof(s));
-	fmt_router_id(r->router_id, rid, sizeof(rid));
-	d_addr_str(&r->neighbour.addr, nh, sizeof(nh));
-	sbuf_printf(b, "%s route %012llx prefix %s from %s installed %s id %s "
-		    "metric %u refmetric %u via %s if %s\n", verb,
-		    (unsigned long long)(fmt_route_id(r) & 0xffffffffffffULL),
-		    p, s, r->selected ? "yes" : "no", rid, r->metric,
-		    r->refmetric, nh,
-		    fmt_ifname(d, r->neighbour.ifindex, ifn, sizeof(ifn)));
+	fmt_route_line_c(d, b, verb, r, &nc);
 }
 
 /* ------------------------------------------------------------ dump */
@@ -152,6 +224,7 @@ struct fmt_ctx {
 	const char *verb;
 	bool json;
 	bool first;
+	struct fmt_nh_cache nc;
 };
 
 static int fmt_dump_neigh(void *arg, const struct babel_neighbour_info *n)
@@ -174,7 +247,7 @@ static int fmt_dump_route(void *arg, const struct babel_route_info *r)
 {
 	struct fmt_ctx *f = arg;
 
-	fmt_route_line(f->d, f->b, f->verb, r);
+	fmt_route_line_c(f->d, f->b, f->verb, r, &f->nc);
 	return 0;
 }
 

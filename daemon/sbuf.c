@@ -31,17 +31,64 @@ static bool sbuf_reserve(struct sbuf *b, size_t n)
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !sbuf_reserve(b, (size_t)n))
+	/* Format straight into the spare room; only a line that does not
+	 * fit is formatted a second time, after growing. */
+	if (!sbuf_reserve(b, 128))
 		return;
+	room = b->cap - b->len;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
 	va_end(ap);
+	if (n < 0) {
+		b->p[b->len] = '\0';
+		return;
+	}
+	if ((size_t)n >= room) {
+		if (!sbuf_reserve(b, (size_t)n)) {
+			b->p[b->len] = '\0';
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
+}
+
+void sbuf_putn(struct sbuf *b, const char *s, size_t n)
+{
+	if (!sbuf_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void sbuf_put_uint(struct sbuf *b, unsigned long long v)
+{
+	char t[20];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sbuf_putn(b, t + i, sizeof(t) - i);
+}
+
+void sbuf_put_hex(struct sbuf *b, unsigned long long v, unsigned digits)
+{
+	static const char hx[] = "0123456789abcdef";
+	char t[16];
+
+	if (digits > sizeof(t))
+		digits = sizeof(t);
+	for (unsigned i = digits; i-- > 0; v >>= 4)
+		t[i] = hx[v & 15];
+	sbuf_putn(b, t, digits);
 }
 
 void sbuf_puts(struct sbuf *b, const char *s)

@@ -20,6 +20,12 @@ struct sbuf {
 void sbuf_printf(struct sbuf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sbuf_puts(struct sbuf *b, const char *s);
+/* Fast appends for output of many lines (the 100,000-route dump): no
+ * format string to interpret. */
+void sbuf_putn(struct sbuf *b, const char *s, size_t n);
+void sbuf_put_uint(struct sbuf *b, unsigned long long v);
+/* The low DIGITS hex digits of V, zero-padded (at most 16). */
+void sbuf_put_hex(struct sbuf *b, unsigned long long v, unsigned digits);
 /* Appends S as a JSON string, quotes included. */
 void sbuf_json_str(struct sbuf *b, const char *s);
 /* Hands the bytes over (the caller frees them); B is empty afterwards. */
