@@ -31,7 +31,9 @@ scripts=(
 	tests/vm/selftest.sh
 	tests/wgglue/integration.sh
 	tests/daemon/e2e.sh
+	tests/daemon/e2e_v4.sh
 	tests/daemon/deadpeer.sh
+	tests/wgglue/kroute_kernel.sh
 	"tests/e2e/all.sh $e2e"
 )
 

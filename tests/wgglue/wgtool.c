@@ -14,6 +14,12 @@
  *     Each command answers one line "ok MS ..." or "err MS message".
  *   wgtool kr-add PREFIX IFNAME [VIA]   installs (proto 42, kept on exit)
  *   wgtool kr-clean                adopts proto-42 routes, deletes them
+ *   wgtool kr [keep] [classic]     a kroute session (proto 42, table main);
+ *                                  commands on stdin, one "ok ..." or
+ *                                  "err message" line each:
+ *       add PREFIX IFNAME [VIA]    del PREFIX     commit (shows refusals)
+ *       adopt | grace | flush | count | objects (yes/no)
+ *       forget IFNAME (the link was deleted)
  *   wgtool set IF PEER_B64 A.B.C.D N [replace]
  *                                  N /32s through the backend directly
  *                                  (ADD, or SET = replace the peer's list)
@@ -203,6 +209,85 @@ static int cmd_rec(struct wg_backend *be, const char *ifn, const char *state)
 	return failed;
 }
 
+static void kr_refused(void *arg, const struct wg_prefix *dst, bool install,
+		       int err)
+{
+	char b[WG_PREFIX_STRLEN];
+
+	(void)arg;
+	printf("refused %s %s: %s; ", install ? "install" : "delete",
+	       wg_prefix_str(dst, b), strerror(-err));
+}
+
+static int kr_command(struct kroute *kr, char *line)
+{
+	char *cmd = strtok(line, " \t\n"), *a1 = strtok(NULL, " \t\n");
+	char *a2 = strtok(NULL, " \t\n"), *a3 = strtok(NULL, " \t\n");
+	struct kroute_nexthop nh = { 0 };
+	struct wg_prefix p, via;
+	size_t n = 0;
+	int ret = -EINVAL;
+
+	if (!cmd)
+		return 0;
+	if (strcmp(cmd, "add") == 0 && a2 && wg_prefix_parse(&p, a1) == 0) {
+		nh.ifindex = (int)if_nametoindex(a2);
+		if (a3 && wg_prefix_parse(&via, a3) == 0) {
+			nh.via_family = via.family;
+			memcpy(nh.via, via.addr, sizeof(nh.via));
+		}
+		ret = kroute_install(kr, &p, &nh);
+	} else if (strcmp(cmd, "del") == 0 && a1 && wg_prefix_parse(&p, a1) == 0) {
+		ret = kroute_remove(kr, &p);
+	} else if (strcmp(cmd, "commit") == 0) {
+		ret = kroute_commit(kr, kr_refused, NULL);
+	} else if (strcmp(cmd, "adopt") == 0) {
+		ret = kroute_adopt(kr, &n);
+		printf("adopted %zu ", n);
+	} else if (strcmp(cmd, "grace") == 0) {
+		ret = kroute_grace_over(kr);
+	} else if (strcmp(cmd, "flush") == 0) {
+		ret = kroute_flush(kr);
+	} else if (strcmp(cmd, "count") == 0) {
+		printf("%zu ", kroute_count(kr));
+		ret = 0;
+	} else if (strcmp(cmd, "objects") == 0) {
+		printf("%s ", kroute_nexthop_objects(kr) ? "yes" : "no");
+		ret = 0;
+	} else if (strcmp(cmd, "forget") == 0 && a1) {
+		kroute_forget_ifindex(kr, (int)if_nametoindex(a1));
+		ret = 0;
+	}
+	if (ret < 0)
+		printf("err %s\n", strerror(-ret));
+	else
+		printf("ok\n");
+	fflush(stdout);
+	return ret;
+}
+
+static int cmd_kr_session(int argc, char **argv)
+{
+	struct kroute_config cfg = { 0 };
+	struct kroute *kr;
+	char line[512];
+	int failed = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "keep") == 0)
+			cfg.keep_on_exit = true;
+		else if (strcmp(argv[i], "classic") == 0)
+			cfg.classic_routes = true;
+	}
+	if (kroute_new(&kr, &cfg) < 0)
+		return 1;
+	while (fgets(line, sizeof(line), stdin))
+		if (kr_command(kr, line) < 0)
+			failed = 1;
+	kroute_free(kr);
+	return failed;
+}
+
 static int cmd_kroute(int argc, char **argv)
 {
 	struct kroute_config cfg = { .keep_on_exit = true };
@@ -238,6 +323,8 @@ static int cmd_kroute(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "kr") == 0)
+		return cmd_kr_session(argc, argv);
 	if (argc >= 2 && strncmp(argv[1], "kr-", 3) == 0)
 		return cmd_kroute(argc, argv);
 	struct wg_backend *be;

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# tests/wgglue/kroute_kernel.sh [BUILD_DIR] — wgglue/kroute against the
+# running kernel (root; veth in a namespace, no WireGuard needed): nexthop
+# objects shared by routes, `ip route` still showing "via ADDR dev IF", an
+# object deleted with its last route, a link going down (the kernel deletes
+# its objects and routes; the next install makes the object again), restart
+# adoption with nothing stale left, classic routes by configuration.
+# In the kernel guest: tests/vm/run-in-guest.sh tests/wgglue/kroute_kernel.sh BUILD_DIR
+set -u
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+build=${1:-${WGB_BUILD:-$repo/build-wgglue}}
+case $build in /*) ;; *) build=$repo/$build ;; esac
+WGTOOL=$build/tests/wgglue/wgtool
+[ -x "$WGTOOL" ] || { echo "kroute_kernel: $WGTOOL not built"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "kroute_kernel: needs root"; exit 1; }
+
+ns=wgbkr$$
+pass=0 fail=0 n=0
+cleanup() { ip netns del "$ns" 2>/dev/null; }
+trap cleanup EXIT
+ip netns add "$ns"
+ip -n "$ns" link add va type veth peer name vb
+ip -n "$ns" link set va up
+ip -n "$ns" link set vb up
+ip -n "$ns" addr add 10.9.0.1/24 dev va
+
+check() {	# check DESCRIPTION COMMAND...
+	n=$((n + 1))
+	if eval "${*:2}"; then
+		pass=$((pass + 1)); echo "ok $n - $1"
+	else
+		fail=$((fail + 1)); echo "not ok $n - $1"
+		ip -n "$ns" route show proto babel | sed 's/^/#   /'
+		ip -n "$ns" -6 route show proto babel | sed 's/^/#   /'
+		ip -n "$ns" nexthop show 2>&1 | sed 's/^/#   /'
+	fi
+}
+# kr [keep] [classic] <<< commands: a kroute session, its answers on stdout
+kr() { ip netns exec "$ns" "$WGTOOL" kr "$@"; }
+r6() { ip -n "$ns" -6 route show proto babel; }
+r4() { ip -n "$ns" -4 route show proto babel; }
+nhs() { ip -n "$ns" nexthop show 2>/dev/null | grep "proto babel"; }
+
+# 1. One object per next hop, shared; the families RFC 9229 mixes.
+out=$(kr keep <<'CMDS'
+objects
+add 2001:db8:1::/64 va fe80::2/128
+add 2001:db8:2::/64 va fe80::2/128
+add 2001:db8:3::/64 va fe80::2/128
+add 10.1.0.0/16 va fe80::2/128
+add 10.6.0.0/16 va 10.9.0.2/32
+add 10.7.0.0/16 va
+add 2001:db8:7::/64 va
+commit
+count
+CMDS
+)
+check "the kernel takes nexthop objects" '[[ $out == "yes ok"* ]]'
+check "no request refused" '! grep -q "err\|refused" <<<"$out"'
+check "three IPv6 routes share one object, shown as via fe80::2 dev va" \
+	'[ "$(r6 | grep -c "^2001:db8:[123]::/64 nhid [0-9]* via fe80::2 dev va")" = 3 ] &&
+	 [ "$(r6 | grep "^2001:db8:[123]::/64" | awk "{print \$3}" | sort -u | wc -l)" = 1 ]'
+check "an IPv4 prefix via an IPv6 next hop (RFC 9229) uses the same object" \
+	'[ "$(r4 | awk "/^10.1.0.0\/16/ {print \$3}")" = "$(r6 | awk "/^2001:db8:1::/ {print \$3}")" ] &&
+	 r4 | grep -q "^10.1.0.0/16 nhid [0-9]* via inet6 fe80::2 dev va"'
+check "an IPv4 gateway and device-only routes" \
+	'r4 | grep -q "^10.6.0.0/16 nhid [0-9]* via 10.9.0.2 dev va" &&
+	 r4 | grep -q "^10.7.0.0/16 nhid [0-9]* dev va" &&
+	 r6 | grep -q "^2001:db8:7::/64 nhid [0-9]* dev va"'
+check "three objects, all ours" '[ "$(nhs | wc -l)" = 3 ]'
+
+# 2. Restart: adopt, relearn some, grace deletes the rest and unused objects.
+id1=$(r6 | awk '/^2001:db8:1::/ {print $3}')
+out=$(kr keep <<'CMDS'
+adopt
+add 2001:db8:1::/64 va fe80::2/128
+add 10.7.0.0/16 va
+commit
+grace
+count
+CMDS
+)
+check "a restart adopts the 7 routes" 'grep -q "^adopted 7 ok" <<<"$out"'
+check "grace leaves the two relearned routes, nothing stale" \
+	'[ "$(tail -n 1 <<<"$out")" = "2 ok" ] && [ "$(r6 | wc -l)" = 1 ] && [ "$(r4 | wc -l)" = 1 ]'
+check "the relearned route kept its object; the unused objects are gone" \
+	'[ "$(r6 | awk "{print \$3}")" = "$id1" ] && [ "$(nhs | wc -l)" = 2 ]'
+
+# 3. Withdrawing the last route of an object deletes the object (and
+#    nothing else); a link that goes down loses its objects and routes in
+#    the kernel, and the next install through that next hop makes the
+#    object again.
+out=$(kr keep <<CMDS
+adopt
+add 2001:db8:1::/64 va fe80::2/128
+add 2001:db8:2::/64 va fe80::2/128
+add 2001:db8:3::/64 va fe80::3/128
+add 10.7.0.0/16 va
+commit
+grace
+del 2001:db8:3::/64
+commit
+CMDS
+)
+check "an object goes with its last route" \
+	'! nhs | grep -q "fe80::3" && [ "$(r6 | wc -l)" = 2 ] && [ "$(nhs | wc -l)" = 2 ]'
+exec 3> >(kr > "/tmp/wgbkr.$$.out")
+krpid=$!
+echo "adopt" >&3
+echo "grace" >&3
+echo "add 2001:db8:4::/64 va fe80::2/128" >&3
+echo "commit" >&3
+sleep 0.3
+ip -n "$ns" link set va down
+sleep 0.2
+check "link down: the kernel deleted our objects and routes" '[ -z "$(nhs)" ] && [ -z "$(r6)" ]'
+ip -n "$ns" link set va up
+echo "add 2001:db8:5::/64 va fe80::2/128" >&3
+echo "commit" >&3
+sleep 0.3
+check "after link up the object is made again for the next install" \
+	'r6 | grep -q "^2001:db8:5::/64 nhid [0-9]* via fe80::2 dev va" && [ "$(nhs | wc -l)" = 1 ]'
+echo "flush" >&3
+exec 3>&-
+wait "$krpid" 2>/dev/null
+sleep 0.2
+check "a session without refusals" '! grep -q "err\|refused" "/tmp/wgbkr.$$.out"'
+rm -f "/tmp/wgbkr.$$.out"
+check "flush on exit leaves no route and no object" '[ -z "$(r6)$(r4)$(nhs)" ]'
+
+# 4. Classic routes by configuration.
+out=$(kr keep classic <<'CMDS'
+objects
+add 2001:db8:1::/64 va fe80::2/128
+add 10.1.0.0/16 va fe80::2/128
+commit
+CMDS
+)
+check "classic routes: via fe80::2 dev va, no nhid, no object" \
+	'[[ $out == "no ok"* ]] && r6 | grep -q "^2001:db8:1::/64 via fe80::2 dev va" &&
+	 r4 | grep -q "^10.1.0.0/16 via inet6 fe80::2 dev va" && [ -z "$(nhs)" ] && ! r6 | grep -q nhid'
+kr classic <<<"adopt" >/dev/null
+check "adopted classic routes are deleted by the flush on exit" '[ -z "$(r6)$(r4)$(nhs)" ]'
+
+echo "1..$n"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
