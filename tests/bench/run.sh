@@ -42,6 +42,9 @@ done
 tmp=$(mktemp -d /tmp/wgbb-shim.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cc -shared -fPIC -O2 -Wall -o "$tmp/rcvbuf_shim.so" "$here/lib/rcvbuf_shim.c" -ldl
+# The kernel route counter (lib/routecount.c): C, so that counting does not
+# lag behind the kernel (lib/measure.py RouteCounter).
+cc -O2 -Wall -o "$tmp/routecount" "$here/lib/routecount.c"
 
 wgb=${WGBABELD:-}
 if [ -z "$wgb" ]; then
@@ -65,7 +68,8 @@ fi
 
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-python3 "$here/sidebyside.py" --shim "$tmp/rcvbuf_shim.so" "${wgarg[@]}" "${args[@]}" || rc=$?
+python3 "$here/sidebyside.py" --shim "$tmp/rcvbuf_shim.so" \
+	--routecount "$tmp/routecount" "${wgarg[@]}" "${args[@]}" || rc=$?
 
 if [ "$wg" = 1 ]; then
 	# AllowedIPs programming of 100,000 prefixes and moving them all, wgglue

@@ -103,7 +103,8 @@ def one_run(rcv, n, args, workdir):
     counter = None
     try:
         lab.setup()
-        counter = measure.RouteCounter(lab.receiver, lab.sender_ll)
+        counter = measure.RouteCounter(lab.receiver, lab.sender_ll,
+                                       args.routecount)
         sender, load_s = peers.start_sender(lab, workdir, n, "10.255.0.1", "a")
         r["sender_load_s"] = round(load_s, 2)
         # snmp6 counters are per namespace: read them through a helper
@@ -275,6 +276,9 @@ def main():
     ap.add_argument("--steady", type=float, default=20.0,
                     help="seconds over which steady-state CPU is measured")
     ap.add_argument("--shim", required=True, help="path of rcvbuf_shim.so")
+    ap.add_argument("--routecount", help="path of the routecount helper "
+                    "(lib/routecount.c); without it routes are counted in "
+                    "Python, which lags behind fast withdrawals")
     ap.add_argument("--no-kill", action="store_true",
                     help="skip the SIGKILL phase")
     ap.add_argument("--wgbabeld", help="the wgbabeld binary to measure "

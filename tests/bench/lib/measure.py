@@ -9,6 +9,7 @@ import ipaddress
 import os
 import socket
 import struct
+import subprocess
 import threading
 import time
 
@@ -32,18 +33,37 @@ class RouteCounter:
     is routes the receiver can forward along. The count is exact from the
     moment the monitor starts, which is before the receiver starts; if the
     kernel ever reports the monitor socket overrun (ENOBUFS), count() raises.
+
+    With HELPER (lib/routecount.c, built by run.sh) the notifications are
+    read by that C program, which prints the count; parsing them here takes
+    about 8 us each, so a kernel that deletes 100,000 routes in 0.25 s
+    (one nexthop object) was seen to finish 0.8 s later.
     """
 
     RTM_NEWROUTE, RTM_DELROUTE = 24, 25
     RTA_DST, RTA_OIF, RTA_GATEWAY, RTA_PRIORITY, RTA_TABLE, RTA_MULTIPATH = \
         1, 4, 5, 6, 15, 9
 
-    def __init__(self, netns_name, nexthop_ll):
+    def __init__(self, netns_name, nexthop_ll, helper=None):
         self.nh = ipaddress.IPv6Address(nexthop_ll).packed
         self.routes = {}      # (table, dst, len, metric) -> via sender?
         self.matching = 0
         self.error = None
         self.lock = threading.Lock()
+        self.stopping = False
+        self.proc = None
+        if helper:
+            self.proc = subprocess.Popen(
+                ["ip", "netns", "exec", netns_name, helper, nexthop_ll],
+                stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            first = self.proc.stdout.readline().strip()
+            if first != "ready":
+                self.close()
+                raise RuntimeError("routecount: %r" % first)
+            self.thread = threading.Thread(target=self._run_helper,
+                                           daemon=True)
+            self.thread.start()
+            return
         self.sock = _socket_in_netns(netns_name, lambda: socket.socket(
             socket.AF_NETLINK, socket.SOCK_RAW, 0))  # NETLINK_ROUTE
         # SO_RCVBUFFORCE: the monitor must not lose notifications itself.
@@ -56,6 +76,15 @@ class RouteCounter:
 
     def close(self):
         self.stopping = True
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            return
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -66,6 +95,20 @@ class RouteCounter:
         if self.error is not None:
             raise RuntimeError("route monitor: " + self.error)
         return self.matching
+
+    def _run_helper(self):
+        for line in self.proc.stdout:
+            line = line.strip()
+            if line.startswith("error"):
+                if not self.stopping:
+                    self.error = line
+                return
+            try:
+                self.matching = int(line)
+            except ValueError:
+                pass
+        if not self.stopping:
+            self.error = "routecount exited"
 
     def _run(self):
         while not self.stopping:
