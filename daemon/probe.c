@@ -13,8 +13,9 @@
  * enough: it is that host's kernel saying nobody listens; an on-link
  * attacker who could forge it could as well forge a Babel retraction.
  *
- * Multicast draws no ICMP, so on links where we would send no unicast the
- * daemon sends each neighbour a probe every probe-interval: a Babel packet
+ * Multicast draws no ICMP, so on links where we would send no unicast (or,
+ * on WireGuard, no unicast Hello as often) the daemon sends each neighbour
+ * a probe every probe-interval: a Babel packet
  * holding one PadN TLV (RFC 8966 §4.6.2), which receivers parse and ignore
  * (babeld 1.12 and BIRD 2 included; no Hello, so no Hello history or
  * unicast-Hello state changes on their side).
@@ -80,6 +81,11 @@ void probe_run(struct daemon *d)
 		ifc->probing = false;
 		if (!iv || !ifc->in_engine || !ifc->up)
 			continue;
+		/* On WireGuard every neighbour gets a unicast Hello each
+		 * hello-interval: when that is as often, it is the probe. */
+		if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
+		    ifc->params.hello_interval_ms <= ifc->params.probe_interval_ms)
+			continue;
 		/* 1 ms early is on time: the timer has millisecond steps. */
 		if (ifc->probe_next_us <= now + 1000) {
 			ifc->probing = any = true;
@@ -123,6 +129,12 @@ static void probe_handle(struct daemon *d, const struct icmperr *e)
 		d->icmp_ignored++;
 		LOG_D(d, "%s: port unreachable from %s, not a neighbour: "
 		      "ignored", ifc->name, a);
+		return;
+	}
+	if (r == 1) {
+		/* Dropped already; our packets to it bring more ICMP. */
+		LOG_D(d, "%s: port unreachable from %s, dropped already",
+		      ifc->name, a);
 		return;
 	}
 	d->neighbours_unreachable++;

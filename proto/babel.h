@@ -251,8 +251,10 @@ int babel_receive(struct babel *b, unsigned ifindex,
  * port unreachable from it for the Babel port): handled as if its Hellos had
  * timed out (RFC 8966 Appendix A.1): its routes fail over to other
  * neighbours or are retracted, and it is forgotten (a unicast_only peer is
- * kept, without routes, until it speaks again). Returns 0, or -ENOENT when
- * no such neighbour exists on that interface (nothing changes). */
+ * kept, without routes, until it speaks again). Returns 0, 1 when that
+ * neighbour was already dropped and has not been heard since (nothing
+ * changes), or -ENOENT when no such neighbour exists on that interface
+ * (nothing changes). */
 int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 			    const struct babel_addr *addr, uint64_t now_us);
 

@@ -324,6 +324,11 @@ int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 	b->now = now;
 	if (!nb)
 		return -ENOENT;
+	/* Already dropped (a peer kept since the last ICMP, not heard
+	 * again): each packet we still send it brings another ICMP. */
+	if (!nb->mc.valid && !nb->uc.valid && !nb->mc.history &&
+	    !nb->uc.history && !nb->nroutes)
+		return 1;
 	nb->mc.history = nb->uc.history = 0;
 	/* Its next Hello starts a new history, as after a restart. */
 	nb->mc.valid = nb->uc.valid = false;
