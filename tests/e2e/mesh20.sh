@@ -22,13 +22,25 @@ t_converge() {
     echo "# $N-node full mesh ($WGT_BACKEND): converged ${TOPO_CONV_TIME}s after the daemons started (last node first seen converged; all confirmed at once by ${TOPO_CONV_CONFIRMED}s)"
 }
 
-t_direct() {
-    # In a full mesh every best route is the direct peer.
+# How many of the other nodes' addresses m1 holds on another peer.
+indirect() {
     local i bad=0
     for ((i = 2; i <= N; i++)); do
         [ "$(topo_holders m1 "$(topo_addr6 "m$i")/128")" = "m$i" ] || bad=$((bad + 1))
     done
-    wgt_assert_eq "$bad" 0 "m1: addresses not held by their own node"
+    echo "$bad"
+}
+
+t_direct() {
+    # In a full mesh every best route is the direct peer, once the RTTs
+    # have settled: a link's first RTT samples include its WireGuard
+    # handshake, and for a few seconds a two-hop route can be cheaper
+    # (seen once right after convergence on wireguard-go).
+    local t0
+    t0=$(wgt_now)
+    wgt_wait_until '[ "$(indirect)" = 0 ]' 30
+    wgt_assert_eq "$(indirect)" 0 "m1: addresses not held by their own node" &&
+        wgt_log "m1: every route direct $(wgt_since "$t0")s after convergence"
     wgt_assert topo_ping m1 "$(topo_addr6 "m$N")"
     wgt_assert topo_ping "m$N" "$(topo_addr4 m1)"
 }

@@ -98,9 +98,12 @@ t_crash_restart() {
     # (WireGuard drops them): about the detour's RTT (120 ms) of traffic,
     # 12 packets at 100/s.  Allow twice that, as failover.sh does.  In the
     # qemu guest (TCG: everything ~10 times slower, RTT samples of 0 ms
-    # links up to 170 ms while daemons start) 63 were lost once; the
-    # likely cause, not verified, is that n2 and n4 move more than once
-    # while the new daemon's RTT samples settle.  There: 1 s of traffic.
+    # links up to 170 ms while daemons start) 40 to 64 were lost in each
+    # kind of restart.  The likely cause, not verified: n2 and n4 move
+    # back to n3 at different times while the new daemon's RTT samples
+    # settle, and while the two directions differ WireGuard drops the
+    # replies (they come from a peer that does not hold their source).
+    # There: 1 s of traffic.
     local lim=24
     [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=100
     [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's restart, more than $lim"
@@ -165,7 +168,10 @@ t_keep_restart() {
     # The SIGTERM still sends a wildcard retraction: n2 and n4 detour for
     # the restart, and lose what is in flight on the detour when they
     # switch back (see t_crash_restart): at most 2 x its RTT.
-    [ "$TOPO_LOST" -le 24 ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across the restart, more than 2 x the detour's RTT (24)"
+    # In the TCG guest 9 to 64 were lost (see t_crash_restart): 1 s there.
+    local lim=24
+    [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=100
+    [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across the restart, more than $lim"
     wgt_assert_wait topo_converged 30 "converged after the restart"
 }
 
