@@ -345,7 +345,7 @@ _topo_daemon_conf() {
     local n=$1
     cat <<EOF
 # wgbabeld.conf for node $n (${TOPO_IDX[$n]}), written by tests/e2e/topo.sh
-interface ${WGT_IF[$n/wg0]} type wireguard hello-interval $TOPO_HELLO
+interface ${WGT_IF[$n/wg0]} type wireguard hello-interval $TOPO_HELLO${TOPO_IF_EXTRA:+ $TOPO_IF_EXTRA}
 control-socket $WGT_DIR/$n.sock
 state-file $WGT_DIR/$n.state
 runtime-dir $WGT_DIR/$n.run
