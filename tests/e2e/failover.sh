@@ -9,7 +9,7 @@
 #        n6 ---- n5 ---- n4*
 #
 # Traffic: ping from n6 to 2001:db8:ac::1 at 100 packets/s throughout.
-#  - planned change: the n6-n1 link's delay is raised to 60 ms each way;
+#  - planned change: the n6-n1 link's delay is raised to 100 ms each way;
 #    n1's metric grows past n4's and wgbabeld moves the prefix from peer n1
 #    to peer n5 in one step: no echo request may be lost (counted at the
 #    origins); replies in flight on the old, slow path are dropped by
@@ -51,6 +51,7 @@ run_event() {
     shift 2
     c1=$(topo_echo_count n1)
     c4=$(topo_echo_count n4)
+    PING_T0=$(date +%s.%N)
     topo_loss_bg n6 "$DST" "$secs"
     sleep 1
     "$@"
@@ -61,13 +62,17 @@ run_event() {
     # Echo requests that reached an origin: those lost on the way there.
     REQ_LOST[$name]=$((TOPO_SENT - ECHO_N4 - ($(topo_echo_count n1) - c1)))
     wgt_log "$name: ${LOSS[$name]}% of $TOPO_SENT pings lost ($LOST, i.e. about $((LOST * 10)) ms); requests lost on the way to an origin: ${REQ_LOST[$name]}"
+    # When it happened (the event was about 1 s after the start).
+    [ "$LOST" -gt 12 ] && wgt_log "$name: ping started $PING_T0; missing: $(topo_loss_gaps n6)"
 }
 
-# The move takes 12-15 s: each RTT sample moves the smoothed RTT a sixth
+# The move takes seconds: each RTT sample moves the smoothed RTT a sixth
 # of the way (as babeld), and a route is replaced only once its smoothed
-# metric (half-life 4 s) is worse too (RFC 8966 3.6).
+# metric (half-life 4 s) is worse too (RFC 8966 3.6).  With 60 ms each way
+# (RTT 120 ms, just the full penalty) it took 12-15 s, once more than 25 s
+# on wireguard-go; 100 ms each way gets there sooner.
 ev_planned() {
-    topo_delay n6 n1 60 || return 1
+    topo_delay n6 n1 100 || return 1
     wgt_wait_until "holder_is n6 $P6 n5" 25 || wgt_fail "n6 did not move the prefix to n5 after the delay rise"
 }
 t_planned_change() {
@@ -78,9 +83,9 @@ t_planned_change() {
     # that are in flight on the old path when n6 moves the prefix arrive
     # from peer n1, which no longer holds the source address: WireGuard's
     # cryptokey routing drops them.  That is at most the old path's RTT
-    # (120 ms) of traffic: 12 packets; allow twice that.
+    # (200 ms) of traffic: 20 packets; allow twice that.
     wgt_assert_eq "${REQ_LOST[planned]}" 0 "echo requests lost in the planned move"
-    [ "$LOST" -le 24 ] || wgt_fail "planned move: $LOST replies lost, more than 2 x RTT (24)"
+    [ "$LOST" -le 40 ] || wgt_fail "planned move: $LOST replies lost, more than 2 x RTT (40)"
     [ "$ECHO_N4" -gt 0 ] || wgt_fail "n4 got no echo request after the move"
     # Back to the fast link: n1 wins again, also without loss.
     run_event planned-back 12 eval 'topo_delay n6 n1 0 && wgt_wait_until "holder_is n6 $P6 n1" 10'

@@ -725,7 +725,10 @@ topo_ping() {
 topo_loss() {
     local src out sent recv
     case $2 in *:*) src=$(topo_addr6 "$1") ;; *) src=$(topo_addr4 "$1") ;; esac
-    out=$(wgt_exec "$1" ping -q -n -i 0.01 -W 1 -c "$(($3 * 100))" -w "$(($3 * 2 + 3))" -I "$src" "$2" 2>&1)
+    # -D: each reply with a timestamp, kept in $WGT_DIR/ping.NODE for
+    # topo_loss_gaps.
+    out=$(wgt_exec "$1" ping -D -n -i 0.01 -W 1 -c "$(($3 * 100))" -w "$(($3 * 2 + 3))" -I "$src" "$2" 2>&1)
+    echo "$out" >"$WGT_DIR/ping.$1"
     sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' <<<"$out")
     recv=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' <<<"$out")
     if [ -z "$sent" ] || [ -z "$recv" ]; then
@@ -734,6 +737,20 @@ topo_loss() {
         return 1
     fi
     echo "$sent $recv $(awk -v s="$sent" -v r="$recv" 'BEGIN { printf "%.2f", s ? 100 * (s - r) / s : 100 }')"
+}
+
+# topo_loss_gaps NODE: the runs of missing replies in NODE's last
+# topo_loss, as "seq A-B after TIME" (TIME: the last reply before them).
+topo_loss_gaps() {
+    awk '/bytes from/ { t = substr($1, 2, length($1) - 2)
+                        if (match($0, /icmp_seq=[0-9]+/)) {
+                            q = substr($0, RSTART + 9, RLENGTH - 9) + 0
+                            got[q] = t; if (q > max) max = q } }
+         END { last = "start"
+               for (q = 1; q <= max; q++) {
+                   if (q in got) { if (from) { printf "seq %d-%d after %s; ", from, q - 1, last; from = 0 }
+                                   last = got[q] }
+                   else if (!from) from = q } }' "$WGT_DIR/ping.$1"
 }
 
 # topo_loss_bg NODE DST SECONDS: start topo_loss in the background.
