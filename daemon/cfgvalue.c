@@ -223,17 +223,24 @@ bad:
 	return -EINVAL;
 }
 
+const char *cfg_prefix_addr_str(const struct babel_prefix *p, char *a,
+				size_t len)
+{
+	if (p->af == BABEL_AF_INET6)
+		inet_ntop(AF_INET6, p->addr, a, (socklen_t)len);
+	else if (p->af == BABEL_AF_INET)
+		inet_ntop(AF_INET, p->addr, a, (socklen_t)len);
+	else
+		snprintf(a, len, "any");
+	return a;
+}
+
 const char *cfg_prefix_str(const struct babel_prefix *p, char *buf,
 			   size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (p->af == BABEL_AF_INET6)
-		inet_ntop(AF_INET6, p->addr, a, sizeof(a));
-	else if (p->af == BABEL_AF_INET)
-		inet_ntop(AF_INET, p->addr, a, sizeof(a));
-	else
-		snprintf(a, sizeof(a), "any");
+	cfg_prefix_addr_str(p, a, sizeof(a));
 	snprintf(buf, len, "%s/%u", a, p->plen);
 	return buf;
 }

@@ -230,6 +230,9 @@ bool cfg_prefix_match(const struct cfg_prefix_match *m,
 int cfg_prefix_parse(const char *s, struct babel_prefix *p, char *err,
 		     size_t errlen);
 /* Formats P as "addr/len"; buf should hold 64 bytes. */
+/* The address part alone ("any" for no family); LEN >= INET6_ADDRSTRLEN. */
+const char *cfg_prefix_addr_str(const struct babel_prefix *p, char *a,
+				size_t len);
 const char *cfg_prefix_str(const struct babel_prefix *p, char *buf,
 			   size_t len);
 

@@ -150,13 +150,7 @@ static void fmt_put_prefix(struct sbuf *b, const struct babel_prefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	if (p->af == BABEL_AF_INET6)
-		inet_ntop(AF_INET6, p->addr, a, sizeof(a));
-	else if (p->af == BABEL_AF_INET)
-		inet_ntop(AF_INET, p->addr, a, sizeof(a));
-	else
-		strcpy(a, "any");
-	fmt_put_str(b, a);
+	fmt_put_str(b, cfg_prefix_addr_str(p, a, sizeof(a)));
 	sbuf_putn(b, "/", 1);
 	sbuf_put_uint(b, p->plen);
 }
