@@ -41,11 +41,12 @@ uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
 {
 	uint8_t k[36];
 
+	/* The common, not source-specific key is hashed alone: half the work
+	 * for every update received. The length is part of the hash. */
 	prefix_key(k, p);
-	if (src)
-		prefix_key(k + 18, src);
-	else
-		memset(k + 18, 0, 18);
+	if (!src)
+		return babel_hash_bytes(k, 18, b->hash_seed);
+	prefix_key(k + 18, src);
 	return babel_hash_bytes(k, sizeof(k), b->hash_seed);
 }
 
