@@ -98,6 +98,13 @@ struct babel *babel_new(const struct babel_config *cfg,
 		       ((uint64_t)babel_hash_bytes(&b->hash_seed, 8, now_us) << 32);
 	b->now = now_us;
 	babel_heap_init(&b->timers, &b->mem);
+	babel_pool_init(&b->entry_pool, sizeof(struct babel_entry), &b->mem);
+	babel_pool_init(&b->entry_src_pool, offsetof(struct babel_entry, src) +
+			sizeof(struct babel_prefix), &b->mem);
+	babel_pool_init(&b->route_pool, sizeof(struct babel_route), &b->mem);
+	babel_pool_init(&b->route_nh_pool, offsetof(struct babel_route, nexthop) +
+			sizeof(struct babel_addr), &b->mem);
+	babel_pool_init(&b->source_pool, sizeof(struct babel_source), &b->mem);
 	babel_list_init(&b->xroutes);
 	babel_list_init(&b->iface_list);
 	babel_list_init(&b->dumps);
@@ -150,30 +157,26 @@ void babel_free(struct babel *b)
 		babel_list_del(&x->link);
 		babel_dealloc(b, x, sizeof(*x));
 	}
-	for (uint32_t i = 0; b->entries.b && i < babel_htable_buckets(&b->entries); i++) {
-		struct babel_hnode *n = b->entries.b[i];
+	/* Entries, routes and sources go with their pools; the neighbours'
+	 * route lists run through those routes, so they are emptied first. */
+	for (struct babel_list *p = b->iface_list.next; p != &b->iface_list; p = p->next) {
+		struct babel_iface *ifp = babel_container_of(p, struct babel_iface, link);
 
-		while (n) {
-			struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
+		for (struct babel_list *q = ifp->neighs.next; q != &ifp->neighs; q = q->next) {
+			struct babel_neigh *nb = babel_container_of(q, struct babel_neigh,
+								    iface_link);
 
-			n = n->next;
-			while (e->routes) {
-				struct babel_route *r = e->routes;
-
-				e->routes = r->next;
-				babel_list_del(&r->nlink);
-				babel_dealloc(b, r, sizeof(*r));
-			}
-			while (e->sources) {
-				struct babel_source *src = e->sources;
-
-				e->sources = src->next;
-				babel_dealloc(b, src, sizeof(*src));
-			}
-			babel_dealloc(b, e, sizeof(*e));
+			babel_list_init(&nb->routes);
+			nb->nroutes = 0;
 		}
-		b->entries.b[i] = NULL;
 	}
+	if (b->entries.b)
+		memset(b->entries.b, 0, babel_htable_buckets(&b->entries) * sizeof(*b->entries.b));
+	babel_pool_fini(&b->entry_pool);
+	babel_pool_fini(&b->entry_src_pool);
+	babel_pool_fini(&b->route_pool);
+	babel_pool_fini(&b->route_nh_pool);
+	babel_pool_fini(&b->source_pool);
 	for (uint32_t i = 0; b->requests.b && i < babel_htable_buckets(&b->requests); i++) {
 		struct babel_hnode *n = b->requests.b[i];
 

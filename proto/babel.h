@@ -295,7 +295,10 @@ struct babel_route_info {
 	bool has_src_prefix;
 	struct babel_prefix src_prefix;
 	struct babel_nexthop neighbour;
-	struct babel_addr next_hop;	/* as announced (may differ from neighbour) */
+	/* As announced for an IPv6 prefix from a neighbour heard over IPv4
+	 * (the only next hop the engine uses); otherwise the neighbour's
+	 * address, where the route forwards to. */
+	struct babel_addr next_hop;
 	uint16_t metric;		/* refmetric + link cost, saturated */
 	uint16_t refmetric;
 	uint16_t smoothed_metric;

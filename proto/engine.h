@@ -17,6 +17,7 @@
 #include "proto/heap.h"
 #include "proto/htable.h"
 #include "proto/list.h"
+#include "proto/pool.h"
 #include "proto/wire.h"
 
 /* A datagram fits the IPv6 minimum MTU: 1280 - 40 (IPv6) - 8 (UDP). */
@@ -107,25 +108,35 @@ struct babel_source {
 	struct babel_source *next;	/* in its entry */
 	uint8_t router_id[8];
 	uint16_t seqno, metric;		/* feasibility distance */
-	uint64_t time;			/* last refreshed */
+	uint32_t time_ms;		/* last use (babel_ms32) */
 };
 
+/*
+ * Field order and widths below are a memory budget (issue 7: 100,000
+ * prefixes in 20 MB); tests/engine/test_structs.c pins the sizes.
+ * Stamps are ms modulo 2^32 (babel_ms32): a route is refreshed or expires
+ * within its hold time, far less than the 49 days of the wrap.
+ */
 struct babel_route {
 	struct babel_route *next;	/* candidates of the entry */
 	struct babel_list nlink;	/* neighbour's routes, refresh order */
 	struct babel_entry *e;
 	struct babel_neigh *nb;
 	uint8_t router_id[8];
-	struct babel_addr nexthop;
 	uint16_t seqno;
 	uint16_t refmetric;
 	uint16_t smoothed;
 	uint16_t interval_cs;
 	uint16_t add_metric;		/* from the in filter (babel.h) */
-	/* ms, modulo 2^32: a route is touched far more often than every
-	 * 49 days, and this keeps the struct at 88 bytes (memory budget). */
 	uint32_t smoothed_ms;
-	uint64_t refreshed;
+	uint32_t refreshed_ms;
+	/*
+	 * The announced next hop, stored only where it is used: an IPv6
+	 * prefix from a neighbour heard over IPv4 (babel_route_nexthop). Such
+	 * routes are allocated with room for it (babel_route_has_nexthop);
+	 * every other route forwards to its neighbour's address.
+	 */
+	struct babel_addr nexthop[];
 };
 
 static inline uint32_t babel_ms32(uint64_t now_us)
@@ -147,19 +158,37 @@ struct babel_xroute {
 
 struct babel_entry {
 	struct babel_hnode hnode;	/* b->entries, key (prefix, src) */
-	struct babel_prefix prefix;
-	struct babel_prefix src;	/* af NONE when not source-specific */
-	bool sent;			/* last advertisement was finite */
-	bool resend;			/* an urgent update is sent twice */
-	uint16_t sent_seqno, sent_metric;
-	uint8_t sent_rid[8];
-	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	struct babel_route *routes;
 	struct babel_route *selected;
 	struct babel_xroute *xroute;
 	struct babel_source *sources;
 	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
+	struct babel_prefix prefix;
+	uint16_t sent_seqno, sent_metric;
+	uint8_t sent_rid[8];
+	bool sent : 1;			/* last advertisement was finite */
+	bool resend : 1;		/* an urgent update is sent twice */
+	bool has_src : 1;		/* source-specific: src[0] follows */
+	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
+	/*
+	 * RFC 9079 source prefix, present only in source-specific entries
+	 * (allocated from their own pool): babel_entry_src().
+	 */
+	struct babel_prefix src[];
 };
+
+/* The entry's source prefix, NULL when it is not source-specific. */
+static inline const struct babel_prefix *babel_entry_src(const struct babel_entry *e)
+{
+	return e->has_src ? &e->src[0] : NULL;
+}
+
+/* Whether r has room for an announced next hop (struct babel_route). */
+static inline bool babel_route_has_nexthop(const struct babel_entry *e,
+					   const struct babel_neigh *nb)
+{
+	return e->prefix.af == BABEL_AF_INET6 && nb->addr.af == BABEL_AF_INET;
+}
 
 struct babel_request {
 	struct babel_hnode hnode;	/* b->requests, key (prefix, src) */
@@ -183,6 +212,10 @@ struct babel {
 	uint64_t now;
 	uint64_t half_life_us;
 	size_t mem;
+	/* entries, source-specific entries, routes, routes with a next hop,
+	 * sources: most of the engine's memory (pool.h) */
+	struct babel_pool entry_pool, entry_src_pool, route_pool, route_nh_pool,
+		source_pool;
 	struct babel_heap timers;
 	struct babel_htable ifaces, neighs, entries, requests;
 	struct babel_list xroutes;
@@ -243,6 +276,8 @@ uint16_t babel_route_metric(const struct babel_route *r);
 void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh);
 bool babel_route_feasible(const struct babel_route *r);
 uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now);
+uint64_t babel_route_expires(const struct babel *b, const struct babel_route *r,
+			     uint64_t now);
 void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			       const struct babel_update *u, uint64_t now);
 void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now);

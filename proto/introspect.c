@@ -50,12 +50,12 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 {
 	memset(i, 0, sizeof(*i));
 	i->prefix = e->prefix;
-	if (e->src.af) {
+	if (e->has_src) {
 		i->has_src_prefix = true;
-		i->src_prefix = e->src;
+		i->src_prefix = e->src[0];
 	}
 	babel_route_nexthop(r, &i->neighbour);
-	i->next_hop = r->nexthop;
+	i->next_hop = babel_route_has_nexthop(e, r->nb) ? r->nexthop[0] : r->nb->addr;
 	i->metric = babel_route_metric(r);
 	i->refmetric = r->refmetric;
 	i->smoothed_metric = babel_metric_smooth(r->smoothed, i->metric,
@@ -65,8 +65,7 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 	memcpy(i->router_id, r->router_id, 8);
 	i->feasible = babel_route_feasible(r);
 	i->selected = e->selected == r;
-	i->expires_us = r->refreshed + (r->interval_cs ? (uint64_t)r->interval_cs * 10000
-						       : r->nb->ifp->update_us) * 7 / 2;
+	i->expires_us = babel_route_expires(b, r, b->now);
 }
 
 static int entry_routes(struct babel *b, struct babel_entry *e, babel_route_fn fn,
@@ -135,14 +134,15 @@ int babel_foreach_source(struct babel *b, babel_source_fn fn, void *ctx)
 
 				memset(&i, 0, sizeof(i));
 				i.prefix = e->prefix;
-				if (e->src.af) {
+				if (e->has_src) {
 					i.has_src_prefix = true;
-					i.src_prefix = e->src;
+					i.src_prefix = e->src[0];
 				}
 				memcpy(i.router_id, s->router_id, 8);
 				i.seqno = s->seqno;
 				i.metric = s->metric;
-				i.expires_us = s->time + (uint64_t)b->cfg.source_gc_ms * 1000;
+				i.expires_us = b->now + (uint64_t)b->cfg.source_gc_ms * 1000 -
+					       babel_since_ms32(b->now, s->time_ms);
 				rc = fn(ctx, &i);
 				if (rc)
 					return rc;
@@ -163,9 +163,9 @@ int babel_foreach_xroute(struct babel *b, babel_xroute_fn fn, void *ctx)
 
 		memset(&i, 0, sizeof(i));
 		i.prefix = x->e->prefix;
-		if (x->e->src.af) {
+		if (x->e->has_src) {
 			i.has_src_prefix = true;
-			i.src_prefix = x->e->src;
+			i.src_prefix = x->e->src[0];
 		}
 		i.metric = x->metric;
 		rc = fn(ctx, &i);

@@ -302,9 +302,9 @@ static void update_tlv(struct babel_iface *ifp, struct babel_entry *e,
 	u->seqno = seqno;
 	u->metric = metric;
 	u->prefix = e->prefix;
-	if (e->src.af) {
+	if (e->has_src) {
 		u->has_src_prefix = true;
-		u->src_prefix = e->src;
+		u->src_prefix = e->src[0];
 	}
 	if (metric == BABEL_INFINITY) {
 		u->ae = prefix_ae(&e->prefix);
@@ -340,7 +340,7 @@ static bool split_horizon_holds(const struct babel_entry *e,
 static uint16_t out_filter(struct babel *b, const struct babel_entry *e,
 			   const struct babel_iface *ifp, uint16_t metric)
 {
-	int add = b->cb.filter_out(b->cb.ctx, &e->prefix, e->src.af ? &e->src : NULL,
+	int add = b->cb.filter_out(b->cb.ctx, &e->prefix, babel_entry_src(e),
 				   ifp->ifindex, metric);
 
 	if (add < 0 || add >= BABEL_INFINITY)

@@ -111,7 +111,7 @@ static void request_source(struct babel *b, struct babel_entry *e,
 			   uint64_t now)
 {
 	uint16_t seqno = babel_seqno_plus(s->seqno, 1);
-	struct babel_request *r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
+	struct babel_request *r = request_find(b, &e->prefix, babel_entry_src(e));
 
 	/* Already asked (the resend timer runs), or answered so recently that
 	 * the answer is still on its way through links coming up. */
@@ -119,7 +119,7 @@ static void request_source(struct babel *b, struct babel_entry *e,
 	    babel_seqno_le(seqno, r->seqno) &&
 	    (!r->satisfied || now < r->forwarded_at + REQ_DUP_US))
 		return;
-	r = request_get(b, &e->prefix, e->src.af ? &e->src : NULL);
+	r = request_get(b, &e->prefix, babel_entry_src(e));
 	if (!r)
 		return;
 	memcpy(r->router_id, s->router_id, 8);
@@ -177,7 +177,7 @@ void babel_request_unfeasible(struct babel *b, struct babel_entry *e,
 void babel_request_satisfy(struct babel *b, struct babel_entry *e,
 			   const uint8_t rid[8], uint16_t seqno)
 {
-	struct babel_request *r = request_find(b, &e->prefix, e->src.af ? &e->src : NULL);
+	struct babel_request *r = request_find(b, &e->prefix, babel_entry_src(e));
 
 	if (r && !r->satisfied && memcmp(r->router_id, rid, 8) == 0 &&
 	    babel_seqno_le(r->seqno, seqno)) {

@@ -50,7 +50,10 @@ uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
 	return babel_hash_bytes(k, sizeof(k), b->hash_seed);
 }
 
-static const struct babel_prefix no_src = { .af = BABEL_AF_NONE };
+static bool entry_src_same(const struct babel_entry *e, const struct babel_prefix *src)
+{
+	return src ? e->has_src && prefix_same(&e->src[0], src) : !e->has_src;
+}
 
 struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix *p,
 				     const struct babel_prefix *src)
@@ -63,8 +66,7 @@ struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix 
 	for (struct babel_hnode *n = babel_htable_bucket(&b->entries, h); n; n = n->next) {
 		struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
 
-		if (n->hash == h && prefix_same(&e->prefix, p) &&
-		    prefix_same(&e->src, src ? src : &no_src))
+		if (n->hash == h && prefix_same(&e->prefix, p) && entry_src_same(e, src))
 			return e;
 	}
 	return NULL;
@@ -80,23 +82,30 @@ struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *
 	e = babel_entry_find(b, p, src);
 	if (e)
 		return e;
-	e = babel_alloc(b, sizeof(*e));
+	e = babel_pool_alloc(src ? &b->entry_src_pool : &b->entry_pool);
 	if (!e)
 		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->prefix = *p;
 	babel_prefix_mask(&e->prefix);
 	if (src) {
-		e->src = *src;
-		babel_prefix_mask(&e->src);
+		e->has_src = true;
+		e->src[0] = *src;
+		babel_prefix_mask(&e->src[0]);
 	}
 	babel_timer_init(&e->timer, T_ENTRY);
 	babel_htable_insert(&b->entries, &e->hnode, babel_prefix_hash(b, &e->prefix,
-					src ? &e->src : NULL));
+					babel_entry_src(e)));
 	b->ctr.prefixes++;
 	return e;
 }
 
+/*
+ * Sources are only collected once their entry has no route left, so a stamp
+ * could in principle age past the 49-day wrap of babel_ms32 and look young:
+ * such a source is then kept up to another 49 days, which only keeps a
+ * feasibility distance longer than needed (never shorter).
+ */
 static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now)
 {
 	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000;
@@ -105,14 +114,19 @@ static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now
 	while (*pp) {
 		struct babel_source *s = *pp;
 
-		if (s->time + gc <= now) {
+		if (babel_since_ms32(now, s->time_ms) >= gc) {
 			*pp = s->next;
 			b->nsources--;
-			babel_dealloc(b, s, sizeof(*s));
+			babel_pool_free(&b->source_pool, s);
 		} else {
 			pp = &s->next;
 		}
 	}
+}
+
+static void entry_free(struct babel *b, struct babel_entry *e)
+{
+	babel_pool_free(e->has_src ? &b->entry_src_pool : &b->entry_pool, e);
 }
 
 /*
@@ -123,23 +137,22 @@ static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now
  */
 void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 {
-	uint64_t oldest = UINT64_MAX;
+	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000, oldest = 0;
 
 	if (e->routes || e->xroute)
 		return;
 	source_free_old(b, e, b->now);
 	for (struct babel_source *s = e->sources; s; s = s->next)
-		if (s->time < oldest)
-			oldest = s->time;
+		if (babel_since_ms32(b->now, s->time_ms) > oldest)
+			oldest = babel_since_ms32(b->now, s->time_ms);
 	if (e->sources) {
-		babel_heap_arm_before(&b->timers, &e->timer,
-				      oldest + (uint64_t)b->cfg.source_gc_ms * 1000);
+		babel_heap_arm_before(&b->timers, &e->timer, b->now + gc - oldest);
 		return;
 	}
 	babel_heap_cancel(&b->timers, &e->timer);
 	babel_htable_remove(&b->entries, &e->hnode);
 	b->ctr.prefixes--;
-	babel_dealloc(b, e, sizeof(*e));
+	entry_free(b, e);
 }
 
 struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8])
@@ -160,7 +173,7 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 	if (metric == BABEL_INFINITY)
 		return;
 	if (!s) {
-		s = babel_alloc(b, sizeof(*s));
+		s = babel_pool_alloc(&b->source_pool);
 		if (!s)
 			return;
 		memcpy(s->router_id, rid, 8);
@@ -173,7 +186,7 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 		s->seqno = seqno;
 		s->metric = metric;
 	}
-	s->time = now;
+	s->time_ms = babel_ms32(now);
 }
 
 /* The in filter's addition counts like link cost: refmetric + add + cost. */
@@ -211,18 +224,28 @@ static uint64_t route_hold(const struct babel *b, const struct babel_route *r)
 	return iv * 7 / 2;
 }
 
+/* When r expires: the hold time after its last refresh, never before now
+ * (a stamp older than the hold is due). */
+uint64_t babel_route_expires(const struct babel *b, const struct babel_route *r,
+			     uint64_t now)
+{
+	uint64_t age = babel_since_ms32(now, r->refreshed_ms), hold = route_hold(b, r);
+
+	return age >= hold ? now : now - age + hold;
+}
+
 static void route_touch(struct babel *b, struct babel_route *r, uint64_t now)
 {
 	struct babel_neigh *nb = r->nb;
 	struct babel_route *head;
 
-	r->refreshed = now;
+	r->refreshed_ms = babel_ms32(now);
 	babel_list_del(&r->nlink);
 	babel_list_add_tail(&nb->routes, &r->nlink);
 	if (!babel_timer_armed(&nb->routes_timer)) {
 		head = babel_container_of(nb->routes.next, struct babel_route, nlink);
 		babel_heap_arm(&b->timers, &nb->routes_timer,
-			       head->refreshed + route_hold(b, head));
+			       babel_route_expires(b, head, now));
 	}
 }
 
@@ -232,7 +255,7 @@ void babel_neigh_routes_timer(struct babel *b, struct babel_neigh *nb, uint64_t 
 		struct babel_route *r = babel_container_of(nb->routes.next,
 							   struct babel_route, nlink);
 		struct babel_entry *e = r->e;
-		uint64_t exp = r->refreshed + route_hold(b, r);
+		uint64_t exp = babel_route_expires(b, r, now);
 
 		if (exp > now) {
 			babel_heap_arm(&b->timers, &nb->routes_timer, exp);
@@ -268,7 +291,8 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	babel_list_del(&r->nlink);
 	r->nb->nroutes--;
 	b->nroutes--;
-	babel_dealloc(b, r, sizeof(*r));
+	babel_pool_free(babel_route_has_nexthop(e, r->nb) ? &b->route_nh_pool
+							   : &b->route_pool, r);
 	if (was_selected)
 		entry_select(b, e, &lost, now);
 }
@@ -306,9 +330,8 @@ void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh)
 	nh->ifindex = r->nb->ifp->ifindex;
 	nh->addr = r->nb->addr;
 	nh->via = r->nb->addr;
-	if (r->e->prefix.af == BABEL_AF_INET6 && r->nb->addr.af == BABEL_AF_INET &&
-	    r->nexthop.af == BABEL_AF_INET6)
-		nh->via = r->nexthop;
+	if (babel_route_has_nexthop(r->e, r->nb) && r->nexthop[0].af == BABEL_AF_INET6)
+		nh->via = r->nexthop[0];
 }
 
 /*
@@ -366,7 +389,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		e->selected = sel;
 		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);
-		b->cb.fib_change(b->cb.ctx, &e->prefix, e->src.af ? &e->src : NULL,
+		b->cb.fib_change(b->cb.ctx, &e->prefix, babel_entry_src(e),
 				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
 	}
@@ -467,7 +490,7 @@ static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
 		babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
 		babel_list_del(&r->nlink);
 		babel_list_add_tail(&done, &r->nlink);
-		r->refreshed = now;
+		r->refreshed_ms = babel_ms32(now);
 	}
 	babel_list_for_each_safe(pos, tmp, &done) {
 		babel_list_del(pos);
@@ -573,7 +596,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			babel_entry_maybe_free(b, e);
 			return;
 		}
-		r = babel_alloc(b, sizeof(*r));
+		r = babel_pool_alloc(babel_route_has_nexthop(e, nb) ? &b->route_nh_pool
+								    : &b->route_pool);
 		if (!r) {
 			babel_entry_maybe_free(b, e);
 			return;
@@ -594,7 +618,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	r->seqno = u->seqno;
 	r->refmetric = u->metric;
 	r->add_metric = (uint16_t)add;
-	r->nexthop = u->next_hop;
+	if (babel_route_has_nexthop(e, nb))
+		r->nexthop[0] = u->next_hop;
 	r->interval_cs = u->interval;
 	if (created || r->smoothed == BABEL_INFINITY) {
 		r->smoothed = babel_route_metric(r);

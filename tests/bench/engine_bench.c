@@ -191,11 +191,11 @@ int main(int argc, char **argv)
 	struct babel_callbacks cb = { .ctx = &x, .send = cb_send, .fib_change = cb_fib };
 	struct babel_iface_config ic = { .type = BABEL_IFACE_WIRED, .ll6 = ll(1) };
 	struct babel_counters c;
-	struct mallinfo2 m0, m1;
+	struct mallinfo2 m0, m1, ma;
 	size_t npa, npb, npb2;
 	uint64_t ba, bb, bb2;
 	struct pkt *pa, *pb, *pb2;
-	double ta, tb, tw, mem_engine, mem_malloc;
+	double ta, tb, tw, mem_engine, mem_malloc, mem1_engine, mem1_malloc;
 
 	x.a = ll(2);
 	x.bb = ll(3);
@@ -216,6 +216,11 @@ int main(int argc, char **argv)
 	babel_run(x.b, x.now);
 
 	ta = feed(&x, &x.a, pa, npa);
+	/* One neighbour: what a prefix costs with its one route and source. */
+	babel_get_counters(x.b, &c);
+	ma = mallinfo2();
+	mem1_engine = (double)c.mem_bytes / n;
+	mem1_malloc = (double)(ma.uordblks - m0.uordblks) / n;
 	tb = feed(&x, &x.bb, pb, npb);
 	babel_get_counters(x.b, &c);
 	m1 = mallinfo2();
@@ -242,6 +247,8 @@ int main(int argc, char **argv)
 	printf("A retracts, B wins all        %.3f s  %.0f updates/s  (every prefix selected via B)\n",
 	       tw, n / tw);
 	printf("overall                       %.0f updates/s\n", 3.0 * n / (ta + tb + tw));
+	printf("memory per prefix, 1 nbr      %.1f bytes engine, %.1f bytes mallinfo2\n",
+	       mem1_engine, mem1_malloc);
 	printf("memory per route (engine)     %.1f bytes (%zu bytes / %u routes)\n", mem_engine,
 	       c.mem_bytes, c.routes);
 	printf("memory per route (mallinfo2)  %.1f bytes\n", mem_malloc);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/engine/test_structs.c — the timer heap and the hash table. */
+/*
+ * tests/engine/test_structs.c — the timer heap, the hash table, and the
+ * sizes of the per-prefix structs (the memory budget of issue 7).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "proto/engine.h"
 #include "proto/heap.h"
 #include "proto/htable.h"
 #include "proto/list.h"
@@ -159,6 +163,23 @@ static void test_list_removal_during_iteration_is_safe(void **state)
 	assert_int_equal(sum, 1 + 3);
 }
 
+/*
+ * 100,000 prefixes in 20 MB (issue 7): an entry, a route and a source are
+ * most of it. A field added to one of them must fit its padding or be
+ * paid for here, on purpose. Sizes for LP64.
+ */
+static void test_per_prefix_structs_keep_their_size(void **state)
+{
+	(void)state;
+	if (sizeof(void *) != 8)
+		skip();
+	assert_int_equal(sizeof(struct babel_entry), 104);
+	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 118);
+	assert_int_equal(sizeof(struct babel_route), 72);
+	assert_int_equal(offsetof(struct babel_route, nexthop) + sizeof(struct babel_addr), 85);
+	assert_int_equal(sizeof(struct babel_source), 24);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_heap_rearm_and_cancel_keep_the_order),
 		cmocka_unit_test(test_hash_table_finds_every_node_after_growing_and_removals),
 		cmocka_unit_test(test_list_removal_during_iteration_is_safe),
+		cmocka_unit_test(test_per_prefix_structs_keep_their_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
