@@ -597,8 +597,7 @@ uint64_t babel_run(struct babel *b, uint64_t now_us)
 	while ((t = babel_heap_pop_due(&b->timers, now_us)))
 		dispatch(b, t, now_us);
 	babel_flush(b);
-	t = babel_heap_top(&b->timers);
-	return t ? t->when : UINT64_MAX;
+	return babel_heap_next(&b->timers);
 }
 
 /* ---- originated prefixes ---- */

@@ -115,7 +115,7 @@ struct babel_source {
  * Field order and widths below are a memory budget (issue 7: 100,000
  * prefixes in 20 MB); tests/engine/test_structs.c pins the sizes.
  * Stamps are ms modulo 2^32 (babel_ms32): a route is refreshed or expires
- * within its hold time, far less than the 49 days of the wrap.
+ * within its hold time, far less than the 24 days of half the wrap.
  */
 struct babel_route {
 	struct babel_route *next;	/* candidates of the entry */
@@ -126,10 +126,9 @@ struct babel_route {
 	uint16_t seqno;
 	uint16_t refmetric;
 	uint16_t smoothed;
-	uint16_t interval_cs;
 	uint16_t add_metric;		/* from the in filter (babel.h) */
 	uint32_t smoothed_ms;
-	uint32_t refreshed_ms;
+	uint32_t expires_ms;		/* babel_route_expires */
 	/*
 	 * The announced next hop, stored only where it is used: an IPv6
 	 * prefix from a neighbour heard over IPv4 (babel_route_nexthop). Such
@@ -276,8 +275,7 @@ uint16_t babel_route_metric(const struct babel_route *r);
 void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh);
 bool babel_route_feasible(const struct babel_route *r);
 uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now);
-uint64_t babel_route_expires(const struct babel *b, const struct babel_route *r,
-			     uint64_t now);
+uint64_t babel_route_expires(const struct babel_route *r, uint64_t now);
 void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			       const struct babel_update *u, uint64_t now);
 void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now);

@@ -65,7 +65,7 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 	memcpy(i->router_id, r->router_id, 8);
 	i->feasible = babel_route_feasible(r);
 	i->selected = e->selected == r;
-	i->expires_us = babel_route_expires(b, r, b->now);
+	i->expires_us = babel_route_expires(r, b->now);
 }
 
 static int entry_routes(struct babel *b, struct babel_entry *e, babel_route_fn fn,

@@ -215,37 +215,41 @@ uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t n
 	return r->smoothed;
 }
 
-static uint64_t route_hold(const struct babel *b, const struct babel_route *r)
+/*
+ * §3.5.3: an update, a retraction too, resets the route's expiry to 3.5
+ * times its interval (Appendix B); an update without one (interval 0)
+ * counts with the interface's update interval.
+ */
+static void route_set_expiry(struct babel_route *r, uint16_t interval_cs, uint64_t now)
 {
-	uint64_t iv = r->interval_cs ? (uint64_t)r->interval_cs * 10000
-				     : (uint64_t)r->nb->ifp->update_us;
+	uint64_t iv = interval_cs ? (uint64_t)interval_cs * 10000
+				  : (uint64_t)r->nb->ifp->update_us;
 
-	/* Appendix B: route expiry is 3.5 times the update interval. */
-	return iv * 7 / 2;
+	r->expires_ms = babel_ms32(now + iv * 7 / 2);
 }
 
-/* When r expires: the hold time after its last refresh, never before now
- * (a stamp older than the hold is due). */
-uint64_t babel_route_expires(const struct babel *b, const struct babel_route *r,
-			     uint64_t now)
+/* When r expires, now if it is due. The stamp is at most 3.5 times the
+ * longest interval (38 minutes) ahead, far inside the 2^31 ms window. */
+uint64_t babel_route_expires(const struct babel_route *r, uint64_t now)
 {
-	uint64_t age = babel_since_ms32(now, r->refreshed_ms), hold = route_hold(b, r);
+	uint32_t ahead = r->expires_ms - babel_ms32(now);
 
-	return age >= hold ? now : now - age + hold;
+	return ahead == 0 || ahead > INT32_MAX ? now : now + (uint64_t)ahead * 1000;
 }
 
-static void route_touch(struct babel *b, struct babel_route *r, uint64_t now)
+/* Refresh r (§3.5.3): it moves to the tail of its neighbour's expiry queue. */
+static void route_touch(struct babel *b, struct babel_route *r, uint16_t interval_cs,
+			uint64_t now)
 {
 	struct babel_neigh *nb = r->nb;
 	struct babel_route *head;
 
-	r->refreshed_ms = babel_ms32(now);
+	route_set_expiry(r, interval_cs, now);
 	babel_list_del(&r->nlink);
 	babel_list_add_tail(&nb->routes, &r->nlink);
 	if (!babel_timer_armed(&nb->routes_timer)) {
 		head = babel_container_of(nb->routes.next, struct babel_route, nlink);
-		babel_heap_arm(&b->timers, &nb->routes_timer,
-			       babel_route_expires(b, head, now));
+		babel_heap_arm(&b->timers, &nb->routes_timer, babel_route_expires(head, now));
 	}
 }
 
@@ -255,7 +259,7 @@ void babel_neigh_routes_timer(struct babel *b, struct babel_neigh *nb, uint64_t 
 		struct babel_route *r = babel_container_of(nb->routes.next,
 							   struct babel_route, nlink);
 		struct babel_entry *e = r->e;
-		uint64_t exp = babel_route_expires(b, r, now);
+		uint64_t exp = babel_route_expires(r, now);
 
 		if (exp > now) {
 			babel_heap_arm(&b->timers, &nb->routes_timer, exp);
@@ -477,7 +481,8 @@ static void route_limit_refuse(struct babel *b, const struct babel_neigh *nb,
 }
 
 /* §4.6.9 wildcard retraction: every route from nb is retracted. */
-static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
+static void retract_all(struct babel *b, struct babel_neigh *nb, uint16_t interval_cs,
+			uint64_t now)
 {
 	struct babel_list *pos, *tmp;
 	struct babel_list done;
@@ -490,7 +495,7 @@ static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
 		babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
 		babel_list_del(&r->nlink);
 		babel_list_add_tail(&done, &r->nlink);
-		r->refreshed_ms = babel_ms32(now);
+		route_set_expiry(r, interval_cs, now);
 	}
 	babel_list_for_each_safe(pos, tmp, &done) {
 		babel_list_del(pos);
@@ -506,7 +511,8 @@ static void retract_all(struct babel *b, struct babel_neigh *nb, uint64_t now)
 /* A retraction (§3.5.4) of one prefix by nb: its route goes to infinity. */
 static void route_retract(struct babel *b, struct babel_neigh *nb,
 			  const struct babel_prefix *prefix,
-			  const struct babel_prefix *src, uint64_t now)
+			  const struct babel_prefix *src, uint16_t interval_cs,
+			  uint64_t now)
 {
 	struct babel_entry *e = babel_entry_find(b, prefix, src);
 	struct babel_route *r = e ? entry_route_of(e, nb) : NULL;
@@ -514,7 +520,7 @@ static void route_retract(struct babel *b, struct babel_neigh *nb,
 	if (!r)
 		return;
 	babel_route_refresh_metric(b, r, BABEL_INFINITY, now);
-	route_touch(b, r, now);
+	route_touch(b, r, interval_cs, now);
 	babel_entry_select(b, e, now);
 }
 
@@ -550,11 +556,11 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	b->ctr.updates_received++;
 	if (u->prefix.af == BABEL_AF_NONE) {
 		if (u->metric == BABEL_INFINITY)
-			retract_all(b, nb, now);
+			retract_all(b, nb, u->interval, now);
 		return;
 	}
 	if (u->metric == BABEL_INFINITY) {
-		route_retract(b, nb, &u->prefix, src, now);
+		route_retract(b, nb, &u->prefix, src, u->interval, now);
 		return;
 	}
 	if (!u->has_router_id)
@@ -563,7 +569,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	if (memcmp(u->router_id, b->router_id, 8) == 0)
 		return;
 	if (b->cb.filter_in && (add = route_filter_in(b, nb, u, src)) < 0) {
-		route_retract(b, nb, &u->prefix, src, now);
+		route_retract(b, nb, &u->prefix, src, u->interval, now);
 		return;
 	}
 	e = babel_entry_get(b, &u->prefix, src);
@@ -620,12 +626,11 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	r->add_metric = (uint16_t)add;
 	if (babel_route_has_nexthop(e, nb))
 		r->nexthop[0] = u->next_hop;
-	r->interval_cs = u->interval;
 	if (created || r->smoothed == BABEL_INFINITY) {
 		r->smoothed = babel_route_metric(r);
 		r->smoothed_ms = babel_ms32(now);
 	}
-	route_touch(b, r, now);
+	route_touch(b, r, u->interval, now);
 	babel_request_satisfy(b, e, u->router_id, u->seqno);
 	babel_entry_select(b, e, now);
 }

@@ -27,6 +27,7 @@ static void test_heap_pops_timers_in_deadline_order(void **state)
 {
 	enum { N = 2000 };
 	struct babel_timer *t = calloc(N, sizeof(*t));
+	uint64_t *when = calloc(N, sizeof(*when));
 	struct babel_heap h;
 	size_t mem = 0;
 	uint64_t seed = 1, last = 0;
@@ -35,21 +36,27 @@ static void test_heap_pops_timers_in_deadline_order(void **state)
 	babel_heap_init(&h, &mem);
 	for (int i = 0; i < N; i++) {
 		babel_timer_init(&t[i], 0);
-		assert_int_equal(babel_heap_arm(&h, &t[i], lcg(&seed) % 100000), 0);
+		when[i] = lcg(&seed) % 100000;
+		assert_int_equal(babel_heap_arm(&h, &t[i], when[i]), 0);
+		assert_int_equal(babel_timer_when(&h, &t[i]), when[i]);
 	}
 	assert_true(mem >= N * sizeof(void *));
 	for (int i = 0; i < N; i++) {
+		uint64_t next = babel_heap_next(&h);
 		struct babel_timer *x = babel_heap_pop_due(&h, UINT64_MAX);
 
 		assert_non_null(x);
-		assert_true(x->when >= last);
+		assert_int_equal(when[x - t], next);
+		assert_true(next >= last);
 		assert_false(babel_timer_armed(x));
-		last = x->when;
+		last = next;
 	}
+	assert_int_equal(babel_heap_next(&h), UINT64_MAX);
 	assert_null(babel_heap_pop_due(&h, UINT64_MAX));
 	babel_heap_fini(&h);
 	assert_int_equal(mem, 0);
 	free(t);
+	free(when);
 }
 
 static void test_heap_rearm_and_cancel_keep_the_order(void **state)
@@ -71,14 +78,16 @@ static void test_heap_rearm_and_cancel_keep_the_order(void **state)
 	for (int i = 1; i < N; i += 5)
 		babel_heap_cancel(&h, &t[i]);
 	babel_heap_arm_before(&h, &t[2], 0);	/* pulls it to the front */
-	assert_int_equal(babel_heap_top(&h)->when, 0);
-	assert_int_equal(t[2].when, 0);
+	assert_ptr_equal(babel_heap_top(&h), &t[2]);
+	assert_int_equal(babel_heap_next(&h), 0);
+	assert_int_equal(babel_timer_when(&h, &t[2]), 0);
 	babel_heap_cancel(&h, &t[2]);
 	while (babel_heap_top(&h)) {
-		struct babel_timer *x = babel_heap_pop_due(&h, UINT64_MAX);
+		uint64_t next = babel_heap_next(&h);
 
-		assert_true(x->when >= last);
-		last = x->when;
+		assert_non_null(babel_heap_pop_due(&h, UINT64_MAX));
+		assert_true(next >= last);
+		last = next;
 		popped++;
 	}
 	assert_int_equal(popped, N - 1 - N / 5);
@@ -173,10 +182,11 @@ static void test_per_prefix_structs_keep_their_size(void **state)
 	(void)state;
 	if (sizeof(void *) != 8)
 		skip();
-	assert_int_equal(sizeof(struct babel_entry), 104);
-	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 118);
-	assert_int_equal(sizeof(struct babel_route), 72);
-	assert_int_equal(offsetof(struct babel_route, nexthop) + sizeof(struct babel_addr), 85);
+	assert_int_equal(sizeof(struct babel_timer), 8);
+	assert_int_equal(sizeof(struct babel_entry), 96);
+	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 110);
+	assert_int_equal(sizeof(struct babel_route), 64);
+	assert_int_equal(offsetof(struct babel_route, nexthop) + sizeof(struct babel_addr), 81);
 	assert_int_equal(sizeof(struct babel_source), 24);
 }
 
