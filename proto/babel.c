@@ -114,7 +114,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 	if (babel_htable_init(&b->ifaces, &b->mem) < 0 ||
 	    babel_htable_init(&b->neighs, &b->mem) < 0 ||
 	    babel_htable_init(&b->entries, &b->mem) < 0 ||
-	    babel_htable_init(&b->requests, &b->mem) < 0) {
+	    babel_htable_init(&b->requests, &b->mem) < 0 ||
+	    babel_htable_init(&b->xroute_tab, &b->mem) < 0) {
 		babel_free(b);
 		return NULL;
 	}
@@ -153,7 +154,7 @@ void babel_free(struct babel *b)
 	while (!babel_list_empty(&b->xroutes)) {
 		struct babel_xroute *x = babel_container_of(b->xroutes.next,
 							    struct babel_xroute, link);
-		x->e->xroute = NULL;
+		x->e->originated = false;
 		babel_list_del(&x->link);
 		babel_dealloc(b, x, sizeof(*x));
 	}
@@ -197,6 +198,7 @@ void babel_free(struct babel *b)
 	babel_htable_fini(&b->neighs);
 	babel_htable_fini(&b->entries);
 	babel_htable_fini(&b->requests);
+	babel_htable_fini(&b->xroute_tab);
 	free(b->tlvs);
 	free(b);
 }
@@ -627,7 +629,7 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 	e = babel_entry_get(b, prefix, src_prefix);
 	if (!e)
 		return -ENOMEM;
-	x = e->xroute;
+	x = babel_xroute_find(b, e);
 	if (!x) {
 		x = babel_alloc(b, sizeof(*x));
 		if (!x) {
@@ -635,7 +637,8 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 			return -ENOMEM;
 		}
 		x->e = e;
-		e->xroute = x;
+		e->originated = true;
+		babel_htable_insert(&b->xroute_tab, &x->hnode, e->hnode.hash);
 		babel_list_add_tail(&b->xroutes, &x->link);
 		b->ctr.xroutes++;
 	}
@@ -646,11 +649,28 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 	return 0;
 }
 
+/* The entry's xroute, found by the entry's own hash: an entry keeps no
+ * pointer to it, as nearly no entry is originated (memory, issue 7). */
+struct babel_xroute *babel_xroute_find(struct babel *b, const struct babel_entry *e)
+{
+	if (!e->originated)
+		return NULL;
+	for (struct babel_hnode *n = babel_htable_bucket(&b->xroute_tab, e->hnode.hash); n;
+	     n = n->next) {
+		struct babel_xroute *x = babel_container_of(n, struct babel_xroute, hnode);
+
+		if (x->e == e)
+			return x;
+	}
+	return NULL;
+}
+
 static void xroute_free(struct babel *b, struct babel_entry *e)
 {
-	struct babel_xroute *x = e->xroute;
+	struct babel_xroute *x = babel_xroute_find(b, e);
 
-	e->xroute = NULL;
+	e->originated = false;
+	babel_htable_remove(&b->xroute_tab, &x->hnode);
 	babel_list_del(&x->link);
 	b->ctr.xroutes--;
 	babel_dealloc(b, x, sizeof(*x));
@@ -665,7 +685,7 @@ int babel_withdraw(struct babel *b, const struct babel_prefix *prefix,
 	if (!prefix || !prefix_ok(prefix))
 		return -EINVAL;
 	e = babel_entry_find(b, prefix, src_prefix);
-	if (!e || !e->xroute)
+	if (!e || !e->originated)
 		return -ENOENT;
 	xroute_free(b, e);
 	/* The best learned route takes over, or a retraction goes out. */

@@ -149,7 +149,9 @@ static inline uint64_t babel_since_ms32(uint64_t now_us, uint32_t stamp)
 	return (uint64_t)(uint32_t)(babel_ms32(now_us) - stamp) * 1000;
 }
 
+/* A prefix we originate; its entry is marked originated (babel_xroute_find). */
 struct babel_xroute {
+	struct babel_hnode hnode;	/* b->xroute_tab, the hash of its entry */
 	struct babel_list link;		/* b->xroutes */
 	struct babel_entry *e;
 	uint16_t metric;
@@ -157,9 +159,7 @@ struct babel_xroute {
 
 struct babel_entry {
 	struct babel_hnode hnode;	/* b->entries, key (prefix, src) */
-	struct babel_route *routes;
-	struct babel_route *selected;
-	struct babel_xroute *xroute;
+	struct babel_route *routes;	/* the selected one first */
 	struct babel_source *sources;
 	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
 	struct babel_prefix prefix;
@@ -168,6 +168,8 @@ struct babel_entry {
 	bool sent : 1;			/* last advertisement was finite */
 	bool resend : 1;		/* an urgent update is sent twice */
 	bool has_src : 1;		/* source-specific: src[0] follows */
+	bool has_selected : 1;		/* routes is the selected route */
+	bool originated : 1;		/* an xroute is in b->xroute_tab */
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	/*
 	 * RFC 9079 source prefix, present only in source-specific entries
@@ -180,6 +182,12 @@ struct babel_entry {
 static inline const struct babel_prefix *babel_entry_src(const struct babel_entry *e)
 {
 	return e->has_src ? &e->src[0] : NULL;
+}
+
+/* The selected route (the head of the candidates), or NULL. */
+static inline struct babel_route *babel_entry_selected(const struct babel_entry *e)
+{
+	return e->has_selected ? e->routes : NULL;
 }
 
 /* Whether r has room for an announced next hop (struct babel_route). */
@@ -218,6 +226,7 @@ struct babel {
 	struct babel_heap timers;
 	struct babel_htable ifaces, neighs, entries, requests;
 	struct babel_list xroutes;
+	struct babel_htable xroute_tab;
 	struct babel_list iface_list;
 	bool shut;
 	struct babel_list dumps;
@@ -242,6 +251,7 @@ void babel_dealloc(struct babel *b, void *p, size_t size);
 void babel_logf(struct babel *b, enum babel_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex);
+struct babel_xroute *babel_xroute_find(struct babel *b, const struct babel_entry *e);
 static inline uint32_t babel_us32(uint64_t now)
 {
 	return (uint32_t)now;

@@ -64,7 +64,7 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 	i->seqno = r->seqno;
 	memcpy(i->router_id, r->router_id, 8);
 	i->feasible = babel_route_feasible(r);
-	i->selected = e->selected == r;
+	i->selected = babel_entry_selected(e) == r;
 	i->expires_us = babel_route_expires(r, b->now);
 }
 
@@ -113,12 +113,12 @@ int babel_route_selected(struct babel *b, const struct babel_prefix *prefix,
 {
 	struct babel_entry *e = babel_entry_find(b, prefix, src_prefix);
 
-	if (!e || !e->selected)
+	if (!e || !babel_entry_selected(e))
 		return -ENOENT;
 	if (nh)
-		babel_route_nexthop(e->selected, nh);
+		babel_route_nexthop(babel_entry_selected(e), nh);
 	if (metric)
-		*metric = babel_route_metric(e->selected);
+		*metric = babel_route_metric(babel_entry_selected(e));
 	return 0;
 }
 

@@ -324,7 +324,7 @@ static bool split_horizon_holds(const struct babel_entry *e,
 				const struct babel_iface *ifp,
 				const struct babel_neigh *to)
 {
-	const struct babel_route *sel = e->selected;
+	const struct babel_route *sel = babel_entry_selected(e);
 
 	if (!ifp->split_horizon || !sel)
 		return false;
@@ -391,7 +391,7 @@ static bool split_horizon_silences(const struct babel_entry *e,
 {
 	const struct babel_iface *ifp = nb ? nb->ifp : only_ifp;
 
-	if (!ifp || (!nb && ifp->cfg.unicast_only) || e->xroute ||
+	if (!ifp || (!nb && ifp->cfg.unicast_only) || e->originated ||
 	    !split_horizon_holds(e, ifp, nb))
 		return false;
 	return babel_since_ms32(now, e->changed_ms) >= (uint64_t)ifp->update_us * 7 / 2;
@@ -411,7 +411,7 @@ void babel_send_entry(struct babel *b, struct babel_entry *e,
 	have = babel_entry_advert(b, e, rid, &seqno, &metric);
 	if (!have && !triggered)
 		return;
-	if (have && !e->xroute)
+	if (have && !e->originated)
 		babel_source_note_sent(b, e, rid, seqno, metric, now);
 	if (nb) {
 		send_to(b, e, nb->ifp, nb, have, rid, seqno, metric, triggered);

@@ -191,7 +191,7 @@ void babel_request_timer(struct babel *b, struct babel_request *r, uint64_t now)
 {
 	struct babel_entry *e = babel_entry_find(b, &r->prefix,
 						 r->src.af ? &r->src : NULL);
-	bool starving = e && !e->selected && !e->xroute;
+	bool starving = e && !babel_entry_selected(e) && !e->originated;
 
 	if (!r->satisfied && starving && r->sends < REQ_MAX_SENDS) {
 		request_send(b, r);
@@ -244,8 +244,8 @@ void babel_handle_route_req(struct babel *b, struct babel_neigh *nb,
  * any other with a finite metric; never the requester. */
 static struct babel_neigh *forward_target(struct babel_entry *e, struct babel_neigh *from)
 {
-	if (e->selected && e->selected->nb != from)
-		return e->selected->nb;
+	if (babel_entry_selected(e) && babel_entry_selected(e)->nb != from)
+		return babel_entry_selected(e)->nb;
 	for (struct babel_route *r = e->routes; r; r = r->next)
 		if (r->nb != from && r->refmetric != BABEL_INFINITY &&
 		    r->nb->cost != BABEL_INFINITY)
@@ -266,7 +266,7 @@ void babel_handle_seqno_req(struct babel *b, struct babel_neigh *nb,
 
 	if (!e)
 		return;
-	if (e->xroute) {
+	if (e->originated) {
 		if (memcmp(rq->router_id, b->router_id, 8) == 0 &&
 		    babel_seqno_lt(b->seqno, rq->seqno)) {
 			/* We are the source: one step newer, announced to all. */
@@ -276,7 +276,7 @@ void babel_handle_seqno_req(struct babel *b, struct babel_neigh *nb,
 		}
 		return;
 	}
-	sel = e->selected;
+	sel = babel_entry_selected(e);
 	if (sel && babel_route_metric(sel) != BABEL_INFINITY &&
 	    (memcmp(sel->router_id, rq->router_id, 8) != 0 ||
 	     babel_seqno_le(rq->seqno, sel->seqno))) {

@@ -139,7 +139,7 @@ void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 {
 	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000, oldest = 0;
 
-	if (e->routes || e->xroute)
+	if (e->routes || e->originated)
 		return;
 	source_free_old(b, e, b->now);
 	for (struct babel_source *s = e->sources; s; s = s->next)
@@ -280,7 +280,7 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 {
 	struct babel_entry *e = r->e;
 	struct babel_route **pp = &e->routes;
-	bool was_selected = e->selected == r;
+	bool was_selected = babel_entry_selected(e) == r;
 	struct babel_nexthop lost;
 
 	babel_route_nexthop(r, &lost);
@@ -289,7 +289,7 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	if (*pp)
 		*pp = r->next;
 	if (was_selected) {
-		e->selected = NULL;
+		e->has_selected = false;
 		b->nselected--;
 	}
 	babel_list_del(&r->nlink);
@@ -308,6 +308,21 @@ void babel_route_refresh_metric(struct babel *b, struct babel_route *r,
 	r->refmetric = new_refmetric;
 	if (new_refmetric == BABEL_INFINITY)
 		r->smoothed = BABEL_INFINITY;
+}
+
+/* The selected route goes first in the candidates (babel_entry_selected). */
+static void entry_set_selected(struct babel_entry *e, struct babel_route *sel)
+{
+	struct babel_route **pp = &e->routes;
+
+	e->has_selected = sel != NULL;
+	if (!sel || e->routes == sel)
+		return;
+	while (*pp != sel)
+		pp = &(*pp)->next;
+	*pp = sel->next;
+	sel->next = e->routes;
+	e->routes = sel;
 }
 
 static struct babel_route *entry_route_of(struct babel_entry *e, struct babel_neigh *nb)
@@ -349,10 +364,10 @@ void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh)
 static void entry_select(struct babel *b, struct babel_entry *e,
 			 const struct babel_nexthop *lost, uint64_t now)
 {
-	struct babel_route *old = e->selected, *best = NULL, *sel;
+	struct babel_route *old = babel_entry_selected(e), *best = NULL, *sel;
 	uint16_t bm = BABEL_INFINITY;
 
-	if (!e->xroute && now >= b->hold_until) {
+	if (!e->originated && now >= b->hold_until) {
 		for (struct babel_route *r = e->routes; r; r = r->next) {
 			uint16_t m;
 
@@ -390,7 +405,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 			onh = *lost;
 		if (sel)
 			babel_route_nexthop(sel, &nnh);
-		e->selected = sel;
+		entry_set_selected(e, sel);
 		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);
 		b->cb.fib_change(b->cb.ctx, &e->prefix, babel_entry_src(e),
@@ -398,7 +413,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
 	}
 	babel_entry_changed(b, e, sel != old || lost, now);
-	if (!sel && !e->xroute && (e->routes || e->sources) && now >= b->hold_until)
+	if (!sel && !e->originated && (e->routes || e->sources) && now >= b->hold_until)
 		babel_request_starving(b, e, now);
 }
 
@@ -420,17 +435,20 @@ void babel_entry_timer(struct babel *b, struct babel_entry *e, uint64_t now)
 bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
 			uint16_t *seqno, uint16_t *metric)
 {
-	if (e->xroute) {
+	const struct babel_route *sel;
+
+	if (e->originated) {
 		memcpy(rid, b->router_id, 8);
 		*seqno = b->seqno;
-		*metric = e->xroute->metric;
+		*metric = babel_xroute_find(b, e)->metric;
 		return *metric != BABEL_INFINITY;
 	}
-	if (!e->selected)
+	sel = babel_entry_selected(e);
+	if (!sel)
 		return false;
-	memcpy(rid, e->selected->router_id, 8);
-	*seqno = e->selected->seqno;
-	*metric = babel_route_metric(e->selected);
+	memcpy(rid, sel->router_id, 8);
+	*seqno = sel->seqno;
+	*metric = babel_route_metric(sel);
 	return *metric != BABEL_INFINITY;
 }
 
@@ -548,7 +566,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 {
 	const struct babel_prefix *src = u->has_src_prefix ? &u->src_prefix : NULL;
 	struct babel_entry *e;
-	struct babel_route *r;
+	struct babel_route *r, **pp;
 	struct babel_source *s;
 	bool feasible, created = false;
 	int add = 0;
@@ -581,10 +599,12 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 				  u->seqno, u->metric);
 	if (!feasible) {
 		b->ctr.unfeasible_updates++;
-		if (e->selected && !e->xroute && now >= b->hold_until &&
-		    (e->selected == r ||
+		struct babel_route *sel = babel_entry_selected(e);
+
+		if (sel && !e->originated && now >= b->hold_until &&
+		    (sel == r ||
 		     babel_metric_add(babel_metric_add(u->metric, (uint16_t)add), nb->cost) <
-			     babel_route_metric(e->selected)))
+			     babel_route_metric(sel)))
 			babel_request_unfeasible(b, e, nb, u->router_id, now);
 	}
 	if (!r) {
@@ -592,7 +612,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 			/* §3.5.4: an unfeasible update for a route we do not
 			 * have is ignored; if we are starving, it tells us
 			 * whom to ask for a newer seqno (§3.8.2.1). */
-			if (!e->selected && !e->xroute)
+			if (!e->has_selected && !e->originated)
 				babel_request_starving(b, e, now);
 			babel_entry_maybe_free(b, e);
 			return;
@@ -612,8 +632,10 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 		r->e = e;
 		r->nb = nb;
 		babel_list_init(&r->nlink);
-		r->next = e->routes;
-		e->routes = r;
+		/* behind the selected route, which stays first */
+		pp = e->has_selected ? &e->routes->next : &e->routes;
+		r->next = *pp;
+		*pp = r;
 		nb->nroutes++;
 		b->nroutes++;
 		created = true;

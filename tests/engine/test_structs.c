@@ -183,8 +183,8 @@ static void test_per_prefix_structs_keep_their_size(void **state)
 	if (sizeof(void *) != 8)
 		skip();
 	assert_int_equal(sizeof(struct babel_timer), 8);
-	assert_int_equal(sizeof(struct babel_entry), 96);
-	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 110);
+	assert_int_equal(sizeof(struct babel_entry), 80);
+	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 94);
 	assert_int_equal(sizeof(struct babel_route), 64);
 	assert_int_equal(offsetof(struct babel_route, nexthop) + sizeof(struct babel_addr), 81);
 	assert_int_equal(sizeof(struct babel_source), 24);
