@@ -58,7 +58,7 @@ static void htable_grow(struct babel_htable *t)
 
 void babel_htable_insert(struct babel_htable *t, struct babel_hnode *n, uint32_t h)
 {
-	if (t->n >= t->mask + 1)
+	if (t->n >= 2 * (t->mask + 1))
 		htable_grow(t);
 	n->hash = h;
 	n->next = t->b[h & t->mask];

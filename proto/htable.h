@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * proto/htable.h — an intrusive chained hash table with power-of-two buckets
- * that doubles when the load passes 1. Nodes carry their hash, so growing
- * never re-hashes keys. Lookups walk one bucket; the caller compares keys.
+ * that doubles when the load passes 2: chains stay short, and the buckets of
+ * 100,000 entries take 0.5 MB, not 1 MB (issue 7). Nodes carry their hash,
+ * so growing never re-hashes keys. Lookups walk one bucket; the caller
+ * compares keys.
  */
 #ifndef WGB_PROTO_HTABLE_H
 #define WGB_PROTO_HTABLE_H
