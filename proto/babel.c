@@ -104,7 +104,7 @@ struct babel *babel_new(const struct babel_config *cfg,
 	babel_pool_init(&b->route_pool, sizeof(struct babel_route), &b->mem);
 	babel_pool_init(&b->route_nh_pool, offsetof(struct babel_route, nexthop) +
 			sizeof(struct babel_addr), &b->mem);
-	babel_pool_init(&b->source_pool, sizeof(struct babel_source), &b->mem);
+	babel_pool_init(&b->source_pool, sizeof(struct babel_source_node), &b->mem);
 	babel_list_init(&b->xroutes);
 	babel_list_init(&b->iface_list);
 	babel_list_init(&b->dumps);

@@ -104,11 +104,17 @@ struct babel_neigh {
 	struct babel_dump dump;		/* unicast full dump (wildcard request) */
 };
 
+/* A source of an entry and its feasibility distance (§3.5.1, §3.7.3). */
 struct babel_source {
-	struct babel_source *next;	/* in its entry */
 	uint8_t router_id[8];
 	uint16_t seqno, metric;		/* feasibility distance */
 	uint32_t time_ms;		/* last use (babel_ms32) */
+};
+
+/* A source beyond an entry's first (anycast, or a change of origin). */
+struct babel_source_node {
+	struct babel_source_node *next;
+	struct babel_source s;
 };
 
 /*
@@ -160,7 +166,7 @@ struct babel_xroute {
 struct babel_entry {
 	struct babel_hnode hnode;	/* b->entries, key (prefix, src) */
 	struct babel_route *routes;	/* the selected one first */
-	struct babel_source *sources;
+	struct babel_source_node *more_sources;	/* only with has_source */
 	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
 	struct babel_prefix prefix;
 	uint16_t sent_seqno, sent_metric;
@@ -170,7 +176,10 @@ struct babel_entry {
 	bool has_src : 1;		/* source-specific: src[0] follows */
 	bool has_selected : 1;		/* routes is the selected route */
 	bool originated : 1;		/* an xroute is in b->xroute_tab */
+	bool has_source : 1;		/* source holds one */
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
+	/* The first source inline: a prefix nearly always has exactly one. */
+	struct babel_source source;
 	/*
 	 * RFC 9079 source prefix, present only in source-specific entries
 	 * (allocated from their own pool): babel_entry_src().
@@ -182,6 +191,21 @@ struct babel_entry {
 static inline const struct babel_prefix *babel_entry_src(const struct babel_entry *e)
 {
 	return e->has_src ? &e->src[0] : NULL;
+}
+
+/* Walk an entry's sources: for (s = first(e); s; s = next(e, s)). */
+static inline struct babel_source *babel_source_first(struct babel_entry *e)
+{
+	return e->has_source ? &e->source : NULL;
+}
+
+static inline struct babel_source *babel_source_next(struct babel_entry *e,
+						     struct babel_source *s)
+{
+	struct babel_source_node *n = s == &e->source ? e->more_sources
+				    : babel_container_of(s, struct babel_source_node, s)->next;
+
+	return n ? &n->s : NULL;
 }
 
 /* The selected route (the head of the candidates), or NULL. */

@@ -94,7 +94,7 @@ int babel_heap_arm(struct babel_heap *h, struct babel_timer *t, uint64_t when)
 			heap_down(h, t->idx);
 		return 0;
 	}
-	if (h->n == h->cap && heap_grow(h) < 0)
+	if (h->n == BABEL_TIMER_IDLE || (h->n == h->cap && heap_grow(h) < 0))
 		return -ENOMEM;
 	h->v[h->n] = (struct babel_heap_slot){ .when = when, .t = t };
 	t->idx = h->n++;

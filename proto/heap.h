@@ -13,11 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BABEL_TIMER_IDLE UINT32_MAX
+/* Slots are 24 bits (one word with the kind): at most 2^24 - 1 armed. */
+#define BABEL_TIMER_IDLE 0xFFFFFFu
 
 struct babel_timer {
-	uint32_t idx;		/* slot in the heap, BABEL_TIMER_IDLE when not armed */
-	uint8_t kind;		/* what the owner is, for dispatch */
+	uint32_t idx : 24;	/* slot in the heap, BABEL_TIMER_IDLE when not armed */
+	uint32_t kind : 8;	/* what the owner is, for dispatch */
 };
 
 struct babel_heap_slot {

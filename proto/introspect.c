@@ -128,7 +128,8 @@ int babel_foreach_source(struct babel *b, babel_source_fn fn, void *ctx)
 		for (struct babel_hnode *n = b->entries.b[k]; n; n = n->next) {
 			struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
 
-			for (struct babel_source *s = e->sources; s; s = s->next) {
+			for (struct babel_source *s = babel_source_first(e); s;
+			     s = babel_source_next(e, s)) {
 				struct babel_source_info i;
 				int rc;
 

@@ -152,7 +152,7 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 	}
 	if (best)
 		s = babel_source_find(e, best->router_id);
-	else if (e->sources)
+	else if (e->has_source)
 		s = babel_source_find(e, e->sent_rid);
 	if (s)
 		request_source(b, e, s, best ? best->nb : NULL, now);

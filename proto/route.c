@@ -109,18 +109,27 @@ struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *
 static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now)
 {
 	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000;
-	struct babel_source **pp = &e->sources;
+	struct babel_source_node **pp = &e->more_sources, *n;
 
-	while (*pp) {
-		struct babel_source *s = *pp;
-
-		if (babel_since_ms32(now, s->time_ms) >= gc) {
-			*pp = s->next;
+	while ((n = *pp)) {
+		if (babel_since_ms32(now, n->s.time_ms) >= gc) {
+			*pp = n->next;
 			b->nsources--;
-			babel_pool_free(&b->source_pool, s);
+			babel_pool_free(&b->source_pool, n);
 		} else {
-			pp = &s->next;
+			pp = &n->next;
 		}
+	}
+	if (!e->has_source || babel_since_ms32(now, e->source.time_ms) < gc)
+		return;
+	b->nsources--;
+	/* The inline place is taken by the next source, if any. */
+	n = e->more_sources;
+	e->has_source = n != NULL;
+	if (n) {
+		e->source = n->s;
+		e->more_sources = n->next;
+		babel_pool_free(&b->source_pool, n);
 	}
 }
 
@@ -142,10 +151,10 @@ void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 	if (e->routes || e->originated)
 		return;
 	source_free_old(b, e, b->now);
-	for (struct babel_source *s = e->sources; s; s = s->next)
+	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(e, s))
 		if (babel_since_ms32(b->now, s->time_ms) > oldest)
 			oldest = babel_since_ms32(b->now, s->time_ms);
-	if (e->sources) {
+	if (e->has_source) {
 		babel_heap_arm_before(&b->timers, &e->timer, b->now + gc - oldest);
 		return;
 	}
@@ -157,7 +166,7 @@ void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 
 struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8])
 {
-	for (struct babel_source *s = e->sources; s; s = s->next)
+	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(e, s))
 		if (memcmp(s->router_id, rid, 8) == 0)
 			return s;
 	return NULL;
@@ -173,14 +182,21 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 	if (metric == BABEL_INFINITY)
 		return;
 	if (!s) {
-		s = babel_pool_alloc(&b->source_pool);
-		if (!s)
-			return;
+		if (!e->has_source) {
+			s = &e->source;
+			e->has_source = true;
+		} else {
+			struct babel_source_node *n = babel_pool_alloc(&b->source_pool);
+
+			if (!n)
+				return;
+			n->next = e->more_sources;
+			e->more_sources = n;
+			s = &n->s;
+		}
 		memcpy(s->router_id, rid, 8);
 		s->seqno = seqno;
 		s->metric = metric;
-		s->next = e->sources;
-		e->sources = s;
 		b->nsources++;
 	} else if (babel_distance_better(seqno, metric, s->seqno, s->metric)) {
 		s->seqno = seqno;
@@ -413,7 +429,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
 	}
 	babel_entry_changed(b, e, sel != old || lost, now);
-	if (!sel && !e->originated && (e->routes || e->sources) && now >= b->hold_until)
+	if (!sel && !e->originated && (e->routes || e->has_source) && now >= b->hold_until)
 		babel_request_starving(b, e, now);
 }
 

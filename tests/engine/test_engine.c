@@ -851,6 +851,66 @@ static void test_better_but_unfeasible_route_prompts_a_seqno_request(void **stat
 	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 0);
 }
 
+struct rids {
+	unsigned n;
+	uint8_t last[8];
+};
+
+static int collect_source(void *ctx, const struct babel_source_info *i)
+{
+	struct rids *r = ctx;
+
+	r->n++;
+	memcpy(r->last, i->router_id, 8);
+	return 0;
+}
+
+/*
+ * §3.7.3: each source (feasibility distance) of a prefix is kept source_gc
+ * after its own last use, whether it is the entry's first one (held
+ * inline) or a later one; the entry goes with the last. A source that
+ * takes the first one's place still bounds feasibility.
+ */
+static void test_each_source_is_collected_source_gc_after_its_last_use(void **state)
+{
+	struct babel_config cfg = { .source_gc_ms = 60000 };
+	struct h *h = *state = h_new(&cfg, false);
+	struct babel_counters c;
+	struct rids r = { 0 };
+	uint64_t t1;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.9.0.0/16", 1, 5, 300));		/* source rid 1 */
+	t1 = h->now;
+	send1(h, 1, upd(1, "10.9.0.0/16", 2, 5, 10));		/* switch: rid 2 */
+	assert_true(selected_via(h, "10.9.0.0/16", 1, NULL));
+	babel_foreach_source(h->b, collect_source, &r);
+	assert_int_equal(r.n, 2);
+	/* rid 2 is used again (a new seqno is announced), then both retract */
+	run_alive(h, t1 + 30 * SEC, 2, false);
+	send1(h, 1, upd(1, "10.9.0.0/16", 2, 6, 10));
+	send1(h, 0, upd(0, "10.9.0.0/16", 1, 5, BABEL_INFINITY));
+	send1(h, 1, upd(1, "10.9.0.0/16", 2, 6, BABEL_INFINITY));
+	/* the routes expire after 56 s: rid 1 is older than 60 s by then */
+	run_alive(h, t1 + 88 * SEC, 2, false);
+	memset(&r, 0, sizeof(r));
+	babel_foreach_source(h->b, collect_source, &r);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.last[7], 2);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.sources, 1);
+	assert_int_equal(c.prefixes, 1);
+	/* rid 2's distance still holds: a worse update is unfeasible */
+	send1(h, 0, upd(0, "10.9.0.0/16", 2, 6, 1000));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.unfeasible_updates, 1);
+	run_alive(h, t1 + 95 * SEC, 2, false);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.sources, 0);
+	assert_int_equal(c.prefixes, 0);
+}
+
 static void test_non_babel_datagram_is_rejected_and_counted(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -897,6 +957,7 @@ int main(void)
 		T(test_neighbour_restart_drops_the_routes_of_its_previous_life),
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
+		T(test_each_source_is_collected_source_gc_after_its_last_use),
 		T(test_non_babel_datagram_is_rejected_and_counted),
 		T(test_new_neighbour_is_usable_after_its_first_hello_and_ihu),
 		T(test_routes_received_before_the_ihu_are_selected_when_it_arrives),
