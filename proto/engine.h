@@ -170,15 +170,16 @@ struct babel_entry {
 	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
 	struct babel_prefix prefix;
 	uint16_t sent_seqno, sent_metric;
-	uint8_t sent_rid[8];
 	bool sent : 1;			/* last advertisement was finite */
+	bool sent_own : 1;		/* and made as the origin (babel_entry_sent_rid) */
 	bool resend : 1;		/* an urgent update is sent twice */
 	bool has_src : 1;		/* source-specific: src[0] follows */
 	bool has_selected : 1;		/* routes is the selected route */
 	bool originated : 1;		/* an xroute is in b->xroute_tab */
 	bool has_source : 1;		/* source holds one */
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
-	/* The first source inline: a prefix nearly always has exactly one. */
+	/* The first source inline: a prefix nearly always has exactly one.
+	 * It is the one announced last (babel_source_note_sent). */
 	struct babel_source source;
 	/*
 	 * RFC 9079 source prefix, present only in source-specific entries
@@ -268,6 +269,16 @@ struct babel {
 	struct babel_tlv *tlvs;
 	size_t ntlv_cap;
 };
+
+/* The router-id of the last finite announcement of e: ours when we
+ * originated it, else its source, held inline. NULL if there was none. */
+static inline const uint8_t *babel_entry_sent_rid(const struct babel *b,
+						  const struct babel_entry *e)
+{
+	if (e->sent_own)
+		return b->router_id;
+	return e->has_source ? e->source.router_id : NULL;
+}
 
 /* babel.c */
 void *babel_alloc(struct babel *b, size_t size);

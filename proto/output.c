@@ -436,7 +436,7 @@ void babel_send_entry(struct babel *b, struct babel_entry *e,
 	if (!only_ifp) {
 		e->sent = have;
 		if (have) {
-			memcpy(e->sent_rid, rid, 8);
+			e->sent_own = e->originated;
 			e->sent_seqno = seqno;
 			e->sent_metric = metric;
 		}
@@ -466,6 +466,7 @@ void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
 	uint8_t rid[8];
 	uint16_t seqno, metric;
 	bool have = babel_entry_advert(b, e, rid, &seqno, &metric);
+	const uint8_t *sent_rid = babel_entry_sent_rid(b, e);
 	bool rid_changed;
 	int dm;
 
@@ -476,7 +477,7 @@ void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
 		}
 		return;
 	}
-	rid_changed = e->sent && memcmp(rid, e->sent_rid, 8) != 0;
+	rid_changed = e->sent && (!sent_rid || memcmp(rid, sent_rid, 8) != 0);
 	dm = (int)metric - (int)e->sent_metric;
 	if (force || !e->sent || rid_changed || seqno != e->sent_seqno ||
 	    dm >= BABEL_TRIGGER_METRIC || dm <= -BABEL_TRIGGER_METRIC)

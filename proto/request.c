@@ -152,8 +152,8 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 	}
 	if (best)
 		s = babel_source_find(e, best->router_id);
-	else if (e->has_source)
-		s = babel_source_find(e, e->sent_rid);
+	else if (!e->sent_own)
+		s = babel_source_first(e);	/* the one announced last */
 	if (s)
 		request_source(b, e, s, best ? best->nb : NULL, now);
 }

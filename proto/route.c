@@ -172,35 +172,50 @@ struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[
 	return NULL;
 }
 
-/* §3.7.3: before advertising (rid, seqno, metric), lower the FD. */
+/*
+ * §3.7.3: before advertising (rid, seqno, metric), lower the FD. The source
+ * goes to the entry's inline place, so that one is always the source we
+ * announced last (babel_entry_sent_rid), and also the youngest: the source
+ * collector takes it last.
+ */
 void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 			    const uint8_t rid[8], uint16_t seqno, uint16_t metric,
 			    uint64_t now)
 {
-	struct babel_source *s = babel_source_find(e, rid);
+	struct babel_source *s = babel_source_find(e, rid), tmp;
 
 	if (metric == BABEL_INFINITY)
 		return;
 	if (!s) {
-		if (!e->has_source) {
-			s = &e->source;
-			e->has_source = true;
-		} else {
+		if (e->has_source) {
 			struct babel_source_node *n = babel_pool_alloc(&b->source_pool);
 
+			/* Out of memory: announced without an FD, as before
+			 * this file kept one inline (rid_changed then holds
+			 * until the entry's announcement changes again). */
 			if (!n)
 				return;
+			n->s = e->source;
 			n->next = e->more_sources;
 			e->more_sources = n;
-			s = &n->s;
 		}
+		s = &e->source;
+		e->has_source = true;
 		memcpy(s->router_id, rid, 8);
 		s->seqno = seqno;
 		s->metric = metric;
 		b->nsources++;
-	} else if (babel_distance_better(seqno, metric, s->seqno, s->metric)) {
-		s->seqno = seqno;
-		s->metric = metric;
+	} else {
+		if (s != &e->source) {
+			tmp = e->source;
+			e->source = *s;
+			*s = tmp;
+			s = &e->source;
+		}
+		if (babel_distance_better(seqno, metric, s->seqno, s->metric)) {
+			s->seqno = seqno;
+			s->metric = metric;
+		}
 	}
 	s->time_ms = babel_ms32(now);
 }

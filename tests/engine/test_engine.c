@@ -359,6 +359,68 @@ static void test_originated_prefix_wins_over_a_learned_route(void **state)
 	assert_int_equal(babel_withdraw(h->b, &p, NULL, h->now), -ENOENT);
 }
 
+/* Finite updates of prefix sent on interface 2 with router-id[0], [7] as
+ * given (on interface 1, where the routes come from, split horizon poisons). */
+static unsigned updates_with_rid(struct h *h, const char *prefix, uint8_t rid0,
+				 uint8_t rid7)
+{
+	struct babel_prefix p = pfx(prefix);
+	unsigned n = 0;
+
+	for (size_t i = 0; i < h->nsent; i++) {
+		if (h->sent[i].ifindex != 2)
+			continue;
+		for (size_t j = 0; j < h->sent[i].ntlv; j++) {
+			const struct babel_update *u = &h->sent[i].tlv[j].update;
+
+			if (h->sent[i].tlv[j].type == BABEL_TLV_UPDATE &&
+			    u->metric != BABEL_INFINITY && babel_prefix_equal(&u->prefix, &p) &&
+			    u->router_id[0] == rid0 && u->router_id[7] == rid7)
+				n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * §3.7.2: a change of the router-id we announce is urgent: the triggered
+ * update goes out again BABEL_RESEND_US (300 ms) later. Whether the
+ * previous announcement was learned (another source) or our own (a
+ * withdrawn originated prefix whose learned route takes over).
+ */
+static void test_a_new_router_id_is_announced_again_300_ms_later(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_iface_config ic = { .type = BABEL_IFACE_WIRED, .ll6 = our_ll() };
+	struct babel_prefix p = pfx("10.8.0.0/16");
+
+	assert_int_equal(babel_iface_add(h->b, 2, &ic, h->now), 0);
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	send1(h, 0, upd(0, "10.8.0.0/16", 1, 5, 300));
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	clear_sent(h);
+	send1(h, 1, upd(1, "10.8.0.0/16", 2, 5, 10));	/* rid 1 -> rid 2 */
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0xAA, 2), 1);
+	run_alive(h, h->now + 400 * MS, 2, false);
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0xAA, 2), 2);
+	/* the same router-id with a better metric is not urgent */
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	clear_sent(h);
+	send1(h, 1, upd(1, "10.8.0.0/16", 2, 5, 9));
+	run_alive(h, h->now + 400 * MS, 2, false);
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0xAA, 2), 0);
+	/* ours -> rid 2 */
+	assert_int_equal(babel_originate(h->b, &p, NULL, 50, h->now), 0);
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0, 1), 1);
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	clear_sent(h);
+	assert_int_equal(babel_withdraw(h->b, &p, NULL, h->now), 0);
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0xAA, 2), 1);
+	run_alive(h, h->now + 400 * MS, 2, false);
+	assert_int_equal(updates_with_rid(h, "10.8.0.0/16", 0xAA, 2), 2);
+}
+
 static bool is_wildcard_retraction(const struct babel_tlv *t)
 {
 	return t->update.metric == BABEL_INFINITY && t->update.prefix.af == BABEL_AF_NONE;
@@ -867,9 +929,8 @@ static int collect_source(void *ctx, const struct babel_source_info *i)
 
 /*
  * §3.7.3: each source (feasibility distance) of a prefix is kept source_gc
- * after its own last use, whether it is the entry's first one (held
- * inline) or a later one; the entry goes with the last. A source that
- * takes the first one's place still bounds feasibility.
+ * after its own last use; the entry goes with the last. The older source
+ * goes first, the one announced last still bounds feasibility.
  */
 static void test_each_source_is_collected_source_gc_after_its_last_use(void **state)
 {
@@ -958,6 +1019,7 @@ int main(void)
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
 		T(test_each_source_is_collected_source_gc_after_its_last_use),
+		T(test_a_new_router_id_is_announced_again_300_ms_later),
 		T(test_non_babel_datagram_is_rejected_and_counted),
 		T(test_new_neighbour_is_usable_after_its_first_hello_and_ihu),
 		T(test_routes_received_before_the_ihu_are_selected_when_it_arrives),
