@@ -115,7 +115,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 	    babel_htable_init(&b->neighs, &b->mem) < 0 ||
 	    babel_htable_init(&b->entries, &b->mem) < 0 ||
 	    babel_htable_init(&b->requests, &b->mem) < 0 ||
-	    babel_htable_init(&b->xroute_tab, &b->mem) < 0) {
+	    babel_htable_init(&b->xroute_tab, &b->mem) < 0 ||
+	    babel_htable_init(&b->source_tab, &b->mem) < 0) {
 		babel_free(b);
 		return NULL;
 	}
@@ -199,6 +200,7 @@ void babel_free(struct babel *b)
 	babel_htable_fini(&b->entries);
 	babel_htable_fini(&b->requests);
 	babel_htable_fini(&b->xroute_tab);
+	babel_htable_fini(&b->source_tab);
 	free(b->tlvs);
 	free(b);
 }

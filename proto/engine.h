@@ -111,9 +111,11 @@ struct babel_source {
 	uint32_t time_ms;		/* last use (babel_ms32) */
 };
 
-/* A source beyond an entry's first (anycast, or a change of origin). */
+/* A source beyond an entry's first (anycast, or a change of origin): in
+ * b->source_tab under its entry's hash, so an entry holds no pointer. */
 struct babel_source_node {
-	struct babel_source_node *next;
+	struct babel_hnode hnode;
+	struct babel_entry *e;
 	struct babel_source s;
 };
 
@@ -166,7 +168,6 @@ struct babel_xroute {
 struct babel_entry {
 	struct babel_hnode hnode;	/* b->entries, key (prefix, src) */
 	struct babel_route *routes;	/* the selected one first */
-	struct babel_source_node *more_sources;	/* only with has_source */
 	struct babel_timer timer;	/* hysteresis re-check, urgent resend, source GC */
 	struct babel_prefix prefix;
 	uint16_t sent_seqno, sent_metric;
@@ -177,6 +178,7 @@ struct babel_entry {
 	bool has_selected : 1;		/* routes is the selected route */
 	bool originated : 1;		/* an xroute is in b->xroute_tab */
 	bool has_source : 1;		/* source holds one */
+	bool more_sources : 1;		/* and b->source_tab more */
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	/* The first source inline: a prefix nearly always has exactly one.
 	 * It is the one announced last (babel_source_note_sent). */
@@ -194,19 +196,10 @@ static inline const struct babel_prefix *babel_entry_src(const struct babel_entr
 	return e->has_src ? &e->src[0] : NULL;
 }
 
-/* Walk an entry's sources: for (s = first(e); s; s = next(e, s)). */
+/* Walk an entry's sources: for (s = first(e); s; s = next(b, e, s)). */
 static inline struct babel_source *babel_source_first(struct babel_entry *e)
 {
 	return e->has_source ? &e->source : NULL;
-}
-
-static inline struct babel_source *babel_source_next(struct babel_entry *e,
-						     struct babel_source *s)
-{
-	struct babel_source_node *n = s == &e->source ? e->more_sources
-				    : babel_container_of(s, struct babel_source_node, s)->next;
-
-	return n ? &n->s : NULL;
 }
 
 /* The selected route (the head of the candidates), or NULL. */
@@ -252,6 +245,7 @@ struct babel {
 	struct babel_htable ifaces, neighs, entries, requests;
 	struct babel_list xroutes;
 	struct babel_htable xroute_tab;
+	struct babel_htable source_tab;		/* babel_source_node */
 	struct babel_list iface_list;
 	bool shut;
 	struct babel_list dumps;
@@ -314,11 +308,14 @@ struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix 
 struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *p,
 				    const struct babel_prefix *src);
 void babel_entry_maybe_free(struct babel *b, struct babel_entry *e);
-struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8]);
+struct babel_source *babel_source_next(struct babel *b, struct babel_entry *e,
+				       struct babel_source *s);
+struct babel_source *babel_source_find(struct babel *b, struct babel_entry *e,
+				       const uint8_t rid[8]);
 uint16_t babel_route_metric(const struct babel_route *r);
 /* What the FIB is told about a route: babel_nexthop in babel.h. */
 void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh);
-bool babel_route_feasible(const struct babel_route *r);
+bool babel_route_feasible(struct babel *b, const struct babel_route *r);
 uint16_t babel_route_smoothed(struct babel *b, struct babel_route *r, uint64_t now);
 uint64_t babel_route_expires(const struct babel_route *r, uint64_t now);
 void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,

@@ -63,7 +63,7 @@ static void route_info(struct babel *b, struct babel_entry *e, struct babel_rout
 						 b->half_life_us);
 	i->seqno = r->seqno;
 	memcpy(i->router_id, r->router_id, 8);
-	i->feasible = babel_route_feasible(r);
+	i->feasible = babel_route_feasible(b, r);
 	i->selected = babel_entry_selected(e) == r;
 	i->expires_us = babel_route_expires(r, b->now);
 }
@@ -129,7 +129,7 @@ int babel_foreach_source(struct babel *b, babel_source_fn fn, void *ctx)
 			struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
 
 			for (struct babel_source *s = babel_source_first(e); s;
-			     s = babel_source_next(e, s)) {
+			     s = babel_source_next(b, e, s)) {
 				struct babel_source_info i;
 				int rc;
 

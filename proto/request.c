@@ -151,7 +151,7 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 			best = rt;
 	}
 	if (best)
-		s = babel_source_find(e, best->router_id);
+		s = babel_source_find(b, e, best->router_id);
 	else if (!e->sent_own)
 		s = babel_source_first(e);	/* the one announced last */
 	if (s)
@@ -166,7 +166,7 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 void babel_request_unfeasible(struct babel *b, struct babel_entry *e,
 			      struct babel_neigh *nb, const uint8_t rid[8], uint64_t now)
 {
-	struct babel_source *s = babel_source_find(e, rid);
+	struct babel_source *s = babel_source_find(b, e, rid);
 
 	if (s)
 		request_source(b, e, s, nb, now);

@@ -106,30 +106,70 @@ struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *
  * such a source is then kept up to another 49 days, which only keeps a
  * feasibility distance longer than needed (never shorter).
  */
+/* The first of e's listed sources from h on in its bucket of b->source_tab. */
+static struct babel_source_node *source_node_from(const struct babel_entry *e,
+						  struct babel_hnode *h)
+{
+	for (; h; h = h->next) {
+		struct babel_source_node *n = babel_container_of(h, struct babel_source_node,
+								 hnode);
+
+		if (n->e == e)
+			return n;
+	}
+	return NULL;
+}
+
+static struct babel_source_node *source_node_first(struct babel *b,
+						   const struct babel_entry *e)
+{
+	if (!e->more_sources)
+		return NULL;
+	return source_node_from(e, babel_htable_bucket(&b->source_tab, e->hnode.hash));
+}
+
+static void source_node_free(struct babel *b, struct babel_source_node *n)
+{
+	babel_htable_remove(&b->source_tab, &n->hnode);
+	babel_pool_free(&b->source_pool, n);
+}
+
+struct babel_source *babel_source_next(struct babel *b, struct babel_entry *e,
+				       struct babel_source *s)
+{
+	struct babel_source_node *n;
+
+	if (s == &e->source)
+		n = source_node_first(b, e);
+	else
+		n = source_node_from(e, babel_container_of(s, struct babel_source_node,
+							   s)->hnode.next);
+	return n ? &n->s : NULL;
+}
+
 static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now)
 {
 	uint64_t gc = (uint64_t)b->cfg.source_gc_ms * 1000;
-	struct babel_source_node **pp = &e->more_sources, *n;
+	struct babel_source_node *n, *next;
 
-	while ((n = *pp)) {
+	for (n = source_node_first(b, e); n; n = next) {
+		next = source_node_from(e, n->hnode.next);
 		if (babel_since_ms32(now, n->s.time_ms) >= gc) {
-			*pp = n->next;
+			source_node_free(b, n);
 			b->nsources--;
-			babel_pool_free(&b->source_pool, n);
-		} else {
-			pp = &n->next;
 		}
 	}
+	e->more_sources = source_node_first(b, e) != NULL;
 	if (!e->has_source || babel_since_ms32(now, e->source.time_ms) < gc)
 		return;
 	b->nsources--;
-	/* The inline place is taken by the next source, if any. */
-	n = e->more_sources;
+	/* The inline place is taken by a listed source, if any. */
+	n = source_node_first(b, e);
 	e->has_source = n != NULL;
 	if (n) {
 		e->source = n->s;
-		e->more_sources = n->next;
-		babel_pool_free(&b->source_pool, n);
+		source_node_free(b, n);
+		e->more_sources = source_node_first(b, e) != NULL;
 	}
 }
 
@@ -151,7 +191,7 @@ void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 	if (e->routes || e->originated)
 		return;
 	source_free_old(b, e, b->now);
-	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(e, s))
+	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(b, e, s))
 		if (babel_since_ms32(b->now, s->time_ms) > oldest)
 			oldest = babel_since_ms32(b->now, s->time_ms);
 	if (e->has_source) {
@@ -164,9 +204,10 @@ void babel_entry_maybe_free(struct babel *b, struct babel_entry *e)
 	entry_free(b, e);
 }
 
-struct babel_source *babel_source_find(struct babel_entry *e, const uint8_t rid[8])
+struct babel_source *babel_source_find(struct babel *b, struct babel_entry *e,
+				       const uint8_t rid[8])
 {
-	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(e, s))
+	for (struct babel_source *s = babel_source_first(e); s; s = babel_source_next(b, e, s))
 		if (memcmp(s->router_id, rid, 8) == 0)
 			return s;
 	return NULL;
@@ -182,7 +223,7 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 			    const uint8_t rid[8], uint16_t seqno, uint16_t metric,
 			    uint64_t now)
 {
-	struct babel_source *s = babel_source_find(e, rid), tmp;
+	struct babel_source *s = babel_source_find(b, e, rid), tmp;
 
 	if (metric == BABEL_INFINITY)
 		return;
@@ -195,9 +236,10 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 			 * until the entry's announcement changes again). */
 			if (!n)
 				return;
+			n->e = e;
 			n->s = e->source;
-			n->next = e->more_sources;
-			e->more_sources = n;
+			babel_htable_insert(&b->source_tab, &n->hnode, e->hnode.hash);
+			e->more_sources = true;
 		}
 		s = &e->source;
 		e->has_source = true;
@@ -229,9 +271,9 @@ uint16_t babel_route_metric(const struct babel_route *r)
 
 /* §3.5.1, checked against the current FD: FDs only decrease, so a route
  * that was feasible when it arrived may no longer be. */
-bool babel_route_feasible(const struct babel_route *r)
+bool babel_route_feasible(struct babel *b, const struct babel_route *r)
 {
-	const struct babel_source *s = babel_source_find(r->e, r->router_id);
+	const struct babel_source *s = babel_source_find(b, r->e, r->router_id);
 
 	return babel_feasible(s != NULL, s ? s->seqno : 0, s ? s->metric : 0,
 			      r->seqno, r->refmetric);
@@ -364,9 +406,9 @@ static struct babel_route *entry_route_of(struct babel_entry *e, struct babel_ne
 	return NULL;
 }
 
-static bool route_usable(const struct babel_route *r)
+static bool route_usable(struct babel *b, const struct babel_route *r)
 {
-	return babel_route_metric(r) != BABEL_INFINITY && babel_route_feasible(r);
+	return babel_route_metric(r) != BABEL_INFINITY && babel_route_feasible(b, r);
 }
 
 /*
@@ -402,7 +444,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		for (struct babel_route *r = e->routes; r; r = r->next) {
 			uint16_t m;
 
-			if (!route_usable(r))
+			if (!route_usable(b, r))
 				continue;
 			m = babel_route_metric(r);
 			if (!best || m < bm || (m == bm && r == old)) {
@@ -412,7 +454,7 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		}
 	}
 	sel = best;
-	if (old && best && best != old && route_usable(old)) {
+	if (old && best && best != old && route_usable(b, old)) {
 		uint16_t om = babel_route_metric(old);
 
 		if ((uint32_t)bm + b->cfg.switch_threshold <= om) {
@@ -625,7 +667,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	if (!e)
 		return;
 	r = entry_route_of(e, nb);
-	s = babel_source_find(e, u->router_id);
+	s = babel_source_find(b, e, u->router_id);
 	feasible = babel_feasible(s != NULL, s ? s->seqno : 0, s ? s->metric : 0,
 				  u->seqno, u->metric);
 	if (!feasible) {

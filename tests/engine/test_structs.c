@@ -184,12 +184,12 @@ static void test_per_prefix_structs_keep_their_size(void **state)
 		skip();
 	assert_int_equal(sizeof(struct babel_timer), 4);
 	/* with its first source inline */
-	assert_int_equal(sizeof(struct babel_entry), 80);
-	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 98);
+	assert_int_equal(sizeof(struct babel_entry), 72);
+	assert_int_equal(offsetof(struct babel_entry, src) + sizeof(struct babel_prefix), 90);
 	assert_int_equal(sizeof(struct babel_route), 64);
 	assert_int_equal(offsetof(struct babel_route, nexthop) + sizeof(struct babel_addr), 81);
 	assert_int_equal(sizeof(struct babel_source), 16);
-	assert_int_equal(sizeof(struct babel_source_node), 24);
+	assert_int_equal(sizeof(struct babel_source_node), 40);
 }
 
 int main(void)
