@@ -48,6 +48,23 @@ static uint32_t ifindex_hash(const struct babel *b, unsigned ifindex)
 	return babel_hash_bytes(&ifindex, sizeof(ifindex), b->hash_seed);
 }
 
+static uint32_t iface_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	return ifindex_hash(b, babel_container_of(n, struct babel_iface, hnode)->ifindex);
+}
+
+/* xroute_tab and source_tab: keyed by their entry (by address: the key
+ * lives only in this process, and is cheaper than the entry's prefix). */
+uint32_t babel_entry_ptr_hash(const struct babel *b, const struct babel_entry *e)
+{
+	return babel_hash_bytes(&e, sizeof(e), b->hash_seed);
+}
+
+static uint32_t xroute_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	return babel_entry_ptr_hash(b, babel_container_of(n, struct babel_xroute, hnode)->e);
+}
+
 struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex)
 {
 	uint32_t h = ifindex_hash(b, ifindex);
@@ -55,7 +72,7 @@ struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex)
 	for (struct babel_hnode *n = babel_htable_bucket(&b->ifaces, h); n; n = n->next) {
 		struct babel_iface *ifp = babel_container_of(n, struct babel_iface, hnode);
 
-		if (n->hash == h && ifp->ifindex == ifindex)
+		if (ifp->ifindex == ifindex)
 			return ifp;
 	}
 	return NULL;
@@ -111,12 +128,12 @@ struct babel *babel_new(const struct babel_config *cfg,
 	babel_list_init(&b->pending);
 	babel_timer_init(&b->pace, T_PACE);
 	babel_timer_init(&b->startup, T_STARTUP);
-	if (babel_htable_init(&b->ifaces, &b->mem) < 0 ||
-	    babel_htable_init(&b->neighs, &b->mem) < 0 ||
-	    babel_htable_init(&b->entries, &b->mem) < 0 ||
-	    babel_htable_init(&b->requests, &b->mem) < 0 ||
-	    babel_htable_init(&b->xroute_tab, &b->mem) < 0 ||
-	    babel_htable_init(&b->source_tab, &b->mem) < 0) {
+	if (babel_htable_init(&b->ifaces, &b->mem, iface_hnode_hash, b) < 0 ||
+	    babel_htable_init(&b->neighs, &b->mem, babel_neigh_hnode_hash, b) < 0 ||
+	    babel_htable_init(&b->entries, &b->mem, babel_entry_hnode_hash, b) < 0 ||
+	    babel_htable_init(&b->requests, &b->mem, babel_request_hnode_hash, b) < 0 ||
+	    babel_htable_init(&b->xroute_tab, &b->mem, xroute_hnode_hash, b) < 0 ||
+	    babel_htable_init(&b->source_tab, &b->mem, babel_source_hnode_hash, b) < 0) {
 		babel_free(b);
 		return NULL;
 	}
@@ -640,7 +657,7 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 		}
 		x->e = e;
 		e->originated = true;
-		babel_htable_insert(&b->xroute_tab, &x->hnode, e->hnode.hash);
+		babel_htable_insert(&b->xroute_tab, &x->hnode, babel_entry_ptr_hash(b, e));
 		babel_list_add_tail(&b->xroutes, &x->link);
 		b->ctr.xroutes++;
 	}
@@ -651,14 +668,15 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 	return 0;
 }
 
-/* The entry's xroute, found by the entry's own hash: an entry keeps no
- * pointer to it, as nearly no entry is originated (memory, issue 7). */
+/* The entry's xroute, found by the entry: an entry keeps no pointer to it,
+ * as nearly no entry is originated (memory, issue 7). */
 struct babel_xroute *babel_xroute_find(struct babel *b, const struct babel_entry *e)
 {
 	if (!e->originated)
 		return NULL;
-	for (struct babel_hnode *n = babel_htable_bucket(&b->xroute_tab, e->hnode.hash); n;
-	     n = n->next) {
+	for (struct babel_hnode *n = babel_htable_bucket(&b->xroute_tab,
+							 babel_entry_ptr_hash(b, e));
+	     n; n = n->next) {
 		struct babel_xroute *x = babel_container_of(n, struct babel_xroute, hnode);
 
 		if (x->e == e)

@@ -112,7 +112,7 @@ struct babel_source {
 };
 
 /* A source beyond an entry's first (anycast, or a change of origin): in
- * b->source_tab under its entry's hash, so an entry holds no pointer. */
+ * b->source_tab keyed by its entry, so an entry holds no pointer. */
 struct babel_source_node {
 	struct babel_hnode hnode;
 	struct babel_entry *e;
@@ -159,7 +159,7 @@ static inline uint64_t babel_since_ms32(uint64_t now_us, uint32_t stamp)
 
 /* A prefix we originate; its entry is marked originated (babel_xroute_find). */
 struct babel_xroute {
-	struct babel_hnode hnode;	/* b->xroute_tab, the hash of its entry */
+	struct babel_hnode hnode;	/* b->xroute_tab, keyed by its entry */
 	struct babel_list link;		/* b->xroutes */
 	struct babel_entry *e;
 	uint16_t metric;
@@ -281,6 +281,7 @@ void babel_logf(struct babel *b, enum babel_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex);
 struct babel_xroute *babel_xroute_find(struct babel *b, const struct babel_entry *e);
+uint32_t babel_entry_ptr_hash(const struct babel *b, const struct babel_entry *e);
 static inline uint32_t babel_us32(uint64_t now)
 {
 	return (uint32_t)now;
@@ -292,6 +293,7 @@ struct babel_neigh *babel_neigh_find(struct babel *b, unsigned ifindex,
 struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
 				    const struct babel_addr *addr, bool *created);
 void babel_neigh_free(struct babel *b, struct babel_neigh *nb);
+uint32_t babel_neigh_hnode_hash(const struct babel_hnode *n, const void *b);
 void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 			      const struct babel_hello *h, uint64_t now);
 void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
@@ -308,6 +310,8 @@ struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix 
 struct babel_entry *babel_entry_get(struct babel *b, const struct babel_prefix *p,
 				    const struct babel_prefix *src);
 void babel_entry_maybe_free(struct babel *b, struct babel_entry *e);
+uint32_t babel_entry_hnode_hash(const struct babel_hnode *n, const void *b);
+uint32_t babel_source_hnode_hash(const struct babel_hnode *n, const void *b);
 struct babel_source *babel_source_next(struct babel *b, struct babel_entry *e,
 				       struct babel_source *s);
 struct babel_source *babel_source_find(struct babel *b, struct babel_entry *e,
@@ -386,6 +390,7 @@ void babel_request_satisfy(struct babel *b, struct babel_entry *e,
 void babel_request_timer(struct babel *b, struct babel_request *r, uint64_t now);
 void babel_requests_drop_neigh(struct babel *b, struct babel_neigh *nb);
 void babel_request_free(struct babel *b, struct babel_request *r);
+uint32_t babel_request_hnode_hash(const struct babel_hnode *n, const void *b);
 
 /* introspect.c / helpers */
 uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,

@@ -8,8 +8,11 @@
 
 #define HTABLE_MIN 64
 
-int babel_htable_init(struct babel_htable *t, size_t *mem)
+int babel_htable_init(struct babel_htable *t, size_t *mem, babel_hnode_hash_fn hash,
+		      const void *ctx)
 {
+	t->hash = hash;
+	t->ctx = ctx;
 	t->b = calloc(HTABLE_MIN, sizeof(*t->b));
 	if (!t->b)
 		return -ENOMEM;
@@ -42,7 +45,7 @@ static void htable_grow(struct babel_htable *t)
 
 		while (n) {
 			struct babel_hnode *next = n->next;
-			uint32_t j = n->hash & (nb - 1);
+			uint32_t j = t->hash(n, t->ctx) & (nb - 1);
 
 			n->next = b[j];
 			b[j] = n;
@@ -60,7 +63,6 @@ void babel_htable_insert(struct babel_htable *t, struct babel_hnode *n, uint32_t
 {
 	if (t->n >= 2 * (t->mask + 1))
 		htable_grow(t);
-	n->hash = h;
 	n->next = t->b[h & t->mask];
 	t->b[h & t->mask] = n;
 	t->n++;
@@ -68,7 +70,7 @@ void babel_htable_insert(struct babel_htable *t, struct babel_hnode *n, uint32_t
 
 void babel_htable_remove(struct babel_htable *t, struct babel_hnode *n)
 {
-	struct babel_hnode **pp = &t->b[n->hash & t->mask];
+	struct babel_hnode **pp = &t->b[t->hash(n, t->ctx) & t->mask];
 
 	while (*pp && *pp != n)
 		pp = &(*pp)->next;

@@ -24,6 +24,13 @@ static uint32_t neigh_hash(const struct babel *b, unsigned ifindex,
 	return babel_hash_bytes(key, sizeof(key), b->hash_seed);
 }
 
+uint32_t babel_neigh_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	const struct babel_neigh *nb = babel_container_of(n, struct babel_neigh, hnode);
+
+	return neigh_hash(b, nb->ifp->ifindex, &nb->addr);
+}
+
 static bool addr_same(const struct babel_addr *a, const struct babel_addr *b)
 {
 	size_t alen = a->af == BABEL_AF_INET ? 4 : 16;
@@ -39,7 +46,7 @@ struct babel_neigh *babel_neigh_find(struct babel *b, unsigned ifindex,
 	for (struct babel_hnode *n = babel_htable_bucket(&b->neighs, h); n; n = n->next) {
 		struct babel_neigh *nb = babel_container_of(n, struct babel_neigh, hnode);
 
-		if (n->hash == h && nb->ifp->ifindex == ifindex &&
+		if (nb->ifp->ifindex == ifindex &&
 		    addr_same(&nb->addr, addr))
 			return nb;
 	}

@@ -15,6 +15,13 @@
 #define REQ_MAX_SENDS 4
 #define REQ_DUP_US 2000000		/* identical forwards suppressed this long */
 
+uint32_t babel_request_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	const struct babel_request *r = babel_container_of(n, struct babel_request, hnode);
+
+	return babel_prefix_hash(b, &r->prefix, r->src.af ? &r->src : NULL);
+}
+
 static struct babel_request *request_find(struct babel *b, const struct babel_prefix *p,
 					  const struct babel_prefix *src)
 {
@@ -24,7 +31,7 @@ static struct babel_request *request_find(struct babel *b, const struct babel_pr
 	for (struct babel_hnode *n = babel_htable_bucket(&b->requests, h); n; n = n->next) {
 		struct babel_request *r = babel_container_of(n, struct babel_request, hnode);
 
-		if (n->hash == h && babel_src_equal(&r->prefix, p) &&
+		if (babel_src_equal(&r->prefix, p) &&
 		    babel_src_equal(&r->src, src ? src : &none))
 			return r;
 	}

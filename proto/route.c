@@ -50,6 +50,19 @@ uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
 	return babel_hash_bytes(k, sizeof(k), b->hash_seed);
 }
 
+uint32_t babel_entry_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	const struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
+
+	return babel_prefix_hash(b, &e->prefix, babel_entry_src(e));
+}
+
+uint32_t babel_source_hnode_hash(const struct babel_hnode *n, const void *b)
+{
+	return babel_entry_ptr_hash(b, babel_container_of(n, struct babel_source_node,
+							  hnode)->e);
+}
+
 static bool entry_src_same(const struct babel_entry *e, const struct babel_prefix *src)
 {
 	return src ? e->has_src && prefix_same(&e->src[0], src) : !e->has_src;
@@ -66,7 +79,7 @@ struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix 
 	for (struct babel_hnode *n = babel_htable_bucket(&b->entries, h); n; n = n->next) {
 		struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
 
-		if (n->hash == h && prefix_same(&e->prefix, p) && entry_src_same(e, src))
+		if (prefix_same(&e->prefix, p) && entry_src_same(e, src))
 			return e;
 	}
 	return NULL;
@@ -125,7 +138,8 @@ static struct babel_source_node *source_node_first(struct babel *b,
 {
 	if (!e->more_sources)
 		return NULL;
-	return source_node_from(e, babel_htable_bucket(&b->source_tab, e->hnode.hash));
+	return source_node_from(e, babel_htable_bucket(&b->source_tab,
+						       babel_entry_ptr_hash(b, e)));
 }
 
 static void source_node_free(struct babel *b, struct babel_source_node *n)
@@ -238,7 +252,8 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 				return;
 			n->e = e;
 			n->s = e->source;
-			babel_htable_insert(&b->source_tab, &n->hnode, e->hnode.hash);
+			babel_htable_insert(&b->source_tab, &n->hnode,
+					    babel_entry_ptr_hash(b, e));
 			e->more_sources = true;
 		}
 		s = &e->source;
