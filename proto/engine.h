@@ -208,7 +208,8 @@ static inline struct babel_route *babel_entry_selected(const struct babel_entry 
 	return e->has_selected ? e->routes : NULL;
 }
 
-/* Whether r has room for an announced next hop (struct babel_route). */
+/* Whether a route of e from nb has room for an announced next hop
+ * (struct babel_route). */
 static inline bool babel_route_has_nexthop(const struct babel_entry *e,
 					   const struct babel_neigh *nb)
 {

@@ -245,9 +245,10 @@ void babel_source_note_sent(struct babel *b, struct babel_entry *e,
 		if (e->has_source) {
 			struct babel_source_node *n = babel_pool_alloc(&b->source_pool);
 
-			/* Out of memory: announced without an FD, as before
-			 * this file kept one inline (rid_changed then holds
-			 * until the entry's announcement changes again). */
+			/* Out of memory: the update goes out without an FD
+			 * for rid, as it always did here; the inline source
+			 * is then not the one announced, and entry_changed
+			 * sees a new router-id until a source is recorded. */
 			if (!n)
 				return;
 			n->e = e;
