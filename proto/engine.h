@@ -179,6 +179,9 @@ struct babel_entry {
 	bool originated : 1;		/* an xroute is in b->xroute_tab */
 	bool has_source : 1;		/* source holds one */
 	bool more_sources : 1;		/* and b->source_tab more */
+	/* The selection moved to a neighbour that may still hold what we
+	 * announced it before: poisoned reverse towards it (output.c). */
+	bool poison : 1;
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	/* The first source inline: a prefix nearly always has exactly one.
 	 * It is the one announced last (babel_source_note_sent). */

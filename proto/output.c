@@ -348,6 +348,20 @@ static uint16_t out_filter(struct babel *b, const struct babel_entry *e,
 	return babel_metric_add(metric, (uint16_t)add);
 }
 
+/*
+ * Poisoned reverse while the next hop may still hold what we announced
+ * before the change (its hold time, 3.5 intervals): a lost poison would
+ * otherwise leave it a stale route through us, and with several sources
+ * for the prefix (anycast), whose feasibility distances are independent, a
+ * loop through us. Only after a change that needs it (e->poison).
+ */
+static bool poison_due(const struct babel_entry *e, const struct babel_iface *ifp,
+		       uint64_t now)
+{
+	return e->poison &&
+	       babel_since_ms32(now, e->changed_ms) < (uint64_t)ifp->update_us * 7 / 2;
+}
+
 static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *ifp,
 		    struct babel_neigh *to, bool have, const uint8_t rid[8],
 		    uint16_t seqno, uint16_t metric, bool triggered)
@@ -355,15 +369,7 @@ static void send_to(struct babel *b, struct babel_entry *e, struct babel_iface *
 	struct babel_tlv t;
 
 	if (split_horizon_holds(e, ifp, to)) {
-		/*
-		 * Poisoned reverse while the next hop may still hold what we
-		 * announced before the change (its hold time, 3.5 intervals):
-		 * a lost poison would otherwise leave it a stale route through
-		 * us, and with several sources for the prefix (anycast), whose
-		 * feasibility distances are independent, a loop through us.
-		 */
-		if (!triggered &&
-		    babel_since_ms32(b->now, e->changed_ms) >= (uint64_t)ifp->update_us * 7 / 2)
+		if (!poison_due(e, ifp, b->now))
 			return;
 		metric = BABEL_INFINITY;
 	} else if (!have) {
@@ -394,7 +400,7 @@ static bool split_horizon_silences(const struct babel_entry *e,
 	if (!ifp || (!nb && ifp->cfg.unicast_only) || e->originated ||
 	    !split_horizon_holds(e, ifp, nb))
 		return false;
-	return babel_since_ms32(now, e->changed_ms) >= (uint64_t)ifp->update_us * 7 / 2;
+	return !poison_due(e, ifp, now);
 }
 
 void babel_send_entry(struct babel *b, struct babel_entry *e,

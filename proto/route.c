@@ -494,6 +494,17 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 			onh = *lost;
 		if (sel)
 			babel_route_nexthop(sel, &nnh);
+		/*
+		 * What we announced before the change went everywhere split
+		 * horizon allowed, so to the new next hop too unless it was
+		 * already the next hop. A first selection (nothing finite
+		 * announced) needs no poison: 100,000 routes learned from
+		 * one neighbour are not sent back to it as retractions.
+		 */
+		if (!sel)
+			e->poison = false;
+		else if (!old || old->nb != sel->nb)
+			e->poison = e->sent;
 		entry_set_selected(e, sel);
 		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);

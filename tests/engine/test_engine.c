@@ -470,22 +470,34 @@ static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(vo
 	babel_iface_add_peer(h->b, 1, &b, h->now);
 	bring_up(h, 0, true);
 	bring_up(h, 1, true);
-	send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));
+	/* A route first learned from A is announced to B, and nothing goes
+	 * back to A: we never told A anything it could still hold, so there
+	 * is nothing to poison (not even for a table of 100,000). */
 	clear_sent(h);
+	send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));
 	run_alive(h, h->now + 17 * SEC, 2, true);	/* a periodic full update */
 	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 1);
-	/* to A only the poison (while A may hold an older announcement) */
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 0);
+	/* B -> A: 10.14/16 was announced to A while it went through B */
+	send1(h, 1, upd(1, "10.14.0.0/16", 2, 5, 2000));
+	run_alive(h, h->now + 17 * SEC, 2, true);
+	clear_sent(h);
+	send1(h, 0, upd(0, "10.14.0.0/16", 1, 5, 100));
+	run_alive(h, h->now + 17 * SEC, 2, true);
+	/* to A only the poison (while A may hold our older announcement) */
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, is_finite), 0);
 	assert_true(count_sent(h, BABEL_TLV_UPDATE, 0, is_retraction) >= 1);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 1);
 	/* once A's copy of anything we said before has expired: silence */
 	for (int i = 0; i < 4; i++) {
 		run_alive(h, h->now + 15 * SEC, 2, true);
 		send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));	/* A refreshes */
+		send1(h, 0, upd(0, "10.14.0.0/16", 1, 5, 100));
 	}
 	clear_sent(h);
 	run_alive(h, h->now + 17 * SEC, 2, true);
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 0);
-	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 1);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 1, is_finite) >= 2);
 }
 
 struct nb_ctx {
