@@ -544,8 +544,11 @@ int babel_receive(struct babel *b, unsigned ifindex,
 		default:
 			break;
 		}
-		/* A Hello may have found the neighbour dead (history reset). */
-		if (!babel_neigh_find(b, ifindex, src))
+		/* A Hello may have found the neighbour dead (history reset).
+		 * Nothing else here frees a neighbour, and a lookup after
+		 * each of the ~40 updates of a packet costs a hash each. */
+		if ((t->type == BABEL_TLV_HELLO || t->type == BABEL_TLV_IHU) &&
+		    !babel_neigh_find(b, ifindex, src))
 			break;
 	}
 	if (created && babel_neigh_find(b, ifindex, src) == nb) {

@@ -25,9 +25,14 @@ uint32_t babel_request_hnode_hash(const struct babel_hnode *n, const void *b)
 static struct babel_request *request_find(struct babel *b, const struct babel_prefix *p,
 					  const struct babel_prefix *src)
 {
-	uint32_t h = babel_prefix_hash(b, p, src && src->af ? src : NULL);
+	uint32_t h;
 	struct babel_prefix none = { .af = BABEL_AF_NONE };
 
+	/* Every update received asks (babel_request_satisfy); there is
+	 * nearly never a request outstanding. */
+	if (!b->requests.n)
+		return NULL;
+	h = babel_prefix_hash(b, p, src && src->af ? src : NULL);
 	for (struct babel_hnode *n = babel_htable_bucket(&b->requests, h); n; n = n->next) {
 		struct babel_request *r = babel_container_of(n, struct babel_request, hnode);
 
