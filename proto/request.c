@@ -150,7 +150,12 @@ static void request_source(struct babel *b, struct babel_entry *e,
  * §3.8.2.1: no usable route. Ask for the seqno after the feasibility
  * distance of the best unfeasible candidate's source (from its neighbour),
  * or, with no candidate left, of the last source we announced (from all).
+ * The first is a MUST; the second a MAY, and when a neighbour withdraws or
+ * loses a whole table it would be one request per prefix, each to every
+ * neighbour and resent with backoff (100,000 on a full withdrawal): it is
+ * made only while fewer than BABEL_REQ_MAY_MAX requests are outstanding.
  */
+#define BABEL_REQ_MAY_MAX 256
 void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now)
 {
 	struct babel_route *best = NULL;
@@ -164,7 +169,7 @@ void babel_request_starving(struct babel *b, struct babel_entry *e, uint64_t now
 	}
 	if (best)
 		s = babel_source_find(b, e, best->router_id);
-	else if (!e->sent_own)
+	else if (!e->sent_own && b->requests.n < BABEL_REQ_MAY_MAX)
 		s = babel_source_first(e);	/* the one announced last */
 	if (s)
 		request_source(b, e, s, best ? best->nb : NULL, now);

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -116,6 +117,29 @@ static void test_retraction_removes_the_route_from_the_fib(void **state)
 	assert_false(selected_via(h, "2001:db8::/32", 0, NULL));
 	/* we retract in turn (triggered) */
 	assert_true(count_sent(h, BABEL_TLV_UPDATE, -1, is_retraction) >= 1);
+}
+
+/* Losing every route of a big table asks for new seqnos (§3.8.2.1, a MAY
+ * with no candidate left) only up to a bound, not once per prefix. */
+static void test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	char p[32];
+
+	bring_up(h, 0, false);
+	for (int i = 0; i < 600; i++) {
+		snprintf(p, sizeof(p), "10.%d.%d.0/24", i / 256, i % 256);
+		send1(h, 0, upd(0, p, 1, 5, 100));
+		h->nfib = 0;
+	}
+	clear_sent(h);
+	for (int i = 0; i < 600; i++) {
+		snprintf(p, sizeof(p), "10.%d.%d.0/24", i / 256, i % 256);
+		send1(h, 0, upd(0, p, 1, 5, BABEL_INFINITY));
+		h->nfib = 0;
+	}
+	assert_int_equal(count_sent(h, BABEL_TLV_SEQNO_REQ, -1, NULL), 256);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, -1, is_retraction) >= 600);
 }
 
 static void test_wildcard_retraction_retracts_every_route_of_the_neighbour(void **state)
@@ -1022,6 +1046,7 @@ int main(void)
 		T(test_shutdown_retracts_every_originated_prefix),
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
+		T(test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
 		T(test_source_specific_routes_are_kept_apart),
