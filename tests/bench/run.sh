@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of Babel receivers (issue 7): wgbabeld, babeld 1.12
 # and BIRD 2, each as shipped and with a forced large receive buffer, taking
-# N IPv6 /64s from a BIRD sender over veth between two network namespaces.
+# N IPv6 /64s from a BIRD sender (or, with --sender wgbabeld, a wgbabeld
+# sender) over veth between two network namespaces.
 #
 #   tests/bench/run.sh [--quick] [--wg] [options] [N...]   (root)
 #
@@ -10,8 +11,8 @@
 # wgbabeld: $WGBABELD if set, else an optimised build made here in
 # $WGB_BENCH_BUILD (default build-bench at the top of the repository;
 # buildtype=release, no sanitizers) — never someone's debug/ASan build.
-# Other options go to sidebyside.py (--receivers, --timeout, --kill-timeout,
-# --steady, --no-kill, --json FILE, --keep);
+# Other options go to sidebyside.py (--sender, --receivers, --timeout,
+# --kill-timeout, --steady, --no-kill, --json FILE, --keep);
 # see tests/bench/README.md.
 set -euo pipefail
 

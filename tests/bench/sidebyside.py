@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Side-by-side Babel receiver benchmark (issue 7). Run it via run.sh.
 
-For each receiver and each N: a fresh pair of namespaces, BIRD originating N
-IPv6 /64s in the sender namespace, the receiver started in the other one, and
-the phases described in tests/bench/README.md.
+For each receiver and each N: a fresh pair of namespaces, the sender (BIRD, or
+wgbabeld with --sender wgbabeld) originating N IPv6 /64s in the sender
+namespace, the receiver started in the other one, and the phases described in
+tests/bench/README.md.
 """
 
 import argparse
@@ -49,7 +50,7 @@ def wait_count(counter, pid, target, limit, interval, daemon=None):
         hi = max(hi, last)
 
 
-def machine_description():
+def machine_description(sender="bird"):
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -79,8 +80,9 @@ def machine_description():
         "memory:  %s" % mem,
         "load:    %s (1/5/15 min at start)" % " ".join(
             "%.2f" % x for x in os.getloadavg()),
-        "peers:   %s; %s" % (version(["babeld", "-V"]),
-                             version(["bird", "--version"])),
+        "peers:   %s; %s; sender: %s" % (version(["babeld", "-V"]),
+                                         version(["bird", "--version"]),
+                                         sender),
     ]
 
 
@@ -98,15 +100,18 @@ def died(r, d, when):
 
 def one_run(rcv, n, args, workdir):
     """Every phase for one receiver and one N; returns a Result."""
-    r = Result(receiver=rcv.name, n=n)
+    r = Result(receiver=rcv.name, n=n, sender=args.sender)
+    snd = peers.SENDERS[args.sender](workdir, args.wgbabeld)
     lab = Lab(rcv.name[:2])
     counter = None
     try:
         lab.setup()
         counter = measure.RouteCounter(lab.receiver, lab.sender_ll,
                                        args.routecount)
-        sender, load_s = peers.start_sender(lab, workdir, n, "10.255.0.1", "a")
+        sender, load_s = snd.start(lab, n, "10.255.0.1", "a")
         r["sender_load_s"] = round(load_s, 2)
+        if getattr(snd, "kernel_s", None) is not None:
+            r["sender_kernel_load_s"] = round(snd.kernel_s, 2)
         # snmp6 counters are per namespace: read them through a helper
         # process that lives in the receiver namespace from before the
         # receiver starts to the end.
@@ -175,7 +180,7 @@ def one_run(rcv, n, args, workdir):
         # routes again, SIGKILL it: the receiver must find out by itself.
         if args.no_kill:
             return r
-        sender2, _ = peers.start_sender(lab, workdir, n, "10.255.0.3", "b")
+        sender2, _ = snd.start(lab, n, "10.255.0.3", "b")
         ok, secs, last, _, _ = wait_count(counter, d.pid, n, args.timeout,
                                           interval, d)
         if not d.alive():
@@ -283,6 +288,9 @@ def main():
                     help="skip the SIGKILL phase")
     ap.add_argument("--wgbabeld", help="the wgbabeld binary to measure "
                     "(wgbabelctl next to it)")
+    ap.add_argument("--sender", choices=sorted(peers.SENDERS), default="bird",
+                    help="the daemon that originates the N prefixes "
+                    "(default bird; wgbabeld uses the --wgbabeld binary)")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configs, daemon logs)")
@@ -297,15 +305,22 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
 
     ns = [1000] if args.quick else (args.n or [1000, 10000, 100000])
-    for line in machine_description():
+    snd = peers.SENDERS[args.sender](None, args.wgbabeld)
+    if not snd.available():
+        print("sender %s: not available%s" % (
+            args.sender, " (--wgbabeld)" if args.sender == "wgbabeld" else ""),
+            file=sys.stderr)
+        return 2
+    for line in machine_description(snd.describe()):
         print(line)
     wgb = args.wgbabeld
     wgbctl = os.path.join(os.path.dirname(wgb), "wgbabelctl") if wgb else None
     print("wgbabeld: %s" % (wgb or "not given (--wgbabeld)"))
     print("limits: %d s per convergence/withdrawal, %d s after SIGKILL; "
           "steady CPU over %.0f s; large buffer: SO_RCVBUFFORCE %d MiB "
-          "(LD_PRELOAD shim)" % (args.timeout, args.kill_timeout, args.steady,
-                                 peers.BIG_RCVBUF >> 20))
+          "(LD_PRELOAD shim); sender: %s" % (
+              args.timeout, args.kill_timeout, args.steady,
+              peers.BIG_RCVBUF >> 20, args.sender))
     print()
     sys.stdout.flush()
 
@@ -332,7 +347,8 @@ def main():
         print_table(results, args)
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"machine": machine_description(), "results": results},
+                json.dump({"machine": machine_description(snd.describe()),
+                           "sender": args.sender, "results": results},
                           f, indent=1)
     finally:
         if args.keep:

@@ -6,6 +6,7 @@ polling costs the machine as little as possible.
 
 import ctypes
 import ipaddress
+import json
 import os
 import socket
 import struct
@@ -338,6 +339,28 @@ def babeld_dump(path, limit_s=60.0):
     finally:
         s.close()
     return time.monotonic() - t0, out.count(b"\n") - 1
+
+
+def wgbabeld_status(path, limit_s=10.0):
+    """wgbabeld's `show status json` on its control socket (the babeld-style
+    greeting ending in "ok", then one JSON line and "ok"), as a dict; None
+    while the socket is not there or the answer is not complete."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        _recv_until(s, lambda b: b.endswith(b"ok\n"), limit_s)
+        s.sendall(b"show status json\n")
+        out = _recv_until(s, lambda b: b.endswith(b"ok\n") or
+                          b.startswith(b"error") and b.endswith(b"\n"),
+                          limit_s)
+    except (OSError, TimeoutError):
+        return None
+    finally:
+        s.close()
+    try:
+        return json.loads(out.decode().split("\n", 1)[0])
+    except ValueError:
+        return None
 
 
 def _bird_reply_done(buf):

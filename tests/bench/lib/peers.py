@@ -1,4 +1,5 @@
-"""The Babel daemons of the benchmark: the BIRD sender and the receivers.
+"""The Babel daemons of the benchmark: the sender (BIRD or wgbabeld) and the
+receivers.
 
 A receiver is described by a Receiver object: how to write its config, how to
 start it (argv, environment), its control-socket dump, and whether its socket
@@ -36,26 +37,130 @@ def write_sender_config(path, n, router_id, sock_path):
                 "  ipv6 { import none; export all; };\n}\n" % SENDER_DEV)
 
 
-def start_sender(lab, workdir, n, router_id, tag):
-    """Start BIRD in the sender namespace and wait until it holds all n
-    static routes. Returns (daemon, seconds to load)."""
-    conf = os.path.join(workdir, "sender-%s.conf" % tag)
-    sock = os.path.join(workdir, "sender-%s.ctl" % tag)
-    write_sender_config(conf, n, router_id, sock)
-    t0 = time.monotonic()
-    d = lab.start("sender", lab.sender,
-                  ["bird", "-f", "-c", conf, "-s", sock,
-                   "-P", os.path.join(workdir, "sender-%s.pid" % tag)],
-                  os.path.join(workdir, "sender-%s.log" % tag))
-    d.ctl = sock
-    end = t0 + 60 + n / 1000.0
-    while time.monotonic() < end:
-        if not d.alive():
-            raise RuntimeError("sender BIRD exited:\n" + d.log_tail())
-        if os.path.exists(sock) and measure.bird_route_count(sock) == n:
-            return d, time.monotonic() - t0
-        time.sleep(0.1)
-    raise RuntimeError("sender BIRD did not load %d routes" % n)
+class BirdSender:
+    """BIRD 2 as the sender: a `static` protocol of n blackhole routes
+    exported into Babel on SENDER_DEV."""
+
+    name = "bird"
+
+    def __init__(self, workdir, wgbabeld=None):
+        self.workdir = workdir
+
+    def available(self):
+        return shutil.which("bird") is not None
+
+    def describe(self):
+        return "BIRD (static protocol, blackhole routes)"
+
+    def start(self, lab, n, router_id, tag):
+        """Start BIRD in the sender namespace and wait until it holds all n
+        static routes. Returns (daemon, seconds to load)."""
+        workdir = self.workdir
+        conf = os.path.join(workdir, "sender-%s.conf" % tag)
+        sock = os.path.join(workdir, "sender-%s.ctl" % tag)
+        write_sender_config(conf, n, router_id, sock)
+        t0 = time.monotonic()
+        d = lab.start("sender", lab.sender,
+                      ["bird", "-f", "-c", conf, "-s", sock,
+                       "-P", os.path.join(workdir, "sender-%s.pid" % tag)],
+                      os.path.join(workdir, "sender-%s.log" % tag))
+        d.ctl = sock
+        end = t0 + 60 + n / 1000.0
+        while time.monotonic() < end:
+            if not d.alive():
+                raise RuntimeError("sender BIRD exited:\n" + d.log_tail())
+            if os.path.exists(sock) and measure.bird_route_count(sock) == n:
+                return d, time.monotonic() - t0
+            time.sleep(0.1)
+        raise RuntimeError("sender BIRD did not load %d routes" % n)
+
+
+class WgbabeldSender:
+    """wgbabeld as the sender: the same n /64s as blackhole routes of
+    protocol 4 (static) in the sender namespace's main table, announced with
+    `redistribute proto 4` (wgbabeld.conf(5)).
+
+    The kernel routes are loaded once per lab (the second sender of the kill
+    phase finds them in place). Each sender gets its own router-id from the
+    IPv4-style id the harness gives BIRD (10.255.0.1 -> 02:00:00:00:0a:ff:00:01)
+    and its own state file, so the second one is a new router to the
+    receiver as with BIRD."""
+
+    name = "wgbabeld"
+
+    def __init__(self, workdir, wgbabeld=None):
+        self.workdir = workdir
+        self.binary = wgbabeld
+        self.loaded = set()     # labs whose kernel holds the routes
+        self.kernel_s = None    # seconds `ip -batch` took, for the JSON
+
+    def available(self):
+        return self.binary is not None and os.access(self.binary, os.X_OK)
+
+    def describe(self):
+        return "wgbabeld %s (redistribute proto 4, blackhole routes)" % (
+            self.binary)
+
+    @staticmethod
+    def router_id(ipv4):
+        return "02:00:00:00:" + ":".join("%02x" % int(b)
+                                         for b in ipv4.split("."))
+
+    def load_kernel(self, lab, n):
+        """n blackhole /64s of protocol static into the sender namespace:
+        one `ip -batch` (100,000 take about a second)."""
+        batch = "".join("route add blackhole %s proto static\n" % prefix(i)
+                        for i in range(n))
+        t0 = time.monotonic()
+        res = subprocess.run(["ip", "-n", lab.sender, "-6", "-batch", "-"],
+                             input=batch, text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        if res.returncode != 0:
+            raise RuntimeError("loading %d routes into %s: %s" % (
+                n, lab.sender, res.stdout.strip()[-500:]))
+        self.kernel_s = time.monotonic() - t0
+        self.loaded.add(lab.sender)
+
+    def start(self, lab, n, router_id, tag):
+        """Load the kernel routes (first time in this lab), start wgbabeld in
+        the sender namespace and wait until it originates all n. Returns
+        (daemon, seconds from its start to originating n)."""
+        if lab.sender not in self.loaded:
+            self.load_kernel(lab, n)
+
+        def path(suffix):
+            return os.path.join(self.workdir, "sender-%s.%s" % (tag, suffix))
+
+        conf, sock = path("conf"), path("sock")
+        with open(conf, "w") as f:
+            f.write("interface %s type wired\n" % SENDER_DEV)
+            f.write("router-id %s\n" % self.router_id(router_id))
+            f.write("redistribute proto 4 prefix 2001:db8::/32 allow\n")
+            f.write("control-socket %s\n" % sock)
+            f.write("state-file %s\n" % path("state"))
+            f.write("runtime-dir %s\n" % path("run"))
+            f.write("pid-file %s\n" % path("pid"))
+            f.write("log-level warning\n")
+        t0 = time.monotonic()
+        d = lab.start("sender", lab.sender, [self.binary, "-c", conf],
+                      path("log"))
+        d.ctl = sock
+        end = t0 + 60 + n / 1000.0
+        got = None
+        while time.monotonic() < end:
+            if not d.alive():
+                raise RuntimeError("sender wgbabeld exited:\n" + d.log_tail())
+            st = measure.wgbabeld_status(sock) if os.path.exists(sock) else None
+            if st is not None:
+                got = st.get("originated")
+                if got == n:
+                    return d, time.monotonic() - t0
+            time.sleep(0.05)
+        raise RuntimeError("sender wgbabeld originates %s of %d routes" % (
+            got, n))
+
+
+SENDERS = {c.name: c for c in (BirdSender, WgbabeldSender)}
 
 
 class Receiver:
