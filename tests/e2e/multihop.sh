@@ -25,10 +25,15 @@ STALE=2001:db8:55::/48
 # 2026-11-30).  There the penalty starts at 40 ms; the 60 ms links
 # (RTT 120 ms and more) still get all of it.
 [ "${WGB_IN_GUEST:-0}" = 1 ] && TOPO_IF_EXTRA="rtt-min 40"
-# Restart loss in the guest: 9 to 188 packets over five CI runs there (and
-# ~10 on the host, where the tight bounds below hold).  Under emulation it
-# is reported, and the bound only says that traffic came back (6 s).
-GUEST_LIM=600
+# Restart loss in the guest: 8 to 188 packets in most CI runs there (and
+# ~10 on the host, where the tight bounds below hold), but 664 of 1615 in a
+# crash restart and 323 of 1323 in a SIGTERM restart of one run
+# (2026-12-01; 36 % in a SIGTERM restart once on 2026-11-30), on code that
+# lost 8 to 14 in the runs before and after: not explained (see README).
+# Under emulation it is reported, and the bound only says that traffic came
+# back: traffic that never did would lose all but the first second's 100 of
+# the 1300 to 1615 pings sent there (10 s of pings take 13 to 16 s).
+GUEST_LIM=1000
 
 build() {
     topo_node n1 n2 n3 n4 n5
