@@ -7,7 +7,9 @@
 #include "daemon/control.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -323,8 +325,68 @@ static void show_one_conflict(void *arg, const struct wg_rec_conflict *c)
 	}
 }
 
+/* Foreign routes described per show: each is one kernel request. */
+#define SHOW_DESCRIBE_MAX 256
+
+struct show_kref {
+	struct show *s;
+	unsigned described;
+};
+
+static void show_one_kernel_refusal(void *arg, const struct wg_prefix *dst,
+				    const struct kroute_nexthop *wanted)
+{
+	struct show_kref *k = arg;
+	struct show *s = k->s;
+	const struct cfg *c = s->d->cfg;
+	struct kroute_foreign f;
+	char p[WG_PREFIX_STRLEN], dev[IF_NAMESIZE] = "", via[INET6_ADDRSTRLEN] = "";
+	int r = -EAGAIN;
+
+	if (k->described < SHOW_DESCRIBE_MAX) {
+		k->described++;
+		r = kroute_describe(s->d->kr, dst, &f);
+	}
+	if (r == 0) {
+		if (f.ifindex && !if_indextoname((unsigned)f.ifindex, dev))
+			snprintf(dev, sizeof(dev), "#%d", f.ifindex);
+		if (f.via_family)
+			inet_ntop(f.via_family, f.via, via, sizeof(via));
+	}
+	wg_prefix_str(dst, p);
+	if (s->json) {
+		show_sep(s);
+		sbuf_puts(s->b, "{");
+		show_jstr(s, "prefix", p, false);
+		show_jstr(s, "reason", "foreign-route", true);
+		sbuf_printf(s->b, ",\"table\":%" PRIu32 ",\"metric\":%" PRIu32,
+			    c->route_table, c->route_metric);
+		if (r == 0) {
+			sbuf_printf(s->b, ",\"foreign\":{\"protocol\":%u",
+				    f.protocol);
+			if (dev[0])
+				show_jstr(s, "dev", dev, true);
+			if (via[0])
+				show_jstr(s, "via", via, true);
+			sbuf_puts(s->b, "}");
+		}
+		sbuf_puts(s->b, "}");
+		return;
+	}
+	sbuf_printf(s->b, "refused route %s (table %" PRIu32 ", metric %" PRIu32
+		    "): the kernel holds a route wgbabeld did not install",
+		    p, c->route_table, c->route_metric);
+	if (r == 0)
+		sbuf_printf(s->b, " (proto %u%s%s%s%s)", f.protocol,
+			    dev[0] ? " dev " : "", dev, via[0] ? " via " : "",
+			    via);
+	sbuf_puts(s->b, "; installed when it goes\n");
+}
+
 static void show_refused(struct show *s)
 {
+	struct show_kref k = { s, 0 };
+
 	for (size_t i = 0; i < s->d->n_ifaces; i++) {
 		struct show_conflict sc = { s, s->d->ifaces[i]->name };
 
@@ -332,6 +394,8 @@ static void show_refused(struct show *s)
 			wg_rec_foreach_conflict(s->d->ifaces[i]->rec,
 						show_one_conflict, &sc);
 	}
+	if (s->d->kr)
+		kroute_foreach_refused(s->d->kr, show_one_kernel_refusal, &k);
 }
 
 /* ---------------------------------------------------------- status */
@@ -356,7 +420,9 @@ static void show_status(struct show *s)
 			    "\"probes_sent\":%" PRIu64 ","
 			    "\"neighbours_unreachable\":%" PRIu64 ","
 			    "\"icmp_ignored\":%" PRIu64 ","
-			    "\"kernel_routes\":%zu,\"engine_bytes\":%zu}\n",
+			    "\"kernel_routes\":%zu,"
+			    "\"kernel_routes_refused\":%zu,"
+			    "\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
 			    c.source_specific_ignored,
@@ -364,7 +430,8 @@ static void show_status(struct show *s)
 			    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
 			    s->d->probes_sent, s->d->neighbours_unreachable,
 			    s->d->icmp_ignored,
-			    kroute_count(s->d->kr), c.mem_bytes);
+			    kroute_count(s->d->kr),
+			    kroute_refused_count(s->d->kr), c.mem_bytes);
 		return;
 	}
 	sbuf_printf(s->b, "router-id %s seqno %u\n"
@@ -376,7 +443,8 @@ static void show_status(struct show *s)
 		    ", dropped (not from a peer) %" PRIu64 ", send errors %"
 		    PRIu64 "\nprobes sent %" PRIu64 ", neighbours found gone by "
 		    "ICMP %" PRIu64 ", other ICMP errors %" PRIu64 "\n"
-		    "kernel routes %zu, engine memory %zu bytes\n",
+		    "kernel routes %zu (refused for a foreign route %zu), "
+		    "engine memory %zu bytes\n",
 		    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 		    c.selected, c.sources, c.xroutes, c.refused_routes,
 		    c.source_specific_ignored,
@@ -384,7 +452,8 @@ static void show_status(struct show *s)
 		    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
 		    s->d->probes_sent, s->d->neighbours_unreachable,
 		    s->d->icmp_ignored,
-		    kroute_count(s->d->kr), c.mem_bytes);
+		    kroute_count(s->d->kr), kroute_refused_count(s->d->kr),
+		    c.mem_bytes);
 }
 
 int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,

@@ -105,6 +105,9 @@ struct daemon {
 	int udp4_fd;
 	uv_poll_t udp4_poll;
 	uv_poll_t mon_poll;
+	uv_poll_t kwatch_poll;		/* route events of others */
+	bool kwatch_init;
+	char ledger_path[4200];		/* our nexthop objects (kroute.h) */
 	struct redist *redist;
 	uv_timer_t babel_timer;
 	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
@@ -123,6 +126,9 @@ struct daemon {
 	uint64_t probes_sent;		/* probe.c */
 	uint64_t neighbours_unreachable;	/* dropped on an ICMP */
 	uint64_t icmp_ignored;		/* other error-queue entries */
+	/* fib.c: refused kernel routes logged in the current minute */
+	uint64_t refused_log_start;
+	unsigned refused_log_n, refused_log_quiet;
 	bool in_grace;
 	bool in_kick;
 	bool stopping;
@@ -199,6 +205,8 @@ struct d_selected {
 void fib_reapply_iface(struct daemon *d, struct d_iface *ifc);
 void fib_forget_all(struct daemon *d);
 void fib_commit(struct daemon *d);
+void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
+			int err);
 void fib_change(void *ctx, const struct babel_prefix *prefix,
 		const struct babel_prefix *src_prefix,
 		const struct babel_nexthop *old_nh,

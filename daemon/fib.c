@@ -169,15 +169,41 @@ void fib_reapply_iface(struct daemon *d, struct d_iface *ifc)
 	}
 }
 
-static void fib_kernel_refused(void *arg, const struct wg_prefix *dst,
-			       bool install, int err)
+/* Refusals logged one by one per minute; the rest are counted and
+ * summed up with the next one logged. */
+#define FIB_REFUSED_LOG_MAX 16
+
+void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
+			int err)
 {
 	struct daemon *d = arg;
 	char pf[WG_PREFIX_STRLEN];
+	uint64_t now = d_now_us(d);
 
-	LOG_W(d, "the kernel refused to %s the route to %s: %s",
-	      install ? "install" : "delete",
-	      wg_prefix_str(dst, pf), strerror(-err));
+	if (now - d->refused_log_start > 60 * 1000000ull) {
+		if (d->refused_log_quiet)
+			LOG_W(d, "%u more routes were refused in the last "
+			      "minute without a log line each "
+			      "(wgbabelctl show refused)", d->refused_log_quiet);
+		d->refused_log_start = now;
+		d->refused_log_n = 0;
+		d->refused_log_quiet = 0;
+	}
+	if (d->refused_log_n >= FIB_REFUSED_LOG_MAX) {
+		d->refused_log_quiet++;
+		return;
+	}
+	d->refused_log_n++;
+	wg_prefix_str(dst, pf);
+	if (install && err == -EEXIST)
+		LOG_W(d, "route to %s not installed: table %u already has a "
+		      "route to it with metric %u that wgbabeld did not "
+		      "install; it stays, and ours is installed when it goes "
+		      "(wgbabelctl show refused)", pf, d->cfg->route_table,
+		      d->cfg->route_metric);
+	else
+		LOG_W(d, "the kernel refused to %s the route to %s: %s",
+		      install ? "install" : "delete", pf, strerror(-err));
 }
 
 /* Sends the kernel route changes queued since the last call (kroute.h

@@ -183,6 +183,17 @@ static void on_grace_over(uv_timer_t *t)
 		      strerror(-r));
 }
 
+/* Route events of others: a foreign route that held a refused prefix's
+ * place went away, or one replaced ours (wgglue/kroute.h). */
+static void on_kwatch_readable(uv_poll_t *h, int status, int events)
+{
+	struct daemon *d = h->data;
+
+	if (kroute_watch_dispatch(d->kr, fib_kernel_refused, d) == -ENOBUFS)
+		LOG_W(d, "route events were lost; the refused routes are "
+		      "tried again");
+}
+
 static void on_link_readable(uv_poll_t *h, int status, int events)
 {
 	struct daemon *d = h->data;
@@ -288,6 +299,10 @@ static void shutdown_daemon(struct daemon *d)
 		LOG_I(d, "removing the routes and allowed IPs wgbabeld "
 		      "installed");
 	iface_remove_all(d);
+	if (d->kwatch_init) {
+		uv_close((uv_handle_t *)&d->kwatch_poll, close_cb_noop);
+		d->kwatch_init = false;
+	}
 	if (d->kr) {
 		if (!d->cfg->keep_routes_on_exit)
 			kroute_flush(d->kr);
@@ -338,6 +353,25 @@ static int write_pid_file(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The ledger of this instance's nexthop objects: in the runtime directory,
+ * named after the configuration file (wg0.conf: nexthops-wg0), so that
+ * instances with their own configuration never share one, even in one
+ * runtime directory, and a restart finds its own.
+ */
+static void ledger_path(struct daemon *d)
+{
+	const char *base = strrchr(d->cfg_path, '/');
+	size_t len;
+
+	base = base ? base + 1 : d->cfg_path;
+	len = strlen(base);
+	if (len > 5 && !strcmp(base + len - 5, ".conf"))
+		len -= 5;
+	snprintf(d->ledger_path, sizeof(d->ledger_path), "%s/nexthops-%.*s",
+		 d->cfg->runtime_dir, (int)len, base);
+}
+
 static int start(struct daemon *d)
 {
 	struct babel_config bc = { 0 };
@@ -351,6 +385,8 @@ static int start(struct daemon *d)
 		.table = d->cfg->route_table,
 		.metric = d->cfg->route_metric,
 		.keep_on_exit = d->cfg->keep_routes_on_exit,
+		.ledger_path = d->ledger_path,
+		.watch = true,
 	};
 	size_t adopted = 0;
 	char dir[4096], err[256];
@@ -359,6 +395,7 @@ static int start(struct daemon *d)
 	if ((r = write_pid_file(d)) < 0)
 		return r;
 	mkdir_for(d, d->cfg->runtime_dir);
+	ledger_path(d);
 	if (d->cfg->state_file[0]) {
 		snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
 		mkdir_for(d, dirname(dir));
@@ -372,12 +409,31 @@ static int start(struct daemon *d)
 		return r;
 	}
 	if ((r = kroute_new(&d->kr, &kc)) < 0) {
-		LOG_E(d, "cannot open rtnetlink: %s", strerror(-r));
+		if (r == -EBADMSG)
+			LOG_E(d, "%s is not a wgbabeld ledger of nexthop "
+			      "objects (damaged?); remove it to start afresh, "
+			      "leaving what it listed to the operator",
+			      d->ledger_path);
+		else
+			LOG_E(d, "cannot open rtnetlink or read %s: %s",
+			      d->ledger_path, strerror(-r));
 		return r;
 	}
-	if (kroute_adopt(d->kr, &adopted) == 0 && adopted)
-		LOG_I(d, "%zu routes kept by a previous run; they stay until "
-		      "relearned or %d s pass", adopted, GRACE_MS / 1000);
+	if ((r = kroute_adopt(d->kr, &adopted)) < 0)
+		LOG_W(d, "cannot read back the routes of a previous run: %s",
+		      strerror(-r));
+	else if (adopted)
+		LOG_I(d, "%zu routes kept by a previous run of this instance "
+		      "(%s); they stay until relearned or %d s pass",
+		      adopted, d->ledger_path, GRACE_MS / 1000);
+	if (kroute_watch_fd(d->kr) >= 0) {
+		if ((r = uv_poll_init(d->loop, &d->kwatch_poll,
+				      kroute_watch_fd(d->kr))) < 0)
+			return r;
+		d->kwatch_poll.data = d;
+		d->kwatch_init = true;
+		uv_poll_start(&d->kwatch_poll, UV_READABLE, on_kwatch_readable);
+	}
 	memcpy(bc.router_id, d->router_id, 8);
 	bc.seqno = d->seqno;
 	bc.max_routes = d->cfg->max_routes;

@@ -18,7 +18,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
@@ -69,6 +72,7 @@ static int kr_sock_open(struct kroute *kr)
 		       &rcv, sizeof(rcv)) < 0)
 		setsockopt(mnl_socket_get_fd(kr->nl), SOL_SOCKET, SO_RCVBUF,
 			   &rcv, sizeof(rcv));
+	kr->portid = mnl_socket_get_portid(kr->nl);
 	kr->io = (struct kroute_io){ kr, kr_sock_send, kr_sock_recv };
 	return 0;
 }
@@ -165,20 +169,29 @@ static void kr_failed(struct kroute *kr, size_t k, size_t n_sent, int err)
 	switch (q->op) {
 	case KR_OP_INSTALL:
 		e = krt_at(&kr->routes, q->ref);
+		/* A create that failed leaves nothing of ours in the kernel:
+		 * no replace and no delete may follow it. */
+		if (q->excl && (e->flags & KRT_F_USED))
+			e->flags &= (uint8_t)~KRT_F_KERNEL;
 		if (!(e->flags & KRT_F_USED) || (e->flags & KRT_F_DELETING) ||
 		    kr_installed_later(kr, k, n_sent))
 			return;
+		if (err == -EEXIST && q->excl) {
+			/* Someone else's route with our table, destination
+			 * and metric: theirs stays, ours waits for it to go. */
+			kr_error_note(kr, &e->dst, true, err);
+			kr_entry_refuse(kr, q->ref);
+			return;
+		}
 		nh = &kr->nhs[e->nh];
 		/* The kernel deletes the nexthop objects of a link that goes
-		 * down ("Nexthop id does not exist": EINVAL): make it again
-		 * and retry once. */
+		 * down ("Nexthop id does not exist": EINVAL), and their
+		 * routes with them: make it again and create the route once
+		 * more. */
 		if (nh->id && !q->retry && (err == -EINVAL || err == -ENOENT) &&
 		    kr_nh_kernel_make(kr, nh, true) == 0) {
-			struct nlmsghdr *nlh = kr_queue(kr, KR_OP_INSTALL, q->ref);
-
-			kr->reqs[kr->n_reqs - 1].retry = 1;
-			kr_put_route(kr, nlh, e, nh);
-			kr_queued(kr, nlh);
+			e->flags &= (uint8_t)~KRT_F_KERNEL;
+			kr_queue_install(kr, q->ref, true);
 			return;
 		}
 		kr_error_note(kr, &e->dst, true, err);
@@ -194,6 +207,18 @@ static void kr_failed(struct kroute *kr, size_t k, size_t n_sent, int err)
 		if (err != -ENOENT && err != -ESRCH)
 			kr->last_err = err;
 		return;
+	}
+}
+
+/* Every create of the batch just sent has its answer now. */
+static void kr_sent_answered(struct kroute *kr, size_t n_sent)
+{
+	for (size_t k = 0; k < n_sent; k++) {
+		const struct kr_req *q = &kr->sent[k];
+
+		if (q->op == KR_OP_INSTALL && q->excl)
+			krt_at(&kr->routes, q->ref)->flags &=
+				(uint8_t)~KRT_F_PENDING;
 	}
 }
 
@@ -218,11 +243,13 @@ void kr_send(struct kroute *kr)
 	if (r < 0) {
 		for (size_t k = 0; k < n_sent; k++)
 			kr_failed(kr, k, n_sent, r);
+		kr_sent_answered(kr, n_sent);
 		return;
 	}
 	n_fails = kr_drain(kr, n_sent);
 	for (size_t i = 0; i < n_fails; i++)
 		kr_failed(kr, kr->fails[i].k, n_sent, kr->fails[i].err);
+	kr_sent_answered(kr, n_sent);
 }
 
 /* One request with NLM_F_ACK, answered before we go on: 0 or -errno. */
@@ -295,6 +322,10 @@ int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace)
 			id = kr->next_id++;
 			if ((kr->next_id & 0xffffff) == 0)
 				kr->next_id -= 0xffffff;
+			/* Written down before it exists: a crash right after
+			 * the create must not leave an object nobody owns. */
+			if ((r = kr_ledger_add(kr, id)) < 0)
+				return r;
 		}
 		nlh->nlmsg_type = RTM_NEWNEXTHOP;
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE |
@@ -311,6 +342,8 @@ int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace)
 		r = kr_sync(kr, nlh);
 		if (r == 0)
 			nh->id = id;
+		else if (!replace)
+			kr_ledger_del(kr, id);	/* not made, or not ours */
 		if (replace)
 			break;
 	}
@@ -399,7 +432,10 @@ void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
 	struct rtmsg *rtm;
 
 	nlh->nlmsg_type = RTM_NEWROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
+	/* A replace only for a route of ours: the kernel matches it on
+	 * table, destination and metric, whoever installed what it hits. */
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE |
+			   (e->flags & KRT_F_KERNEL ? NLM_F_REPLACE : NLM_F_EXCL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = dst->family;
 	rtm->rtm_dst_len = dst->plen;
@@ -459,6 +495,12 @@ static void kr_nh_unref(struct kroute *kr, uint32_t i)
 		kr->nh_unused = true;
 }
 
+/* The counter an entry that is not being deleted is in. */
+static size_t *kr_counter(struct kroute *kr, const struct krt_entry *e)
+{
+	return e->flags & KRT_F_REFUSED ? &kr->n_refused : &kr->n_live;
+}
+
 /* Forgets entry idx (refused or gone): no kernel request. */
 void kr_entry_drop(struct kroute *kr, uint32_t idx)
 {
@@ -466,9 +508,60 @@ void kr_entry_drop(struct kroute *kr, uint32_t idx)
 
 	if (!(e->flags & KRT_F_DELETING)) {
 		kr_nh_unref(kr, e->nh);
-		kr->n_live--;
+		(*kr_counter(kr, e))--;
 	}
 	krt_del(&kr->routes, idx);
+}
+
+/* Entry idx stays wanted but is not ours in the kernel: a foreign route
+ * holds its place. It keeps its next hop for when that route goes. */
+void kr_entry_refuse(struct kroute *kr, uint32_t idx)
+{
+	struct krt_entry *e = krt_at(&kr->routes, idx);
+
+	if (!(e->flags & KRT_F_REFUSED)) {
+		kr->n_live--;
+		kr->n_refused++;
+	}
+	e->flags = KRT_F_USED | KRT_F_REFUSED;
+}
+
+/* Queues the route of entry idx: a create unless the kernel holds ours. */
+void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry)
+{
+	struct nlmsghdr *nlh = kr_queue(kr, KR_OP_INSTALL, idx);
+	struct kr_req *q = &kr->reqs[kr->n_reqs - 1];
+	struct krt_entry *e = krt_at(&kr->routes, idx);
+
+	q->retry = retry;
+	q->excl = !(e->flags & KRT_F_KERNEL);
+	kr_put_route(kr, nlh, e, &kr->nhs[e->nh]);
+	kr_queued(kr, nlh);
+	if (q->excl)
+		e->flags |= KRT_F_KERNEL | KRT_F_PENDING;
+}
+
+/* A foreign route in a refused entry's place went away: try again. */
+static void kr_retry_refused(struct kroute *kr, uint32_t idx)
+{
+	struct krt_entry *e = krt_at(&kr->routes, idx);
+
+	e->flags = KRT_F_USED;
+	kr->n_refused--;
+	kr->n_live++;
+	kr_queue_install(kr, idx, false);
+}
+
+/* Where this instance's nexthop ids start: 4,096 blocks of 4,096 ids
+ * under our protocol, one picked at random, so that two instances (or a
+ * restart that lost its ledger) do not walk the same ids. */
+static uint32_t kr_id_base(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+		v = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 8;
+	return (v & 0xfff) << 12;
 }
 
 int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
@@ -485,7 +578,7 @@ int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
 	if (!kr->cfg.table)
 		kr->cfg.table = RT_TABLE_MAIN;
 	kr->nh_objects = !kr->cfg.classic_routes;
-	kr->next_id = (uint32_t)kr->cfg.protocol << 24 | 1;
+	kr->next_id = (uint32_t)kr->cfg.protocol << 24 | kr_id_base() | 1;
 	kr->seq = 1;
 	krt_init(&kr->routes);
 	wg_hmap_init(&kr->nh_by_key, sizeof(struct kroute_nexthop),
@@ -500,6 +593,10 @@ int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
 	if (io)
 		kr->io = *io;
 	else if ((ret = kr_sock_open(kr)) < 0)
+		goto err;
+	if ((ret = kr_ledger_load(kr)) < 0)
+		goto err;
+	if (!io && kr->cfg.watch && (ret = kr_watch_open(kr)) < 0)
 		goto err;
 	*out = kr;
 	return 0;
@@ -520,7 +617,6 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	uint32_t idx = krt_find(&kr->routes, dst);
 	struct krt_entry *e = idx == KRT_NONE ? NULL : krt_at(&kr->routes, idx);
 	struct kroute_nexthop key;
-	struct nlmsghdr *nlh;
 	long nhi;
 
 	if (nh->ifindex <= 0 ||
@@ -529,11 +625,25 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	    (dst->family != AF_INET && dst->family != AF_INET6))
 		return -EINVAL;
 	kr_nh_key(&key, nh);
+	if (e && (e->flags & KRT_F_PENDING)) {
+		/* Its create is unanswered: whether we may replace depends
+		 * on the answer. */
+		kr_send(kr);
+		idx = krt_find(&kr->routes, dst);
+		e = idx == KRT_NONE ? NULL : krt_at(&kr->routes, idx);
+	}
 	if (e && !(e->flags & (KRT_F_STALE | KRT_F_DELETING)) &&
 	    memcmp(&kr->nhs[e->nh].key, &key, sizeof(key)) == 0)
 		return 0;
 	if ((nhi = kr_nh_get(kr, &key)) < 0)
 		return (int)nhi;
+	if (e && (e->flags & KRT_F_REFUSED)) {
+		/* Not ours to write: remember the next hop for later. */
+		kr_nh_unref(kr, e->nh);
+		e->nh = (uint32_t)nhi;
+		kr->nhs[nhi].refs++;
+		return 0;
+	}
 	if (e && (e->flags & KRT_F_STALE) && e->nh == (uint32_t)nhi &&
 	    kr->nhs[nhi].id) {
 		/* Kept by the previous run through the same nexthop object:
@@ -554,12 +664,11 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	} else {
 		kr_nh_unref(kr, e->nh);
 	}
-	e->flags = KRT_F_USED;
+	/* What the kernel holds of ours decides create or replace. */
+	e->flags = KRT_F_USED | (e->flags & KRT_F_KERNEL);
 	e->nh = (uint32_t)nhi;
 	kr->nhs[nhi].refs++;
-	nlh = kr_queue(kr, KR_OP_INSTALL, idx);
-	kr_put_route(kr, nlh, e, &kr->nhs[nhi]);
-	kr_queued(kr, nlh);
+	kr_queue_install(kr, idx, false);
 	return 0;
 }
 
@@ -578,9 +687,10 @@ static int kr_mark_deleting(struct kroute *kr, uint32_t idx)
 		kr->cap_dels = cap;
 	}
 	kr->dels[kr->n_dels++] = idx;
-	e->flags = KRT_F_USED | KRT_F_DELETING;
+	(*kr_counter(kr, e))--;
+	e->flags = KRT_F_USED | KRT_F_DELETING |
+		   (e->flags & (KRT_F_KERNEL | KRT_F_PENDING));
 	kr_nh_unref(kr, e->nh);
-	kr->n_live--;
 	return 0;
 }
 
@@ -590,6 +700,10 @@ int kroute_remove(struct kroute *kr, const struct wg_prefix *dst)
 
 	if (idx == KRT_NONE || (krt_at(&kr->routes, idx)->flags & KRT_F_DELETING))
 		return -ENOENT;
+	if (krt_at(&kr->routes, idx)->flags & KRT_F_REFUSED) {
+		kr_entry_drop(kr, idx);		/* nothing of ours to delete */
+		return 0;
+	}
 	return kr_mark_deleting(kr, idx);
 }
 
@@ -603,13 +717,22 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 {
 	int ret;
 
+	/* A delete never goes out behind an unanswered create of the same
+	 * entry: if the create was refused, the delete (our protocol, table
+	 * and metric) could hit a foreign route of the same protocol. */
+	for (size_t i = 0; i < kr->n_dels; i++) {
+		if (krt_at(&kr->routes, kr->dels[i])->flags & KRT_F_PENDING) {
+			kr_send(kr);
+			break;
+		}
+	}
 	for (size_t i = 0; i < kr->n_dels; i++) {
 		struct krt_entry *e = krt_at(&kr->routes, kr->dels[i]);
 		const struct kr_nh *nh;
 		struct nlmsghdr *nlh;
 
 		if ((e->flags & (KRT_F_USED | KRT_F_DELETING)) !=
-		    (KRT_F_USED | KRT_F_DELETING))
+		    (KRT_F_USED | KRT_F_DELETING) || !(e->flags & KRT_F_KERNEL))
 			continue;
 		nh = &kr->nhs[e->nh];
 		if (nh->id && nh->refs == 0)
@@ -647,11 +770,16 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 	}
 	kr->n_dels = 0;
 	if (kr->nh_unused) {
-		for (uint32_t i = 0; i < kr->n_nhs; i++)
-			if (kr->nhs[i].used && !kr->nhs[i].refs)
-				kr_nh_release(kr, i);
+		for (uint32_t i = 0; i < kr->n_nhs; i++) {
+			if (!kr->nhs[i].used || kr->nhs[i].refs)
+				continue;
+			if (kr->nhs[i].id)
+				kr_ledger_del(kr, kr->nhs[i].id);
+			kr_nh_release(kr, i);
+		}
 		kr->nh_unused = false;
 	}
+	kr_ledger_sync(kr);
 	for (size_t i = 0; fn && i < kr->n_errs; i++)
 		fn(arg, &kr->errs[i].dst, kr->errs[i].install, kr->errs[i].err);
 	ret = kr->last_err;
@@ -710,6 +838,74 @@ size_t kroute_count(const struct kroute *kr)
 	return kr->n_live;
 }
 
+size_t kroute_refused_count(const struct kroute *kr)
+{
+	return kr->n_refused;
+}
+
+bool kroute_is_refused(const struct kroute *kr, const struct wg_prefix *dst)
+{
+	uint32_t idx = krt_find(&kr->routes, dst);
+
+	return idx != KRT_NONE &&
+	       (krt_at(&kr->routes, idx)->flags & KRT_F_REFUSED);
+}
+
+void kroute_foreach_refused(const struct kroute *kr, kroute_refused_fn *fn,
+			    void *arg)
+{
+	for (uint32_t i = 0; i < kr->routes.used && kr->n_refused; i++) {
+		const struct krt_entry *e = krt_at(&kr->routes, i);
+
+		if ((e->flags & (KRT_F_USED | KRT_F_REFUSED)) ==
+		    (KRT_F_USED | KRT_F_REFUSED))
+			fn(arg, &e->dst, &kr->nhs[e->nh].key);
+	}
+}
+
+/* Every refused entry is tried again (route events were lost). */
+void kr_retry_all_refused(struct kroute *kr)
+{
+	for (uint32_t i = 0; i < kr->routes.used && kr->n_refused; i++) {
+		const struct krt_entry *e = krt_at(&kr->routes, i);
+
+		if ((e->flags & (KRT_F_USED | KRT_F_REFUSED)) ==
+		    (KRT_F_USED | KRT_F_REFUSED))
+			kr_retry_refused(kr, i);
+	}
+}
+
+/* The event of a foreign route at dst: gone (del) or put there in place
+ * of what was there (replaced). */
+void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
+		      bool del, bool replaced, uint32_t nh_id, uint8_t protocol)
+{
+	uint32_t idx = krt_find(&kr->routes, dst);
+	struct krt_entry *e;
+
+	if (idx == KRT_NONE)
+		return;
+	e = krt_at(&kr->routes, idx);
+	if (del) {
+		if ((e->flags & (KRT_F_REFUSED | KRT_F_DELETING)) ==
+		    KRT_F_REFUSED)
+			kr_retry_refused(kr, idx);
+		return;
+	}
+	if (!replaced || !(e->flags & KRT_F_KERNEL) ||
+	    (e->flags & KRT_F_PENDING) ||
+	    (protocol == kr->cfg.protocol && nh_id &&
+	     nh_id == kr->nhs[e->nh].id))
+		return;
+	/* Someone replaced our route: it is theirs now. */
+	if (e->flags & KRT_F_DELETING) {
+		e->flags &= (uint8_t)~KRT_F_KERNEL;
+		return;
+	}
+	kr_error_note(kr, dst, true, -EEXIST);
+	kr_entry_refuse(kr, idx);
+}
+
 bool kroute_nexthop_objects(const struct kroute *kr)
 {
 	return kr->nh_objects;
@@ -730,7 +926,7 @@ bool kroute_lookup(const struct kroute *kr, const struct wg_prefix *dst,
 	if (idx == KRT_NONE)
 		return false;
 	e = krt_at(&kr->routes, idx);
-	if (e->flags & KRT_F_DELETING)
+	if (e->flags & (KRT_F_DELETING | KRT_F_REFUSED))
 		return false;
 	if (nh)
 		*nh = kr->nhs[e->nh].key;
@@ -749,6 +945,9 @@ void kroute_free(struct kroute *kr)
 	}
 	if (kr->nl)
 		mnl_socket_close(kr->nl);
+	if (kr->watch)
+		mnl_socket_close(kr->watch);
+	kr_ledger_free(kr);
 	krt_free(&kr->routes);
 	wg_hmap_free(&kr->nh_by_key);
 	free(kr->nhs);

@@ -4,20 +4,29 @@
  * events, over rtnetlink (libnl-route-3).
  *
  * Routes are installed with one protocol number (default 42, "babel" in
- * /etc/iproute2/rt_protos), in one table, with one metric. The module tracks
- * every route it installed in a compact table keyed by prefix and only ever
- * replaces or deletes those; a route of another protocol is never touched
- * (deletes also match on protocol, table and metric in the kernel).
- *
- * A route is either
- *   - "dev wgX" (via.family == 0): on WireGuard interfaces the next hop is
- *     chosen by allowed IPs, not by the route; or
- *   - "via NEXTHOP dev IF": an IPv6 next hop for an IPv4 prefix is RFC 9229
- *     v4-via-v6.
+ * /etc/iproute2/rt_protos), in one table, with one metric. The module owns
+ * exactly the routes it installed and tracks them in a compact table keyed
+ * by prefix (the ledger of kernel routes):
+ *   - a route is created with NLM_F_EXCL; a replace or a delete is only
+ *     ever sent for a route of ours that the kernel holds. The kernel
+ *     matches a replace on table, destination and metric, not on protocol,
+ *     so a replace of anything else would take another daemon's or the
+ *     operator's route;
+ *   - a create that finds someone else's route with the same table,
+ *     destination and metric (EEXIST) is *refused*: not installed, never
+ *     touched, listed by kroute_foreach_refused(), and tried again when a
+ *     route event says that route went away (kroute_watch_dispatch());
+ *   - a route of ours that someone else replaces is no longer ours.
+ * Deletes also name our protocol, table and metric.
  *
  * Next hops are kernel nexthop objects (RTM_NEWNEXTHOP, Linux >= 5.3), one
- * per distinct (ifindex, gateway), with our protocol and ids from
- * protocol << 24 up; routes name them with RTA_NH_ID. An IPv6 route with a
+ * per distinct (ifindex, gateway), with our protocol and ids in a range
+ * this instance picks at random (protocol << 24 | random << 12 | n, made
+ * with NLM_F_EXCL, so two instances never share one). Each id is written
+ * to the ledger file (cfg.ledger_path) before the object is made, and it
+ * is what tells this instance's routes from any other's after a restart:
+ * kroute_adopt() takes only the objects the ledger lists and the routes
+ * that use them, never "every route of protocol 42". routes name them with RTA_NH_ID. An IPv6 route with a
  * next hop of its own costs the kernel a per-cpu allocation on every add and
  * a free on every delete, a shared object does not, and deleting the object
  * deletes all its routes in one request (withdrawing a whole neighbour).
@@ -54,6 +63,11 @@ struct kroute_config {
 	bool keep_on_exit;
 	/* Never use nexthop objects (tests; kernels that misbehave). */
 	bool classic_routes;
+	/* The ledger of nexthop ids this instance made (one line each); NULL:
+	 * kept in memory only, nothing is adopted after a restart. */
+	const char *ledger_path;
+	/* Open a socket for the route events of others (kroute_watch_fd). */
+	bool watch;
 };
 
 struct kroute_nexthop {
@@ -82,20 +96,24 @@ struct kroute_io {
 int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
 		  const struct kroute_io *io);
 
-/* Queues the install or replace (NLM_F_REPLACE) of the route for dst; a
- * no-op when the same next hop is already installed by us. Creates the
+/* Queues the install (NLM_F_EXCL) or, for a route of ours, the replace
+ * (NLM_F_REPLACE) of the route for dst; a no-op when the same next hop is
+ * already installed by us. For a refused dst it only remembers the next
+ * hop: the route is made when the foreign one goes. Creates the
  * next hop's kernel object first (synchronously) when it is new. Errors of
  * the route itself come from kroute_commit(). */
 int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 		   const struct kroute_nexthop *nh);
-/* Queues the delete of our route for dst; -ENOENT when we did not
- * install one. */
+/* Queues the delete of our route for dst (forgets it when refused: there
+ * is nothing of ours to delete); -ENOENT when we did not install one. */
 int kroute_remove(struct kroute *kr, const struct wg_prefix *dst);
 /* Deletes every route (and nexthop object) we installed. */
 int kroute_flush(struct kroute *kr);
 
 /* Called for each queued request the kernel refused (the route is then
- * no longer tracked as installed). install: it was an install. */
+ * no longer tracked as installed). install: it was an install. err
+ * -EEXIST: a foreign route holds the place; dst is now refused (see
+ * kroute_foreach_refused) and is made when that route goes away. */
 typedef void kroute_error_fn(void *arg, const struct wg_prefix *dst,
 			     bool install, int err);
 /* Sends every queued request; fn (may be NULL) hears of refusals. Returns
@@ -105,15 +123,55 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg);
 void kroute_forget_ifindex(struct kroute *kr, int ifindex);
 
 /*
- * Restart support: routes with our protocol in our table that exist now
- * (kept by a previous run) are adopted as "stale" and tracked; installing
- * the same prefix again makes them current; kroute_grace_over() deletes the
- * ones still stale. Call kroute_adopt() once at start.
+ * Restart support: the nexthop objects the ledger lists (made by a previous
+ * run of this instance) and the routes in our table that use them are
+ * adopted as "stale" and tracked; installing the same prefix again makes
+ * them current; kroute_grace_over() deletes the ones still stale. Routes
+ * of another instance, of babeld (also protocol 42) or classic routes are
+ * never adopted. Call kroute_adopt() once at start.
  */
 int kroute_adopt(struct kroute *kr, size_t *adopted);
 int kroute_grace_over(struct kroute *kr);
 
 size_t kroute_count(const struct kroute *kr);
+/* Prefixes refused because a foreign route holds their place. */
+size_t kroute_refused_count(const struct kroute *kr);
+bool kroute_is_refused(const struct kroute *kr, const struct wg_prefix *dst);
+typedef void kroute_refused_fn(void *arg, const struct wg_prefix *dst,
+			       const struct kroute_nexthop *wanted);
+void kroute_foreach_refused(const struct kroute *kr, kroute_refused_fn *fn,
+			    void *arg);
+
+/* What holds a refused prefix's place, for show commands. */
+struct kroute_foreign {
+	uint8_t protocol;
+	int ifindex;		/* 0: none (blackhole, unreachable, ...) */
+	uint8_t type;		/* RTN_* */
+	uint8_t via_family;	/* 0: none */
+	uint8_t via[16];
+	uint32_t nh_id;		/* 0: none */
+};
+/* Asks the kernel for the route with dst's exact prefix in our table and
+ * metric: 0, -ENOENT when there is none (any more), or -errno. */
+int kroute_describe(struct kroute *kr, const struct wg_prefix *dst,
+		    struct kroute_foreign *out);
+
+/*
+ * Route events of everyone but this instance (cfg.watch): a socket on the
+ * IPv4 and IPv6 route groups whose filter drops the notifications of our
+ * own requests in the kernel, so installing a million routes costs the
+ * watcher nothing. A foreign route that goes away makes the refused prefix
+ * in its place installed; a foreign route that replaces one of ours makes
+ * that prefix refused. -1 when there is no such socket.
+ */
+int kroute_watch_fd(const struct kroute *kr);
+/* Reads every pending event, then commits what they caused (fn hears of
+ * refusals as in kroute_commit). -ENOBUFS (events lost) is handled here:
+ * every refused prefix is tried again. Returns 0 or -errno. */
+int kroute_watch_dispatch(struct kroute *kr, kroute_error_fn *fn, void *arg);
+/* One route event (RTM_NEWROUTE / RTM_DELROUTE message), as the watcher
+ * reads them; for tests. */
+void kroute_route_event(struct kroute *kr, const void *nlh, size_t len);
 /* Whether routes go through nexthop objects (false: classic routes). */
 bool kroute_nexthop_objects(const struct kroute *kr);
 /* Bytes of the route and next-hop tables. */

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wgglue/kroute_adopt.c — restart support (kroute.h): the nexthop objects
- * and routes a previous run left with our protocol are read back and
- * tracked as stale until installed again or kroute_grace_over().
+ * that the ledger lists, and the routes in our table that use them, are
+ * what a previous run of this instance left; they are read back and
+ * tracked as stale until installed again or kroute_grace_over(). Nothing
+ * else is taken: not another instance's objects, not babeld's routes (the
+ * same protocol number), not classic routes, whose owner nothing records.
  */
 #include "wgglue/kroute_int.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/nexthop.h>
@@ -15,7 +19,8 @@
 
 struct kr_adopt {
 	struct kroute *kr;
-	struct wg_hmap classic;	/* kroute_nexthop -> slot of classic routes */
+	uint32_t *found;	/* ledger ids the kernel still has */
+	size_t n_found;
 	size_t n;
 	int err;
 };
@@ -80,6 +85,9 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(tb[NHA_OIF]) != 4)
 		return MNL_CB_OK;
 	id = mnl_attr_get_u32(tb[NHA_ID]);
+	if (!kr_ledger_has(kr, id) || a->n_found == kr->n_ledger)
+		return MNL_CB_OK;	/* not made by this instance */
+	a->found[a->n_found++] = id;
 	key.ifindex = (int)mnl_attr_get_u32(tb[NHA_OIF]);
 	if (tb[NHA_GATEWAY]) {
 		if (!kr_attr_addr(tb[NHA_GATEWAY], m->nh_family, key.via))
@@ -93,7 +101,8 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	kr->nhs[i].id = id;
 	/* Deleted at the next commit unless an adopted route uses it. */
 	kr->nh_unused = true;
-	if ((id >> 24) == kr->cfg.protocol && id >= kr->next_id)
+	/* Go on in the previous run's range. */
+	if ((id >> 24) == kr->cfg.protocol && (id & 0xffffff) != 0xffffff)
 		kr->next_id = id + 1;
 	if (wg_hmap_find(&kr->nh_by_key, &key))
 		return MNL_CB_OK;	/* a duplicate: only its routes use it */
@@ -106,53 +115,20 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* The slot of a classic route's next hop, made on first use. */
-static long kr_adopt_classic(struct kr_adopt *a, const struct kroute_nexthop *nh)
-{
-	struct kroute_nexthop key;
-	uint32_t *slot, i;
-
-	kr_nh_key(&key, nh);
-	if ((slot = wg_hmap_find(&a->classic, &key)))
-		return *slot;
-	if (kr_nh_slot(a->kr, &key, &i) < 0 ||
-	    !(slot = wg_hmap_get(&a->classic, &key, NULL)))
-		return -ENOMEM;
-	*slot = i;
-	return i;
-}
-
-static long kr_adopt_route_nh(struct kr_adopt *a, const struct rtmsg *rtm,
-			      const struct nlattr **tb)
+/* The slot of the adopted object a route uses, or -ENOENT for any other
+ * route: another instance's object, someone else's, or a classic route. */
+static long kr_adopt_route_nh(struct kr_adopt *a, const struct nlattr **tb)
 {
 	struct kroute *kr = a->kr;
-	struct kroute_nexthop nh = { 0 };
+	uint32_t id;
 
-	if (tb[RTA_NH_ID] && mnl_attr_get_payload_len(tb[RTA_NH_ID]) == 4) {
-		uint32_t id = mnl_attr_get_u32(tb[RTA_NH_ID]);
-
-		for (uint32_t i = 0; i < kr->n_nhs; i++)
-			if (kr->nhs[i].used && kr->nhs[i].id == id)
-				return i;
-		/* Someone else's object: never delete it. */
-	}
-	if (!tb[RTA_OIF] || mnl_attr_get_payload_len(tb[RTA_OIF]) != 4)
+	if (!tb[RTA_NH_ID] || mnl_attr_get_payload_len(tb[RTA_NH_ID]) != 4)
 		return -ENOENT;
-	nh.ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	if (tb[RTA_GATEWAY] &&
-	    kr_attr_addr(tb[RTA_GATEWAY], rtm->rtm_family, nh.via)) {
-		nh.via_family = rtm->rtm_family;
-	} else if (tb[RTA_VIA] && mnl_attr_get_payload_len(tb[RTA_VIA]) == 18) {
-		uint16_t fam;
-
-		memcpy(&fam, mnl_attr_get_payload(tb[RTA_VIA]), 2);
-		if (fam == AF_INET6) {
-			nh.via_family = AF_INET6;
-			memcpy(nh.via, (const uint8_t *)
-			       mnl_attr_get_payload(tb[RTA_VIA]) + 2, 16);
-		}
-	}
-	return kr_adopt_classic(a, &nh);
+	id = mnl_attr_get_u32(tb[RTA_NH_ID]);
+	for (uint32_t i = 0; i < kr->n_nhs; i++)
+		if (kr->nhs[i].used && kr->nhs[i].id == id)
+			return i;
+	return -ENOENT;
 }
 
 static int kr_adopt_route(const struct nlmsghdr *nlh, void *data)
@@ -183,14 +159,14 @@ static int kr_adopt_route(const struct nlmsghdr *nlh, void *data)
 	if (wg_prefix_make(&p, rtm->rtm_family, addr, rtm->rtm_dst_len) < 0 ||
 	    krt_find(&kr->routes, &p) != KRT_NONE)
 		return MNL_CB_OK;
-	if ((nhi = kr_adopt_route_nh(a, rtm, tb)) == -ENOENT)
+	if ((nhi = kr_adopt_route_nh(a, tb)) == -ENOENT)
 		return MNL_CB_OK;
 	if (nhi < 0 || (idx = krt_add(&kr->routes, &p)) == KRT_NONE) {
 		a->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	e = krt_at(&kr->routes, idx);
-	e->flags = KRT_F_USED | KRT_F_STALE;
+	e->flags = KRT_F_USED | KRT_F_STALE | KRT_F_KERNEL;
 	e->nh = (uint32_t)nhi;
 	kr->nhs[nhi].refs++;
 	kr->n_live++;
@@ -208,7 +184,13 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	int r;
 
 	kroute_commit(kr, NULL, NULL);
-	wg_hmap_init(&a.classic, sizeof(struct kroute_nexthop), sizeof(uint32_t));
+	if (!kr->n_ledger || !kr->nh_objects) {
+		if (adopted)
+			*adopted = 0;
+		return 0;
+	}
+	if (!(a.found = calloc(kr->n_ledger, sizeof(*a.found))))
+		return -ENOMEM;
 	/* Our nexthop objects first, so that routes can name them. A kernel
 	 * without them refuses the dump: nothing to adopt there. */
 	nlh = mnl_nlmsg_put_header(buf);
@@ -224,7 +206,19 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	rtm->rtm_family = AF_UNSPEC;
 	r = kr_dump(kr, nlh, kr_adopt_route, &a);
 out:
-	wg_hmap_free(&a.classic);
+	/* Ids the kernel no longer has are not ours to remember. */
+	if (a.err == 0 && r == 0) {
+		for (size_t i = kr->n_ledger; i-- > 0;) {
+			bool seen = false;
+
+			for (size_t j = 0; j < a.n_found && !seen; j++)
+				seen = a.found[j] == kr->ledger_ids[i];
+			if (!seen)
+				kr_ledger_del(kr, kr->ledger_ids[i]);
+		}
+		kr_ledger_sync(kr);
+	}
+	free(a.found);
 	if (adopted)
 		*adopted = a.n;
 	return a.err < 0 ? a.err : r;

@@ -27,6 +27,7 @@ struct kr_req {
 	uint32_t ref;		/* route entry, or next-hop slot (NHDEL) */
 	uint8_t op;		/* KR_OP_* */
 	uint8_t retry;		/* an install sent again after a refusal */
+	uint8_t excl;		/* an install that creates (NLM_F_EXCL) */
 };
 
 struct kr_fail {
@@ -59,7 +60,8 @@ struct kroute {
 	uint32_t next_id;	/* next nexthop id to try */
 
 	struct krt_table routes;
-	size_t n_live;		/* entries not being deleted */
+	size_t n_live;		/* entries installed or being installed */
+	size_t n_refused;	/* entries refused for a foreign route */
 	struct kr_nh *nhs;
 	uint32_t n_nhs, cap_nhs;
 	struct wg_hmap nh_by_key;	/* kroute_nexthop -> uint32_t slot */
@@ -80,6 +82,16 @@ struct kroute {
 	struct kr_err errs[KR_MAX_ERRS];
 	size_t n_errs;
 	int last_err;
+
+	/* The ledger: the nexthop ids this instance made (kroute_ledger.c). */
+	uint32_t *ledger_ids;
+	size_t n_ledger, cap_ledger;
+	bool ledger_dirty;
+	int ledger_err;		/* last write error, reported once */
+
+	/* Route events of everyone but us (kroute_watch.c). */
+	struct mnl_socket *watch;
+	uint32_t portid;	/* of nl: our own writes, filtered out */
 };
 
 struct nlmsghdr *kr_queue(struct kroute *kr, uint8_t op, uint32_t ref);
@@ -94,5 +106,19 @@ int kr_nh_slot(struct kroute *kr, const struct kroute_nexthop *key,
 	       uint32_t *out);
 void kr_nh_release(struct kroute *kr, uint32_t i);
 int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace);
+void kr_entry_refuse(struct kroute *kr, uint32_t idx);
+void kr_retry_all_refused(struct kroute *kr);
+void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
+		      bool del, bool replaced, uint32_t nh_id, uint8_t protocol);
+int kr_watch_open(struct kroute *kr);
+void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry);
+
+/* kroute_ledger.c */
+int kr_ledger_load(struct kroute *kr);
+int kr_ledger_add(struct kroute *kr, uint32_t id);
+void kr_ledger_del(struct kroute *kr, uint32_t id);
+bool kr_ledger_has(const struct kroute *kr, uint32_t id);
+int kr_ledger_sync(struct kroute *kr);
+void kr_ledger_free(struct kroute *kr);
 
 #endif

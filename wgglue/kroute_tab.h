@@ -28,6 +28,16 @@ enum {
 	KRT_F_USED = 1,		/* a live entry (not on the free list) */
 	KRT_F_STALE = 2,	/* adopted at start, not installed again yet */
 	KRT_F_DELETING = 4,	/* removed; the kernel delete is still queued */
+	/* The kernel holds our route for it (installed, adopted, or an
+	 * install queued): only then is a replace or a delete ever sent. */
+	KRT_F_KERNEL = 8,
+	/* A create (NLM_F_EXCL) is queued and unanswered: nothing else for
+	 * this entry is queued behind it until the batch is sent. */
+	KRT_F_PENDING = 16,
+	/* Wanted, but the kernel has a route of someone else's with the same
+	 * table, destination and metric: not installed, never touched, and
+	 * tried again when that route goes away. */
+	KRT_F_REFUSED = 32,
 };
 
 struct krt_entry {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
@@ -55,6 +56,7 @@ struct fake {
 	struct wg_prefix fail_dst;	/* installs of it get fail_err */
 	int fail_err;
 	unsigned sends, new_nh, del_nh, new_route, del_route;
+	uint8_t replaced_protocol;	/* of the last route replaced */
 	uint8_t *replies[256];
 	size_t reply_len[256];
 	size_t n_replies, next_reply;
@@ -220,7 +222,12 @@ static int fk_route(struct fake *f, const struct nlmsghdr *nlh, bool add)
 		}
 	}
 	if (old) {
+		/* The kernel matches on table, destination and metric,
+		 * whoever installed the route there. */
+		if (nlh->nlmsg_flags & NLM_F_EXCL)
+			return -EEXIST;
 		assert_true(nlh->nlmsg_flags & NLM_F_REPLACE);
+		f->replaced_protocol = old->protocol;
 		*old = r;
 	} else {
 		assert_true(f->n_routes < FK_MAX);
@@ -641,13 +648,22 @@ static void test_an_object_the_kernel_dropped_is_made_again(void **state)
 static void test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest(void **state)
 {
 	struct fake *f = *state;
-	struct kroute_config keep = { .keep_on_exit = true };
-	struct kroute *kr = fk_kroute(f, &keep);
+	char ledger[] = "/tmp/wgb-test-ledger-XXXXXX";
+	int fd = mkstemp(ledger);
+	struct kroute_config keep = { .keep_on_exit = true,
+				      .ledger_path = ledger };
+	struct kroute_config cfg = { .ledger_path = ledger };
+	struct kroute *kr;
 	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(3, "fe80::3/128");
 	struct wg_prefix p1 = pfx("2001:db8:1::/64"), p2 = pfx("2001:db8:2::/64");
 	struct wg_prefix p3 = pfx("10.3.0.0/16");
 	unsigned routes_before;
 	size_t n = 0;
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(ledger);			/* a first start: no ledger yet */
+	kr = fk_kroute(f, &keep);
 
 	assert_int_equal(kroute_install(kr, &p1, &a), 0);
 	assert_int_equal(kroute_install(kr, &p2, &a), 0);
@@ -655,13 +671,17 @@ static void test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest(
 	kroute_free(kr);			/* keeps them */
 	assert_int_equal(f->n_routes, 3);
 	assert_int_equal(f->n_nhs, 2);
-	/* Someone else's route and object are never adopted. */
-	f->nhs[f->n_nhs++] = (struct fk_nh){ .id = 5, .oif = 3, .protocol = 186,
-					     .family = AF_INET6 };
+	/* Someone else's route and object are never adopted: not even
+	 * another instance's with our protocol, nor babeld's classic route
+	 * with our protocol. */
+	f->nhs[f->n_nhs++] = (struct fk_nh){ .id = 42u << 24 | 5, .oif = 3,
+					     .protocol = 42, .family = AF_INET6 };
 	f->routes[f->n_routes++] = (struct fk_route){ .dst = pfx("10.9.0.0/16"),
-		.nhid = 5, .protocol = 186, .table = RT_TABLE_MAIN };
+		.nhid = 42u << 24 | 5, .protocol = 42, .table = RT_TABLE_MAIN };
+	f->routes[f->n_routes++] = (struct fk_route){ .dst = pfx("10.8.0.0/16"),
+		.oif = 3, .protocol = 42, .table = RT_TABLE_MAIN };
 
-	kr = fk_kroute(f, NULL);
+	kr = fk_kroute(f, &cfg);
 	assert_int_equal(kroute_adopt(kr, &n), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(kroute_count(kr), 3);
@@ -672,15 +692,242 @@ static void test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest(
 	assert_int_equal(f->new_nh, 2);			/* none made */
 	assert_int_equal(kroute_grace_over(kr), 0);
 	assert_int_equal(kroute_count(kr), 1);
-	assert_int_equal(f->n_routes, 2);	/* p1 and the other daemon's */
+	assert_int_equal(f->n_routes, 3);	/* p1 and the others' two */
 	assert_non_null(fk_route_find(f, &p1));
 	assert_int_equal(f->n_nhs, 2);		/* a's and the other one */
-	assert_int_equal(fk_route_find(f, &p1)->nhid, f->nhs[0].id == 5 ?
+	assert_int_equal(fk_route_find(f, &p1)->nhid,
+			 f->nhs[0].id == (42u << 24 | 5) ?
 			 f->nhs[1].id : f->nhs[0].id);
 	kroute_free(kr);
-	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(f->n_routes, 2);
 	assert_int_equal(f->n_nhs, 1);
-	assert_int_equal(f->nhs[0].id, 5);
+	assert_int_equal(f->nhs[0].id, 42u << 24 | 5);
+	{
+		struct wg_prefix other = pfx("10.9.0.0/16"), babeld = pfx("10.8.0.0/16");
+
+		assert_non_null(fk_route_find(f, &other));
+		assert_non_null(fk_route_find(f, &babeld));
+	}
+	unlink(ledger);
+}
+
+/* ------------------------------------------------ foreign routes */
+
+/* A route event as the kernel multicasts it, from another socket. */
+static void fk_event(struct kroute *kr, uint16_t type, uint16_t flags,
+		     const char *prefix, uint8_t protocol, uint32_t nhid)
+{
+	struct wg_prefix p = pfx(prefix);
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_pid = 4242;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = p.family;
+	rtm->rtm_dst_len = p.plen;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = protocol;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_TABLE, RT_TABLE_MAIN);
+	mnl_attr_put(nlh, RTA_DST, p.family == AF_INET ? 4 : 16, p.addr);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, p.family == AF_INET6 ? 1024 : 0);
+	if (nhid)
+		mnl_attr_put_u32(nlh, RTA_NH_ID, nhid);
+	kroute_route_event(kr, buf, nlh->nlmsg_len);
+}
+
+static void fk_foreign(struct fake *f, const char *prefix, uint8_t protocol)
+{
+	f->routes[f->n_routes++] = (struct fk_route){ .dst = pfx(prefix),
+		.oif = 7, .protocol = protocol, .table = RT_TABLE_MAIN };
+}
+
+static void test_a_foreign_route_in_place_is_refused_and_never_touched(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("0.0.0.0/0"), p2 = pfx("10.1.0.0/16");
+	struct refused r = { 0 };
+	unsigned dels;
+
+	fk_foreign(f, "0.0.0.0/0", RTPROT_STATIC);	/* the host's default */
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(r.n, 1);
+	assert_true(wg_prefix_equal(&r.dst, &p1));
+	assert_int_equal(r.err, -EEXIST);
+	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
+	assert_true(kroute_is_refused(kr, &p1));
+	assert_false(kroute_lookup(kr, &p1, NULL));
+	assert_int_equal(kroute_count(kr), 1);
+	assert_int_equal(kroute_refused_count(kr), 1);
+	/* A new next hop, a withdrawal, a flush: nothing reaches it. */
+	assert_int_equal(kroute_install(kr, &p1, &(struct kroute_nexthop){
+		.ifindex = 4 }), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
+	dels = f->del_route;
+	assert_int_equal(kroute_remove(kr, &p1), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(f->del_route, dels);
+	assert_int_equal(kroute_refused_count(kr), 0);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_flush(kr), 0);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
+}
+
+static void test_a_refused_route_is_installed_when_the_foreign_one_goes(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("2001:db8:99::/64");
+	struct refused r = { 0 };
+
+	fk_foreign(f, "2001:db8:99::/64", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	/* Events of other prefixes, tables or metrics change nothing. */
+	fk_event(kr, RTM_DELROUTE, 0, "2001:db8:98::/64", RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_true(kroute_is_refused(kr, &p1));
+	/* The operator deletes the static route: ours goes in. */
+	fk_route_del(f, fk_route_find(f, &p1));
+	fk_event(kr, RTM_DELROUTE, 0, "2001:db8:99::/64", RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_false(kroute_is_refused(kr, &p1));
+	assert_true(kroute_lookup(kr, &p1, NULL));
+	assert_int_equal(fk_route_find(f, &p1)->protocol, 42);
+	assert_int_equal(kroute_count(kr), 1);
+	assert_int_equal(kroute_refused_count(kr), 0);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 0);
+}
+
+static void test_a_route_of_ours_replaced_by_someone_else_is_theirs(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.9.9.8/32");
+	struct refused r = { 0 };
+	uint32_t id;
+
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	id = fk_route_find(f, &p1)->nhid;
+	/* An event that shows our own route changes nothing. */
+	fk_event(kr, RTM_NEWROUTE, NLM_F_REPLACE, "10.9.9.8/32", 42, id);
+	assert_false(kroute_is_refused(kr, &p1));
+	/* `ip route replace 10.9.9.8/32 dev gw0 proto static` */
+	*fk_route_find(f, &p1) = (struct fk_route){ .dst = p1, .oif = 7,
+		.protocol = RTPROT_STATIC, .table = RT_TABLE_MAIN };
+	fk_event(kr, RTM_NEWROUTE, NLM_F_REPLACE, "10.9.9.8/32",
+		 RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.err, -EEXIST);
+	assert_true(kroute_is_refused(kr, &p1));
+	assert_int_equal(kroute_remove(kr, &p1), 0);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 1);
+	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
+}
+
+static void test_nothing_follows_an_unanswered_create_of_the_same_route(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(3, "fe80::3/128");
+	struct wg_prefix p1 = pfx("10.5.0.0/16");
+	struct refused r = { 0 };
+
+	/* babeld's route: the same protocol number, so a delete naming
+	 * ours would match it. */
+	fk_foreign(f, "10.5.0.0/16", 42);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p1, &b), 0);	/* a move */
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(f->replaced_protocol, 0);	/* nothing replaced */
+	assert_int_equal(fk_route_find(f, &p1)->oif, 7);
+	assert_true(kroute_is_refused(kr, &p1));
+	kroute_free(kr);
+
+	/* Created and withdrawn within one batch. */
+	memset(&r, 0, sizeof(r));
+	kr = fk_kroute(f, NULL);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_remove(kr, &p1), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_non_null(fk_route_find(f, &p1));
+	assert_int_equal(fk_route_find(f, &p1)->oif, 7);
+	kroute_free(kr);
+	assert_int_equal(f->n_routes, 1);
+}
+
+static void test_two_instances_keep_to_their_own_objects(void **state)
+{
+	struct fake *f = *state;
+	char la[] = "/tmp/wgb-test-ledger-XXXXXX", lb[] = "/tmp/wgb-test-ledger-XXXXXX";
+	int fa = mkstemp(la), fb = mkstemp(lb);
+	struct kroute_config ca = { .ledger_path = la, .keep_on_exit = true };
+	struct kroute_config cb = { .ledger_path = lb, .keep_on_exit = true };
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(4, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.1.0.0/16"), p2 = pfx("10.2.0.0/16");
+	struct kroute *ka, *kb;
+	size_t n = 0;
+
+	assert_true(fa >= 0 && fb >= 0);
+	close(fa);
+	close(fb);
+	unlink(la);
+	unlink(lb);
+	ka = fk_kroute(f, &ca);
+	kb = fk_kroute(f, &cb);
+	assert_int_equal(kroute_install(ka, &p1, &a), 0);
+	assert_int_equal(kroute_commit(ka, NULL, NULL), 0);
+	assert_int_equal(kroute_install(kb, &p2, &b), 0);
+	assert_int_equal(kroute_commit(kb, NULL, NULL), 0);
+	assert_int_equal(f->n_nhs, 2);
+	assert_int_not_equal(f->nhs[0].id, f->nhs[1].id);
+	/* b crashes and starts again: it adopts its own, a's stays a's. */
+	kroute_free(kb);
+	kb = fk_kroute(f, &cb);
+	assert_int_equal(kroute_adopt(kb, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(kroute_grace_over(kb), 0);	/* p2 not relearned */
+	assert_null(fk_route_find(f, &p2));
+	assert_non_null(fk_route_find(f, &p1));
+	assert_int_equal(f->n_nhs, 1);
+	kroute_free(kb);
+	kroute_free(ka);
+	assert_non_null(fk_route_find(f, &p1));
+	unlink(la);
+	unlink(lb);
+}
+
+static void test_a_damaged_ledger_is_an_error(void **state)
+{
+	struct fake *f = *state;
+	char path[] = "/tmp/wgb-test-ledger-XXXXXX";
+	int fd = mkstemp(path);
+	struct kroute_config c = { .ledger_path = path };
+	struct kroute_io io = { f, fk_send, fk_recv };
+	struct kroute *kr = NULL;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "wgbabeld-nexthops 1\n12x\n", 24), 24);
+	close(fd);
+	assert_int_equal(kroute_new_io(&kr, &c, &io), -EBADMSG);
+	unlink(path);
 }
 
 static void test_thousands_of_changes_go_out_in_few_batches(void **state)
@@ -763,6 +1010,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_refused_install_is_reported_at_commit_and_forgotten, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_object_the_kernel_dropped_is_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_restart_adopts_routes_and_objects_and_grace_removes_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_foreign_route_in_place_is_refused_and_never_touched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_refused_route_is_installed_when_the_foreign_one_goes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_route_of_ours_replaced_by_someone_else_is_theirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nothing_follows_an_unanswered_create_of_the_same_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_instances_keep_to_their_own_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_damaged_ledger_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thousands_of_changes_go_out_in_few_batches, setup, teardown),
 		cmocka_unit_test(test_the_table_holds_many_routes_compactly),
 	};
