@@ -259,7 +259,7 @@ int kr_sync(struct kroute *kr, struct nlmsghdr *nlh)
 	int r;
 
 	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = kr->seq++;
+	nlh->nlmsg_seq = kr_sync_seq(kr);
 	if ((r = kr->io.send(kr->io.ctx, nlh, nlh->nlmsg_len)) < 0)
 		return r;
 	while ((n = kr->io.recv(kr->io.ctx, kr->rbuf, KR_RBUF, true)) > 0) {

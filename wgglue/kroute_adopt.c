@@ -33,7 +33,7 @@ static int kr_dump(struct kroute *kr, struct nlmsghdr *nlh, mnl_cb_t cb,
 	long n;
 
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = kr->seq++;
+	nlh->nlmsg_seq = kr_sync_seq(kr);
 	if ((r = kr->io.send(kr->io.ctx, nlh, nlh->nlmsg_len)) < 0)
 		return r;
 	while ((n = kr->io.recv(kr->io.ctx, kr->rbuf, KR_RBUF, true)) > 0) {

@@ -55,7 +55,8 @@ struct kroute {
 	struct kroute_config cfg;
 	struct kroute_io io;
 	struct mnl_socket *nl;	/* NULL with a test transport */
-	uint32_t seq;
+	uint32_t seq;		/* of batched requests: one batch is contiguous */
+	uint32_t sync_seq;	/* of requests answered at once, in between */
 	bool nh_objects;	/* false: classic routes */
 	uint32_t next_id;	/* next nexthop id to try */
 
@@ -93,6 +94,14 @@ struct kroute {
 	struct mnl_socket *watch;
 	uint32_t portid;	/* of nl: our own writes, filtered out */
 };
+
+/* Requests answered before we go on (a nexthop object made while routes
+ * are queued, dumps, lookups) number apart from batched ones: an answer's
+ * place in its batch is its sequence number less the batch's first. */
+static inline uint32_t kr_sync_seq(struct kroute *kr)
+{
+	return 0x80000000u | kr->sync_seq++;
+}
 
 struct nlmsghdr *kr_queue(struct kroute *kr, uint8_t op, uint32_t ref);
 void kr_queued(struct kroute *kr, struct nlmsghdr *nlh);

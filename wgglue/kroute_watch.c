@@ -218,7 +218,7 @@ int kroute_describe(struct kroute *kr, const struct wg_prefix *dst,
 	kroute_commit(kr, NULL, NULL);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = kr->seq++;
+	nlh->nlmsg_seq = kr_sync_seq(kr);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = dst->family;
 	rtm->rtm_dst_len = dst->family == AF_INET ? 32 : 128;

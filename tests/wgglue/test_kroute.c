@@ -873,6 +873,29 @@ static void test_nothing_follows_an_unanswered_create_of_the_same_route(void **s
 	assert_int_equal(f->n_routes, 1);
 }
 
+static void test_refusals_are_matched_to_routes_across_objects_made_between(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(3, "fe80::3/128");
+	struct wg_prefix p1 = pfx("10.1.0.0/16"), p2 = pfx("10.2.0.0/16");
+	struct refused r = { 0 };
+
+	/* The second install makes an object (a request answered at once)
+	 * while the first route waits in the batch. */
+	fk_foreign(f, "10.1.0.0/16", RTPROT_STATIC);
+	fk_foreign(f, "10.2.0.0/16", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_install(kr, &p2, &b), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(r.n, 2);
+	assert_true(kroute_is_refused(kr, &p1));
+	assert_true(kroute_is_refused(kr, &p2));
+	kroute_free(kr);
+	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
+	assert_int_equal(fk_route_find(f, &p2)->protocol, RTPROT_STATIC);
+}
+
 static void test_two_instances_keep_to_their_own_objects(void **state)
 {
 	struct fake *f = *state;
@@ -1014,6 +1037,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_refused_route_is_installed_when_the_foreign_one_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_route_of_ours_replaced_by_someone_else_is_theirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_follows_an_unanswered_create_of_the_same_route, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_are_matched_to_routes_across_objects_made_between, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances_keep_to_their_own_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_damaged_ledger_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thousands_of_changes_go_out_in_few_batches, setup, teardown),

@@ -13,13 +13,17 @@
  *       stats | conflicts | owns PREFIX
  *     Each command answers one line "ok MS ..." or "err MS message".
  *   wgtool kr-add PREFIX IFNAME [VIA]   installs (proto 42, kept on exit)
- *   wgtool kr-clean                adopts proto-42 routes, deletes them
+ *   wgtool kr-clean                adopts the ledger's routes, deletes them
  *   wgtool kr [keep] [classic]     a kroute session (proto 42, table main);
  *                                  commands on stdin, one "ok ..." or
  *                                  "err message" line each:
  *       add PREFIX IFNAME [VIA]    del PREFIX     commit (shows refusals)
  *       adopt | grace | flush | count | objects (yes/no)
  *       forget IFNAME (the link was deleted)
+ *       refused (count and prefixes) | describe PREFIX (the foreign route)
+ *       watch (reads the route events of others, commits)
+ *   The kr commands keep their ledger of nexthop objects in $WGTOOL_LEDGER
+ *   (none when unset: nothing is adopted).
  *   wgtool set IF PEER_B64 A.B.C.D N [replace]
  *                                  N /32s through the backend directly
  *                                  (ADD, or SET = replace the peer's list)
@@ -219,6 +223,16 @@ static void kr_refused(void *arg, const struct wg_prefix *dst, bool install,
 	       wg_prefix_str(dst, b), strerror(-err));
 }
 
+static void kr_print_refused(void *arg, const struct wg_prefix *dst,
+			     const struct kroute_nexthop *nh)
+{
+	char b[WG_PREFIX_STRLEN];
+
+	(void)arg;
+	(void)nh;
+	printf("%s ", wg_prefix_str(dst, b));
+}
+
 static int kr_command(struct kroute *kr, char *line)
 {
 	char *cmd = strtok(line, " \t\n"), *a1 = strtok(NULL, " \t\n");
@@ -257,6 +271,19 @@ static int kr_command(struct kroute *kr, char *line)
 	} else if (strcmp(cmd, "forget") == 0 && a1) {
 		kroute_forget_ifindex(kr, (int)if_nametoindex(a1));
 		ret = 0;
+	} else if (strcmp(cmd, "refused") == 0) {
+		printf("%zu ", kroute_refused_count(kr));
+		kroute_foreach_refused(kr, kr_print_refused, NULL);
+		ret = 0;
+	} else if (strcmp(cmd, "describe") == 0 && a1 &&
+		   wg_prefix_parse(&p, a1) == 0) {
+		struct kroute_foreign f;
+
+		if ((ret = kroute_describe(kr, &p, &f)) == 0)
+			printf("proto %u dev %d type %u ", f.protocol, f.ifindex,
+			       f.type);
+	} else if (strcmp(cmd, "watch") == 0) {
+		ret = kroute_watch_dispatch(kr, kr_refused, NULL);
 	}
 	if (ret < 0)
 		printf("err %s\n", strerror(-ret));
@@ -268,7 +295,8 @@ static int kr_command(struct kroute *kr, char *line)
 
 static int cmd_kr_session(int argc, char **argv)
 {
-	struct kroute_config cfg = { 0 };
+	struct kroute_config cfg = { .ledger_path = getenv("WGTOOL_LEDGER"),
+				     .watch = true };
 	struct kroute *kr;
 	char line[512];
 	int failed = 0;
@@ -290,7 +318,8 @@ static int cmd_kr_session(int argc, char **argv)
 
 static int cmd_kroute(int argc, char **argv)
 {
-	struct kroute_config cfg = { .keep_on_exit = true };
+	struct kroute_config cfg = { .keep_on_exit = true,
+				     .ledger_path = getenv("WGTOOL_LEDGER") };
 	struct kroute *kr;
 	struct wg_prefix p;
 	struct kroute_nexthop nh = { 0 };
