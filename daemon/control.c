@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -212,66 +213,142 @@ static void ctl_on_connect(uv_stream_t *server, int status)
 	ctl_set_reading(c, true);
 }
 
+/* A socket left by a daemon that died is replaced; anything else at PATH
+ * is not ours to touch. */
+static int ctl_check_path(struct daemon *d, const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		LOG_E(d, "%s exists and is not a socket", path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+#define CTL_TMP_NAME "/.wgbabeld-XXXXXX"
+#define CTL_TMP_SOCK "/s"
+
+/* Makes the private directory next to PATH, DIR = "PATHDIR/.wgbabeld-XXXXXX"
+ * (mkdtemp: mode 0700, ours), and names the socket in it SOCK = "DIR/s".
+ * Both buffers have CFG_SOCKPATH_MAX bytes. */
+static int ctl_tmp_make(struct daemon *d, const char *path, char *dir,
+			char *sock)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) : 1;
+	size_t need = dirlen + strlen(CTL_TMP_NAME CTL_TMP_SOCK);
+
+	if (need >= CFG_SOCKPATH_MAX) {
+		LOG_E(d, "%s: directory name too long: the socket is bound in "
+		      "a new directory next to it first, a name of %zu bytes "
+		      "where a socket's may have %d", path, need,
+		      CFG_SOCKPATH_MAX - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(dir, slash ? path : ".", dirlen);
+	memcpy(dir + dirlen, CTL_TMP_NAME, sizeof(CTL_TMP_NAME));
+	if (!mkdtemp(dir)) {
+		int r = -errno;
+
+		LOG_E(d, "cannot open the control socket %s: cannot create a "
+		      "directory next to it: %s", path, strerror(-r));
+		return r;
+	}
+	memcpy(sock, dir, need - strlen(CTL_TMP_SOCK));
+	memcpy(sock + need - strlen(CTL_TMP_SOCK), CTL_TMP_SOCK,
+	       sizeof(CTL_TMP_SOCK));
+	return 0;
+}
+
+/* Binds S as SOCK in its private directory, gives the socket file MODE and
+ * GID there, starts listening, and renames it onto S->path. STEP names
+ * the step that failed. */
+static int ctl_server_listen(struct ctl_server *s, const char *sock,
+			     mode_t mode, gid_t gid, const char **step)
+{
+	int r;
+
+	*step = "bind";
+	if ((r = uv_pipe_bind(&s->pipe, sock)) < 0)
+		return r;
+	*step = "chmod";
+	if (chmod(sock, mode) < 0)
+		return -errno;
+	*step = "chown";
+	if (gid != (gid_t)-1 && chown(sock, (uid_t)-1, gid) < 0)
+		return -errno;
+	*step = "listen";
+	if ((r = uv_listen((uv_stream_t *)&s->pipe, 16, ctl_on_connect)) < 0)
+		return r;
+	*step = "rename";
+	if (rename(sock, s->path) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * The socket is bound in a directory of its own, given its mode and group
+ * there, set listening, and only then renamed onto its path: from the first
+ * instant anyone else can reach it, only those the configuration lets in
+ * can connect, whatever the umask. The rename also replaces a stale socket
+ * atomically. (A restrictive umask around bind() would do as well, but the
+ * umask is the whole process's.)
+ */
 int ctl_server_open(struct daemon *d, const struct cfg_socket *cs,
 		    bool readonly, struct ctl_server **out)
 {
+	char dir[CFG_SOCKPATH_MAX], sock[CFG_SOCKPATH_MAX];
 	struct ctl_server *s;
-	struct stat st;
+	gid_t gid = (gid_t)-1;
+	const char *step;
 	int r;
 
 	*out = NULL;
 	if (!cs->path[0])
 		return 0;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	s->d = d;
-	s->readonly = readonly;
-	snprintf(s->path, sizeof(s->path), "%s", cs->path);
-	/* A socket left by a daemon that died: remove it. Anything else at
-	 * that path is not ours to delete. */
-	if (lstat(s->path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			LOG_E(d, "%s exists and is not a socket", s->path);
-			free(s);
-			return -EEXIST;
-		}
-		unlink(s->path);
-	}
-	if ((r = uv_pipe_init(d->loop, &s->pipe, 0)) < 0) {
-		free(s);
+	if ((r = ctl_check_path(d, cs->path)) < 0)
 		return r;
-	}
-	s->pipe.data = s;
-	if ((r = uv_pipe_bind(&s->pipe, s->path)) < 0 ||
-	    (r = uv_listen((uv_stream_t *)&s->pipe, 16, ctl_on_connect)) < 0)
-		goto fail;
-	if (chmod(s->path, cs->mode) < 0) {
-		r = -errno;
-		goto fail;
-	}
 	if (cs->group[0]) {
 		struct group *g = getgrnam(cs->group);
 
 		if (!g) {
-			LOG_E(d, "%s: unknown group '%s'", s->path, cs->group);
-			r = -ENOENT;
-			goto fail;
+			LOG_E(d, "%s: unknown group '%s'", cs->path, cs->group);
+			return -ENOENT;
 		}
-		if (chown(s->path, (uid_t)-1, g->gr_gid) < 0) {
-			r = -errno;
-			goto fail;
-		}
+		gid = g->gr_gid;
 	}
-	LOG_I(d, "control socket %s (%s, mode %04o)", s->path,
+	if ((r = ctl_tmp_make(d, cs->path, dir, sock)) < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		rmdir(dir);
+		return -ENOMEM;
+	}
+	s->d = d;
+	s->readonly = readonly;
+	snprintf(s->path, sizeof(s->path), "%s", cs->path);
+	if ((r = uv_pipe_init(d->loop, &s->pipe, 0)) < 0) {
+		free(s);
+		rmdir(dir);
+		return r;
+	}
+	s->pipe.data = s;
+	if ((r = ctl_server_listen(s, sock, cs->mode, gid, &step)) < 0) {
+		/* s is freed by the close callback. */
+		uv_close((uv_handle_t *)&s->pipe, ctl_on_close);
+		unlink(sock);
+	}
+	rmdir(dir);
+	if (r < 0) {
+		LOG_E(d, "cannot open the control socket %s: %s: %s", cs->path,
+		      step, r > -4096 ? strerror(-r) : "error");
+		return r;
+	}
+	LOG_I(d, "control socket %s (%s, mode %04o)", cs->path,
 	      readonly ? "read-only" : "read-write", (unsigned)cs->mode);
 	*out = s;
 	return 0;
-fail:
-	LOG_E(d, "cannot open the control socket %s: %s", s->path,
-	      r < 0 && r > -4096 ? strerror(-r) : "error");
-	uv_close((uv_handle_t *)&s->pipe, ctl_on_close);
-	return r;
 }
 
 void ctl_server_close(struct ctl_server *s)
@@ -280,6 +357,7 @@ void ctl_server_close(struct ctl_server *s)
 		return;
 	while (s->clients)
 		ctl_client_close(s->clients);
+	/* libuv unlinks the name it bound, in the directory since removed. */
 	unlink(s->path);
 	uv_close((uv_handle_t *)&s->pipe, ctl_on_close);
 }

@@ -19,16 +19,9 @@ import sys
 import tempfile
 import time
 
+from testlib import check, stop, summary
+
 WGBABELD, WGBABELCTL = sys.argv[1], sys.argv[2]
-RESULTS = []
-
-
-def check(name, cond, detail=""):
-    RESULTS.append(bool(cond))
-    print(("ok" if cond else "not ok") + " %d - %s" % (len(RESULTS), name))
-    if not cond and detail:
-        for line in str(detail).splitlines():
-            print("#   " + line)
 
 
 class Client:
@@ -105,12 +98,7 @@ def main():
             return 1
         run_tests(rw, ro, conf, d, tmp)
     finally:
-        if d.poll() is None:
-            d.send_signal(signal.SIGTERM)
-            try:
-                d.wait(10)
-            except subprocess.TimeoutExpired:
-                d.kill()
+        stop(d)
         check("wgbabeld exits 0 on SIGTERM and removes its sockets",
               d.returncode == 0 and not os.path.exists(rw),
               "exit %s" % d.returncode)
@@ -123,9 +111,7 @@ def main():
                            state) is not None, state)
         log.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    passed = sum(RESULTS)
-    print("%d passed, %d failed" % (passed, len(RESULTS) - passed))
-    return 0 if passed == len(RESULTS) else 1
+    return summary()
 
 
 def run_tests(rw, ro, conf, d, tmp):
