@@ -383,6 +383,34 @@ static void show_one_kernel_refusal(void *arg, const struct wg_prefix *dst,
 	sbuf_puts(s->b, "; installed when it goes\n");
 }
 
+/* Prefixes refused a kernel route: they cover a WireGuard endpoint. */
+static void show_endpoint_refusals(struct show *s)
+{
+	const struct wg_prefix *k;
+	const struct d_ep_refused *r;
+	size_t it = 0;
+
+	while ((r = wg_hmap_next(&s->d->ep_refused, &it, (const void **)&k))) {
+		char p[WG_PREFIX_STRLEN], ep[INET6_ADDRSTRLEN];
+
+		wg_prefix_str(k, p);
+		inet_ntop(r->ep.family, r->ep.addr, ep, sizeof(ep));
+		if (s->json) {
+			show_sep(s);
+			sbuf_puts(s->b, "{");
+			show_jstr(s, "prefix", p, false);
+			show_jstr(s, "reason", "covers-endpoint", true);
+			show_jstr(s, "endpoint", ep, true);
+			sbuf_puts(s->b, "}");
+		} else {
+			sbuf_printf(s->b, "refused route %s: it covers %s, the "
+				    "WireGuard endpoint of a peer (a route into "
+				    "the tunnel would carry WireGuard's own "
+				    "packets)\n", p, ep);
+		}
+	}
+}
+
 static void show_refused(struct show *s)
 {
 	struct show_kref k = { s, 0 };
@@ -396,6 +424,7 @@ static void show_refused(struct show *s)
 	}
 	if (s->d->kr)
 		kroute_foreach_refused(s->d->kr, show_one_kernel_refusal, &k);
+	show_endpoint_refusals(s);
 }
 
 /* ---------------------------------------------------------- status */

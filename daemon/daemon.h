@@ -17,6 +17,7 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "fwd/endpoints.h"
 #include "proto/babel.h"
 #include "wgglue/hmap.h"
 #include "wgglue/kroute.h"
@@ -43,6 +44,7 @@ struct d_peer {
 };
 
 struct d_iface {
+	struct daemon *d;
 	char name[CFG_IFNAME_MAX];
 	unsigned ifindex;
 	enum cfg_iftype detected;
@@ -66,6 +68,10 @@ struct d_iface {
 	struct wg_hmap peer_by_addr;	/* struct babel_addr -> size_t index */
 	bool rec_dirty;
 	int last_refresh_err;
+
+	/* net.c: the Babel socket of this link (IPv6), bound to it */
+	int fd6;
+	uv_poll_t *poll6;		/* freed by its close callback */
 
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;
@@ -97,9 +103,11 @@ struct daemon {
 	/* Prefixes we originate: config + control socket. */
 	struct wg_hmap originated;	/* struct babel_prefix -> struct d_orig */
 	struct wg_hmap selected;	/* struct babel_prefix -> d_selected */
+	/* fib.c: the endpoints of our WireGuard peers, and the prefixes
+	 * refused a kernel route because they cover one */
+	struct fwd_endpoints endpoints;
+	struct wg_hmap ep_refused;	/* struct wg_prefix -> d_ep_refused */
 
-	int udp_fd;
-	uv_poll_t udp_poll;
 	/* IPv4 transport: opened when an interface first needs it */
 	bool udp4_open;
 	int udp4_fd;
@@ -157,6 +165,8 @@ void daemon_kick(struct daemon *d);
 /* net.c */
 int net_open(struct daemon *d);
 void net_close(struct daemon *d);
+int net_iface_open(struct daemon *d, struct d_iface *ifc);
+void net_iface_close(struct daemon *d, struct d_iface *ifc);
 int net_join(struct daemon *d, struct d_iface *ifc, bool join);
 void net_deliver(struct daemon *d, unsigned ifindex,
 		 const struct babel_addr *src, const struct babel_addr *dst,
@@ -202,6 +212,11 @@ struct d_selected {
 	struct babel_nexthop nh;
 	uint16_t metric;
 };
+struct d_ep_refused {
+	struct kroute_nexthop nh;	/* installed when no longer covering */
+	struct fwd_addr ep;		/* an endpoint it covers */
+};
+void fib_endpoints_update(struct daemon *d);
 void fib_reapply_iface(struct daemon *d, struct d_iface *ifc);
 void fib_forget_all(struct daemon *d);
 void fib_commit(struct daemon *d);

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w)
@@ -73,11 +74,44 @@ static void fib_wg_set(struct daemon *d, struct d_iface *ifc,
 	ifc->rec_dirty = true;
 }
 
+static void fib_ep_str(const struct fwd_addr *a, char *buf, size_t len)
+{
+	inet_ntop(a->family, a->addr, buf, (socklen_t)len);
+}
+
+/* Refuses the kernel route to WP (remembering NH for later): it covers
+ * the endpoint EP of a WireGuard peer of ours (fwd/endpoints.h). */
+static void fib_ep_refuse(struct daemon *d, const struct wg_prefix *wp,
+			  const struct kroute_nexthop *nh,
+			  const struct fwd_addr *ep)
+{
+	struct d_ep_refused *r;
+	bool created;
+	char pf[WG_PREFIX_STRLEN], e[INET6_ADDRSTRLEN];
+
+	if (kroute_lookup(d->kr, wp, NULL) || kroute_is_refused(d->kr, wp))
+		kroute_remove(d->kr, wp);
+	if (!(r = wg_hmap_get(&d->ep_refused, wp, &created))) {
+		LOG_E(d, "out of memory");
+		return;
+	}
+	r->nh = *nh;
+	r->ep = *ep;
+	if (created) {
+		fib_ep_str(ep, e, sizeof(e));
+		LOG_W(d, "route to %s not installed: it covers %s, the "
+		      "WireGuard endpoint of a peer, and would carry "
+		      "WireGuard's own packets into the tunnel "
+		      "(wgbabelctl show refused)", wg_prefix_str(wp, pf), e);
+	}
+}
+
 static void fib_kernel_install(struct daemon *d, struct d_iface *ifc,
 			       const struct babel_prefix *prefix,
 			       const struct babel_addr *nh)
 {
 	struct kroute_nexthop knh = { .ifindex = (int)ifc->ifindex };
+	struct fwd_addr ep;
 	struct wg_prefix wp;
 	char pf[64];
 	int r;
@@ -87,11 +121,94 @@ static void fib_kernel_install(struct daemon *d, struct d_iface *ifc,
 		memcpy(knh.via, nh->addr, nh->af == BABEL_AF_INET ? 4 : 16);
 	}
 	d_prefix_to_wg(prefix, &wp);
+	if (fwd_ep_covered(&d->endpoints, wp.family, wp.addr, wp.plen, &ep)) {
+		fib_ep_refuse(d, &wp, &knh, &ep);
+		return;
+	}
+	wg_hmap_remove(&d->ep_refused, &wp);
 	/* Queued: what the kernel refuses is logged by fib_commit(). */
 	if ((r = kroute_install(d->kr, &wp, &knh)) < 0)
 		LOG_W(d, "cannot install the route to %s on %s: %s",
 		      cfg_prefix_str(prefix, pf, sizeof(pf)), ifc->name,
 		      strerror(-r));
+}
+
+/*
+ * The WireGuard endpoints of every peer of ours, after a device read:
+ * a refused prefix that no longer covers one is installed, and an
+ * installed route that now covers one is taken out (found by a lookup of
+ * the endpoint's every prefix length, not a walk of the table).
+ */
+void fib_endpoints_update(struct daemon *d)
+{
+	struct fwd_addr *list = NULL;
+	size_t n = 0, cap = 0, it = 0;
+	const struct wg_prefix *k;
+	struct d_ep_refused *r;
+	int changed;
+
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct d_iface *ifc = d->ifaces[i];
+
+		for (size_t j = 0; j < ifc->n_peers; j++) {
+			const struct d_peer *p = &ifc->peers[j];
+			struct fwd_addr *a;
+
+			if (p->endpoint.sa.sa_family != AF_INET &&
+			    p->endpoint.sa.sa_family != AF_INET6)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 16;
+				if (!(a = realloc(list, cap * sizeof(*a)))) {
+					free(list);
+					return;
+				}
+				list = a;
+			}
+			a = &list[n++];
+			memset(a, 0, sizeof(*a));
+			a->family = (uint8_t)p->endpoint.sa.sa_family;
+			if (a->family == AF_INET)
+				memcpy(a->addr, &p->endpoint.in.sin_addr, 4);
+			else
+				memcpy(a->addr, &p->endpoint.in6.sin6_addr, 16);
+		}
+	}
+	changed = fwd_ep_set(&d->endpoints, list, n);
+	if (changed <= 0) {
+		free(list);
+		return;
+	}
+	while ((r = wg_hmap_next(&d->ep_refused, &it, (const void **)&k))) {
+		struct wg_prefix wp = *k;
+		struct kroute_nexthop nh = r->nh;
+		char pf[WG_PREFIX_STRLEN];
+
+		if (fwd_ep_covered(&d->endpoints, wp.family, wp.addr, wp.plen,
+				   &r->ep))
+			continue;
+		wg_hmap_remove(&d->ep_refused, &wp);
+		it = 0;		/* the map changed under the iteration */
+		LOG_I(d, "route to %s installed: it covers no WireGuard "
+		      "endpoint any more", wg_prefix_str(&wp, pf));
+		kroute_install(d->kr, &wp, &nh);
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned max = list[i].family == AF_INET ? 32 : 128;
+
+		for (unsigned plen = 0; plen <= max; plen++) {
+			struct kroute_nexthop nh;
+			struct wg_prefix wp;
+
+			if (wg_prefix_make(&wp, list[i].family, list[i].addr,
+					   plen) < 0 ||
+			    !(kroute_lookup(d->kr, &wp, &nh)))
+				continue;
+			fib_ep_refuse(d, &wp, &nh, &list[i]);
+		}
+	}
+	free(list);
+	fib_commit(d);
 }
 
 void fib_change(void *ctx, const struct babel_prefix *prefix,
@@ -124,6 +241,7 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 	}
 	if (!new_nh) {
 		wg_hmap_remove(&d->selected, &key);
+		wg_hmap_remove(&d->ep_refused, &wp);
 		kroute_remove(d->kr, &wp);
 		LOG_D(d, "route to %s lost",
 		      cfg_prefix_str(prefix, pf, sizeof(pf)));

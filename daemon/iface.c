@@ -204,6 +204,7 @@ static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
 		net_join(d, ifc, false);
 	if (ifc->joined4)
 		net_join4(d, ifc, false);
+	net_iface_close(d, ifc);
 	LOG_I(d, "%s: Babel stopped", ifc->name);
 }
 
@@ -260,10 +261,14 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 		return;
 	if (!iface_xport(d, ifc))
 		return;		/* e.g. wait for the kernel's link-local */
+	if (iface_xport_has(ifc, CFG_TRANSPORT_IPV6) &&
+	    net_iface_open(d, ifc) < 0)
+		return;		/* logged; tried again at the next link event */
 	iface_babel_config(ifc, &bc);
 	r = babel_iface_add(d->babel, ifc->ifindex, &bc, d_now_us(d));
 	if (r < 0) {
 		LOG_E(d, "%s: cannot start Babel: %s", ifc->name, strerror(-r));
+		net_iface_close(d, ifc);
 		return;
 	}
 	ifc->in_engine = true;
@@ -454,6 +459,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
 	/* Routes selected through a peer that was unknown until now. */
 	fib_reapply_iface(d, ifc);
+	fib_endpoints_update(d);
 	if (ifc->rec) {
 		int rr = wg_rec_refresh(ifc->rec);
 
@@ -509,6 +515,8 @@ static struct d_iface *iface_get(struct daemon *d, const char *name)
 	if (!ifc)
 		return NULL;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	ifc->d = d;
+	ifc->fd6 = -1;
 	wg_hmap_init(&ifc->peer_by_addr, sizeof(struct babel_addr),
 		     sizeof(size_t));
 	d->ifaces[d->n_ifaces++] = ifc;
@@ -529,6 +537,7 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	iface_peers_clear(ifc);
 	wg_hmap_free(&ifc->peer_by_addr);
 	iface_index_clear(d, ifc);
+	net_iface_close(d, ifc);
 	free(ifc);
 	d->ifaces[i] = d->ifaces[--d->n_ifaces];
 }

@@ -3,6 +3,7 @@
  * daemon/main.c — wgbabeld: command line, start-up, the libuv loop, signals
  * (SIGTERM/SIGINT: retract and exit; SIGHUP: reload) and shutdown.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -372,6 +373,30 @@ static void ledger_path(struct daemon *d)
 		 d->cfg->runtime_dir, (int)len, base);
 }
 
+/*
+ * The first start after an upgrade from a version without the ledger:
+ * no ledger yet, but that version's allowed-IP journals (*.aip) in the
+ * runtime directory. Then the objects it numbered from protocol << 24 up
+ * are taken as ours once, and from then on the ledger says.
+ */
+static bool upgrade_from_journals(const struct daemon *d)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+
+	if (access(d->ledger_path, F_OK) == 0 ||
+	    !(dir = opendir(d->cfg->runtime_dir)))
+		return false;
+	while (!found && (de = readdir(dir))) {
+		size_t len = strlen(de->d_name);
+
+		found = len > 4 && !strcmp(de->d_name + len - 4, ".aip");
+	}
+	closedir(dir);
+	return found;
+}
+
 static int start(struct daemon *d)
 {
 	struct babel_config bc = { 0 };
@@ -396,6 +421,10 @@ static int start(struct daemon *d)
 		return r;
 	mkdir_for(d, d->cfg->runtime_dir);
 	ledger_path(d);
+	kc.adopt_legacy = upgrade_from_journals(d);
+	if (kc.adopt_legacy)
+		LOG_I(d, "no %s yet, but journals of an older wgbabeld: "
+		      "adopting its nexthop objects once", d->ledger_path);
 	if (d->cfg->state_file[0]) {
 		snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
 		mkdir_for(d, dirname(dir));
@@ -524,7 +553,7 @@ static void close_handles(struct daemon *d)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .udp_fd = -1 };
+	struct daemon d = { .udp4_fd = -1 };
 	struct opts o = { 0 };
 	uv_loop_t loop;
 	int r, status = 1;
@@ -560,6 +589,9 @@ int main(int argc, char **argv)
 		     sizeof(struct d_orig));
 	wg_hmap_init(&d.selected, sizeof(struct babel_prefix),
 		     sizeof(struct d_selected));
+	wg_hmap_init(&d.ep_refused, sizeof(struct wg_prefix),
+		     sizeof(struct d_ep_refused));
+	fwd_ep_init(&d.endpoints);
 	wg_hmap_init(&d.iface_by_index, sizeof(unsigned),
 		     sizeof(struct d_iface *));
 	d.in_grace = true;
@@ -588,6 +620,8 @@ int main(int argc, char **argv)
 		wg_backend_free(d.wg);
 	wg_hmap_free(&d.originated);
 	wg_hmap_free(&d.selected);
+	wg_hmap_free(&d.ep_refused);
+	fwd_ep_free(&d.endpoints);
 	wg_hmap_free(&d.iface_by_index);
 	if (d.cfg->pid_file[0] && status == 0)
 		unlink(d.cfg->pid_file);

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/net.c — the Babel UDP socket (port 6696, IPv6; RFC 8966 §4).
+ * daemon/net.c — the Babel UDP sockets (port 6696, IPv6; RFC 8966 §4).
+ *
+ * One socket per interface Babel runs on, bound to that device
+ * (SO_BINDTODEVICE), as BIRD does: the kernel hands a datagram to the
+ * socket bound to the device it arrived on before any socket bound to no
+ * device, so babeld (whose one socket is bound to no device) or a second
+ * wgbabeld on other interfaces can run on the same host, each receiving
+ * its own links' packets. With one unbound socket, whichever daemon bound
+ * port 6696 last received every unicast packet of the host.
  *
  * libuv's uv_udp does not hand back IPV6_PKTINFO, and the engine needs the
- * interface and destination of each datagram, so this is a plain
- * non-blocking socket watched with uv_poll and read with recvmsg() until
- * EAGAIN. The receive buffer is made large (4 MiB, SO_RCVBUFFORCE when
+ * destination of each datagram, so each is a plain non-blocking socket
+ * watched with uv_poll and read with recvmsg() until EAGAIN. The receive buffer is made large (4 MiB, SO_RCVBUFFORCE when
  * allowed) because a neighbour's full table of 100k routes arrives as a
  * burst of thousands of datagrams.
  *
@@ -24,6 +31,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -81,17 +89,19 @@ void net_deliver(struct daemon *d, unsigned ifindex,
 
 static void net_on_readable(uv_poll_t *h, int status, int events)
 {
-	struct daemon *d = h->data;
+	struct d_iface *ifc = h->data;
+	struct daemon *d = ifc->d;
+	unsigned ifindex = ifc->ifindex;
 	uint8_t buf[NET_MAX_DGRAM];
 	unsigned n = 0, async_errs = 0;
 
 	if (status == UV_EBADF) {
 		/* POLLERR: the error queue holds entries, and libuv stopped
 		 * the handle. Drain it, watch again, read what is there. */
-		probe_drain_errors(d, d->udp_fd);
-		uv_poll_start(&d->udp_poll, UV_READABLE, net_on_readable);
+		probe_drain_errors(d, ifc->fd6);
+		uv_poll_start(ifc->poll6, UV_READABLE, net_on_readable);
 	} else if (status < 0) {
-		LOG_E(d, "UDP socket: %s", uv_strerror(status));
+		LOG_E(d, "%s: UDP socket: %s", ifc->name, uv_strerror(status));
 		return;
 	}
 	for (;;) {
@@ -108,7 +118,7 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		};
 		struct in6_pktinfo *pi = NULL;
 		struct babel_addr src, dsta;
-		ssize_t len = recvmsg(d->udp_fd, &msg, MSG_DONTWAIT);
+		ssize_t len = recvmsg(ifc->fd6, &msg, MSG_DONTWAIT);
 
 		if (len < 0) {
 			if (errno == EINTR ||
@@ -131,8 +141,12 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		n++;
 		net_addr_from_in6(&src, &from.sin6_addr);
 		net_addr_from_in6(&dsta, &pi->ipi6_addr);
+		/* The engine may drop the interface (and close this
+		 * socket) while it handles a datagram: stop then. */
 		net_deliver(d, pi->ipi6_ifindex, &src, &dsta, buf,
 			    (size_t)len, d_now_us(d));
+		if (iface_find(d, ifindex) != ifc || ifc->fd6 < 0)
+			break;
 	}
 	if (n)
 		daemon_kick(d);
@@ -145,6 +159,13 @@ static int net_setopt(int fd, int level, int name, int val)
 
 int net_open(struct daemon *d)
 {
+	d->udp4_fd = -1;	/* net4.c opens it when an interface needs it */
+	return 0;
+}
+
+/* The socket of one interface; 0 or -errno (logged). */
+int net_iface_open(struct daemon *d, struct d_iface *ifc)
+{
 	struct sockaddr_in6 sin6 = {
 		.sin6_family = AF_INET6,
 		.sin6_port = htons(BABEL_PORT),
@@ -152,7 +173,8 @@ int net_open(struct daemon *d)
 	};
 	int fd, r;
 
-	d->udp4_fd = -1;	/* net4.c opens it when an interface needs it */
+	if (ifc->fd6 >= 0)
+		return 0;
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -162,10 +184,20 @@ int net_open(struct daemon *d)
 	    /* RFC 8966 §4: link-local only; never loop our own back. */
 	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 1) < 0 ||
 	    net_setopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 1) < 0 ||
-	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0) {
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0) < 0 ||
+	    net_setopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF,
+		       (int)ifc->ifindex) < 0) {
 		r = -errno;
+		LOG_E(d, "%s: cannot set up the Babel socket: %s", ifc->name,
+		      strerror(-r));
 		goto fail;
 	}
+	if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifc->name,
+		       (socklen_t)strlen(ifc->name)) < 0)
+		LOG_W(d, "%s: cannot bind the Babel socket to the device (%s; "
+		      "CAP_NET_RAW is needed): another Babel daemon on this "
+		      "host, started later, would receive its packets",
+		      ifc->name, strerror(errno));
 	if (net_setopt(fd, IPPROTO_IPV6, IPV6_RECVERR, 1) < 0)
 		LOG_W(d, "IPV6_RECVERR: %s: a dead neighbour is noticed only "
 		      "when its Hellos stop", strerror(errno));
@@ -177,30 +209,50 @@ int net_open(struct daemon *d)
 		net_setopt(fd, SOL_SOCKET, SO_SNDBUF, NET_SNDBUF);
 	if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) < 0) {
 		r = -errno;
-		LOG_E(d, "cannot bind UDP port %d: %s", BABEL_PORT,
-		      strerror(-r));
+		LOG_E(d, "%s: cannot bind UDP port %d: %s", ifc->name,
+		      BABEL_PORT, strerror(-r));
 		goto fail;
 	}
-	d->udp_fd = fd;
-	if ((r = uv_poll_init(d->loop, &d->udp_poll, fd)) < 0)
+	/* Its own allocation: a socket closed and opened again (new
+	 * addresses) must not reuse a handle whose close is pending. */
+	if (!(ifc->poll6 = malloc(sizeof(*ifc->poll6)))) {
+		r = -ENOMEM;
 		goto fail;
-	d->udp_poll.data = d;
-	uv_poll_start(&d->udp_poll, UV_READABLE, net_on_readable);
+	}
+	if ((r = uv_poll_init(d->loop, ifc->poll6, fd)) < 0) {
+		LOG_E(d, "%s: %s", ifc->name, uv_strerror(r));
+		free(ifc->poll6);
+		ifc->poll6 = NULL;
+		goto fail;
+	}
+	ifc->fd6 = fd;
+	ifc->poll6->data = ifc;
+	uv_poll_start(ifc->poll6, UV_READABLE, net_on_readable);
 	return 0;
 fail:
 	close(fd);
-	d->udp_fd = -1;
 	return r;
+}
+
+static void net_free_on_close(uv_handle_t *h)
+{
+	free(h);
+}
+
+void net_iface_close(struct daemon *d, struct d_iface *ifc)
+{
+	if (ifc->fd6 < 0)
+		return;
+	ifc->joined = false;	/* the membership goes with the socket */
+	uv_close((uv_handle_t *)ifc->poll6, net_free_on_close);
+	ifc->poll6 = NULL;
+	close(ifc->fd6);
+	ifc->fd6 = -1;
 }
 
 void net_close(struct daemon *d)
 {
 	net4_close(d);
-	if (d->udp_fd < 0)
-		return;
-	uv_close((uv_handle_t *)&d->udp_poll, NULL);
-	close(d->udp_fd);
-	d->udp_fd = -1;
 }
 
 int net_join(struct daemon *d, struct d_iface *ifc, bool join)
@@ -210,7 +262,9 @@ int net_join(struct daemon *d, struct d_iface *ifc, bool join)
 	if (join == ifc->joined)
 		return 0;
 	memcpy(&mr.ipv6mr_multiaddr, net_mcast6, 16);
-	if (setsockopt(d->udp_fd, IPPROTO_IPV6,
+	if (ifc->fd6 < 0)
+		return join ? -EBADF : 0;
+	if (setsockopt(ifc->fd6, IPPROTO_IPV6,
 		       join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &mr,
 		       sizeof(mr)) < 0) {
 		int r = -errno;
@@ -250,16 +304,19 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	struct cmsghdr *c;
 	struct in6_pktinfo pi = { .ipi6_ifindex = ifindex };
 
-	if (!ifc || d->udp_fd < 0)
+	if (!ifc)
 		return;
-	if (!dst) {
-		memcpy(&to.sin6_addr, net_mcast6, 16);
-	} else if (dst->af == BABEL_AF_INET6) {
-		memcpy(&to.sin6_addr, dst->addr, 16);
-	} else {
+	if (dst && dst->af == BABEL_AF_INET) {
 		/* "transport ipv4" or "both" on this link: daemon/net4.c. */
 		net4_send(d, ifc, dst, buf, len);
 		return;
+	}
+	if (ifc->fd6 < 0)
+		return;
+	if (!dst) {
+		memcpy(&to.sin6_addr, net_mcast6, 16);
+	} else {
+		memcpy(&to.sin6_addr, dst->addr, 16);
 	}
 	/* Send from our link-local so WireGuard peers' allowed IPs match. */
 	if (ifc->ll6.af == BABEL_AF_INET6)
@@ -271,7 +328,7 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	for (bool retried = false;;) {
-		if (sendmsg(d->udp_fd, &msg, MSG_DONTWAIT) >= 0)
+		if (sendmsg(ifc->fd6, &msg, MSG_DONTWAIT) >= 0)
 			return;
 		if (errno == EINTR)
 			continue;

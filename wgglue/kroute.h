@@ -68,6 +68,11 @@ struct kroute_config {
 	const char *ledger_path;
 	/* Open a socket for the route events of others (kroute_watch_fd). */
 	bool watch;
+	/* Also adopt objects numbered as versions without a ledger did
+	 * (protocol << 24 | 1 up, in order): for the first start after an
+	 * upgrade, when the daemon finds no ledger but that version's
+	 * journals. */
+	bool adopt_legacy;
 };
 
 struct kroute_nexthop {

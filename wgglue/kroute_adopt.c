@@ -17,6 +17,15 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+/* Before the ledger, every instance numbered its objects from protocol <<
+ * 24 | 1 up: with cfg.adopt_legacy (the daemon's first start with a
+ * ledger after an older version's) those are taken as this instance's. */
+static bool kr_legacy_id(const struct kroute *kr, uint32_t id)
+{
+	return kr->cfg.adopt_legacy && (id >> 24) == kr->cfg.protocol &&
+	       (id & 0xffffff) != 0 && (id & 0xffffff) < KR_LEGACY_IDS;
+}
+
 struct kr_adopt {
 	struct kroute *kr;
 	uint32_t *found;	/* ledger ids the kernel still has */
@@ -46,7 +55,8 @@ static int kr_dump(struct kroute *kr, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return n < 0 ? (int)n : -EIO;
 }
 
-static int kr_attr_cb(const struct nlattr *a, void *data)
+/* mnl_attr_parse() callback: attributes by type into tb[RTA_MAX + 1]. */
+int kr_attr_cb(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
 	uint16_t t = mnl_attr_get_type(a);
@@ -85,9 +95,15 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(tb[NHA_OIF]) != 4)
 		return MNL_CB_OK;
 	id = mnl_attr_get_u32(tb[NHA_ID]);
-	if (!kr_ledger_has(kr, id) || a->n_found == kr->n_ledger)
+	if (kr_ledger_has(kr, id)) {
+		if (a->n_found < kr->n_ledger)
+			a->found[a->n_found++] = id;
+	} else if (!kr_legacy_id(kr, id)) {
 		return MNL_CB_OK;	/* not made by this instance */
-	a->found[a->n_found++] = id;
+	} else if (kr_ledger_add(kr, id) < 0) {
+		a->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
 	key.ifindex = (int)mnl_attr_get_u32(tb[NHA_OIF]);
 	if (tb[NHA_GATEWAY]) {
 		if (!kr_attr_addr(tb[NHA_GATEWAY], m->nh_family, key.via))
@@ -184,12 +200,13 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	int r;
 
 	kroute_commit(kr, NULL, NULL);
-	if (!kr->n_ledger || !kr->nh_objects) {
+	if ((!kr->n_ledger && !kr->cfg.adopt_legacy) || !kr->nh_objects) {
 		if (adopted)
 			*adopted = 0;
 		return 0;
 	}
-	if (!(a.found = calloc(kr->n_ledger, sizeof(*a.found))))
+	if (kr->n_ledger &&
+	    !(a.found = calloc(kr->n_ledger, sizeof(*a.found))))
 		return -ENOMEM;
 	/* Our nexthop objects first, so that routes can name them. A kernel
 	 * without them refuses the dump: nothing to adopt there. */
@@ -209,7 +226,7 @@ out:
 	/* Ids the kernel no longer has are not ours to remember. */
 	if (a.err == 0 && r == 0) {
 		for (size_t i = kr->n_ledger; i-- > 0;) {
-			bool seen = false;
+			bool seen = kr_legacy_id(kr, kr->ledger_ids[i]);
 
 			for (size_t j = 0; j < a.n_found && !seen; j++)
 				seen = a.found[j] == kr->ledger_ids[i];

@@ -20,6 +20,7 @@ struct mnl_socket;
 #define KR_MSG_MAX 160		/* our largest request */
 #define KR_MAX_REQS (KR_BUF / 32)
 #define KR_MAX_ERRS 64		/* refusals reported at one commit */
+#define KR_LEGACY_IDS 4096	/* ids an older version may have used */
 
 enum { KR_OP_INSTALL = 1, KR_OP_DELETE, KR_OP_NHDEL };
 
@@ -121,6 +122,8 @@ void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
 		      bool del, bool replaced, uint32_t nh_id, uint8_t protocol);
 int kr_watch_open(struct kroute *kr);
 void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry);
+
+int kr_attr_cb(const struct nlattr *a, void *data);
 
 /* kroute_ledger.c */
 int kr_ledger_load(struct kroute *kr);

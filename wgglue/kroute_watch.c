@@ -67,16 +67,6 @@ int kroute_watch_fd(const struct kroute *kr)
 	return kr->watch ? mnl_socket_get_fd(kr->watch) : -1;
 }
 
-static int kr_attr_cb(const struct nlattr *a, void *data)
-{
-	const struct nlattr **tb = data;
-	uint16_t t = mnl_attr_get_type(a);
-
-	if (t <= RTA_MAX)
-		tb[t] = a;
-	return MNL_CB_OK;
-}
-
 /* The fields of a route message in our table and metric; false for any
  * other route (another table or metric, source-specific, cloned, bad). */
 static bool kr_route_parse(const struct kroute *kr, const struct nlmsghdr *nlh,

@@ -8,19 +8,27 @@
 # static IPv4 host route and an IPv6 static, and a route of protocol 42 as
 # babeld installs them (the same protocol number as wgbabeld's).  n3
 # announces 0.0.0.0/0, those three prefixes and a free one.  Then:
-#  - n1 installs the free prefix and refuses the other four: `show refused`
-#    names each with the foreign route, and every foreign route is
+#  - n1 installs the free prefix and refuses the other four (the default
+#    because it covers n2's endpoint): `show refused` names each with the
+#    route that holds its place, and every foreign route is
 #    byte-identical after the learning, a withdrawal, SIGTERM and a crash
 #    restart of n1's wgbabeld (table all, IPv4 and IPv6);
 #  - when the operator deletes the static host route, n1's own route takes
 #    its place within seconds (route events, not a table re-read);
+#  - a learned prefix that covers a peer's WireGuard endpoint (a learned
+#    0.0.0.0/0 on n2, which has no default of its own; 172.16.0.0/12) gets
+#    no kernel route, and the tunnels keep working;
+#  - `wg syncconf` of the operator's file on n2 wipes the learned allowed
+#    IPs; they are back within the device read interval;
 #  - a second wgbabeld instance on n1 (its own configuration, control
 #    socket, state and runtime directory, another interface) starts, stops,
 #    crashes and restarts without touching the first one's routes, and the
 #    first one's restart leaves the second's alone;
 #  - real babeld runs on n1 beside wgbabeld, learning a route from babeld on
-#    n2 over the underlay: wgbabeld learning the same prefix refuses it,
-#    and neither wgbabeld's start, stop nor crash removes babeld's route.
+#    n2 over the underlay: both bind UDP 6696, and wgbabeld still hears its
+#    own neighbours (its sockets are bound to its devices); wgbabeld
+#    learning the same prefix refuses it, and neither wgbabeld's start, stop
+#    nor crash removes babeld's route.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
 topo_init foreign
@@ -80,16 +88,20 @@ t_refused_and_untouched() {
     before=$(foreign_routes)
     announce_all || { wgt_fail "announce on n3"; return 1; }
     wgt_assert_wait "kernel_has_ours n1 $FREE" 20 "n1 installs the free prefix $FREE" || return 1
-    wgt_assert_wait "[ \"\$(refused_routes n1)\" = '0.0.0.0/0 $BABELD4 $STATIC4 $STATIC6 ' ]" 20 \
-        "n1 refuses the four prefixes a foreign route holds" ||
+    wgt_assert_wait "[ \"\$(refused_routes n1)\" = '$BABELD4 $STATIC4 $STATIC6 ' ]" 20 \
+        "n1 refuses the three prefixes a foreign route holds" ||
         topo_ctl n1 show refused >&2
+    # The learned default would also carry WireGuard's packets to n2's
+    # endpoint: that reason is given first.
+    wgt_assert_contains "$(topo_json n1 refused)" '"prefix":"0.0.0.0/0","reason":"covers-endpoint"' \
+        "n1 refuses the learned default"
     r=$(topo_ctl n1 show refused)
     wgt_log "n1 show refused:"$'\n'"$(sed 's/^/#   /' <<<"$r")"
     wgt_assert_contains "$r" "refused route $STATIC4 (table 254, metric 0): the kernel holds a route wgbabeld did not install (proto 4 dev ve-n2 via" \
         "the refusal names the static route"
     wgt_assert_contains "$r" "refused route $BABELD4 (table 254, metric 0): the kernel holds a route wgbabeld did not install (proto 42 dev ve-n2" \
         "the refusal names babeld's route"
-    wgt_assert_contains "$(topo_ctl n1 show status)" "refused for a foreign route 4" "show status counts them"
+    wgt_assert_contains "$(topo_ctl n1 show status)" "refused for a foreign route 3" "show status counts them"
     wgt_assert grep -q "route to $STATIC4 not installed: table 254 already has a route" "$WGT_DIR/wgbabeld-n1.log"
     wgt_assert_eq "$(foreign_routes)" "$before" "n1's own routes after learning"
     topo_ctl n3 withdraw $FREE >/dev/null
@@ -130,8 +142,8 @@ t_stop_and_crash_leave_the_host_intact() {
     topo_start n1 || return 1
     wgt_assert grep -q "routes kept by a previous run of this instance" "$WGT_DIR/wgbabeld-n1.log"
     wgt_assert_wait "kernel_has_ours n1 $FREE" 30 "n1 holds $FREE after a crash restart"
-    wgt_assert_wait "[ \"\$(refused_routes n1)\" = '0.0.0.0/0 $BABELD4 $STATIC4 $STATIC6 ' ]" 20 \
-        "the same four refused after the crash restart"
+    wgt_assert_wait "[ \"\$(refused_routes n1)\" = '$BABELD4 $STATIC4 $STATIC6 ' ]" 20 \
+        "the same three refused after the crash restart"
     wgt_assert_eq "$(foreign_routes)" "$before" "n1's own routes after a crash restart"
 }
 
@@ -161,6 +173,12 @@ t_two_instances() {
         { tail -n 20 "$WGT_DIR/wgbabeld-n1b.log" | sed 's/^/#   /' >&2; return 1; }
     wgt_assert_not grep -q "kept by a previous run" "$WGT_DIR/wgbabeld-n1b.log"
     wgt_assert_eq "$(n1_ours)" "$ours" "the first instance's routes after the second started"
+    # The first still hears its neighbours (both bind UDP 6696).
+    topo_ctl n3 withdraw $FREE >/dev/null
+    wgt_assert_wait "! kernel_has_ours n1 $FREE" 20 "the first instance follows a withdrawal while the second runs"
+    topo_ctl n3 announce $FREE >/dev/null
+    wgt_assert_wait "kernel_has_ours n1 $FREE" 20 "and the announcement again"
+    ours=$(n1_ours)
     kill -KILL "$pid"; wait "$pid" 2>/dev/null
     wgt_daemon n1 wgbabeld-n1b "$WGBABELD" -c "$WGT_DIR/n1b.conf" || return 1
     pid=$WGT_LAST_PID
@@ -196,6 +214,11 @@ EOF
         return 1
     before=$(foreign_routes)
     wgt_log "babeld's route: $(wgt_ip n1 route show 10.78.0.1)"
+    # wgbabeld still hears its neighbours with babeld bound to UDP 6696.
+    topo_ctl n3 withdraw $FREE >/dev/null
+    wgt_assert_wait "! kernel_has_ours n1 $FREE" 20 "wgbabeld follows a withdrawal with babeld running"
+    topo_ctl n3 announce $FREE >/dev/null
+    wgt_assert_wait "kernel_has_ours n1 $FREE" 20 "and the announcement again"
     topo_ctl n3 announce 10.78.0.1/32 >/dev/null
     wgt_assert_wait "[[ \"\$(refused_routes n1)\" == *10.78.0.1/32* ]]" 20 \
         "wgbabeld refuses the prefix babeld's route holds"
@@ -210,10 +233,54 @@ EOF
     topo_ctl n3 withdraw 10.78.0.1/32 >/dev/null
 }
 
+# A learned prefix that covers a peer's WireGuard endpoint gets no kernel
+# route: it would carry WireGuard's own packets into the tunnel.
+t_endpoint_cover() {
+    local r
+    topo_ctl n3 announce 172.16.0.0/12 >/dev/null || return 1
+    wgt_assert_wait "topo_json n1 refused | grep -q '\"prefix\":\"172.16.0.0/12\",\"reason\":\"covers-endpoint\"'" 20 \
+        "n1 refuses 172.16.0.0/12 (it covers n2's endpoint)" || { topo_ctl n1 show refused >&2; return 1; }
+    r=$(topo_ctl n1 show refused)
+    wgt_assert_contains "$r" "refused route 172.16.0.0/12: it covers $(topo_uaddr n2 n1), the WireGuard endpoint of a peer"
+    # n2 has no default route of its own: 0.0.0.0/0 covers its endpoints.
+    wgt_assert_wait "topo_json n2 refused | grep -q '\"prefix\":\"0.0.0.0/0\",\"reason\":\"covers-endpoint\"'" 20 \
+        "n2 refuses 0.0.0.0/0 (it covers its peers' endpoints)"
+    wgt_assert_eq "$(wgt_ip n2 route show 0.0.0.0/0)" "" "n2 has no default route"
+    wgt_assert topo_ping n1 "$(topo_addr4 n3)"
+    topo_ctl n3 withdraw 172.16.0.0/12 >/dev/null
+    wgt_assert_wait "! topo_json n1 refused | grep -q 172.16.0.0/12" 20 "the refusal goes with the withdrawal"
+}
+
+# `wg syncconf` with the operator's file underneath a running wgbabeld
+# wipes every learned allowed IP; the periodic device read repairs it.
+t_syncconf() {
+    local ifn conf t0
+    ifn=$(topo_if n2)
+    conf=$WGT_DIR/n2.syncconf
+    # The operator's configuration: only the static allowed IPs.
+    wgt_exec n2 wg showconf "$ifn" |
+        sed -E '/^AllowedIPs/{s/ //g;s/^AllowedIPs=//;s/,/\n/g}' |
+        awk '/^(fe80:|10\.99\.|fd99:)/ { a = a (a ? ", " : "") $0; next }
+             /^\[Peer\]/ && a { print "AllowedIPs = " a; a = "" }
+             /^[0-9a-f:.]+\/[0-9]+$/ { next }
+             { print }
+             END { if (a) print "AllowedIPs = " a }' >"$conf"
+    wgt_assert_eq "$(topo_holders n2 "$(topo_addr6 n3)/128")" n3 "n2 holds n3's address on peer n3" || return 1
+    t0=$(wgt_now)
+    wgt_exec n2 wg syncconf "$ifn" "$conf" || { wgt_fail "wg syncconf"; return 1; }
+    wgt_assert_eq "$(topo_holders n2 "$(topo_addr6 n3)/128")" "" "wg syncconf removed the learned allowed IP"
+    wgt_assert_wait "[ \"\$(topo_holders n2 $(topo_addr6 n3)/128)\" = n3 ]" 15 \
+        "n2's learned allowed IPs are back" || return 1
+    wgt_log "repaired $(wgt_since "$t0") s after wg syncconf"
+    wgt_assert_wait topo_converged 15 "converged again"
+}
+
 wgt_setup "three nodes, n1 with routes of its own, converged ($WGT_BACKEND)" build
 wgt_test "learned prefixes equal to foreign routes are refused and never touched" t_refused_and_untouched
 wgt_test "a refused prefix is installed when the foreign route goes" t_installed_when_the_foreign_route_goes
 wgt_test "SIGTERM, restart and crash restart leave the host's routes intact" t_stop_and_crash_leave_the_host_intact
+wgt_test "a learned prefix covering a WireGuard endpoint gets no kernel route" t_endpoint_cover
+wgt_test "wg syncconf underneath: learned allowed IPs are repaired" t_syncconf
 wgt_test "two wgbabeld instances on one host keep to their own routes" t_two_instances
 wgt_test "wgbabeld next to babeld on one host" t_next_to_babeld
 wgt_done

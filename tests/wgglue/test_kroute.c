@@ -937,6 +937,38 @@ static void test_two_instances_keep_to_their_own_objects(void **state)
 	unlink(lb);
 }
 
+static void test_the_first_start_after_an_upgrade_adopts_the_old_numbering(void **state)
+{
+	struct fake *f = *state;
+	char ledger[] = "/tmp/wgb-test-ledger-XXXXXX";
+	int fd = mkstemp(ledger);
+	struct kroute_config plain = { .ledger_path = ledger, .keep_on_exit = true };
+	struct kroute_config upgrade = { .ledger_path = ledger, .adopt_legacy = true };
+	struct kroute *kr;
+	size_t n = 9;
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(ledger);
+	/* What a version without the ledger left: objects from 42 << 24 | 1. */
+	f->nhs[f->n_nhs++] = (struct fk_nh){ .id = 42u << 24 | 1, .oif = 3,
+					     .protocol = 42, .family = AF_INET6 };
+	f->routes[f->n_routes++] = (struct fk_route){ .dst = pfx("10.1.0.0/16"),
+		.nhid = 42u << 24 | 1, .protocol = 42, .table = RT_TABLE_MAIN };
+	kr = fk_kroute(f, &plain);
+	assert_int_equal(kroute_adopt(kr, &n), 0);
+	assert_int_equal(n, 0);			/* no ledger: nothing is ours */
+	kroute_free(kr);
+	kr = fk_kroute(f, &upgrade);
+	assert_int_equal(kroute_adopt(kr, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(kroute_grace_over(kr), 0);	/* not relearned */
+	assert_int_equal(f->n_routes, 0);
+	assert_int_equal(f->n_nhs, 0);
+	kroute_free(kr);
+	unlink(ledger);
+}
+
 static void test_a_damaged_ledger_is_an_error(void **state)
 {
 	struct fake *f = *state;
@@ -1039,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_follows_an_unanswered_create_of_the_same_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_are_matched_to_routes_across_objects_made_between, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances_keep_to_their_own_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_first_start_after_an_upgrade_adopts_the_old_numbering, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_damaged_ledger_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thousands_of_changes_go_out_in_few_batches, setup, teardown),
 		cmocka_unit_test(test_the_table_holds_many_routes_compactly),
