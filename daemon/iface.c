@@ -18,6 +18,7 @@
  * own (RFC 8966 §3.2.3: neighbours are interface and address).
  */
 #include "daemon/daemon.h"
+#include "daemon/wgquick.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -225,6 +226,13 @@ static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 
 	if (ifc->rec)
 		return 0;
+	snprintf(path, sizeof(path), WGQUICK_CONF_DIR "/%s.conf", ifc->name);
+	if (wgquick_saves_config(path))
+		LOG_W(d, "%s: %s has SaveConfig = true: wg-quick down would "
+		      "write the learned allowed IPs into it, and the next "
+		      "wg-quick up would make them static ones that wgbabeld "
+		      "must refuse to move; set SaveConfig = false", ifc->name,
+		      path);
 	snprintf(path, sizeof(path), "%s/%s.aip", d->cfg->runtime_dir,
 		 ifc->name);
 	rc.state_path = path;
