@@ -73,6 +73,8 @@ struct d_iface {
 	int fd6;
 	uv_poll_t *poll6;		/* freed by its close callback */
 
+	uint64_t refresh_last_us;	/* last read of the device */
+
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;
 	bool probing;
@@ -161,6 +163,7 @@ static inline uint64_t d_now_us(const struct daemon *d)
 
 /* main.c */
 void daemon_kick(struct daemon *d);
+uint64_t refresh_interval_ms(const struct daemon *d);
 
 /* net.c */
 int net_open(struct daemon *d);
@@ -200,6 +203,7 @@ struct d_iface *iface_find_name(struct daemon *d, const char *name);
 void iface_link_event(void *arg, const struct kroute_event *ev);
 int iface_refresh_wg(struct daemon *d, struct d_iface *ifc);
 void iface_refresh_all(struct daemon *d);
+void iface_unknown_source(struct daemon *d, struct d_iface *ifc);
 void iface_reconfigure(struct daemon *d);
 void iface_remove_all(struct daemon *d);
 const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,

@@ -381,11 +381,13 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	struct d_peer *np = NULL;
 	struct wg_hmap nmap;
 	uint64_t now = d_now_us(d);
+	bool peers_changed = false;
 	size_t n = 0;
 	int r;
 
 	if (!ifc->in_engine || ifc->params.type != CFG_IFTYPE_WIREGUARD)
 		return 0;
+	ifc->refresh_last_us = now;
 	r = wg_backend_get_device(d->wg, ifc->name, &dev);
 	if (r < 0) {
 		if (r != ifc->last_refresh_err)
@@ -436,6 +438,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 				LOG_I(d, "%s: peer at %s gone", ifc->name, s);
 				babel_iface_del_peer(d->babel, ifc->ifindex, a,
 						     now);
+				peers_changed = true;
 			}
 		}
 	}
@@ -455,6 +458,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 				      ifc->name, s);
 				babel_iface_add_peer(d->babel, ifc->ifindex, a,
 						     now);
+				peers_changed = true;
 			}
 		}
 	}
@@ -465,11 +469,15 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	ifc->peer_by_addr = nmap;
 	np = NULL;
 	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
-	/* Routes selected through a peer that was unknown until now. */
-	fib_reapply_iface(d, ifc);
+	/* Routes selected through a peer that was unknown until now: a walk
+	 * of the selected routes, only when the peers changed. */
+	if (peers_changed)
+		fib_reapply_iface(d, ifc);
 	fib_endpoints_update(d);
 	if (ifc->rec) {
-		int rr = wg_rec_refresh(ifc->rec);
+		/* The same read: the reconciler compares, it does not read
+		 * the device again. */
+		int rr = wg_rec_refresh_from(ifc->rec, &dev);
 
 		if (rr < 0)
 			LOG_W(d, "%s: allowed-IP refresh: %s", ifc->name,
@@ -482,6 +490,25 @@ out:
 	wg_device_clear(&dev);
 	daemon_kick(d);
 	return r;
+}
+
+/*
+ * A Babel packet from an address no peer of IFC holds: most likely a peer
+ * added with `wg set` since the last read. The device is read now, at most
+ * once per tenth of the periodic interval (one second at least), so that
+ * a stream of such packets cannot keep us reading a large device.
+ */
+void iface_unknown_source(struct daemon *d, struct d_iface *ifc)
+{
+	uint64_t gap = refresh_interval_ms(d) * 100;	/* a tenth, in us */
+
+	if (gap < 1000000)
+		gap = 1000000;
+	if (d_now_us(d) - ifc->refresh_last_us < gap)
+		return;
+	LOG_D(d, "%s: a Babel packet from an unknown address: reading the "
+	      "device for new peers", ifc->name);
+	iface_refresh_wg(d, ifc);
 }
 
 void iface_refresh_all(struct daemon *d)

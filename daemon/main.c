@@ -19,7 +19,7 @@
 #include "daemon/daemon.h"
 
 #define DEFAULT_CONFIG "/etc/wgbabeld.conf"
-#define REFRESH_MS 5000		/* re-read WireGuard devices */
+#define REFRESH_MS 5000		/* re-read WireGuard devices, at least */
 #define GRACE_MS 30000		/* keep restart leftovers this long */
 
 static const char usage_text[] =
@@ -159,11 +159,27 @@ void daemon_kick(struct daemon *d)
 	uv_timer_start(&d->babel_timer, on_babel_timer, delay_ms, 0);
 }
 
+/*
+ * The safety re-read of the WireGuard devices: each read returns every
+ * allowed IP, so its interval grows with what we installed there, 5 s
+ * plus 0.5 ms a prefix, at most 60 s (100,000 prefixes: 55 s). It only
+ * catches what changed underneath without a sign (wg syncconf, wg set
+ * removing ours); a new peer is noticed at once by its first Babel packet
+ * (iface_unknown_source) and a re-created link by its link event.
+ */
+uint64_t refresh_interval_ms(const struct daemon *d)
+{
+	uint64_t ms = REFRESH_MS + d->selected.count / 2;
+
+	return ms < 60000 ? ms : 60000;
+}
+
 static void on_refresh(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
 	iface_refresh_all(d);
+	uv_timer_start(&d->refresh_timer, on_refresh, refresh_interval_ms(d), 0);
 }
 
 static void on_grace_over(uv_timer_t *t)
@@ -503,7 +519,7 @@ static int start(struct daemon *d)
 	uv_poll_start(&d->mon_poll, UV_READABLE, on_link_readable);
 	if ((r = kroute_monitor_request_dump(d->mon)) < 0)
 		LOG_W(d, "cannot list links: %s", strerror(-r));
-	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, REFRESH_MS);
+	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, 0);
 	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
 	daemon_kick(d);
 	probe_start(d);

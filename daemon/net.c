@@ -80,7 +80,11 @@ void net_deliver(struct daemon *d, unsigned ifindex,
 		d_addr_str(src, a, sizeof(a));
 		LOG_D(d, "%s: dropped a packet from %s: not the Babel address "
 		      "of any peer", ifc->name, a);
-		return;
+		/* A peer added since the last read is taken at once. */
+		iface_unknown_source(d, ifc);
+		if (iface_find(d, ifindex) != ifc || !ifc->in_engine ||
+		    !iface_peer_by_addr(ifc, src))
+			return;
 	}
 	r = babel_receive(d->babel, ifindex, src, dsta, buf, len, now);
 	if (r < 0 && r != -EBADMSG)

@@ -555,8 +555,10 @@ static int rec_device_gone(struct wg_rec *r)
 	return rec_state_compact(r);
 }
 
-/* Merges what the device holds into the model (see wg_rec_refresh). */
-static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev)
+/* Merges what the device holds into the model (see wg_rec_refresh);
+ * *lost counts the owned prefixes that are not ours any more. */
+static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
+			    size_t *lost)
 {
 	size_t it = 0;
 	const void *k;
@@ -588,10 +590,12 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev)
 			if (e->seen == PEER_NONE) {
 				/* removed underneath (peer or prefix) */
 				e->flags &= (uint8_t)~ENT_OWNED;
+				(*lost)++;
 			} else if (e->dev != PEER_NONE && e->dev != e->seen &&
 				   !r->trust_device) {
 				/* someone else moved it: it is theirs now */
 				e->flags &= (uint8_t)~ENT_OWNED;
+				(*lost)++;
 				rec_log(r, WG_LOG_WARNING,
 					"%s: %s was moved by someone else; no longer managed",
 					r->ifname, wg_prefix_str(k, pb));
@@ -605,20 +609,36 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev)
 int wg_rec_refresh(struct wg_rec *r)
 {
 	struct wg_device dev;
-	size_t it = 0;
+	int ret;
+
+	ret = wg_backend_get_device(r->be, r->ifname, &dev);
+	if (ret == -ENODEV) {
+		r->st.refreshes++;
+		return rec_device_gone(r);
+	}
+	if (ret < 0)
+		return ret;
+	ret = wg_rec_refresh_from(r, &dev);
+	wg_device_clear(&dev);
+	return ret;
+}
+
+/*
+ * A read of the device is compared with the model, and only what differs
+ * is planned: in a steady state (nothing changed underneath) this sends
+ * nothing and writes no journal, whatever the table's size.
+ */
+int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev)
+{
+	size_t it = 0, lost = 0;
 	const void *k;
 	struct rec_entry *e;
 	int ret;
 
 	r->st.refreshes++;
-	ret = wg_backend_get_device(r->be, r->ifname, &dev);
-	if (ret == -ENODEV)
-		return rec_device_gone(r);
-	if (ret < 0)
-		return ret;
 	if (!r->device_present)
 		rec_log(r, WG_LOG_INFO, "%s: device with %zu peers", r->ifname,
-			dev.n_peers);
+			dev->n_peers);
 	r->device_present = true;
 	if (!r->probed) {
 		ret = wg_backend_probe(r->be, r->ifname, &r->caps);
@@ -629,19 +649,25 @@ int wg_rec_refresh(struct wg_rec *r)
 		}
 		r->probed = true;
 	}
-	ret = rec_merge_device(r, &dev);
-	wg_device_clear(&dev);
-	if (ret < 0)
+	if ((ret = rec_merge_device(r, dev, &lost)) < 0)
 		return ret;
 	r->trust_device = false;
-	/* Re-plan everything; idle entries go away in the plan. */
+	/* Plan again only the entries whose plan is not "nothing" any more
+	 * (or whose refusal changed, or that can go). */
 	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
-		ret = rec_mark_dirty(r, k, e);
-		if (ret < 0)
+		uint32_t target;
+		uint8_t conflict;
+		enum rec_action a = rec_plan_entry(e, r->peers,
+						   r->grace && (e->flags & ENT_ADOPTED),
+						   &target, &conflict);
+
+		if (a == ACT_NONE && conflict == e->conflict &&
+		    !rec_entry_idle(e))
+			continue;
+		if ((ret = rec_mark_dirty(r, k, e)) < 0)
 			return ret;
 	}
-	ret = rec_state_compact(r);
-	if (ret < 0)
+	if (lost && rec_state_compact(r) < 0)
 		rec_log(r, WG_LOG_WARNING, "%s: cannot write state file %s",
 			r->ifname, r->state_path);
 	return wg_rec_flush(r);

@@ -92,6 +92,10 @@ int wg_rec_flush(struct wg_rec *r);
  * again when the interface comes back and refresh is called.
  */
 int wg_rec_refresh(struct wg_rec *r);
+/* The same from a read the caller made (one read of the device serves
+ * the daemon's peer list and the reconciler). Only the prefixes whose
+ * state differs from the model are planned and sent. */
+int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev);
 
 /* Withdraws every owned prefix now (shutdown without keeping routes). */
 int wg_rec_withdraw_all(struct wg_rec *r);
