@@ -82,6 +82,7 @@ struct d_iface {
 	struct babel_addr ll6;		/* our link-local address */
 	enum ll_reason ll_reason;	/* why that one (lladdr.h) */
 	bool ll_missing;		/* the configured one is not there */
+	bool ll_missing_logged;
 	struct babel_addr v4;
 	/* "type wireguard" on a link that is not WireGuard: Babel does not
 	 * start; an error at start, logged once later (iface.c) */

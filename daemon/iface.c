@@ -157,6 +157,26 @@ static bool iface_xport_has(const struct d_iface *ifc, enum cfg_transport t)
 	return ifc->xport == CFG_TRANSPORT_BOTH || ifc->xport == t;
 }
 
+static void iface_ll_list(const struct ifaddr_set *s, char *buf, size_t len);
+
+/* Once per episode, and only while the link is up (a link going down
+ * loses its IPv6 addresses, which is no news). */
+static void iface_ll_missing_log(struct daemon *d, struct d_iface *ifc)
+{
+	char a[INET6_ADDRSTRLEN], all[8 * (INET6_ADDRSTRLEN + 1)] = "?";
+	struct ifaddr_set s;
+
+	if (ifc->ll_missing_logged)
+		return;
+	ifc->ll_missing_logged = true;
+	inet_ntop(AF_INET6, ifc->params.link_local, a, sizeof(a));
+	if (ifaddr_read(d, ifc->ifindex, &s) == 0)
+		iface_ll_list(&s, all, sizeof(all));
+	LOG_E(d, "%s: the configured link-local %s is not on the link "
+	      "(link-locals there: %s): no Babel over IPv6 on it until it is "
+	      "added", ifc->name, a, all);
+}
+
 /*
  * The transport in effect on a link: the configured one less what the link
  * lacks. Over IPv4 we need our IPv4 address there (the source of every
@@ -174,8 +194,10 @@ static bool iface_xport(struct daemon *d, struct d_iface *ifc)
 
 	if (v6 && !wg && ifc->ll6.af != BABEL_AF_INET6)
 		v6 = false;
-	if (v6 && ifc->ll_missing)
-		v6 = false;	/* logged by iface_scan_addrs() */
+	if (v6 && ifc->ll_missing) {
+		v6 = false;
+		iface_ll_missing_log(d, ifc);
+	}
 	if (v4 && ifc->v4.af != BABEL_AF_INET) {
 		v4 = false;
 		why = "the link has no IPv4 address";
@@ -635,15 +657,8 @@ static void iface_scan_addrs(struct daemon *d, struct d_iface *ifc)
 		memcpy(ll6.addr, s.v6[ch.index].addr, 16);
 	}
 	missing = want && ch.index < 0;
-	if (missing && !ifc->ll_missing) {
-		char a[INET6_ADDRSTRLEN], all[8 * (INET6_ADDRSTRLEN + 1)];
-
-		inet_ntop(AF_INET6, p->link_local, a, sizeof(a));
-		iface_ll_list(&s, all, sizeof(all));
-		LOG_E(d, "%s: the configured link-local %s is not on the link "
-		      "(link-locals there: %s): no Babel over IPv6 on it until "
-		      "it is added", ifc->name, a, all);
-	} else if (!missing && ifc->ll_missing) {
+	if (!missing && ifc->ll_missing_logged) {
+		ifc->ll_missing_logged = false;
 		LOG_I(d, "%s: the configured link-local is on the link now",
 		      ifc->name);
 	}
@@ -771,6 +786,7 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 			memset(&ifc->v4, 0, sizeof(ifc->v4));
 			ifc->ll_reason = LL_NONE;
 			ifc->ll_missing = false;
+			ifc->ll_missing_logged = false;
 			iface_index_set(d, ifc, (unsigned)ev->ifindex);
 			iface_check_wg(d, ifc, false);
 			iface_scan_addrs(d, ifc);
@@ -835,6 +851,7 @@ void iface_reconfigure(struct daemon *d)
 			/* "link-local" may have changed: choose again. */
 			memset(&ifc->ll6, 0, sizeof(ifc->ll6));
 			ifc->ll_missing = false;
+			ifc->ll_missing_logged = false;
 			iface_scan_addrs(d, ifc);
 		}
 		iface_engine_add(d, ifc);
