@@ -49,6 +49,8 @@ static void cfg_iface_overlay(struct cfg_iface_params *o,
 		o->babel_addr_from4 = p->babel_addr_from4;
 	if (p->set & CFG_IF_TRANSPORT)
 		o->transport = p->transport;
+	if (p->set & CFG_IF_LINK_LOCAL)
+		memcpy(o->link_local, p->link_local, sizeof(o->link_local));
 	o->set |= p->set;
 }
 

@@ -8,6 +8,7 @@
  */
 #include "daemon/cfgparse.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -82,6 +83,22 @@ static int cfg_babel_addr_from(struct cfg_line *l, struct cfg_iface_params *p)
 	return 0;
 }
 
+/* "link-local ADDR": an IPv6 address in fe80::/10 (RFC 4291 §2.5.6). */
+static int cfg_link_local(struct cfg_line *l, struct cfg_iface_params *p)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "link-local", &s)) < 0)
+		return r;
+	if (inet_pton(AF_INET6, s, p->link_local) != 1 ||
+	    p->link_local[0] != 0xfe || (p->link_local[1] & 0xc0) != 0x80)
+		return cfg_fail(l, "link-local: '%s' is not an IPv6 link-local "
+				"address (fe80::/10, without /length)", s);
+	p->set |= CFG_IF_LINK_LOCAL;
+	return 0;
+}
+
 /* The words after "interface NAME" or "default". */
 static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 {
@@ -149,6 +166,9 @@ static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 			p->set |= CFG_IF_TIMESTAMPS;
 		} else if (!strcmp(w, "babel-address-from")) {
 			if ((r = cfg_babel_addr_from(l, p)) < 0)
+				return r;
+		} else if (!strcmp(w, "link-local")) {
+			if ((r = cfg_link_local(l, p)) < 0)
 				return r;
 		} else if (!strcmp(w, "transport")) {
 			if ((r = cfg_value(l, w, &s)) < 0 ||

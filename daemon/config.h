@@ -51,6 +51,7 @@ enum {
 	CFG_IF_PROBE = 1u << 9,
 	CFG_IF_TRANSPORT = 1u << 10,
 	CFG_IF_BABEL_ADDR4 = 1u << 11,
+	CFG_IF_LINK_LOCAL = 1u << 12,
 };
 
 /* "transport": which IP version Babel's own datagrams use on a link. */
@@ -76,6 +77,8 @@ struct cfg_iface_params {
 	 * IPv6 transport and for IPv4 transport */
 	struct babel_prefix babel_addr_from;
 	struct babel_prefix babel_addr_from4;
+	/* "link-local ADDR": our Babel source on the link (CFG_IF_LINK_LOCAL) */
+	uint8_t link_local[16];
 };
 
 /* "interface PATTERN ...": PATTERN is a name or an fnmatch(3) glob. */

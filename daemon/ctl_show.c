@@ -48,25 +48,43 @@ static void show_interfaces(struct show *s)
 	if (s->json)
 		sbuf_puts(s->b, "{\"interfaces\":[");
 	else
-		sbuf_printf(s->b, "%-15s %5s %-9s %-8s %-26s %s\n", "interface",
-			    "index", "type", "state", "link-local", "peers");
+		sbuf_printf(s->b, "%-15s %5s %-9s %-8s %-26s %-12s %s\n",
+			    "interface", "index", "type", "state", "link-local",
+			    "chosen-by", "peers");
 	for (size_t i = 0; i < d->n_ifaces; i++) {
 		const struct d_iface *ifc = d->ifaces[i];
 		const char *state = !ifc->present ? "absent" :
 				    !ifc->up ? "down" :
 				    ifc->in_engine ? "running" : "waiting";
 		bool wg = ifc->params.type == CFG_IFTYPE_WIREGUARD;
+		/* Why this link-local (daemon/lladdr.h); "missing": the
+		 * configured one is not on the link, shown in its place. */
+		const char *why = ifc->ll_missing ? "missing" :
+				  ifc->ll6.af ? ll_reason_name(ifc->ll_reason) :
+				  "";
 
-		d_addr_str(&ifc->ll6, a, sizeof(a));
+		if (ifc->ll_missing)
+			inet_ntop(AF_INET6, ifc->params.link_local, a,
+				  sizeof(a));
+		else
+			d_addr_str(&ifc->ll6, a, sizeof(a));
+		if (ifc->not_wg)
+			state = "not-wireguard";
 		if (s->json) {
 			show_sep(s);
 			sbuf_puts(s->b, "{");
 			show_jstr(s, "name", ifc->name, false);
-			sbuf_printf(s->b, ",\"ifindex\":%u", ifc->ifindex);
+			if (ifc->present)
+				sbuf_printf(s->b, ",\"ifindex\":%u",
+					    ifc->ifindex);
+			else
+				sbuf_puts(s->b, ",\"ifindex\":null");
 			show_jstr(s, "type", cfg_iftype_name(ifc->params.type),
 				  true);
 			show_jstr(s, "state", state, true);
-			show_jstr(s, "link_local", ifc->ll6.af ? a : "", true);
+			show_jstr(s, "link_local",
+				  ifc->ll6.af || ifc->ll_missing ? a : "", true);
+			show_jstr(s, "link_local_chosen_by", why, true);
 			sbuf_printf(s->b, ",\"hello_interval_ms\":%u,"
 				    "\"update_interval_ms\":%u,\"rxcost\":%u,"
 				    "\"timestamps\":%s",
@@ -79,14 +97,18 @@ static void show_interfaces(struct show *s)
 			sbuf_puts(s->b, "}");
 		} else {
 			char peers[24] = "-";
+			char idx[16] = "-";
 
 			if (wg)
 				snprintf(peers, sizeof(peers), "%zu",
 					 ifc->n_peers);
-			sbuf_printf(s->b, "%-15s %5u %-9s %-8s %-26s %s\n",
-				    ifc->name, ifc->ifindex,
+			if (ifc->present)
+				snprintf(idx, sizeof(idx), "%u", ifc->ifindex);
+			sbuf_printf(s->b, "%-15s %5s %-9s %-8s %-26s %-12s %s\n",
+				    ifc->name, idx,
 				    cfg_iftype_name(ifc->params.type), state,
-				    ifc->ll6.af ? a : "-", peers);
+				    ifc->ll6.af || ifc->ll_missing ? a : "-",
+				    why[0] ? why : "-", peers);
 		}
 	}
 	if (s->json)
@@ -446,6 +468,7 @@ static void show_status(struct show *s)
 			    "\"packets_sent\":%" PRIu64 ","
 			    "\"dropped_not_a_peer\":%" PRIu64 ","
 			    "\"send_errors\":%" PRIu64 ","
+			    "\"send_refused_by_wireguard\":%" PRIu64 ","
 			    "\"probes_sent\":%" PRIu64 ","
 			    "\"neighbours_unreachable\":%" PRIu64 ","
 			    "\"icmp_ignored\":%" PRIu64 ","
@@ -457,6 +480,7 @@ static void show_status(struct show *s)
 			    c.source_specific_ignored,
 			    s->d->udp_received, c.packets_sent,
 			    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+			    s->d->wg_send_refused,
 			    s->d->probes_sent, s->d->neighbours_unreachable,
 			    s->d->icmp_ignored,
 			    kroute_count(s->d->kr),
@@ -470,7 +494,8 @@ static void show_status(struct show *s)
 		    "source-specific updates and requests ignored %" PRIu64 "\n"
 		    "packets received %" PRIu64 ", sent %" PRIu64
 		    ", dropped (not from a peer) %" PRIu64 ", send errors %"
-		    PRIu64 "\nprobes sent %" PRIu64 ", neighbours found gone by "
+		    PRIu64 " (%" PRIu64 " refused by WireGuard: no peer or no "
+		    "endpoint)\nprobes sent %" PRIu64 ", neighbours found gone by "
 		    "ICMP %" PRIu64 ", other ICMP errors %" PRIu64 "\n"
 		    "kernel routes %zu (refused for a foreign route %zu), "
 		    "engine memory %zu bytes\n",
@@ -479,6 +504,7 @@ static void show_status(struct show *s)
 		    c.source_specific_ignored,
 		    s->d->udp_received, c.packets_sent,
 		    s->d->udp_dropped_not_peer, s->d->udp_send_errors,
+		    s->d->wg_send_refused,
 		    s->d->probes_sent, s->d->neighbours_unreachable,
 		    s->d->icmp_ignored,
 		    kroute_count(s->d->kr), kroute_refused_count(s->d->kr),

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "daemon/config.h"
+#include "daemon/lladdr.h"
 #include "daemon/log.h"
 #include "fwd/endpoints.h"
 #include "proto/babel.h"
@@ -25,6 +26,7 @@
 #include "wgglue/wg.h"
 
 struct ctl_server;
+struct mnl_socket;
 struct ctl_monitor;
 struct redist;
 
@@ -41,6 +43,26 @@ struct d_peer {
 	} endpoint;
 	int64_t last_handshake_sec;
 	bool seen;			/* mark for the refresh sweep */
+	/* Silence (peerdiag.c): when a Babel packet last came from the peer,
+	 * or when we started listening; warned once until one comes. */
+	uint64_t heard_us;
+	bool silence_warned;
+	uint8_t send_errs;		/* PEERDIAG_ERR_* reported */
+};
+
+/* Send errors reported once per peer (kernel WireGuard, peerdiag.c). */
+enum {
+	PEERDIAG_ERR_NOKEY = 1u << 0,		/* ENOKEY: no peer has dst */
+	PEERDIAG_ERR_NOENDPOINT = 1u << 1,	/* EDESTADDRREQ */
+};
+
+/* Our addresses on a link (ifaddr.c). */
+#define IFADDR_MAX_V6 32
+struct ifaddr_set {
+	struct ll_cand v6[IFADDR_MAX_V6];
+	size_t n_v6;
+	bool truncated;			/* more IPv6 addresses than fit */
+	struct babel_addr v4;		/* the first IPv4 address */
 };
 
 struct d_iface {
@@ -48,6 +70,7 @@ struct d_iface {
 	char name[CFG_IFNAME_MAX];
 	unsigned ifindex;
 	enum cfg_iftype detected;
+	char kind[16];			/* IFLA_INFO_KIND of the link */
 	struct cfg_iface_params params;
 	bool present;			/* the link exists */
 	bool up;			/* IFF_UP */
@@ -59,7 +82,14 @@ struct d_iface {
 	enum cfg_transport xport;
 	bool xport_warned;		/* said once why, until addresses change */
 	struct babel_addr ll6;		/* our link-local address */
+	enum ll_reason ll_reason;	/* why that one (lladdr.h) */
+	bool ll_missing;		/* the configured one is not there */
+	bool ll_missing_logged;
 	struct babel_addr v4;
+	/* "type wireguard" on a link that is not WireGuard: Babel does not
+	 * start; an error at start, logged once later (iface.c) */
+	bool not_wg;
+	bool not_wg_logged;
 
 	/* WireGuard only */
 	struct wg_rec *rec;
@@ -68,6 +98,8 @@ struct d_iface {
 	struct wg_hmap peer_by_addr;	/* struct babel_addr -> size_t index */
 	bool rec_dirty;
 	int last_refresh_err;
+	size_t n_send_err_peers;	/* peers with send_errs set */
+	uint8_t send_errs;		/* for destinations that are no peer */
 
 	/* net.c: the Babel socket of this link (IPv6), bound to it */
 	int fd6;
@@ -133,6 +165,10 @@ struct daemon {
 	uint64_t udp_received;
 	uint64_t udp_dropped_not_peer;
 	uint64_t udp_send_errors;
+	uint64_t wg_send_refused;	/* ENOKEY, EDESTADDRREQ from WireGuard */
+	/* ifaddr.c: reads our addresses */
+	struct mnl_socket *addr_nl;
+	uint32_t addr_seq;
 	uint64_t probes_sent;		/* probe.c */
 	uint64_t neighbours_unreachable;	/* dropped on an ICMP */
 	uint64_t icmp_ignored;		/* other error-queue entries */
@@ -197,8 +233,16 @@ int filter_out(void *ctx, const struct babel_prefix *prefix,
 	       const struct babel_prefix *src_prefix, unsigned ifindex,
 	       uint16_t metric);
 
+/* ifaddr.c */
+int ifaddr_read(struct daemon *d, unsigned ifindex, struct ifaddr_set *out);
+void ifaddr_close(struct daemon *d);
+
 /* iface.c */
 struct d_iface *iface_find(struct daemon *d, unsigned ifindex);
+/* After the first link dump: the configured interfaces that are missing
+ * are listed as absent; -EINVAL when one declared "type wireguard" is
+ * not WireGuard. */
+int iface_start(struct daemon *d);
 struct d_iface *iface_find_name(struct daemon *d, const char *name);
 void iface_link_event(void *arg, const struct kroute_event *ev);
 int iface_refresh_wg(struct daemon *d, struct d_iface *ifc);
@@ -208,7 +252,25 @@ void iface_reconfigure(struct daemon *d);
 void iface_remove_all(struct daemon *d);
 const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
 					const struct babel_addr *a);
+struct d_peer *iface_peer_find(const struct d_iface *ifc,
+			       const struct babel_addr *a);
 void iface_flush_dirty(struct daemon *d);
+
+/* peerdiag.c: what WireGuard keeps quiet about its peers */
+/* Per packet, O(1): a Babel packet came from SRC on WireGuard link IFC.
+ * False when SRC is no peer's Babel address. */
+bool peerdiag_heard(struct daemon *d, struct d_iface *ifc,
+		    const struct babel_addr *src, uint64_t now);
+/* A peer read again from the device keeps what we know of it. */
+void peerdiag_carry(const struct d_iface *ifc, struct d_peer *q, uint64_t now);
+/* Periodic: warns once about each peer silent for 30 s. */
+void peerdiag_check_silence(struct daemon *d, struct d_iface *ifc,
+			    uint64_t now);
+/* A send to DST (NULL: multicast) on IFC failed with ERR, or worked. */
+void peerdiag_send_failed(struct daemon *d, struct d_iface *ifc,
+			  const struct babel_addr *dst, int err);
+void peerdiag_send_ok(struct daemon *d, struct d_iface *ifc,
+		      const struct babel_addr *dst);
 
 /* fib.c: the routes the engine selected through a WireGuard interface
  * (one with a reconciler), keyed by prefix */

@@ -16,13 +16,18 @@
  * Babel address is its first /32 allowed IP inside the IPv4
  * babel-address-from (default 0.0.0.0/0), registered as a neighbour of its
  * own (RFC 8966 §3.2.3: neighbours are interface and address).
+ *
+ * Our link-local is chosen by daemon/lladdr.h from the addresses rtnetlink
+ * lists (daemon/ifaddr.c); what WireGuard keeps quiet about its peers is
+ * said by daemon/peerdiag.c. A configured interface that is missing is
+ * listed as absent; one declared "type wireguard" that is not WireGuard
+ * does not start (at start: the daemon exits).
  */
 #include "daemon/daemon.h"
 #include "daemon/wgquick.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +75,8 @@ struct d_iface *iface_find_name(struct daemon *d, const char *name)
 	return NULL;
 }
 
-const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
-					const struct babel_addr *a)
+struct d_peer *iface_peer_find(const struct d_iface *ifc,
+				const struct babel_addr *a)
 {
 	struct babel_addr key;
 	const size_t *idx;
@@ -81,6 +86,12 @@ const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
 	memcpy(key.addr, a->addr, a->af == BABEL_AF_INET ? 4 : 16);
 	idx = wg_hmap_find(&ifc->peer_by_addr, &key);
 	return idx ? &ifc->peers[*idx] : NULL;
+}
+
+const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
+					const struct babel_addr *a)
+{
+	return iface_peer_find(ifc, a);
 }
 
 static bool iface_wanted(struct daemon *d, const char *name)
@@ -147,6 +158,26 @@ static bool iface_xport_has(const struct d_iface *ifc, enum cfg_transport t)
 	return ifc->xport == CFG_TRANSPORT_BOTH || ifc->xport == t;
 }
 
+static void iface_ll_list(const struct ifaddr_set *s, char *buf, size_t len);
+
+/* Once per episode, and only while the link is up (a link going down
+ * loses its IPv6 addresses, which is no news). */
+static void iface_ll_missing_log(struct daemon *d, struct d_iface *ifc)
+{
+	char a[INET6_ADDRSTRLEN], all[8 * (INET6_ADDRSTRLEN + 1)] = "?";
+	struct ifaddr_set s;
+
+	if (ifc->ll_missing_logged)
+		return;
+	ifc->ll_missing_logged = true;
+	inet_ntop(AF_INET6, ifc->params.link_local, a, sizeof(a));
+	if (ifaddr_read(d, ifc->ifindex, &s) == 0)
+		iface_ll_list(&s, all, sizeof(all));
+	LOG_E(d, "%s: the configured link-local %s is not on the link "
+	      "(link-locals there: %s): no Babel over IPv6 on it until it is "
+	      "added", ifc->name, a, all);
+}
+
 /*
  * The transport in effect on a link: the configured one less what the link
  * lacks. Over IPv4 we need our IPv4 address there (the source of every
@@ -164,6 +195,10 @@ static bool iface_xport(struct daemon *d, struct d_iface *ifc)
 
 	if (v6 && !wg && ifc->ll6.af != BABEL_AF_INET6)
 		v6 = false;
+	if (v6 && ifc->ll_missing) {
+		v6 = false;
+		iface_ll_missing_log(d, ifc);
+	}
 	if (v4 && ifc->v4.af != BABEL_AF_INET) {
 		v4 = false;
 		why = "the link has no IPv4 address";
@@ -191,6 +226,7 @@ static bool iface_xport(struct daemon *d, struct d_iface *ifc)
 }
 
 static void iface_peers_clear(struct d_iface *ifc);
+static void iface_check_wg(struct daemon *d, struct d_iface *ifc, bool later);
 
 static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
 {
@@ -214,6 +250,7 @@ static void iface_peers_clear(struct d_iface *ifc)
 	free(ifc->peers);
 	ifc->peers = NULL;
 	ifc->n_peers = 0;
+	ifc->n_send_err_peers = 0;
 	wg_hmap_clear(&ifc->peer_by_addr);
 }
 
@@ -265,7 +302,7 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 	bool wg = ifc->params.type == CFG_IFTYPE_WIREGUARD;
 	int r;
 
-	if (ifc->in_engine || !ifc->present || !ifc->up)
+	if (ifc->in_engine || !ifc->present || !ifc->up || ifc->not_wg)
 		return;
 	if (!iface_xport(d, ifc))
 		return;		/* e.g. wait for the kernel's link-local */
@@ -443,6 +480,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
+		peerdiag_carry(ifc, &np[i], now);
 		for (int k = 0; k < 2; k++) {
 			const struct babel_addr *a = k ? &np[i].addr4 : &np[i].addr;
 			const struct d_peer *old;
@@ -466,6 +504,8 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	wg_hmap_free(&ifc->peer_by_addr);
 	ifc->peers = np;
 	ifc->n_peers = n;
+	for (size_t i = 0; i < n; i++)
+		ifc->n_send_err_peers += np[i].send_errs != 0;
 	ifc->peer_by_addr = nmap;
 	np = NULL;
 	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
@@ -513,8 +553,17 @@ void iface_unknown_source(struct daemon *d, struct d_iface *ifc)
 
 void iface_refresh_all(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_ifaces; i++)
-		iface_refresh_wg(d, d->ifaces[i]);
+	uint64_t now = d_now_us(d);
+
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		struct d_iface *ifc = d->ifaces[i];
+
+		if (ifc->not_wg)
+			iface_check_wg(d, ifc, true);
+		iface_refresh_wg(d, ifc);
+		if (ifc->in_engine && ifc->params.type == CFG_IFTYPE_WIREGUARD)
+			peerdiag_check_silence(d, ifc, now);
+	}
 }
 
 void iface_flush_dirty(struct daemon *d)
@@ -582,51 +631,175 @@ void iface_remove_all(struct daemon *d)
 	while (d->n_ifaces)
 		iface_destroy(d, d->n_ifaces - 1,
 			      !d->cfg->keep_routes_on_exit);
+	ifaddr_close(d);
+}
+
+/* "fe80::1 fe80::2" from the link-locals in S, for messages. */
+static void iface_ll_list(const struct ifaddr_set *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->n_v6 && o + INET6_ADDRSTRLEN + 2 < len; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		if (!ll_is_link_local(s->v6[i].addr))
+			continue;
+		inet_ntop(AF_INET6, s->v6[i].addr, a, sizeof(a));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? " " : "", a);
+	}
+	if (!o)
+		snprintf(buf, len, "none");
+}
+
+/* Says which link-local Babel uses when there was a choice to make. */
+static void iface_ll_log(struct daemon *d, const struct d_iface *ifc,
+			 const struct ifaddr_set *s,
+			 const struct ll_choice *ch)
+{
+	char a[INET6_ADDRSTRLEN], all[8 * (INET6_ADDRSTRLEN + 1)];
+
+	if (ch->index < 0 || ch->n_link_local < 2)
+		return;
+	inet_ntop(AF_INET6, s->v6[ch->index].addr, a, sizeof(a));
+	iface_ll_list(s, all, sizeof(all));
+	if (ch->n_tied > 1 && ifc->params.type == CFG_IFTYPE_WIREGUARD)
+		LOG_W(d, "%s: %zu link-local addresses could be ours (on the "
+		      "link: %s); Babel uses %s, the lowest. WireGuard peers "
+		      "accept only the one in their AllowedIPs: name it with "
+		      "'link-local ADDR' on the interface line "
+		      "(wgbabeld.conf(5))", ifc->name, ch->n_tied, all, a);
+	else
+		LOG_I(d, "%s: Babel speaks from link-local %s (%s; on the "
+		      "link: %s)", ifc->name, a, ll_reason_name(ch->reason),
+		      all);
 }
 
 /*
- * Our addresses on a link. kroute events carry the prefix with its host
- * bits cleared, so the addresses themselves are read with getifaddrs(3)
- * when an address event arrives for the link.
+ * Our addresses on a link, read over rtnetlink when the link appears and
+ * at every address event on it (kroute events carry the prefix with its
+ * host bits cleared, and neither flags nor protocol).
  */
 static void iface_scan_addrs(struct daemon *d, struct d_iface *ifc)
 {
-	struct babel_addr ll6 = { 0 }, v4 = { 0 };
-	struct ifaddrs *ifa, *i;
+	const struct cfg_iface_params *p = &ifc->params;
+	bool want = p->set & CFG_IF_LINK_LOCAL;
+	struct babel_addr ll6 = { 0 };
+	struct ifaddr_set s;
+	struct ll_choice ch;
+	bool missing;
+	int r;
 
-	if (getifaddrs(&ifa) < 0) {
-		LOG_W(d, "%s: getifaddrs: %s", ifc->name, strerror(errno));
+	if ((r = ifaddr_read(d, ifc->ifindex, &s)) < 0) {
+		LOG_W(d, "%s: cannot read its addresses: %s", ifc->name,
+		      strerror(-r));
 		return;
 	}
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || strcmp(i->ifa_name, ifc->name))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET6 && !ll6.af) {
-			const uint8_t *a = ((struct sockaddr_in6 *)
-					    i->ifa_addr)->sin6_addr.s6_addr;
-
-			/* RFC 4291 §2.5.6: fe80::/10 */
-			if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) {
-				ll6.af = BABEL_AF_INET6;
-				memcpy(ll6.addr, a, 16);
-			}
-		} else if (i->ifa_addr->sa_family == AF_INET && !v4.af) {
-			v4.af = BABEL_AF_INET;
-			memcpy(v4.addr, &((struct sockaddr_in *)
-					  i->ifa_addr)->sin_addr, 4);
-		}
+	ll_choose(s.v6, s.n_v6, want ? p->link_local : NULL, &ch);
+	if (ch.index >= 0) {
+		ll6.af = BABEL_AF_INET6;
+		memcpy(ll6.addr, s.v6[ch.index].addr, 16);
 	}
-	freeifaddrs(ifa);
+	missing = want && ch.index < 0;
+	if (!missing && ifc->ll_missing_logged) {
+		ifc->ll_missing_logged = false;
+		LOG_I(d, "%s: the configured link-local is on the link now",
+		      ifc->name);
+	}
 	if (!memcmp(&ll6, &ifc->ll6, sizeof(ll6)) &&
-	    !memcmp(&v4, &ifc->v4, sizeof(v4)))
+	    !memcmp(&s.v4, &ifc->v4, sizeof(s.v4)) &&
+	    missing == ifc->ll_missing && ch.reason == ifc->ll_reason)
 		return;
+	if (memcmp(&ll6, &ifc->ll6, sizeof(ll6)))
+		iface_ll_log(d, ifc, &s, &ch);
 	ifc->ll6 = ll6;
-	ifc->v4 = v4;
+	ifc->ll_reason = ch.reason;
+	ifc->ll_missing = missing;
+	ifc->v4 = s.v4;
 	ifc->xport_warned = false;
 	/* The engine takes our addresses at iface_add: re-add it. */
 	if (ifc->in_engine)
 		iface_engine_del(d, ifc);
 	iface_engine_add(d, ifc);
+}
+
+static void iface_not_wg_log(struct daemon *d, struct d_iface *ifc)
+{
+	ifc->not_wg_logged = true;
+	LOG_E(d, "%s: declared 'type wireguard' but it is not a WireGuard "
+	      "interface (kind '%s', and no wireguard-go socket %s/%s.sock): "
+	      "Babel does not run on it; correct the type or the interface",
+	      ifc->name, ifc->kind[0] ? ifc->kind : "none", IFACE_UAPI_DIR,
+	      ifc->name);
+}
+
+/*
+ * Whether a link taken as WireGuard by its configuration really is one.
+ * wireguard-go creates its TUN device before its UAPI socket, so a link
+ * that appears while we run is looked at again from the refresh timer
+ * (LATER) before it is reported.
+ */
+static void iface_check_wg(struct daemon *d, struct d_iface *ifc, bool later)
+{
+	bool was = ifc->not_wg;
+
+	if (!ifc->present) {
+		ifc->not_wg = false;
+		return;
+	}
+	if (later)
+		ifc->detected = iface_detect(ifc->name, ifc->kind);
+	ifc->not_wg = ifc->params.type == CFG_IFTYPE_WIREGUARD &&
+		      ifc->detected != CFG_IFTYPE_WIREGUARD;
+	if (!ifc->not_wg) {
+		ifc->not_wg_logged = false;
+		if (was) {
+			LOG_I(d, "%s: is a WireGuard interface now", ifc->name);
+			iface_engine_add(d, ifc);
+		}
+	} else if (later && !ifc->not_wg_logged) {
+		iface_not_wg_log(d, ifc);
+	}
+}
+
+static bool iface_is_pattern(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* A configured interface that does not exist is listed as absent. */
+static void iface_add_absent(struct daemon *d, const char *name)
+{
+	struct d_iface *ifc;
+
+	if (iface_find_name(d, name) || !(ifc = iface_get(d, name)))
+		return;
+	cfg_iface_resolve(d->cfg, name, CFG_IFTYPE_AUTO, &ifc->params);
+	LOG_W(d, "%s: no such interface; Babel starts on it when it appears",
+	      name);
+}
+
+static void iface_add_configured(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->n_ifaces; i++)
+		if (!iface_is_pattern(d->cfg->ifaces[i].pattern))
+			iface_add_absent(d, d->cfg->ifaces[i].pattern);
+	for (int i = 0; i < d->n_cmdline_ifaces; i++)
+		iface_add_absent(d, d->cmdline_ifaces[i]);
+}
+
+int iface_start(struct daemon *d)
+{
+	int r = 0;
+
+	iface_add_configured(d);
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		if (!d->ifaces[i]->not_wg)
+			continue;
+		iface_not_wg_log(d, d->ifaces[i]);
+		r = -EINVAL;
+	}
+	return r;
 }
 
 void iface_link_event(void *arg, const struct kroute_event *ev)
@@ -649,12 +822,17 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 			kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
 		}
 		if (fresh) {
+			snprintf(ifc->kind, sizeof(ifc->kind), "%s", ev->kind);
 			ifc->detected = iface_detect(ev->ifname, ev->kind);
 			cfg_iface_resolve(d->cfg, ifc->name, ifc->detected,
 					  &ifc->params);
 			memset(&ifc->ll6, 0, sizeof(ifc->ll6));
 			memset(&ifc->v4, 0, sizeof(ifc->v4));
+			ifc->ll_reason = LL_NONE;
+			ifc->ll_missing = false;
+			ifc->ll_missing_logged = false;
 			iface_index_set(d, ifc, (unsigned)ev->ifindex);
+			iface_check_wg(d, ifc, false);
 			iface_scan_addrs(d, ifc);
 		}
 		if (ifc->up != ev->up) {
@@ -708,13 +886,21 @@ void iface_reconfigure(struct daemon *d)
 		if (!memcmp(&p, &ifc->params, sizeof(p)))
 			continue;
 		ifc->params = p;
-		if (ifc->in_engine) {
+		if (ifc->in_engine)
 			LOG_I(d, "%s: parameters changed, restarting Babel on it",
 			      ifc->name);
-			iface_engine_del(d, ifc);
-			iface_engine_add(d, ifc);
+		iface_engine_del(d, ifc);
+		iface_check_wg(d, ifc, true);
+		if (ifc->present) {
+			/* "link-local" may have changed: choose again. */
+			memset(&ifc->ll6, 0, sizeof(ifc->ll6));
+			ifc->ll_missing = false;
+			ifc->ll_missing_logged = false;
+			iface_scan_addrs(d, ifc);
 		}
+		iface_engine_add(d, ifc);
 	}
 	if ((r = kroute_monitor_request_dump(d->mon)) < 0)
 		LOG_W(d, "cannot list links: %s", strerror(-r));
+	iface_add_configured(d);
 }

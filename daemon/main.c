@@ -519,6 +519,8 @@ static int start(struct daemon *d)
 	uv_poll_start(&d->mon_poll, UV_READABLE, on_link_readable);
 	if ((r = kroute_monitor_request_dump(d->mon)) < 0)
 		LOG_W(d, "cannot list links: %s", strerror(-r));
+	if ((r = iface_start(d)) < 0)
+		return r;
 	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, 0);
 	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
 	daemon_kick(d);

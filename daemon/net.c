@@ -73,7 +73,7 @@ void net_deliver(struct daemon *d, unsigned ifindex,
 	if (!ifc || !ifc->in_engine || !net_transport_has(ifc, src->af))
 		return;
 	if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
-	    !iface_peer_by_addr(ifc, src)) {
+	    !peerdiag_heard(d, ifc, src, now)) {
 		char a[INET6_ADDRSTRLEN];
 
 		d->udp_dropped_not_peer++;
@@ -307,6 +307,7 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	};
 	struct cmsghdr *c;
 	struct in6_pktinfo pi = { .ipi6_ifindex = ifindex };
+	int err;
 
 	if (!ifc)
 		return;
@@ -332,8 +333,11 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	for (bool retried = false;;) {
-		if (sendmsg(ifc->fd6, &msg, MSG_DONTWAIT) >= 0)
+		if (sendmsg(ifc->fd6, &msg, MSG_DONTWAIT) >= 0) {
+			if (ifc->n_send_err_peers || ifc->send_errs)
+				peerdiag_send_ok(d, ifc, dst);
 			return;
+		}
 		if (errno == EINTR)
 			continue;
 		if (!retried && probe_async_error(errno)) {
@@ -341,10 +345,13 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 			continue;
 		}
 		/* A full send buffer loses this datagram; Babel recovers
-		 * (periodic updates, requests). Counted, logged at debug. */
+		 * (periodic updates, requests). Counted, logged at debug;
+		 * what kernel WireGuard refuses is reported once per peer. */
+		err = errno;
 		d->udp_send_errors++;
-		LOG_D(d, "%s: sendmsg: %s", ifc->name, strerror(errno));
-		if (errno == EADDRNOTAVAIL && pi.ipi6_addr.s6_addr[0]) {
+		LOG_D(d, "%s: sendmsg: %s", ifc->name, strerror(err));
+		peerdiag_send_failed(d, ifc, dst, err);
+		if (err == EADDRNOTAVAIL && pi.ipi6_addr.s6_addr[0]) {
 			/* Our address went away: let the kernel choose. */
 			memset(&pi.ipi6_addr, 0, sizeof(pi.ipi6_addr));
 			memcpy(CMSG_DATA(c), &pi, sizeof(pi));

@@ -192,6 +192,7 @@ void net4_send(struct daemon *d, struct d_iface *ifc,
 		.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
 	};
 	struct in_pktinfo pi = { .ipi_ifindex = (int)ifc->ifindex };
+	int err;
 	struct cmsghdr *c;
 
 	if (!d->udp4_open)
@@ -208,13 +209,18 @@ void net4_send(struct daemon *d, struct d_iface *ifc,
 	c->cmsg_len = CMSG_LEN(sizeof(pi));
 	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 	for (;;) {
-		if (sendmsg(d->udp4_fd, &msg, MSG_DONTWAIT) >= 0)
+		if (sendmsg(d->udp4_fd, &msg, MSG_DONTWAIT) >= 0) {
+			if (ifc->n_send_err_peers || ifc->send_errs)
+				peerdiag_send_ok(d, ifc, dst);
 			return;
+		}
 		if (errno == EINTR)
 			continue;
+		err = errno;
 		d->udp_send_errors++;
-		LOG_D(d, "%s: sendmsg (IPv4): %s", ifc->name, strerror(errno));
-		if (errno == EADDRNOTAVAIL && pi.ipi_spec_dst.s_addr) {
+		LOG_D(d, "%s: sendmsg (IPv4): %s", ifc->name, strerror(err));
+		peerdiag_send_failed(d, ifc, dst, err);
+		if (err == EADDRNOTAVAIL && pi.ipi_spec_dst.s_addr) {
 			/* Our address went away: let the kernel choose. */
 			pi.ipi_spec_dst.s_addr = 0;
 			memcpy(CMSG_DATA(c), &pi, sizeof(pi));

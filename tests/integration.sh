@@ -34,6 +34,7 @@ scripts=(
 	tests/daemon/e2e.sh
 	tests/daemon/e2e_v4.sh
 	tests/daemon/deadpeer.sh
+	tests/daemon/linklocal.sh
 	tests/wgglue/kroute_kernel.sh
 	"tests/e2e/all.sh $e2e"
 )
@@ -48,6 +49,7 @@ if [ "${WGB_IN_GUEST:-0}" = 1 ] && [ -z "${WGB_GUEST_ALL:-}" ]; then
 		tests/vm/selftest.sh
 		tests/wgglue/integration.sh
 		tests/daemon/e2e.sh
+		tests/daemon/linklocal.sh
 		tests/wgglue/kroute_kernel.sh
 		"tests/e2e/all.sh $e2e"
 	)

@@ -287,10 +287,11 @@ _topo_wg_manual() {
     else
         cmds+="link add $ifn type wireguard"$'\n'
     fi
-    # addrgenmode none: no link-local address but ours (as wgt_wg_add);
-    # up before the routes (IPv4 refuses a route over a down device).
-    cmds+="link set $ifn addrgenmode none
-link set $ifn up
+    # As wgt_wg_add: a wireguard-go TUN keeps the link-local the kernel
+    # gives it beside ours. Up before the routes (IPv4 refuses a route over
+    # a down device).
+    [ "$WGT_BACKEND" = go ] || cmds+="link set $ifn addrgenmode none"$'\n'
+    cmds+="link set $ifn up
 addr add $(topo_ll "$n")/64 dev $ifn nodad
 addr add $(topo_tun4 "$n")/32 dev $ifn
 addr add $(topo_tun6 "$n")/128 dev $ifn nodad

@@ -347,7 +347,7 @@ wgt_genkey() {
 
 # wgt_wg_add NS NAME [PORT]: a WireGuard interface (backend per
 # WGB_WG_BACKEND) with a fresh key, listening on PORT (default: next free
-# from 51820), no IPv6 address autoconfiguration, up.
+# from 51820), up (wireguard-go: with the kernel's own link-local).
 # Sets WGT_IF[NS/NAME] (real name), WGT_PUB[NS/NAME], WGT_KEY[NS/NAME]
 # (private key file), WGT_PORT[NS/NAME], and WGT_LAST_IF.
 wgt_wg_add() {
@@ -380,10 +380,13 @@ wgt_wg_add() {
     WGT_PUB[$k]=$(wgt_genkey "${WGT_KEY[$k]}") || { wgt_fail "wg genkey"; return 1; }
     wgt_exec "$ns" wg set "$ifn" private-key "${WGT_KEY[$k]}" listen-port "$port" ||
         { wgt_fail "wg set $ifn private-key/listen-port"; return 1; }
-    # WireGuard links get no link-local address of their own in the kernel,
-    # a wireguard-go TUN may; make both behave the same: none until asked.
-    wgt_ip "$ns" -b - <<<"link set $ifn addrgenmode none
-link set $ifn up" || { wgt_fail "link up $ifn"; return 1; }
+    # Kernel WireGuard links get no link-local address of their own; a
+    # wireguard-go TUN gets one the kernel makes (stable-privacy or random)
+    # beside the one wgt_wg_ll adds, as users' set-ups do, and wgbabeld must
+    # speak from the configured one (daemon/lladdr.h). So it is kept.
+    local gen=
+    [ "$WGT_BACKEND" = go ] || gen="link set $ifn addrgenmode none"$'\n'
+    wgt_ip "$ns" -b - <<<"${gen}link set $ifn up" || { wgt_fail "link up $ifn"; return 1; }
     WGT_LAST_IF=$ifn
 }
 
