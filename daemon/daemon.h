@@ -106,6 +106,8 @@ struct d_iface {
 	uv_poll_t *poll6;		/* freed by its close callback */
 
 	uint64_t refresh_last_us;	/* last read of the device */
+	bool reading;			/* a read is in flight */
+	bool read_again;		/* asked for meanwhile */
 
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;
@@ -125,6 +127,7 @@ struct daemon {
 	uint16_t seqno;
 
 	struct wg_backend *wg;
+	struct wg_backend *wg_reader;	/* device reads, on worker threads */
 	struct kroute *kr;
 	struct kroute_monitor *mon;
 

@@ -408,24 +408,27 @@ static int iface_peer_take_addr(struct daemon *d, struct d_iface *ifc,
 }
 
 /*
- * Re-reads a WireGuard device: peers that appeared or whose Babel address
- * changed are registered with the engine, peers that went away are dropped,
- * then the reconciler re-reads and re-plans. Returns the backend's error.
+ * A read of a WireGuard device, made by a worker thread (iface_refresh_wg):
+ * peers that appeared or whose Babel address changed are registered with
+ * the engine, peers that went away are dropped, then the reconciler
+ * compares the same read with what it installed. Returns the backend's
+ * error.
  */
-int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
+static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
+			    struct wg_device *devp)
 {
-	struct wg_device dev = { 0 };
+	struct wg_device dev = *devp;
 	struct d_peer *np = NULL;
 	struct wg_hmap nmap;
 	uint64_t now = d_now_us(d);
 	bool peers_changed = false;
 	size_t n = 0;
-	int r;
 
-	if (!ifc->in_engine || ifc->params.type != CFG_IFTYPE_WIREGUARD)
+	memset(devp, 0, sizeof(*devp));	/* ours to clear now */
+	if (!ifc->in_engine || ifc->params.type != CFG_IFTYPE_WIREGUARD) {
+		wg_device_clear(&dev);
 		return 0;
-	ifc->refresh_last_us = now;
-	r = wg_backend_get_device(d->wg, ifc->name, &dev);
+	}
 	if (r < 0) {
 		if (r != ifc->last_refresh_err)
 			LOG_W(d, "%s: cannot read the WireGuard device: %s",
@@ -532,6 +535,80 @@ out:
 	return r;
 }
 
+/* One read of a device, in flight on libuv's thread pool. */
+struct iface_read {
+	uv_work_t req;
+	struct daemon *d;
+	struct wg_backend *be;
+	char name[CFG_IFNAME_MAX];
+	unsigned ifindex;
+	struct wg_device dev;
+	int r;
+};
+
+/* In a worker thread: only the read, on the reader's own backend. */
+static void iface_read_work(uv_work_t *req)
+{
+	struct iface_read *j = req->data;
+
+	j->r = wg_backend_get_device(j->be, j->name, &j->dev);
+}
+
+static void iface_read_done(uv_work_t *req, int status)
+{
+	struct iface_read *j = req->data;
+	struct daemon *d = j->d;
+	struct d_iface *ifc = iface_find_name(d, j->name);
+
+	/* The link may have gone, or come back as another one, meanwhile. */
+	if (ifc && ifc->present && ifc->ifindex == j->ifindex) {
+		ifc->reading = false;
+		if (status == 0 && !d->stopping)
+			iface_read_apply(d, ifc, j->r, &j->dev);
+		if (ifc->read_again && !d->stopping) {
+			ifc->read_again = false;
+			iface_refresh_wg(d, ifc);
+		}
+	}
+	wg_device_clear(&j->dev);
+	free(j);
+}
+
+/*
+ * Re-reads a WireGuard device without waiting for it: the read runs on a
+ * worker thread with a backend of its own (a stopped wireguard-go holds
+ * up that thread, never the event loop: Hellos and the control socket go
+ * on), and iface_read_apply() takes the result on the loop. A read asked
+ * for while one is in flight is made once that one is done.
+ */
+int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
+{
+	struct iface_read *j;
+	int r;
+
+	if (!ifc->in_engine || ifc->params.type != CFG_IFTYPE_WIREGUARD)
+		return 0;
+	if (ifc->reading) {
+		ifc->read_again = true;
+		return 0;
+	}
+	if (!(j = calloc(1, sizeof(*j))))
+		return -ENOMEM;
+	j->req.data = j;
+	j->d = d;
+	j->be = d->wg_reader;
+	snprintf(j->name, sizeof(j->name), "%s", ifc->name);
+	j->ifindex = ifc->ifindex;
+	if ((r = uv_queue_work(d->loop, &j->req, iface_read_work,
+			       iface_read_done)) < 0) {
+		free(j);
+		return r;
+	}
+	ifc->reading = true;
+	ifc->refresh_last_us = d_now_us(d);
+	return 0;
+}
+
 /*
  * A Babel packet from an address no peer of IFC holds: most likely a peer
  * added with `wg set` since the last read. The device is read now, at most
@@ -578,7 +655,7 @@ void iface_flush_dirty(struct daemon *d)
 		if ((r = wg_rec_flush(ifc->rec)) < 0) {
 			LOG_W(d, "%s: setting allowed IPs failed (%s); "
 			      "re-reading the device", ifc->name, strerror(-r));
-			wg_rec_refresh(ifc->rec);
+			iface_refresh_wg(d, ifc);
 		}
 	}
 	fib_commit(d);	/* the kernel routes of the same changes */

@@ -449,7 +449,8 @@ static int start(struct daemon *d)
 		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
 		return r;
 	}
-	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0) {
+	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0 ||
+	    (r = wg_backend_auto_new(&d->wg_reader, NULL)) < 0) {
 		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
 		return r;
 	}
@@ -636,6 +637,8 @@ int main(int argc, char **argv)
 		babel_free(d.babel);
 	if (d.wg)
 		wg_backend_free(d.wg);
+	if (d.wg_reader)
+		wg_backend_free(d.wg_reader);
 	wg_hmap_free(&d.originated);
 	wg_hmap_free(&d.selected);
 	wg_hmap_free(&d.ep_refused);
