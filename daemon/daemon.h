@@ -108,6 +108,7 @@ struct d_iface {
 	uint64_t refresh_last_us;	/* last read of the device */
 	bool reading;			/* a read is in flight */
 	bool read_again;		/* asked for meanwhile */
+	bool wg_stalled;		/* timed out: no writes until a read */
 
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;

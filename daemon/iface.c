@@ -434,11 +434,18 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 			LOG_W(d, "%s: cannot read the WireGuard device: %s",
 			      ifc->name, strerror(-r));
 		ifc->last_refresh_err = r;
+		if (r == -ETIMEDOUT) {
+			/* Stopped or hung: no writes from the loop, and
+			 * read again (off the loop) until it answers. */
+			ifc->wg_stalled = true;
+			ifc->read_again = true;
+		}
 		return r;
 	}
-	if (ifc->last_refresh_err)
-		LOG_I(d, "%s: WireGuard device readable again", ifc->name);
+	if (ifc->last_refresh_err || ifc->wg_stalled)
+		LOG_I(d, "%s: WireGuard device answers again", ifc->name);
 	ifc->last_refresh_err = 0;
+	ifc->wg_stalled = false;
 	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
 	if (dev.n_peers) {
 		np = calloc(dev.n_peers, sizeof(*np));
@@ -649,12 +656,23 @@ void iface_flush_dirty(struct daemon *d)
 		struct d_iface *ifc = d->ifaces[i];
 		int r;
 
-		if (!ifc->rec_dirty || !ifc->rec)
+		/* A device that stopped answering is not written to
+		 * until a read (off the loop) shows it answers again. */
+		if (!ifc->rec_dirty || !ifc->rec || ifc->wg_stalled)
 			continue;
 		ifc->rec_dirty = false;
 		if ((r = wg_rec_flush(ifc->rec)) < 0) {
-			LOG_W(d, "%s: setting allowed IPs failed (%s); "
-			      "re-reading the device", ifc->name, strerror(-r));
+			if (r == -ETIMEDOUT) {
+				ifc->wg_stalled = true;
+				ifc->rec_dirty = true;
+				LOG_W(d, "%s: the WireGuard device does not "
+				      "answer; allowed-IP changes wait until "
+				      "it does", ifc->name);
+			} else {
+				LOG_W(d, "%s: setting allowed IPs failed (%s); "
+				      "re-reading the device", ifc->name,
+				      strerror(-r));
+			}
 			iface_refresh_wg(d, ifc);
 		}
 	}

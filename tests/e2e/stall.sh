@@ -1,0 +1,69 @@
+#!/bin/bash
+# tests/e2e/stall.sh: a wireguard-go that stops answering (SIGSTOP for
+# 10 s) under a running wgbabeld, wireguard-go only:
+#
+#        n1 ==== n2 ---- n3        (n1-n2: WireGuard and a wired veth,
+#                                   both running Babel)
+#
+#  - the control socket of n1 answers throughout (a probe every 0.2 s,
+#    each allowed 1 s), its largest answer time is printed;
+#  - n1 keeps sending Hellos on its wired interface: n2 keeps n1 as a
+#    neighbour there, and n2 reaches n1's address over the veth;
+#  - after SIGCONT everything is back as before within 5 s plus the time
+#    to write it: every node converged over WireGuard again.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
+topo_init stall
+
+build() {
+    topo_node n1 n2 n3
+    topo_link n1 n2
+    topo_link n2 n3
+    topo_conf n1 "interface ve-n2 type wired hello-interval 1 rxcost 2000"
+    topo_conf n2 "interface ve-n1 type wired hello-interval 1 rxcost 2000"
+    topo_up || return 1
+    # Babel over IPv6 link-local: the underlay veths have none of their own.
+    wgt_ip n1 -6 addr add fe80::a1/64 dev ve-n2 &&
+        wgt_ip n2 -6 addr add fe80::a2/64 dev ve-n1 || return 1
+    topo_wait_converged 60 || return 1
+    wgt_assert_wait "topo_ctl n2 show neighbours | grep -q 'fe80::a1'" 20 \
+        "n2 has n1 as a neighbour on the veth"
+}
+
+# wireguard-go's pid of NODE (wgt_daemon execs it in place).
+wg_go_pid() { awk -v l="wireguard-go-$(topo_if "$1")" '$2 == l { print $1 }' "$WGT_DIR/pids" | tail -n 1; }
+
+t_stall() {
+    local pid t0 t end fails=0 probes=0 worst=0 dt
+    pid=$(wg_go_pid n1)
+    [ -n "$pid" ] && kill -0 "$pid" || { wgt_fail "no wireguard-go pid for n1"; return 1; }
+    kill -STOP "$pid"
+    t0=$(wgt_now)
+    end=$(awk -v t="$t0" 'BEGIN { printf "%.3f", t + 10 }')
+    while awk -v n="$(wgt_now)" -v e="$end" 'BEGIN { exit !(n < e) }'; do
+        t=$(wgt_now)
+        probes=$((probes + 1))
+        if ! timeout 1 "$WGBABELCTL" -s "$WGT_DIR/n1.sock" show status >/dev/null 2>&1; then
+            fails=$((fails + 1))
+        fi
+        dt=$(wgt_since "$t")
+        worst=$(awk -v a="$worst" -v b="$dt" 'BEGIN { print (b > a) ? b : a }')
+        sleep 0.2
+    done
+    wgt_log "wireguard-go stopped 10 s: $probes control-socket probes, $fails unanswered within 1 s, slowest answer ${worst} s"
+    wgt_assert_eq "$fails" 0 "control-socket probes unanswered within 1 s while wireguard-go was stopped"
+    wgt_assert "topo_ctl n2 show neighbours | grep -q fe80::a1" "n2 still has n1 on the veth"
+    wgt_assert topo_ping n2 "$(topo_addr6 n1)"
+    kill -CONT "$pid"
+    t0=$(wgt_now)
+    wgt_assert_wait topo_converged 10 "converged over WireGuard again after SIGCONT" || return 1
+    wgt_log "converged $(wgt_since "$t0") s after SIGCONT"
+}
+
+if [ "$WGT_BACKEND" != go ]; then
+    wgt_skip "a stopped wireguard-go never stops wgbabeld" "wireguard-go only"
+    wgt_done
+fi
+wgt_setup "three nodes, n1-n2 over WireGuard and a veth, converged ($WGT_BACKEND)" build
+wgt_test "a stopped wireguard-go never stops wgbabeld" t_stall
+wgt_done
