@@ -161,8 +161,29 @@ struct wg_backend {
 /* Kernel backend: one generic netlink socket, "wireguard" family resolved on
  * first use and then cached. */
 int wg_backend_kernel_new(struct wg_backend **out);
-/* UAPI backend over SOCKDIR/IFNAME.sock (NULL: /var/run/wireguard). */
+/*
+ * UAPI backend over SOCKDIR/IFNAME.sock (NULL: /var/run/wireguard).
+ *
+ * The socket's other end is another process (wireguard-go, boringtun) that
+ * may hang or be stopped, so no request may wait on it for long: the calls
+ * are synchronous, made from wgbabeld's event loop. A request ends with
+ * -ETIMEDOUT when the peer moved no byte in either direction for
+ * WG_UAPI_TIMEOUT_MS (a stopped or hung process), or when the whole request
+ * took longer than WG_UAPI_TIMEOUT_MS plus one second per WG_UAPI_MIN_RATE
+ * bytes moved (a process that drips). The second part lets a large set or
+ * get (100,000 allowed IPs are about 4 MB of text) finish on a slow but
+ * working implementation. A reply longer than WG_UAPI_REPLY_MAX, or with a
+ * line longer than WG_UAPI_LINE_MAX, ends the request with -EMSGSIZE; one
+ * that is not key=value lines ending in errno=N and a blank line, with
+ * -EBADMSG.
+ */
+#define WG_UAPI_TIMEOUT_MS 1000
+#define WG_UAPI_MIN_RATE (1024 * 1024)
+#define WG_UAPI_REPLY_MAX (256u * 1024 * 1024)
+#define WG_UAPI_LINE_MAX 512
 int wg_backend_uapi_new(struct wg_backend **out, const char *sockdir);
+/* Tests: another stall deadline than WG_UAPI_TIMEOUT_MS for this backend. */
+void wg_backend_uapi_set_timeout(struct wg_backend *be, unsigned ms);
 /* Picks per interface: UAPI when SOCKDIR/IFNAME.sock exists, else kernel. */
 int wg_backend_auto_new(struct wg_backend **out, const char *sockdir);
 
