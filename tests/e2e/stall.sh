@@ -52,7 +52,7 @@ t_stall() {
     done
     wgt_log "wireguard-go stopped 10 s: $probes control-socket probes, $fails unanswered within 1 s, slowest answer ${worst} s"
     wgt_assert_eq "$fails" 0 "control-socket probes unanswered within 1 s while wireguard-go was stopped"
-    wgt_assert "topo_ctl n2 show neighbours | grep -q fe80::a1" "n2 still has n1 on the veth"
+    wgt_assert_contains "$(topo_ctl n2 show neighbours)" "fe80::a1" "n2 still has n1 on the veth"
     wgt_assert topo_ping n2 "$(topo_addr6 n1)"
     kill -CONT "$pid"
     t0=$(wgt_now)
