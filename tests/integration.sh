@@ -35,9 +35,14 @@ scripts=(
 	tests/daemon/e2e_v4.sh
 	tests/daemon/deadpeer.sh
 	tests/daemon/linklocal.sh
+	tests/daemon/redist.sh
+	tests/daemon/uapi_stall.sh
 	tests/wgglue/kroute_kernel.sh
 	"tests/e2e/all.sh $e2e"
 )
+# redist.sh (redistribute against the kernel's table, no WireGuard) and
+# uapi_stall.sh (wireguard-go stopped; always wireguard-go) run on the
+# host only, like the two below.
 # In the emulated guest (about ten times slower) CI's 30 minutes do not
 # hold everything twice.  e2e_v4.sh (Babel over IPv4) and deadpeer.sh
 # (ICMP detection of dead babeld, BIRD and wgbabeld) run on the host
