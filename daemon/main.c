@@ -206,6 +206,10 @@ static void on_kwatch_readable(uv_poll_t *h, int status, int events)
 {
 	struct daemon *d = h->data;
 
+	/* A socket error (ENOBUFS: events lost) raises POLLERR, and libuv
+	 * stops the handle: watch again, then read (which sees ENOBUFS). */
+	if (status < 0)
+		uv_poll_start(h, UV_READABLE, on_kwatch_readable);
 	if (kroute_watch_dispatch(d->kr, fib_kernel_refused, d) == -ENOBUFS)
 		LOG_W(d, "route events were lost; the refused routes are "
 		      "tried again");
@@ -214,7 +218,11 @@ static void on_kwatch_readable(uv_poll_t *h, int status, int events)
 static void on_link_readable(uv_poll_t *h, int status, int events)
 {
 	struct daemon *d = h->data;
-	int r = kroute_monitor_dispatch(d->mon);
+	int r;
+
+	if (status < 0)		/* as on_kwatch_readable */
+		uv_poll_start(h, UV_READABLE, on_link_readable);
+	r = kroute_monitor_dispatch(d->mon);
 
 	if (r == -ENOBUFS) {
 		LOG_W(d, "link events were lost; re-reading every link");
