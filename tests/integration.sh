@@ -16,16 +16,21 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # failover (loss when the winner moves, is withdrawn, stops, crashes),
 # multihop (four hops; restarts of a transit node: crash, SIGTERM,
 # keep-routes-on-exit), wgquick (wg-quick's static allowed IPs next to
-# wgbabeld's) and mesh20 (20-node full mesh convergence: 31 s in the
+# wgbabeld's), foreign (a host with a default, static routes, babeld and
+# a second wgbabeld: their routes are refused, never touched, through
+# restarts and crashes; endpoint cover; wg syncconf repaired) and mesh20
+# (20-node full mesh convergence: 31 s in the
 # emulated guest on 2026-11-30, about 110 s of CI time with its set-up;
 # 1.5-5 s on the host with wireguard-go).  interop runs babeld and BIRD
 # over plain veths, no WireGuard: host only.  On wireguard-go the same
 # WireGuard scenarios run again (the backend wgbabeld talks to there is
-# the UAPI socket, not netlink), plus interop.  WGB_E2E overrides the list.
+# the UAPI socket, not netlink), plus stall (wireguard-go stopped for
+# 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
+# overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover multihop wgquick mesh20}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign mesh20}
 else
-	e2e=${WGB_E2E:-anycast failover multihop wgquick mesh20 interop}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign stall mesh20 interop}
 fi
 
 scripts=(
