@@ -381,9 +381,11 @@ wgt_wg_add() {
     wgt_exec "$ns" wg set "$ifn" private-key "${WGT_KEY[$k]}" listen-port "$port" ||
         { wgt_fail "wg set $ifn private-key/listen-port"; return 1; }
     # WireGuard links get no link-local address of their own in the kernel,
-    # a wireguard-go TUN may; make both behave the same: none until asked.
-    wgt_ip "$ns" -b - <<<"link set $ifn addrgenmode none
-link set $ifn up" || { wgt_fail "link up $ifn"; return 1; }
+    # a wireguard-go TUN may; make both behave the same: none until asked
+    # (TOPO_AUTO_LL=1: leave the TUN the one it gets, as on a real host).
+    local agm="link set $ifn addrgenmode none"$'\n'
+    [ "${TOPO_AUTO_LL:-0}" = 1 ] && agm=
+    wgt_ip "$ns" -b - <<<"${agm}link set $ifn up" || { wgt_fail "link up $ifn"; return 1; }
     WGT_LAST_IF=$ifn
 }
 
