@@ -49,6 +49,7 @@
 #     routes 10.9.9.0/24 and fd09:9::/48 (proto static) through it.  At
 #     the end (topo_done) every node's routes, rules and static allowed IPs
 #     must be as they were before the daemons started (topo_clutter_check).
+#   "gw" and "br" are taken: no node may have those names.
 #
 # wgbabeld per node: $WGT_DIR/NODE.conf, socket $WGT_DIR/NODE.sock, log
 # $WGT_DIR/wgbabeld-NODE.log; routes in the main table.
