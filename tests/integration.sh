@@ -33,12 +33,17 @@ else
 	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign stall mesh20 interop}
 fi
 
+# The daemon's own end-to-end checks, on the same harness as the
+# scenarios (tests/e2e/topo.sh): hub.sh (three nodes, hub b: allowed IPs,
+# routes, control socket, filters, SIGHUP, SIGTERM), ipv4.sh (Babel over
+# IPv4) and deadpeer.sh (ICMP detection of dead babeld, BIRD and
+# wgbabeld).
 scripts=(
 	tests/vm/selftest.sh
 	tests/wgglue/integration.sh
-	tests/daemon/e2e.sh
-	tests/daemon/e2e_v4.sh
-	tests/daemon/deadpeer.sh
+	tests/e2e/hub.sh
+	tests/e2e/ipv4.sh
+	tests/e2e/deadpeer.sh
 	tests/daemon/linklocal.sh
 	tests/daemon/redist.sh
 	tests/daemon/uapi_stall.sh
@@ -49,16 +54,16 @@ scripts=(
 # uapi_stall.sh (wireguard-go stopped; always wireguard-go) run on the
 # host only, like the two below.
 # In the emulated guest (about ten times slower) CI's 30 minutes do not
-# hold everything twice.  e2e_v4.sh (Babel over IPv4) and deadpeer.sh
+# hold everything twice.  ipv4.sh (Babel over IPv4) and deadpeer.sh
 # (ICMP detection of dead babeld, BIRD and wgbabeld) run on the host
 # only: what they test is the daemon's sockets and the host kernel's
 # ICMP, the same on either WireGuard; the kernel WireGuard side (allowed
-# IPs over netlink) is what e2e.sh and the scenarios test in the guest.
+# IPs over netlink) is what hub.sh and the scenarios test in the guest.
 if [ "${WGB_IN_GUEST:-0}" = 1 ] && [ -z "${WGB_GUEST_ALL:-}" ]; then
 	scripts=(
 		tests/vm/selftest.sh
 		tests/wgglue/integration.sh
-		tests/daemon/e2e.sh
+		tests/e2e/hub.sh
 		tests/daemon/linklocal.sh
 		tests/wgglue/kroute_kernel.sh
 		"tests/e2e/all.sh $e2e"

@@ -98,4 +98,4 @@ wgt_test "expected winners from the metric (RTT penalty included)" t_expectation
 wgt_test "each node holds the anycast prefix on exactly one peer, the nearest origin's" t_allowed_ips
 wgt_test "wgbabelctl --json selects the same next hop" t_wgbabelctl_agrees
 wgt_test "pings to the anycast address are answered by the nearest origin" t_answered_by_nearest
-wgt_done
+topo_done

@@ -4,9 +4,10 @@
 #
 #        n1 ---- n2 ---- n3        (n3 announces what n1 already routes)
 #
-# n1 looks like a real host: a default route via its underlay gateway, a
-# static IPv4 host route and an IPv6 static, and a route of protocol 42 as
-# babeld installs them (the same protocol number as wgbabeld's).  n3
+# n1 looks like a real host: besides the harness's clutter on every node (a
+# default route via its uplink's gateway, static routes), a static IPv4
+# host route and an IPv6 static, and a route of protocol 42 as babeld
+# installs them (the same protocol number as wgbabeld's).  n3
 # announces 0.0.0.0/0, those three prefixes and a free one.  Then:
 #  - n1 installs the free prefix and refuses the other four (the default
 #    because it covers n2's endpoint): `show refused` names each with the
@@ -42,18 +43,20 @@ build() {
     topo_node n1 n2 n3
     topo_link n1 n2
     topo_link n2 n3
-    topo_up || return 1
-    topo_wait_converged 60 || return 1
+    topo_build || return 1
     local gw
     gw=$(topo_uaddr n2 n1)
-    # What the host had before wgbabeld learned anything.  One command
-    # each: in a batch, iproute2 6.1 carries "proto 42" over to the next
-    # line's route.
-    wgt_ip n1 route add default via "$gw" dev ve-n2 &&
-        wgt_ip n1 route add $STATIC4 via "$gw" dev ve-n2 proto static &&
+    # What the host has before wgbabeld starts, beside the harness's
+    # clutter (a default route via its uplink's gateway, static routes):
+    # one command each, since in a batch iproute2 6.1 carries "proto 42"
+    # over to the next line's route.
+    wgt_ip n1 route add $STATIC4 via "$gw" dev ve-n2 proto static &&
         wgt_ip n1 -6 route add $STATIC6 dev ve-n2 proto static &&
         wgt_ip n1 route add $BABELD4 via "$gw" dev ve-n2 proto 42 ||
         { wgt_fail "n1's own routes"; return 1; }
+    wgt_assert_contains "$(wgt_ip n1 route show default)" "default via" "n1 has a default route of its own"
+    topo_launch || return 1
+    topo_wait_converged 60
 }
 
 # n1's routes that are not wgbabeld's own (those use nexthop objects).
@@ -231,6 +234,12 @@ EOF
     wgt_assert_wait "kernel_has_ours n1 $FREE" 30 "wgbabeld back after a crash"
     wgt_assert_eq "$(foreign_routes)" "$before" "babeld's route after wgbabeld's crash restart"
     topo_ctl n3 withdraw 10.78.0.1/32 >/dev/null
+    # As it was before, for the harness's check of the hosts' clutter.
+    wgt_stop "$(awk '$2 == "babeld-n1" { print $1 }' "$WGT_DIR/pids" | tail -n 1)" 10
+    wgt_stop "$(awk '$2 == "babeld-n2" { print $1 }' "$WGT_DIR/pids" | tail -n 1)" 10
+    wgt_ip n2 addr del 10.78.0.1/32 dev lo
+    wgt_ip n1 -6 addr del fe80::a1/64 dev ve-n2
+    wgt_ip n2 -6 addr del fe80::a2/64 dev ve-n1
 }
 
 # A learned prefix that covers a peer's WireGuard endpoint gets no kernel
@@ -283,4 +292,4 @@ wgt_test "a learned prefix covering a WireGuard endpoint gets no kernel route" t
 wgt_test "wg syncconf underneath: learned allowed IPs are repaired" t_syncconf
 wgt_test "two wgbabeld instances on one host keep to their own routes" t_two_instances
 wgt_test "wgbabeld next to babeld on one host" t_next_to_babeld
-wgt_done
+topo_done

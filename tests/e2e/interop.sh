@@ -8,7 +8,8 @@
 #
 # w announces 2001:db8:1::/48 and 10.1.0.0/16 (w's own 2001:db8:1::1 and
 # 10.1.0.1 on lo), babeld its local 2001:db8:2::1/128 and 10.2.0.1/32
-# (redistribute local), BIRD 2001:db8:3::1/128 and 10.3.0.1/32 (direct).
+# (redistribute local), BIRD 2001:db8:3::1/128 and 10.3.0.1/32 (direct);
+# each its node address too (topo.sh).
 # The w-b link has no IPv4 address: IPv4 goes as IPv4-via-IPv6 (RFC 9229),
 # which babeld 1.12 supports.  BIRD 2.0.12 will not announce IPv4 on an
 # interface without an IPv4 address, so w-r has one.
@@ -21,56 +22,17 @@ for b in babeld bird birdc; do
 done
 
 build() {
-    wgt_ns_add w b r || return 1
-    wgt_veth w - b - || return 1
-    wgt_veth w 192.0.2.1/30 r 192.0.2.2/30 || return 1
-    wgt_ip w -b - <<<"addr add 2001:db8:1::1/128 dev lo
-addr add 10.1.0.1/32 dev lo" || return 1
-    wgt_ip b -b - <<<"addr add 2001:db8:2::1/128 dev lo
-addr add 10.2.0.1/32 dev lo" || return 1
-    wgt_ip r -b - <<<"addr add 2001:db8:3::1/128 dev lo
-addr add 10.3.0.1/32 dev lo" || return 1
-    local n
-    for n in w b r; do
-        wgt_exec "$n" sysctl -qw net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1 || return 1
-    done
-
-    cat >"$WGT_DIR/w.conf" <<EOF2
-interface ve-b type wired hello-interval 1
-interface ve-r type wired hello-interval 1
-control-socket $WGT_DIR/w.sock
-state-file $WGT_DIR/w.state
-runtime-dir $WGT_DIR/w.run
-log-level info
-announce 2001:db8:1::/48
-announce 10.1.0.0/16
-EOF2
-    wgt_daemon w wgbabeld-w "$WGBABELD" -c "$WGT_DIR/w.conf" || return 1
-    TOPO_PID[w]=$WGT_LAST_PID
-
-    cat >"$WGT_DIR/babeld.conf" <<EOF2
-interface ve-w type wired hello-interval 1
-redistribute local ip 2001:db8:2::1/128 allow
-redistribute local ip 10.2.0.1/32 allow
-redistribute local deny
-EOF2
-    wgt_daemon b babeld babeld -c "$WGT_DIR/babeld.conf" -I "$WGT_DIR/babeld.pid" \
-        -S "$WGT_DIR/babeld.state" -G "$WGT_DIR/babeld.ctl" || return 1
-
-    cat >"$WGT_DIR/bird.conf" <<EOF2
-router id 192.0.2.2;
-protocol device { }
-protocol direct { ipv4; ipv6; interface "lo"; }
-protocol kernel { ipv4 { export where source = RTS_BABEL; }; }
-protocol kernel { ipv6 { export where source = RTS_BABEL; }; }
-protocol babel {
-    interface "ve-w" { type wired; hello interval 1 s; };
-    ipv4 { import all; export where source = RTS_DEVICE; };
-    ipv6 { import all; export where source = RTS_DEVICE; };
-}
-EOF2
-    wgt_daemon r bird bird -f -c "$WGT_DIR/bird.conf" -s "$WGT_DIR/bird.ctl" -P "$WGT_DIR/bird.pid" || return 1
-    wgt_wait_until "$WGBABELCTL -s $WGT_DIR/w.sock show status" 10 || { wgt_fail "wgbabeld did not start"; return 1; }
+    topo_node w
+    topo_node b --babeld
+    topo_node r --bird
+    topo_wire w b
+    topo_wire w r 192.0.2.1/30 192.0.2.2/30
+    topo_lo w 2001:db8:1::1/128 10.1.0.1/32
+    topo_lo b 2001:db8:2::1/128 10.2.0.1/32
+    topo_lo r 2001:db8:3::1/128 10.3.0.1/32
+    topo_announce w 2001:db8:1::/48
+    topo_announce w 10.1.0.0/16
+    topo_up
 }
 
 has_route() { # NS FAMILY PREFIX [PATTERN]
@@ -103,9 +65,9 @@ t_w_learns_bird() {
 
 t_bird_learns_w() {
     wgt_assert_wait "has_route r -6 2001:db8:1::/48 'proto bird'" 30 "BIRD: route to 2001:db8:1::/48" ||
-        birdc -s "$WGT_DIR/bird.ctl" show route >&2
+        birdc -s "$WGT_DIR/r.bird" show route >&2
     wgt_assert_wait "has_route r -4 10.1.0.0/16 'proto bird'" 20 "BIRD: route to 10.1.0.0/16" ||
-        birdc -s "$WGT_DIR/bird.ctl" show route >&2
+        birdc -s "$WGT_DIR/r.bird" show route >&2
     wgt_assert_wait "wgt_exec r ping -c1 -W1 -I 2001:db8:3::1 2001:db8:1::1" 10 "BIRD's node pings w (IPv6)"
     wgt_assert_wait "wgt_exec r ping -c1 -W1 -I 10.3.0.1 10.1.0.1" 10 "BIRD's node pings w (IPv4)"
 }
@@ -124,4 +86,4 @@ wgt_test "babeld learns wgbabeld's routes (IPv6, IPv4 via IPv6), traffic both wa
 wgt_test "wgbabeld learns BIRD's routes (IPv6, IPv4)" t_w_learns_bird
 wgt_test "BIRD learns wgbabeld's routes (IPv6, IPv4), traffic both ways" t_bird_learns_w
 wgt_test "wgbabeld carries routes between babeld and BIRD" t_transit
-wgt_done
+topo_done

@@ -51,4 +51,4 @@ t_direct() {
 wgt_setup "$N nodes on a bridge, full WireGuard mesh, wgbabeld started ($WGT_BACKEND)" build
 wgt_test "the $N-node mesh converges" t_converge
 wgt_test "every route is the direct peer; pings across" t_direct
-wgt_done
+topo_done

@@ -205,4 +205,4 @@ wgt_test "crash-restart of transit n3: no live allowed IP withdrawn at n3, the s
 wgt_test "SIGTERM-restart of transit n3: converges back, no stale allowed IP" t_sigterm_restart
 wgt_test "SIGTERM-restart with keep-routes-on-exit: no live allowed IP withdrawn" t_keep_restart
 echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}%, SIGTERM-restart ${LOSS_TERM:-?}%, with keep-routes-on-exit ${LOSS_KEEP:-?}%"
-wgt_done
+topo_done

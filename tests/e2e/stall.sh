@@ -21,10 +21,11 @@ build() {
     topo_link n2 n3
     topo_conf n1 "interface ve-n2 type wired hello-interval 1 rxcost 2000"
     topo_conf n2 "interface ve-n1 type wired hello-interval 1 rxcost 2000"
-    topo_up || return 1
-    # Babel over IPv6 link-local: the underlay veths have none of their own.
+    topo_build || return 1
+    # Babel on the veth speaks from these (known addresses for the check).
     wgt_ip n1 -6 addr add fe80::a1/64 dev ve-n2 &&
         wgt_ip n2 -6 addr add fe80::a2/64 dev ve-n1 || return 1
+    topo_launch || return 1
     topo_wait_converged 60 || return 1
     wgt_assert_wait "topo_ctl n2 show neighbours | grep -q 'fe80::a1'" 20 \
         "n2 has n1 as a neighbour on the veth"
@@ -66,4 +67,4 @@ if [ "$WGT_BACKEND" != go ]; then
 fi
 wgt_setup "three nodes, n1-n2 over WireGuard and a veth, converged ($WGT_BACKEND)" build
 wgt_test "a stopped wireguard-go never stops wgbabeld" t_stall
-wgt_done
+topo_done

@@ -12,28 +12,56 @@
 #   topo_anycast n1 n4                # 10.200.0.1/32 + 2001:db8:ac::1/128 on lo
 #   topo_up                           # build it all, start wgbabeld everywhere
 #   topo_wait_converged 30            # every node reaches every other one
+#   topo_done                         # the hosts' clutter check, then wgt_done
+#
+# topo_up is topo_build (namespaces, links, addresses, the hosts' clutter)
+# then topo_launch (snapshot of the clutter, daemons started): a script
+# that sets more up by hand (rules, routes, addresses) does it in between.
+#
+# Nodes run wgbabeld, or babeld 1.12 (topo_node NAME --babeld) or BIRD 2
+# (--bird) as peers to test against.  A node has a WireGuard interface
+# "wg0" when it has a WireGuard peering (topo_link) or is --wg-quick;
+# topo_wire A B gives two nodes a plain veth that they speak Babel on
+# ("type wired"), without WireGuard.
 #
 # Addressing, node number i (1-based, in declaration order):
 #   wg interface "wg0" (real name NODE-wg0-TAG), as wg-quick would set it up:
 #     Address fe80::i/64 (the Babel address), 10.99.0.i/32, fd99::i/128
 #     (the tunnel address); each peer j gets AllowedIPs
-#     fe80::j/128, 10.99.0.j/32, fd99::j/128 and a route to its tunnel
-#     address.  These are the static, operator-owned allowed IPs.
-#   node address (on lo, announced by wgbabeld): 10.100.0.i/32,
-#     2001:db8:100::i/128 — pings use it as their source (topo_ping*).
+#     fe80::j/128 (left out with TOPO_STATIC_LL=0), 10.99.0.j/32,
+#     fd99::j/128 and a route to its tunnel address.  These are the
+#     static, operator-owned allowed IPs.
+#   node address (on lo, announced by wgbabeld, babeld, BIRD):
+#     10.100.0.i/32, 2001:db8:100::i/128 — pings use it as their source
+#     (topo_ping*).  topo_lo NODE ADDR/LEN... puts more on lo (babeld and
+#     BIRD announce them; a wgbabeld node announces what topo_announce says).
 #   underlay: veth mode (default): one veth pair per link, ve-PEER in each
 #     namespace, 172.16.x.y/30; bridge mode (topo_underlay bridge): one
 #     namespace "br" holding a bridge, node i at 172.31.x.y/16
-#     (topo_uaddr NODE).
+#     (topo_uaddr NODE).  A wire (topo_wire A B [ADDR_A ADDR_B]): ve-PEER,
+#     a kernel-made link-local address, the addresses given.
 #   anycast (topo_anycast): 10.200.0.1/32 and 2001:db8:ac::1/128 on lo of
 #     each origin, announced there, and nft counters of
 #     the echo requests each origin receives for them (topo_echo_count).
+#   the clutter of a real host, on every node: an uplink "up0" to namespace
+#     "gw" (a bridge holding the gateway 100.64.0.1/16, fd64::1/64; node i
+#     at 100.64.x.y/16, fd64::(i+1)/64), default routes through it, static
+#     routes 10.9.9.0/24 and fd09:9::/48 (proto static) through it.  At
+#     the end (topo_done) every node's routes, rules and static allowed IPs
+#     must be as they were before the daemons started (topo_clutter_check).
+#   "gw" and "br" are taken: no node may have those names.
 #
 # wgbabeld per node: $WGT_DIR/NODE.conf, socket $WGT_DIR/NODE.sock, log
 # $WGT_DIR/wgbabeld-NODE.log; routes in the main table.
 #
 # Environment: WGB_BUILD (build directory, default REPO/build-test),
-# TOPO_HELLO (hello interval in s, default 1), everything netns.sh reads.
+# TOPO_HELLO (hello interval in s, default 1; "default": the daemons'
+# own), TOPO_LOG_LEVEL (wgbabeld's, default info), TOPO_AUTO_LL (1, the
+# default: the kernel-made link-local address wireguard-go's TUN gets is
+# left on wg0 beside fe80::i, as on a real host, and veths get theirs;
+# 0: none but fe80::i), TOPO_STATIC_LL=0
+# (no fe80::j/128 allowed IPs: Babel over IPv4 on WireGuard),
+# everything netns.sh reads.
 
 TOPO_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOPO_TOP=$(cd "$TOPO_HERE/../.." && pwd)
@@ -46,14 +74,17 @@ TOPO_UNDERLAY=veth
 declare -gA TOPO_IDX=() TOPO_WGQ=() TOPO_PEERS=() TOPO_DELAY=() TOPO_UA=()
 declare -gA TOPO_ANN=() TOPO_CONF=() TOPO_PID=() TOPO_KEYNODE=() TOPO_ORIGIN=()
 declare -gA TOPO_DELAYABLE=() TOPO_LNUM=() TOPO_NBATCH=()
+declare -gA TOPO_KIND=() TOPO_HASWG=() TOPO_WPEERS=() TOPO_WADDR=() TOPO_IFOPT=() TOPO_LO=()
+TOPO_WIRES=()
 TOPO_ANYCAST4=10.200.0.1
 TOPO_ANYCAST6=2001:db8:ac::1
 TOPO_LINKN=0
 
-# topo_init NAME: wgt_init NAME, locate the binaries.
+# topo_init NAME [BUILD_DIR]: wgt_init NAME, locate the binaries (in
+# BUILD_DIR, else $WGB_BUILD, else build-test).
 topo_init() {
     wgt_init "$1"
-    WGB_BUILD=${WGB_BUILD:-$TOPO_TOP/build-test}
+    WGB_BUILD=${2:-${WGB_BUILD:-$TOPO_TOP/build-test}}
     case $WGB_BUILD in /*) ;; *) WGB_BUILD=$TOPO_TOP/$WGB_BUILD ;; esac
     WGBABELD=$WGB_BUILD/daemon/wgbabeld
     WGBABELCTL=$WGB_BUILD/daemon/wgbabelctl
@@ -67,15 +98,26 @@ topo_init() {
 # topo_underlay veth|bridge
 topo_underlay() { TOPO_UNDERLAY=$1; }
 
-# topo_node NAME... [--wg-quick]: declare nodes (NAME at most 7 characters).
+# topo_node NAME... [--wg-quick | --babeld | --bird]: declare nodes (NAME
+# at most 7 characters); --wg-quick: wg-quick brings its wg0 up; --babeld,
+# --bird: that daemon runs there instead of wgbabeld.
 topo_node() {
-    local n wgq=0 a
-    for a in "$@"; do [ "$a" = --wg-quick ] && wgq=1; done
+    local n wgq=0 a kind=wgbabeld
+    for a in "$@"; do
+        case $a in
+        --wg-quick) wgq=1 ;;
+        --babeld) kind=babeld ;;
+        --bird) kind=bird ;;
+        esac
+    done
     for n in "$@"; do
-        [ "$n" = --wg-quick ] && continue
+        case $n in --*) continue ;; esac
         TOPO_NODES+=("$n")
         TOPO_IDX[$n]=${#TOPO_NODES[@]}
         TOPO_WGQ[$n]=$wgq
+        TOPO_KIND[$n]=$kind
+        [ "$wgq" = 1 ] && TOPO_HASWG[$n]=1
+        TOPO_WPEERS[$n]=''
         TOPO_PEERS[$n]=''
         TOPO_ANN[$n]=''
         TOPO_CONF[$n]=''
@@ -102,6 +144,34 @@ topo_link() {
     [ $# -ge 3 ] && TOPO_DELAYABLE[$k]=1
     TOPO_PEERS[$a]+=" $b"
     TOPO_PEERS[$b]+=" $a"
+    TOPO_HASWG[$a]=1
+    TOPO_HASWG[$b]=1
+}
+
+# topo_wire A B [ADDR_A ADDR_B]: a plain veth between A and B (ve-B in A,
+# ve-A in B; ADDR_* as for wgt_veth, default "-": the link-local address
+# only) that both speak Babel on, as a wired link.
+topo_wire() {
+    TOPO_WIRES+=("$1 $2")
+    TOPO_WADDR[$1 $2]=${3:--}
+    TOPO_WADDR[$2 $1]=${4:--}
+    TOPO_WPEERS[$1]+=" $2"
+    TOPO_WPEERS[$2]+=" $1"
+}
+
+# topo_ifopt NODE DEV OPTION...: options on NODE's interface line for DEV
+# (wg0, or ve-PEER of a wire) in its wgbabeld.conf ("transport ipv4").
+topo_ifopt() {
+    local n=$1 d=$2
+    shift 2
+    TOPO_IFOPT[$n $d]+=" $*"
+}
+
+# topo_lo NODE ADDR/LEN...: more addresses on NODE's lo.
+topo_lo() {
+    local n=$1
+    shift
+    TOPO_LO[$n]+=" $*"
 }
 
 # topo_full_mesh: a link between every two declared nodes.
@@ -165,7 +235,7 @@ link set br0 up
             TOPO_UA[$n]=172.31.$((l / 250)).$((l % 250 + 1))
             pairs+="link add ve-br netns ${WGT_NS[$n]} type veth peer name ve-$n netns ${WGT_NS[br]}"$'\n'
             brc+="link set ve-$n master br0"$'\n'"link set ve-$n up"$'\n'
-            TOPO_NBATCH[$n]="addr add ${TOPO_UA[$n]}/16 dev ve-br"$'\n'"link set ve-br up"$'\n'
+            TOPO_NBATCH[$n]+="addr add ${TOPO_UA[$n]}/16 dev ve-br"$'\n'"link set ve-br up"$'\n'
         done
         ip -b - <<<"$pairs" || { wgt_fail "veth pairs to the bridge"; return 1; }
         wgt_ip br -b - <<<"$brc" || { wgt_fail "bridge"; return 1; }
@@ -241,14 +311,24 @@ _topo_endpoint() {
     _TOPO_EP+=:${WGT_PORT[$p/wg0]}
 }
 
+# topo_static_aips NODE PEER: the allowed IPs NODE's configuration gives
+# PEER ("a/n, b/m"), into _TOPO_AIPS too (no subshell in setup).
+topo_static_aips() {
+    local i=${TOPO_IDX[$2]}
+    _TOPO_AIPS=''
+    [ "${TOPO_STATIC_LL:-1}" = 0 ] || printf -v _TOPO_AIPS 'fe80::%x/128, ' "$i"
+    printf -v _TOPO_AIPS '%s10.99.0.%d/32, fd99::%x/128' "$_TOPO_AIPS" "$i" "$i"
+    [ -n "${3:-}" ] || echo "$_TOPO_AIPS"
+}
+
 # The [Peer] sections of NODE's WireGuard configuration (wg-quick syntax).
 _topo_peers_conf() {
-    local n=$1 p i
+    local n=$1 p
     for p in ${TOPO_PEERS[$n]}; do
         _topo_endpoint "$n" "$p"
-        i=${TOPO_IDX[$p]}
-        printf '[Peer]\n# %s\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = fe80::%x/128, 10.99.0.%d/32, fd99::%x/128\n\n' \
-            "$p" "${WGT_PUB[$p/wg0]}" "$_TOPO_EP" "$i" "$i" "$i"
+        topo_static_aips "$n" "$p" quiet
+        printf '[Peer]\n# %s\nPublicKey = %s\nEndpoint = %s\nAllowedIPs = %s\n\n' \
+            "$p" "${WGT_PUB[$p/wg0]}" "$_TOPO_EP" "$_TOPO_AIPS"
     done
 }
 
@@ -257,6 +337,7 @@ _topo_peers_conf() {
 _topo_keys() {
     local n ifn
     for n in "${TOPO_NODES[@]}"; do
+        [ -n "${TOPO_HASWG[$n]:-}" ] || continue
         ifn=$n-wg0-$WGT_TAG
         [ ${#ifn} -le 15 ] || { wgt_fail "node name '$n' too long"; return 1; }
         WGT_IF[$n/wg0]=$ifn
@@ -288,20 +369,37 @@ _topo_wg_manual() {
         cmds+="link add $ifn type wireguard"$'\n'
     fi
     # As wgt_wg_add: a wireguard-go TUN keeps the link-local the kernel
-    # gives it beside ours. Up before the routes (IPv4 refuses a route over
-    # a down device).
+    # gives it beside ours, as on a real host; kernel WireGuard gets none.
     [ "$WGT_BACKEND" = go ] || cmds+="link set $ifn addrgenmode none"$'\n'
-    cmds+="link set $ifn up
-addr add $(topo_ll "$n")/64 dev $ifn nodad
-addr add $(topo_tun4 "$n")/32 dev $ifn
-addr add $(topo_tun6 "$n")/128 dev $ifn nodad
+    _topo_wg_addrs_v "$n" add
+    cmds+=$_TOPO_CMDS
+    wgt_ip "$n" -b - <<<"$cmds" || { wgt_fail "addresses and routes on $n"; return 1; }
+    wgt_exec "$n" wg setconf "$ifn" "$WGT_DIR/$n.wgconf" || { wgt_fail "wg setconf on $n"; return 1; }
+}
+
+# NODE's wg0 up, its addresses and its routes to the peers' tunnel
+# addresses, as ip batch lines into _TOPO_CMDS (OP: add, or replace to
+# apply them again).  Up before the routes: IPv4 refuses a route over a
+# down device.
+_topo_wg_addrs_v() {
+    local n=$1 op=$2 ifn=${WGT_IF[$1/wg0]} p p6
+    _TOPO_CMDS="link set $ifn up
+addr $op $(topo_ll "$n")/64 dev $ifn nodad
+addr $op $(topo_tun4 "$n")/32 dev $ifn
+addr $op $(topo_tun6 "$n")/128 dev $ifn nodad
 "
     for p in ${TOPO_PEERS[$n]}; do
         printf -v p6 'fd99::%x' "${TOPO_IDX[$p]}"
-        cmds+="route add 10.99.0.${TOPO_IDX[$p]}/32 dev $ifn"$'\n'"route add $p6/128 dev $ifn"$'\n'
+        _TOPO_CMDS+="route $op 10.99.0.${TOPO_IDX[$p]}/32 dev $ifn"$'\n'"route $op $p6/128 dev $ifn"$'\n'
     done
-    wgt_ip "$n" -b - <<<"$cmds" || { wgt_fail "addresses and routes on $n"; return 1; }
-    wgt_exec "$n" wg setconf "$ifn" "$WGT_DIR/$n.wgconf" || { wgt_fail "wg setconf on $n"; return 1; }
+}
+
+# topo_wg_addrs NODE: set NODE's wg0 up with its addresses and routes
+# again (what an operator's ifup does after the link was down: the kernel
+# drops IPv6 addresses and all routes of a device that goes down).
+topo_wg_addrs() {
+    _topo_wg_addrs_v "$1" replace
+    wgt_ip "$1" -b - <<<"$_TOPO_CMDS" || { wgt_fail "addresses and routes on $1's wg0"; return 1; }
 }
 
 # topo_wgq_conf NODE: path of NODE's wg-quick configuration.
@@ -342,11 +440,20 @@ topo_wg_quick() {
     fi
 }
 
+# The hello-interval option (" hello-interval N", or nothing with
+# TOPO_HELLO=default).
+_topo_hello() { [ "$TOPO_HELLO" = default ] || echo " hello-interval $TOPO_HELLO"; }
+
 _topo_daemon_conf() {
-    local n=$1
+    local n=$1 p h
+    h=$(_topo_hello)
+    echo "# wgbabeld.conf for node $n (${TOPO_IDX[$n]}), written by tests/e2e/topo.sh"
+    [ -z "${TOPO_HASWG[$n]:-}" ] ||
+        echo "interface ${WGT_IF[$n/wg0]} type wireguard$h${TOPO_IFOPT[$n wg0]:-}${TOPO_IF_EXTRA:+ $TOPO_IF_EXTRA}"
+    for p in ${TOPO_WPEERS[$n]}; do
+        echo "interface ve-$p type wired$h${TOPO_IFOPT[$n ve-$p]:-}"
+    done
     cat <<EOF
-# wgbabeld.conf for node $n (${TOPO_IDX[$n]}), written by tests/e2e/topo.sh
-interface ${WGT_IF[$n/wg0]} type wireguard hello-interval $TOPO_HELLO${TOPO_IF_EXTRA:+ $TOPO_IF_EXTRA}
 control-socket $WGT_DIR/$n.sock
 state-file $WGT_DIR/$n.state
 runtime-dir $WGT_DIR/$n.run
@@ -358,22 +465,79 @@ ${TOPO_ANN[$n]}${TOPO_CONF[$n]}
 EOF
 }
 
-# topo_start NODE: start wgbabeld on NODE (config rewritten from the
-# topology); waits until its control socket answers.
+# NODE's addresses on lo: the node address and topo_lo's.
+_topo_lo_addrs() { echo "$(topo_addr4 "$1")/32 $(topo_addr6 "$1")/128 ${TOPO_LO[$1]:-}"; }
+
+# babeld 1.12: Babel on the wires, the lo addresses announced.
+_topo_babeld_conf() {
+    local n=$1 p a h
+    h=$(_topo_hello)
+    for p in ${TOPO_WPEERS[$n]}; do echo "interface ve-$p type wired$h"; done
+    for a in $(_topo_lo_addrs "$n"); do echo "redistribute local ip $a allow"; done
+    echo "redistribute local deny"
+}
+
+# BIRD 2: Babel on the wires, the lo addresses announced, learned routes
+# into the kernel.
+_topo_bird_conf() {
+    local n=$1 p h=''
+    [ "$TOPO_HELLO" = default ] || h=" hello interval $TOPO_HELLO s;"
+    cat <<EOF
+router id $(topo_addr4 "$n");
+protocol device { }
+protocol direct { ipv4; ipv6; interface "lo"; }
+protocol kernel { ipv4 { export where source = RTS_BABEL; }; }
+protocol kernel { ipv6 { export where source = RTS_BABEL; }; }
+protocol babel {
+EOF
+    for p in ${TOPO_WPEERS[$n]}; do echo "    interface \"ve-$p\" { type wired;$h };"; done
+    cat <<EOF
+    ipv4 { import all; export where source = RTS_DEVICE; };
+    ipv6 { import all; export where source = RTS_DEVICE; };
+}
+EOF
+}
+
+# topo_start NODE: start NODE's daemon (config rewritten from the
+# topology); waits until its control socket is there (wgbabeld's answers).
 topo_start() { _topo_launch "$1" && _topo_started "$1"; }
 
+# babeld's log is $WGT_DIR/babeld-NODE.log, BIRD's bird-NODE.log; their
+# control sockets $WGT_DIR/NODE.babeld, $WGT_DIR/NODE.bird (birdc -s).
 _topo_launch() {
     local n=$1
-    _topo_daemon_conf "$n" >"$WGT_DIR/$n.conf"
-    wgt_daemon "$n" "wgbabeld-$n" "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+    case ${TOPO_KIND[$n]} in
+    babeld)
+        _topo_babeld_conf "$n" >"$WGT_DIR/$n.conf"
+        wgt_daemon "$n" "babeld-$n" babeld -c "$WGT_DIR/$n.conf" -I "$WGT_DIR/$n.pid" \
+            -S "$WGT_DIR/$n.state" -G "$WGT_DIR/$n.babeld" || return 1
+        ;;
+    bird)
+        _topo_bird_conf "$n" >"$WGT_DIR/$n.conf"
+        wgt_daemon "$n" "bird-$n" bird -f -c "$WGT_DIR/$n.conf" -s "$WGT_DIR/$n.bird" \
+            -P "$WGT_DIR/$n.pid" || return 1
+        ;;
+    *)
+        _topo_daemon_conf "$n" >"$WGT_DIR/$n.conf"
+        # WGB_DAEMON_WRAP: a command to run wgbabeld under, for debugging
+        # (e.g. "gdb -q -batch -ex run -ex bt --args").
+        # shellcheck disable=SC2086
+        wgt_daemon "$n" "wgbabeld-$n" ${WGB_DAEMON_WRAP:-} "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+        ;;
+    esac
     TOPO_PID[$n]=$WGT_LAST_PID
 }
 
 _topo_started() {
-    local n=$1
-    wgt_wait_until "$WGBABELCTL -s $WGT_DIR/$n.sock show status" 10 || {
-        tail -n 20 "$WGT_DIR/wgbabeld-$n.log" | sed 's/^/#   /' >&2
-        wgt_fail "wgbabeld on $n did not start"
+    local n=$1 log
+    log=$WGT_DIR/${TOPO_KIND[$1]}-$1.log
+    case ${TOPO_KIND[$n]} in
+    babeld) wgt_wait_until "[ -S $WGT_DIR/$n.babeld ]" 10 ;;
+    bird) wgt_wait_until "[ -S $WGT_DIR/$n.bird ]" 10 ;;
+    *) wgt_wait_until "$WGBABELCTL -s $WGT_DIR/$n.sock show status" 10 ;;
+    esac || {
+        tail -n 20 "$log" | sed 's/^/#   /' >&2
+        wgt_fail "${TOPO_KIND[$n]} on $n did not start"
         return 1
     }
 }
@@ -397,22 +561,36 @@ _topo_handshake_delayed() {
     [ "$ok" = 0 ] || { wgt_fail "first handshake on a delayed link"; return 1; }
 }
 
-# topo_up: build namespaces, underlay, WireGuard, addresses; start wgbabeld
-# on every node (all at once, then wait for each control socket).
-topo_up() {
-    local n cmds
+# topo_up: topo_build, then topo_launch.
+topo_up() { topo_build && topo_launch; }
+
+# topo_build: namespaces, underlay, wires, the uplink and the hosts'
+# clutter, WireGuard, addresses.
+topo_build() {
+    local n cmds a
+    for n in "${TOPO_NODES[@]}"; do
+        [ "${TOPO_KIND[$n]}" = wgbabeld ] || [ -z "${TOPO_HASWG[$n]:-}" ] ||
+            { wgt_fail "$n: ${TOPO_KIND[$n]} on WireGuard is not supported"; return 1; }
+    done
     # addr_gen_mode 1: no kernel-made link-local address on interfaces
     # created from now on (veths, wg-quick's wireguard-go TUN: wg-quick
     # runs PreUp before the interface exists); fe80::i is set by hand.
+    # Wires get theirs back (Babel on them needs it).  TOPO_AUTO_LL=1
+    # leaves the kernel's default.
+    local agm="net.ipv6.conf.default.addr_gen_mode=1"
+    [ "${TOPO_AUTO_LL:-1}" = 1 ] && agm=
     WGT_NS_SYSCTL="net.ipv6.conf.all.forwarding=1 net.ipv4.ip_forward=1
         net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-        net.ipv6.conf.default.addr_gen_mode=1" wgt_ns_add "${TOPO_NODES[@]}" || return 1
+        $agm" wgt_ns_add "${TOPO_NODES[@]}" || return 1
     _topo_build_underlay || return 1
+    _topo_build_wires || return 1
+    _topo_build_uplink || return 1
     _topo_keys || return 1
     for n in "${TOPO_NODES[@]}"; do
-        cmds="addr add $(topo_addr4 "$n")/32 dev lo
-addr add $(topo_addr6 "$n")/128 dev lo
-"
+        cmds=''
+        for a in $(_topo_lo_addrs "$n"); do
+            case $a in *:*) cmds+="addr add $a dev lo nodad"$'\n' ;; *) cmds+="addr add $a dev lo"$'\n' ;; esac
+        done
         if [ -n "${TOPO_ORIGIN[$n]:-}" ]; then
             # On lo: this host's kernel has no dummy interfaces.
             cmds+="addr add $TOPO_ANYCAST4/32 dev lo
@@ -434,21 +612,32 @@ EOF
         if [ "${TOPO_WGQ[$n]}" = 1 ]; then
             wgt_ip "$n" -b - <<<"${TOPO_NBATCH[$n]}" || { wgt_fail "addresses on $n"; return 1; }
             _topo_wg_quick "$n" || return 1
-        else
+        elif [ -n "${TOPO_HASWG[$n]:-}" ]; then
             _topo_wg_manual "$n" || return 1
+        else
+            wgt_ip "$n" -b - <<<"${TOPO_NBATCH[$n]}" || { wgt_fail "addresses on $n"; return 1; }
         fi
     done
+    # As wgt_veth: until linkwatch has activated a veth, the noop qdisc
+    # drops what is sent on it (and a route over it is "linkdown").
     if [ "$TOPO_UNDERLAY" = bridge ]; then
-        # As wgt_veth: until linkwatch has activated a veth, the noop qdisc
-        # drops what is sent on it.
         wgt_wait_until "[ \$(wgt_ip br -o link show type veth | grep -c 'state UP') = ${#TOPO_NODES[@]} ]" 10 ||
             { wgt_fail "bridge ports not up"; return 1; }
-        for n in "${TOPO_NODES[@]}"; do
-            wgt_wait_until "wgt_ip $n -o link show dev ve-br | grep -q 'state UP'" 5 ||
-                { wgt_fail "ve-br on $n not up"; return 1; }
-        done
     fi
+    wgt_wait_until "[ \$(wgt_ip gw -o link show type veth | grep -c 'state UP') = ${#TOPO_NODES[@]} ]" 10 ||
+        { wgt_fail "uplinks not up"; return 1; }
+    for n in "${TOPO_NODES[@]}"; do
+        wgt_wait_until "[ \$(wgt_ip $n -o link show type veth | grep -vc 'state UP') = 0 ]" 5 ||
+            { wgt_fail "veths on $n not up"; return 1; }
+    done
+}
+
+# topo_launch: snapshot the hosts' clutter, start every node's daemon (all
+# at once, then wait for each control socket).
+topo_launch() {
+    local n
     _topo_handshake_delayed || return 1
+    topo_clutter_snapshot || return 1
     TOPO_T0=$(wgt_now)
     for n in "${TOPO_NODES[@]}"; do
         _topo_launch "$n" || return 1
@@ -456,6 +645,139 @@ EOF
     for n in "${TOPO_NODES[@]}"; do
         _topo_started "$n" || return 1
     done
+}
+
+# Wires: the veth pairs in one ip process; each end's link-local address
+# (addrgenmode eui64, before it is up), addresses and up go into its
+# node's batch.
+_topo_build_wires() {
+    local k a b pairs='' x y
+    [ "${#TOPO_WIRES[@]}" -gt 0 ] || return 0
+    for k in "${TOPO_WIRES[@]}"; do
+        read -r a b <<<"$k"
+        pairs+="link add ve-$b netns ${WGT_NS[$a]} type veth peer name ve-$a netns ${WGT_NS[$b]}"$'\n'
+        for x in "$a" "$b"; do
+            [ "$x" = "$a" ] && y=$b || y=$a
+            TOPO_NBATCH[$x]+="link set ve-$y addrgenmode eui64"$'\n'
+            _topo_addr_cmds "ve-$y" "${TOPO_WADDR[$x $y]}"
+            TOPO_NBATCH[$x]+="$_TOPO_CMDS""link set ve-$y up"$'\n'
+        done
+    done
+    ip -b - <<<"$pairs" || { wgt_fail "veth pairs of the wires"; return 1; }
+}
+
+# ip batch lines adding the addresses LIST ("a/n,b/m" or "-") to DEV, into
+# _TOPO_CMDS.
+_topo_addr_cmds() {
+    local dev=$1 a
+    _TOPO_CMDS=''
+    local IFS=,
+    for a in $2; do
+        case $a in
+        -) ;;
+        *:*) _TOPO_CMDS+="addr add $a dev $dev nodad"$'\n' ;;
+        *) _TOPO_CMDS+="addr add $a dev $dev"$'\n' ;;
+        esac
+    done
+}
+
+# The uplink that every node has, as a real host does: veth up0 to the
+# namespace "gw", whose bridge holds the gateway's addresses; default
+# routes and static routes (proto static) through it.  The pairs in one
+# ip process, the gateway in one batch, each node's side into its batch.
+TOPO_GW4=100.64.0.1
+TOPO_GW6=fd64::1
+_topo_build_uplink() {
+    local n i pairs='' gwc="link add br0 type bridge
+addr add $TOPO_GW4/16 dev br0
+addr add $TOPO_GW6/64 dev br0 nodad
+link set br0 up
+"
+    wgt_ns_add gw || return 1
+    for n in "${TOPO_NODES[@]}"; do
+        i=${TOPO_IDX[$n]}
+        pairs+="link add up0 netns ${WGT_NS[$n]} type veth peer name ve-$n netns ${WGT_NS[gw]}"$'\n'
+        gwc+="link set ve-$n master br0"$'\n'"link set ve-$n up"$'\n'
+        TOPO_NBATCH[$n]+="addr add 100.64.$((i / 250)).$((i % 250 + 2))/16 dev up0
+addr add $(printf 'fd64::%x' $((i + 1)))/64 dev up0 nodad
+link set up0 up
+route add default via $TOPO_GW4 dev up0
+route add 10.9.9.0/24 via $TOPO_GW4 dev up0 proto static
+route add default via $TOPO_GW6 dev up0
+route add fd09:9::/48 via $TOPO_GW6 dev up0 proto static
+"
+    done
+    ip -b - <<<"$pairs" || { wgt_fail "uplink veth pairs"; return 1; }
+    wgt_ip gw -b - <<<"$gwc" || { wgt_fail "the gateway's bridge"; return 1; }
+}
+
+# ------------------------------------------------------------- clutter
+# _topo_clutter NODE: NODE's routes (both families, every table), rules
+# and static allowed IPs, without what a routing daemon put there: routes
+# of protocol babel (42: wgbabeld's and babeld's) and bird (12), and the
+# allowed IPs wgbabeld owns: those in its record ($WGT_DIR/NODE.run/IF.aip,
+# "+ PREFIX" and "- PREFIX" lines; what it would reclaim after a crash)
+# and, while it runs, those wgbabelctl show allowedips lists as installed.
+# Sorted: the kernel lists the routes of one prefix (ff00::/8 on each
+# device) in the order they were added, which a link going down and up
+# changes.
+_topo_clutter() {
+    local n=$1 ifn p
+    {
+        wgt_ip "$n" -4 -b - <<<"route show table all
+rule show"
+        echo --
+        wgt_ip "$n" -6 -b - <<<"route show table all
+rule show"
+    } | awk 'BEGIN { f = "-4" } /^--$/ { f = "-6"; next }
+             !/ proto (babel|42|bird|12)( |$)/ { print f, $0 }' | LC_ALL=C sort
+    [ -n "${TOPO_HASWG[$n]:-}" ] || return 0
+    ifn=${WGT_IF[$n/wg0]}
+    {
+        for p in ${TOPO_PEERS[$n]}; do echo "K ${WGT_PUB[$p/wg0]} $p"; done
+        if [ -n "${TOPO_PID[$n]:-}" ] && kill -0 "${TOPO_PID[$n]}" 2>/dev/null; then
+            topo_ctl "$n" show allowedips 2>/dev/null | awk '$4 == "installed" { print "O", $2 }'
+        fi
+        topo_wg "$n" allowed-ips | sed 's/^/W /'
+        [ ! -f "$WGT_DIR/$n.run/$ifn.aip" ] || sed 's/^/J /' "$WGT_DIR/$n.run/$ifn.aip"
+    } | awk '
+        $1 == "K" { name[$2] = $3; next }
+        $1 == "O" { own[$2] = 1; next }
+        $1 == "J" { if ($2 == "+") rec[$3] = 1; else if ($2 == "-") delete rec[$3]; next }
+        $1 == "W" { for (i = 3; i <= NF; i++) if ($i != "(none)") aip[$2 " " $i] = 1 }
+        END { for (k in aip) { split(k, x, " ")
+                  if (!(x[2] in own) && !(x[2] in rec))
+                      print "allowed-ip", (x[1] in name) ? name[x[1]] : x[1], x[2] } }' | sort
+}
+
+# topo_clutter_snapshot: every node's clutter into $WGT_DIR/clutter/NODE
+# (topo_launch takes it, just before the daemons start).
+topo_clutter_snapshot() {
+    local n
+    mkdir -p "$WGT_DIR/clutter"
+    for n in "${TOPO_NODES[@]}"; do
+        _topo_clutter "$n" >"$WGT_DIR/clutter/$n" || { wgt_fail "clutter of $n"; return 1; }
+    done
+}
+
+# topo_clutter_check: every node's clutter is what it was before the
+# daemons started; a diff for each node where it is not.
+topo_clutter_check() {
+    local n
+    [ -d "$WGT_DIR/clutter" ] || { wgt_fail "no snapshot of the clutter (topo_launch)"; return 1; }
+    for n in "${TOPO_NODES[@]}"; do
+        _topo_clutter "$n" >"$WGT_DIR/clutter/$n.now"
+        if ! diff -u "$WGT_DIR/clutter/$n" "$WGT_DIR/clutter/$n.now" >"$WGT_DIR/clutter/$n.diff"; then
+            sed 's/^/#   /' "$WGT_DIR/clutter/$n.diff" >&2
+            wgt_fail "$n: routes, rules or static allowed IPs that are not a routing daemon's changed"
+        fi
+    done
+}
+
+# topo_done: the clutter check as the last test, then wgt_done.
+topo_done() {
+    wgt_test "the hosts' own routes, rules and static allowed IPs are untouched" topo_clutter_check
+    wgt_done
 }
 
 # -------------------------------------------------------------- daemons
