@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/bench/lib/routecount.c — counts the IPv6 routes of the current
- * network namespace that go via NEXTHOP (a link-local address), from route
- * notifications, for the side-by-side benchmark (lib/measure.py).
+ * network namespace that go via NEXTHOP (a link-local address), or out of
+ * the interface IFINDEX, from route notifications, for the side-by-side
+ * benchmark (lib/measure.py) and the WireGuard-path one (wgpath.py).
  *
  *   routecount NEXTHOP
+ *   routecount dev IFINDEX
+ *
+ * The second form is for WireGuard, whose routes have no gateway ("dev wgX",
+ * through a nexthop object: the kernel still reports its RTA_OIF while
+ * net.ipv4.nexthop_compat_mode is 1, the default).
  *
  * Prints "ready" once subscribed, then the count each time it has read
  * every notification queued so far and the count changed, and "error MSG"
@@ -42,6 +48,7 @@ struct slot {
 static struct slot *tab;
 static size_t cap, used, tombs;
 static long matching;
+static uint32_t oif;	/* count by output interface instead of gateway */
 
 static size_t hash(const struct key *k)
 {
@@ -127,10 +134,20 @@ static void route(const struct nlmsghdr *nlh, const uint8_t *nh)
 				memcpy(&k.metric, RTA_DATA(a), 4);
 			break;
 		case RTA_GATEWAY:
-			via = via || (n == 16 && memcmp(RTA_DATA(a), nh, 16) == 0);
+			via = via || (!oif && n == 16 &&
+				      memcmp(RTA_DATA(a), nh, 16) == 0);
 			break;
 		case RTA_MULTIPATH:
-			via = via || memmem(RTA_DATA(a), n, nh, 16) != NULL;
+			via = via || (!oif &&
+				      memmem(RTA_DATA(a), n, nh, 16) != NULL);
+			break;
+		case RTA_OIF:
+			if (oif && n == 4) {
+				uint32_t o;
+
+				memcpy(&o, RTA_DATA(a), 4);
+				via = via || o == oif;
+			}
 			break;
 		}
 	}
@@ -157,10 +174,12 @@ int main(int argc, char **argv)
 				  .nl_groups = 1u << (RTNLGRP_IPV6_ROUTE - 1) };
 	int big = 64 << 20, fd;
 	long printed = -1;
-	uint8_t nh[16];
+	uint8_t nh[16] = { 0 };
 
-	if (argc != 2 || inet_pton(AF_INET6, argv[1], nh) != 1) {
-		fprintf(stderr, "usage: routecount IPV6_NEXTHOP\n");
+	if (argc == 3 && strcmp(argv[1], "dev") == 0)
+		oif = (uint32_t)strtoul(argv[2], NULL, 10);
+	if (oif == 0 && (argc != 2 || inet_pton(AF_INET6, argv[1], nh) != 1)) {
+		fprintf(stderr, "usage: routecount IPV6_NEXTHOP | dev IFINDEX\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
