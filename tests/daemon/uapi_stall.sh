@@ -79,7 +79,7 @@ t_stopped_wireguard_go() {
     wgt_assert grep -q 'cannot read the WireGuard device: Connection timed out' "$WGT_DIR/wgbabeld-a.log"
     # Nothing was dropped for it, and the device is read again.
     wgt_assert_contains "$(ctl a show routes)" "2001:db8:b::/48"
-    wgt_assert_wait "grep -q 'WireGuard device readable again' $WGT_DIR/wgbabeld-a.log" 15 "device read again after SIGCONT"
+    wgt_assert_wait "grep -q 'WireGuard device answers again' $WGT_DIR/wgbabeld-a.log" 15 "device read again after SIGCONT"
     wgt_assert_wait "wgt_peer_allowed a wg0 b wg0 | grep -qx 2001:db8:b::/48" 10 "b's prefix still on a's peer b"
 }
 
