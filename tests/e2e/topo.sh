@@ -729,7 +729,13 @@ rule show"
         echo --
         wgt_ip "$n" -6 -b - <<<"route show table all
 rule show"
-    } | awk 'BEGIN { f = "-4" } /^--$/ { f = "-6"; next }
+    } | awk -v wg="${WGT_IF[$n/wg0]:-}" -v ll="$(topo_ll "$n")" '
+             BEGIN { f = "-4" } /^--$/ { f = "-6"; next }
+             # The link-local the kernel makes for a wireguard-go TUN is
+             # random (stable-privacy without a secret): a TUN made again
+             # (wg-quick down and up) gets another. Not ours, not theirs.
+             wg != "" && $1 == "local" && $2 ~ /^fe80:/ && $2 != ll &&
+                 $4 == wg { next }
              !/ proto (babel|42|bird|12)( |$)/ { print f, $0 }' | LC_ALL=C sort
     [ -n "${TOPO_HASWG[$n]:-}" ] || return 0
     ifn=${WGT_IF[$n/wg0]}
