@@ -415,7 +415,7 @@ static int iface_peer_take_addr(struct daemon *d, struct d_iface *ifc,
  * error.
  */
 static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
-			    struct wg_device *devp)
+			    struct wg_device *devp, uint64_t applies)
 {
 	struct wg_device dev = *devp;
 	struct d_peer *np = NULL;
@@ -524,7 +524,12 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 	if (peers_changed)
 		fib_reapply_iface(d, ifc);
 	fib_endpoints_update(d);
-	if (ifc->rec) {
+	if (ifc->rec && wg_rec_applies(ifc->rec) != applies) {
+		/* We wrote to the device while it was being read: the read
+		 * may show a move of ours undone, which the reconciler would
+		 * take for someone else's doing. Read again. */
+		ifc->read_again = true;
+	} else if (ifc->rec) {
 		/* The same read: the reconciler compares, it does not read
 		 * the device again. */
 		int rr = wg_rec_refresh_from(ifc->rec, &dev);
@@ -550,6 +555,7 @@ struct iface_read {
 	char name[CFG_IFNAME_MAX];
 	unsigned ifindex;
 	struct wg_device dev;
+	uint64_t applies;	/* the reconciler's writes when it began */
 	int r;
 };
 
@@ -571,7 +577,7 @@ static void iface_read_done(uv_work_t *req, int status)
 	if (ifc && ifc->present && ifc->ifindex == j->ifindex) {
 		ifc->reading = false;
 		if (status == 0 && !d->stopping)
-			iface_read_apply(d, ifc, j->r, &j->dev);
+			iface_read_apply(d, ifc, j->r, &j->dev, j->applies);
 		if (ifc->read_again && !d->stopping) {
 			ifc->read_again = false;
 			iface_refresh_wg(d, ifc);
@@ -606,6 +612,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 	j->be = d->wg_reader;
 	snprintf(j->name, sizeof(j->name), "%s", ifc->name);
 	j->ifindex = ifc->ifindex;
+	j->applies = ifc->rec ? wg_rec_applies(ifc->rec) : 0;
 	if ((r = uv_queue_work(d->loop, &j->req, iface_read_work,
 			       iface_read_done)) < 0) {
 		free(j);

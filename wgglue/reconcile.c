@@ -692,6 +692,11 @@ int wg_rec_withdraw_all(struct wg_rec *r)
 	return wg_rec_flush(r);
 }
 
+uint64_t wg_rec_applies(const struct wg_rec *r)
+{
+	return r->st.applies;
+}
+
 unsigned wg_rec_caps(const struct wg_rec *r)
 {
 	return r->caps;

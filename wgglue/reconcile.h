@@ -96,6 +96,9 @@ int wg_rec_refresh(struct wg_rec *r);
  * the daemon's peer list and the reconciler). Only the prefixes whose
  * state differs from the model are planned and sent. */
 int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev);
+/* How many writes the reconciler sent to the device so far: a read that
+ * began before the last one may be stale (see wg_rec_refresh_from). */
+uint64_t wg_rec_applies(const struct wg_rec *r);
 
 /* Withdraws every owned prefix now (shutdown without keeping routes). */
 int wg_rec_withdraw_all(struct wg_rec *r);
