@@ -157,6 +157,7 @@ struct daemon {
 	struct redist *redist;
 	uv_timer_t babel_timer;
 	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
+	uv_timer_t check_timer;		/* iface_check_all, every 5 s */
 	uv_timer_t grace_timer;		/* end of the restart grace period */
 	uv_timer_t monitor_timer;	/* control-socket monitor diffs */
 	uv_timer_t probe_timer;		/* probe.c: liveness probes */
@@ -251,6 +252,7 @@ struct d_iface *iface_find_name(struct daemon *d, const char *name);
 void iface_link_event(void *arg, const struct kroute_event *ev);
 int iface_refresh_wg(struct daemon *d, struct d_iface *ifc);
 void iface_refresh_all(struct daemon *d);
+void iface_check_all(struct daemon *d);
 void iface_unknown_source(struct daemon *d, struct d_iface *ifc);
 void iface_reconfigure(struct daemon *d);
 void iface_remove_all(struct daemon *d);

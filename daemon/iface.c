@@ -644,6 +644,15 @@ void iface_unknown_source(struct daemon *d, struct d_iface *ifc)
 
 void iface_refresh_all(struct daemon *d)
 {
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		iface_refresh_wg(d, d->ifaces[i]);
+}
+
+/* Every few seconds, whatever the size of the table (the device re-read's
+ * interval grows with it): a link said to be WireGuard that is not, and
+ * peers gone silent. */
+void iface_check_all(struct daemon *d)
+{
 	uint64_t now = d_now_us(d);
 
 	for (size_t i = 0; i < d->n_ifaces; i++) {
@@ -651,7 +660,6 @@ void iface_refresh_all(struct daemon *d)
 
 		if (ifc->not_wg)
 			iface_check_wg(d, ifc, true);
-		iface_refresh_wg(d, ifc);
 		if (ifc->in_engine && ifc->params.type == CFG_IFTYPE_WIREGUARD)
 			peerdiag_check_silence(d, ifc, now);
 	}

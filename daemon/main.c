@@ -174,6 +174,11 @@ uint64_t refresh_interval_ms(const struct daemon *d)
 	return ms < 60000 ? ms : 60000;
 }
 
+static void on_check(uv_timer_t *t)
+{
+	iface_check_all(t->data);
+}
+
 static void on_refresh(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -531,6 +536,7 @@ static int start(struct daemon *d)
 	if ((r = iface_start(d)) < 0)
 		return r;
 	uv_timer_start(&d->refresh_timer, on_refresh, REFRESH_MS, 0);
+	uv_timer_start(&d->check_timer, on_check, REFRESH_MS, REFRESH_MS);
 	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
 	daemon_kick(d);
 	probe_start(d);
@@ -544,7 +550,8 @@ static void init_handles(struct daemon *d)
 	uv_timer_init(d->loop, &d->grace_timer);
 	uv_timer_init(d->loop, &d->monitor_timer);
 	uv_timer_init(d->loop, &d->probe_timer);
-	d->probe_timer.data = d;
+	uv_timer_init(d->loop, &d->check_timer);
+	d->probe_timer.data = d->check_timer.data = d;
 	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
 	d->monitor_timer.data = d;
 	uv_signal_init(d->loop, &d->sigterm);
@@ -561,7 +568,7 @@ static void close_handles(struct daemon *d)
 	uv_handle_t *hs[] = {
 		(uv_handle_t *)&d->babel_timer, (uv_handle_t *)&d->refresh_timer,
 		(uv_handle_t *)&d->grace_timer, (uv_handle_t *)&d->monitor_timer,
-		(uv_handle_t *)&d->probe_timer,
+		(uv_handle_t *)&d->probe_timer, (uv_handle_t *)&d->check_timer,
 		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
 		(uv_handle_t *)&d->sighup,
 	};
