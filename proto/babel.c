@@ -473,7 +473,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	const struct babel_hello *hello = NULL;
 	struct babel_parser p;
 	struct babel_neigh *nb;
-	bool created = false, ihu_for_us = false;
+	bool created = false, ihu_for_us = false, silent;
 	size_t n = 0;
 	int rc;
 
@@ -511,6 +511,10 @@ int babel_receive(struct babel *b, unsigned ifindex,
 		if (!nb)
 			return -ENOMEM;
 	}
+	/* No Hello heard from it yet, or none since it was lost: a WireGuard
+	 * peer is a neighbour from the moment it is registered (before it
+	 * says anything), so "created" alone would miss it. */
+	silent = !nb->mc.valid && !nb->uc.valid;
 	for (size_t i = 0; i < n; i++) {
 		const struct babel_tlv *t = &b->tlvs[i];
 
@@ -551,9 +555,14 @@ int babel_receive(struct babel *b, unsigned ifindex,
 		    !babel_neigh_find(b, ifindex, src))
 			break;
 	}
-	if (created && babel_neigh_find(b, ifindex, src) == nb) {
-		/* A new neighbour: Hellos, an IHU and a full table promptly, and
-		 * a unicast wildcard request so it sends us its table. */
+	if (babel_neigh_find(b, ifindex, src) == nb &&
+	    (created || (silent && (nb->mc.valid || nb->uc.valid)))) {
+		/* A new neighbour, or a registered peer heard for the first
+		 * time (it may have started after us, when our request to it
+		 * was lost): Hellos, an IHU and a full table promptly, and a
+		 * unicast wildcard request so it sends us its table. Without
+		 * this a peer that starts second waits for the first periodic
+		 * update, 16 s by default. */
 		babel_prompt_hello(b, nb, now_us);
 		babel_send_wildcard_request(b, nb);
 		babel_dump_start(b, &nb->dump, now_us);

@@ -485,6 +485,43 @@ static void test_unicast_only_interface_sends_unicast_hellos_to_each_peer(void *
 		assert_false(h->sent[i].mcast);
 }
 
+/*
+ * A WireGuard peer is registered (and is a neighbour) before it says a
+ * word. When it starts after us, our Hello and request to it were lost;
+ * its first Hello must get it our whole table and a request for its
+ * own at once, not at the next periodic update 16 s later (issue 16: a
+ * receiver that started first waited 16.0 s for 100,000 prefixes).
+ */
+static void test_a_peer_heard_for_the_first_time_gets_the_table_at_once(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr b = nb_addr(0), c = nb_addr(1), a = nb_addr(2);
+
+	/* B (0) has a route, C (1) is up, A (2) is registered but silent. */
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &c, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	bring_up(h, 0, true);
+	bring_up(h, 1, true);
+	send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));
+	run_alive(h, h->now + 6 * SEC, 2, true);
+	assert_true(selected_via(h, "10.13.0.0/16", 0, NULL));
+	clear_sent(h);
+	/* A starts: its first Hello, nothing else. */
+	send1(h, 2, hello(h, 2, true));
+	run_to(h, h->now + 500 * MS);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 2, is_finite) >= 1);
+	assert_true(count_sent(h, BABEL_TLV_ROUTE_REQ, 2, is_wildcard) >= 1);
+	/* Not a periodic update that happened to fall here: C got none. */
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 1, NULL), 0);
+	/* Its next Hello is no news: no second request. */
+	clear_sent(h);
+	h->now += 4 * SEC;
+	send1(h, 2, hello(h, 2, true));
+	run_to(h, h->now + 500 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_ROUTE_REQ, 2, is_wildcard), 0);
+}
+
 static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
@@ -1046,6 +1083,7 @@ int main(void)
 		T(test_shutdown_retracts_every_originated_prefix),
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
+		T(test_a_peer_heard_for_the_first_time_gets_the_table_at_once),
 		T(test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
