@@ -511,10 +511,11 @@ int babel_receive(struct babel *b, unsigned ifindex,
 		if (!nb)
 			return -ENOMEM;
 	}
-	/* No Hello heard from it yet, or none since it was lost: a WireGuard
-	 * peer is a neighbour from the moment it is registered (before it
-	 * says anything), so "created" alone would miss it. */
-	silent = !nb->mc.valid && !nb->uc.valid;
+	/* No Hello heard from it yet, or none since it was found dead (both
+	 * histories empty, Appendix A.1): a WireGuard peer is a neighbour
+	 * from the moment it is registered and stays one when it dies, so
+	 * "created" alone would miss it. */
+	silent = !nb->mc.history && !nb->uc.history;
 	for (size_t i = 0; i < n; i++) {
 		const struct babel_tlv *t = &b->tlvs[i];
 
@@ -556,7 +557,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 			break;
 	}
 	if (babel_neigh_find(b, ifindex, src) == nb &&
-	    (created || (silent && (nb->mc.valid || nb->uc.valid)))) {
+	    (created || (silent && (nb->mc.history || nb->uc.history)))) {
 		/* A new neighbour, or a registered peer heard for the first
 		 * time (it may have started after us, when our request to it
 		 * was lost): Hellos, an IHU and a full table promptly, and a

@@ -520,6 +520,18 @@ static void test_a_peer_heard_for_the_first_time_gets_the_table_at_once(void **s
 	send1(h, 2, hello(h, 2, true));
 	run_to(h, h->now + 500 * MS);
 	assert_int_equal(count_sent(h, BABEL_TLV_ROUTE_REQ, 2, is_wildcard), 0);
+	/* A falls silent until it is found dead (no Hello for 16 intervals),
+	 * then comes back: the table again, as to a new neighbour. */
+	for (int i = 0; i < 8; i++) {
+		run_alive(h, h->now + 10 * SEC, 2, true);
+		send1(h, 0, upd(0, "10.13.0.0/16", 1, 5, 100));	/* B refreshes */
+	}
+	assert_true(selected_via(h, "10.13.0.0/16", 0, NULL));
+	clear_sent(h);
+	send1(h, 2, hello(h, 2, true));
+	run_to(h, h->now + 500 * MS);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 2, is_finite) >= 1);
+	assert_true(count_sent(h, BABEL_TLV_ROUTE_REQ, 2, is_wildcard) >= 1);
 }
 
 static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(void **state)
