@@ -20,8 +20,8 @@
 
 static const char ctl_help[] =
 	"commands:\n"
-	"  show interfaces|neighbours|routes|originated|allowedips|refused|"
-	"status [json]\n"
+	"  show interfaces|neighbours|routes|originated|allowedips|fib|"
+	"refused|status [json]\n"
 	"  announce PREFIX [metric N]     (read-write socket only)\n"
 	"  withdraw PREFIX                (read-write socket only)\n"
 	"  monitor [json]                 stream changes; unmonitor stops\n"
@@ -100,11 +100,11 @@ static void ctl_show(struct ctl_client *c, char **w, size_t n)
 	}
 	if (!what)
 		return ctl_errorf(c, "show what? (interfaces, neighbours, routes, "
-				  "originated, allowedips, refused, status)");
+				  "originated, allowedips, fib, refused, status)");
 	if (ctl_fmt_show(c->srv->d, &b, what, json) < 0) {
 		sbuf_free(&b);
 		return ctl_errorf(c, "show: unknown '%s' (interfaces, neighbours, "
-				  "routes, originated, allowedips, refused, "
+				  "routes, originated, allowedips, fib, refused, "
 				  "status)", what);
 	}
 	sbuf_puts(&b, "ok\n");

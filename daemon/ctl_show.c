@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/ctl_show.c — "show interfaces|neighbours|routes|originated|
- * allowedips|refused|status", as aligned text for people or as one JSON
+ * allowedips|fib|refused|status", as aligned text for people or as one JSON
  * document for programs.
  */
 #include "daemon/control.h"
@@ -266,49 +266,157 @@ static void show_originated(struct show *s)
 
 /* ------------------------------------------------ allowed IPs, refused */
 
+/* What the plane wants for R on the device: "installed" when the
+ * reconciler holds it on that peer, "pending" until then, "dry-run" in an
+ * observe-only daemon, "no-peer" when no peer has the next hop's address. */
+static const char *show_aip_state(const struct show *s,
+				  const struct d_iface *ifc,
+				  const struct wg_prefix *p, bool has_peer,
+				  const struct wg_key *peer)
+{
+	struct wg_key holder;
+
+	if (!has_peer)
+		return "no-peer";
+	if (s->d->dry_run)
+		return "dry-run";
+	if (ifc && ifc->rec && wg_rec_owns(ifc->rec, p, &holder) &&
+	    wg_key_equal(&holder, peer))
+		return "installed";
+	return "pending";
+}
+
 static void show_allowedips(struct show *s)
 {
-	const struct babel_prefix *k;
-	const struct d_selected *sel;
+	const struct wg_prefix *k;
+	const struct fwd_route *r;
 	size_t it = 0;
 
 	if (s->json)
 		sbuf_puts(s->b, "{\"allowedips\":[");
-	while ((sel = wg_hmap_next(&s->d->selected, &it, (const void **)&k))) {
-		struct d_iface *ifc = iface_find(s->d, sel->nh.ifindex);
-		const struct d_peer *peer;
-		struct wg_prefix wp;
-		struct wg_key holder;
-		char p[64], key[WG_KEY_B64_LEN] = "";
-		bool owned;
+	while ((r = fwd_route_next(&s->d->fwd, &it, &k))) {
+		struct d_iface *ifc = iface_find(s->d, r->nh.ifindex);
+		struct wg_key peer;
+		char p[WG_PREFIX_STRLEN], key[WG_KEY_B64_LEN] = "";
+		bool has_peer;
+		const char *st;
 
-		if (!ifc || !ifc->rec)
+		if (!ifc || !fwd_iface_wireguard(&s->d->fwd, r->nh.ifindex))
 			continue;
-		peer = iface_peer_by_addr(ifc, &sel->nh.addr);
-		d_prefix_to_wg(k, &wp);
-		owned = wg_rec_owns(ifc->rec, &wp, &holder);
-		if (peer)
-			wg_key_to_base64(&peer->key, key);
-		cfg_prefix_str(k, p, sizeof(p));
+		has_peer = fwd_route_peer(&s->d->fwd, r, &peer);
+		if (has_peer)
+			wg_key_to_base64(&peer, key);
+		st = show_aip_state(s, ifc, k, has_peer, &peer);
+		wg_prefix_str(k, p);
 		if (s->json) {
 			show_sep(s);
 			sbuf_puts(s->b, "{");
 			show_jstr(s, "interface", ifc->name, false);
 			show_jstr(s, "prefix", p, true);
 			show_jstr(s, "peer", key, true);
-			sbuf_printf(s->b, ",\"installed\":%s}",
-				    owned && peer && wg_key_equal(&holder, &peer->key)
-				    ? "true" : "false");
+			sbuf_printf(s->b, ",\"installed\":%s",
+				    strcmp(st, "installed") ? "false" : "true");
+			show_jstr(s, "state", st, true);
+			sbuf_puts(s->b, "}");
 		} else {
 			sbuf_printf(s->b, "%-15s %-28s %s %s\n", ifc->name, p,
-				    key[0] ? key : "(no peer)",
-				    owned && peer &&
-				    wg_key_equal(&holder, &peer->key) ?
-				    "installed" : "pending");
+				    key[0] ? key : "(no peer)", st);
 		}
 	}
 	if (s->json)
 		sbuf_puts(s->b, "]");
+}
+
+/* ------------------------------------------------------------ fib */
+
+/* The kernel route the plane wants for P: "installed" (the kernel holds
+ * ours), "refused" (a foreign route, or it covers an endpoint: show
+ * refused says which), "pending" until the kernel answered, "dry-run".
+ * R: the plane's entry (routes through WireGuard), or NULL. */
+static const char *show_route_state(const struct show *s,
+				    const struct wg_prefix *p,
+				    const struct fwd_route *r)
+{
+	if (r && (r->flags & FWD_R_COVERS_EP))
+		return "refused";
+	if (s->d->dry_run)
+		return "dry-run";
+	if (!s->d->kr)
+		return "pending";
+	if (kroute_is_refused(s->d->kr, p))
+		return "refused";
+	return kroute_lookup(s->d->kr, p, NULL) ? "installed" : "pending";
+}
+
+/* One selected route of the engine, as the forwarding plane writes it. */
+static int show_fib_route(void *arg, const struct babel_route_info *i)
+{
+	struct show *s = arg;
+	unsigned ifindex = i->neighbour.ifindex;
+	struct d_iface *ifc = iface_find(s->d, ifindex);
+	bool wg = fwd_iface_wireguard(&s->d->fwd, ifindex);
+	char p[WG_PREFIX_STRLEN], key[WG_KEY_B64_LEN] = "";
+	char via[INET6_ADDRSTRLEN] = "";
+	const char *ifname = ifc ? ifc->name : "?", *aip = "", *rt;
+	const struct fwd_route *r = NULL;
+	struct wg_prefix wp;
+	struct wg_key peer;
+
+	if (!i->selected || i->has_src_prefix)
+		return 0;
+	d_prefix_to_wg(&i->prefix, &wp);
+	wg_prefix_str(&wp, p);
+	if (wg && (r = fwd_route_find(&s->d->fwd, &wp))) {
+		bool has = fwd_route_peer(&s->d->fwd, r, &peer);
+
+		if (has)
+			wg_key_to_base64(&peer, key);
+		aip = show_aip_state(s, ifc, &wp, has, &peer);
+	} else {
+		d_addr_str(&i->next_hop, via, sizeof(via));
+	}
+	rt = show_route_state(s, &wp, r);
+	if (s->json) {
+		show_sep(s);
+		sbuf_puts(s->b, "{");
+		show_jstr(s, "prefix", p, false);
+		show_jstr(s, "interface", ifname, true);
+		if (r) {
+			show_jstr(s, "peer", key, true);
+			show_jstr(s, "allowed_ip", aip, true);
+		} else {
+			show_jstr(s, "via", via, true);
+		}
+		show_jstr(s, "route", rt, true);
+		sbuf_printf(s->b, ",\"metric\":%u}", i->metric);
+	} else if (r) {
+		sbuf_printf(s->b, "%-28s %-12s peer %s allowed-ip %s route %s "
+			    "metric %u\n", p, ifname, key[0] ? key : "(none)",
+			    aip, rt, i->metric);
+	} else {
+		sbuf_printf(s->b, "%-28s %-12s via %s route %s metric %u\n",
+			    p, ifname, via, rt, i->metric);
+	}
+	return 0;
+}
+
+/*
+ * Every selected route as the forwarding plane writes it: the allowed IP
+ * (WireGuard) and the kernel route, and how far each got. In an
+ * observe-only daemon (--dry-run) this is all it does.
+ */
+static void show_fib(struct show *s)
+{
+	if (s->json)
+		sbuf_printf(s->b, "{\"dry_run\":%s,\"writes_withheld\":%"
+			    PRIu64 ",\"fib\":[", s->d->dry_run ? "true" :
+			    "false", s->d->dry_writes);
+	else if (s->d->dry_run)
+		sbuf_printf(s->b, "dry run: nothing is written; %" PRIu64
+			    " writes withheld so far\n", s->d->dry_writes);
+	babel_foreach_route(s->d->babel, show_fib_route, s);
+	if (s->json)
+		sbuf_puts(s->b, "]}\n");
 }
 
 struct show_conflict {
@@ -409,26 +517,26 @@ static void show_one_kernel_refusal(void *arg, const struct wg_prefix *dst,
 static void show_endpoint_refusals(struct show *s)
 {
 	const struct wg_prefix *k;
-	const struct d_ep_refused *r;
+	const struct fwd_addr *ep;
 	size_t it = 0;
 
-	while ((r = wg_hmap_next(&s->d->ep_refused, &it, (const void **)&k))) {
-		char p[WG_PREFIX_STRLEN], ep[INET6_ADDRSTRLEN];
+	while ((ep = fwd_covers_ep_next(&s->d->fwd, &it, &k))) {
+		char p[WG_PREFIX_STRLEN], e[INET6_ADDRSTRLEN];
 
 		wg_prefix_str(k, p);
-		inet_ntop(r->ep.family, r->ep.addr, ep, sizeof(ep));
+		inet_ntop(ep->family, ep->addr, e, sizeof(e));
 		if (s->json) {
 			show_sep(s);
 			sbuf_puts(s->b, "{");
 			show_jstr(s, "prefix", p, false);
 			show_jstr(s, "reason", "covers-endpoint", true);
-			show_jstr(s, "endpoint", ep, true);
+			show_jstr(s, "endpoint", e, true);
 			sbuf_puts(s->b, "}");
 		} else {
 			sbuf_printf(s->b, "refused route %s: it covers %s, the "
 				    "WireGuard endpoint of a peer (a route into "
 				    "the tunnel would carry WireGuard's own "
-				    "packets)\n", p, ep);
+				    "packets)\n", p, e);
 		}
 	}
 }
@@ -474,6 +582,7 @@ static void show_status(struct show *s)
 			    "\"icmp_ignored\":%" PRIu64 ","
 			    "\"kernel_routes\":%zu,"
 			    "\"kernel_routes_refused\":%zu,"
+			    "\"dry_run\":%s,\"writes_withheld\":%" PRIu64 ","
 			    "\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
@@ -483,8 +592,10 @@ static void show_status(struct show *s)
 			    s->d->wg_send_refused,
 			    s->d->probes_sent, s->d->neighbours_unreachable,
 			    s->d->icmp_ignored,
-			    kroute_count(s->d->kr),
-			    kroute_refused_count(s->d->kr), c.mem_bytes);
+			    s->d->kr ? kroute_count(s->d->kr) : 0,
+			    s->d->kr ? kroute_refused_count(s->d->kr) : 0,
+			    s->d->dry_run ? "true" : "false", s->d->dry_writes,
+			    c.mem_bytes);
 		return;
 	}
 	sbuf_printf(s->b, "router-id %s seqno %u\n"
@@ -507,8 +618,12 @@ static void show_status(struct show *s)
 		    s->d->wg_send_refused,
 		    s->d->probes_sent, s->d->neighbours_unreachable,
 		    s->d->icmp_ignored,
-		    kroute_count(s->d->kr), kroute_refused_count(s->d->kr),
+		    s->d->kr ? kroute_count(s->d->kr) : 0,
+		    s->d->kr ? kroute_refused_count(s->d->kr) : 0,
 		    c.mem_bytes);
+	if (s->d->dry_run)
+		sbuf_printf(s->b, "dry run: %" PRIu64 " writes withheld "
+			    "(wgbabelctl show fib)\n", s->d->dry_writes);
 }
 
 int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
@@ -541,6 +656,8 @@ int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 		show_refused(&s);
 		if (json)
 			sbuf_puts(b, "]}\n");
+	} else if (!strcmp(what, "fib")) {
+		show_fib(&s);
 	} else if (!strcmp(what, "refused")) {
 		if (json)
 			sbuf_puts(b, "{\"refused\":[");

@@ -18,7 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/lladdr.h"
 #include "daemon/log.h"
-#include "fwd/endpoints.h"
+#include "fwd/plane.h"
 #include "proto/babel.h"
 #include "wgglue/hmap.h"
 #include "wgglue/kroute.h"
@@ -140,11 +140,11 @@ struct daemon {
 
 	/* Prefixes we originate: config + control socket. */
 	struct wg_hmap originated;	/* struct babel_prefix -> struct d_orig */
-	struct wg_hmap selected;	/* struct babel_prefix -> d_selected */
-	/* fib.c: the endpoints of our WireGuard peers, and the prefixes
-	 * refused a kernel route because they cover one */
-	struct fwd_endpoints endpoints;
-	struct wg_hmap ep_refused;	/* struct wg_prefix -> d_ep_refused */
+	/* fib.c: the forwarding plane, what the selected routes become */
+	struct fwd fwd;
+	/* --dry-run: learn, select and show, write nothing (fib.c) */
+	bool dry_run;
+	uint64_t dry_writes;		/* writes withheld */
 
 	/* IPv4 transport: opened when an interface first needs it */
 	bool udp4_open;
@@ -278,19 +278,13 @@ void peerdiag_send_failed(struct daemon *d, struct d_iface *ifc,
 void peerdiag_send_ok(struct daemon *d, struct d_iface *ifc,
 		      const struct babel_addr *dst);
 
-/* fib.c: the routes the engine selected through a WireGuard interface
- * (one with a reconciler), keyed by prefix */
-struct d_selected {
-	struct babel_nexthop nh;
-	uint16_t metric;
-};
-struct d_ep_refused {
-	struct kroute_nexthop nh;	/* installed when no longer covering */
-	struct fwd_addr ep;		/* an endpoint it covers */
-};
-void fib_endpoints_update(struct daemon *d);
-void fib_reapply_iface(struct daemon *d, struct d_iface *ifc);
-void fib_forget_all(struct daemon *d);
+/* fib.c: drives the forwarding plane (d->fwd) and executes its writes */
+void fib_init(struct daemon *d);
+/* IFC joined the engine / left it. */
+void fib_iface_up(struct daemon *d, struct d_iface *ifc);
+void fib_iface_down(struct daemon *d, struct d_iface *ifc);
+/* After a read of IFC's device: its peers and every peer's endpoint. */
+void fib_peers_update(struct daemon *d, struct d_iface *ifc);
 void fib_commit(struct daemon *d);
 void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 			int err);

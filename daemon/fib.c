@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/fib.c — what a selected Babel route becomes in the kernel.
+ * daemon/fib.c — drives the forwarding plane (fwd/plane.h) and executes
+ * what it decides.
  *
- * On a WireGuard interface the next hop is a peer, not an address the
- * kernel routes to: the engine's next-hop address is mapped to the peer
- * whose Babel address it is, the prefix goes into that peer's allowed IPs
- * (wgglue/reconcile.h: one ADD that moves it from the previous winner) and
- * the kernel gets a "dev wgX" route. On other interfaces the route is
- * "via NEXTHOP dev IF".
- *
- * The daemon keeps its own copy of the selected routes so that a peer that
- * shows up after its route was selected (the device is re-read every few
- * seconds) still gets its prefixes.
+ * The engine's route changes, the interfaces Babel runs on and the peers
+ * read from each WireGuard device go into the plane; its writes go to
+ * the allowed-IP reconciler of the interface (wgglue/reconcile.h) and to
+ * the kernel routes (wgglue/kroute.h), which keep the ledgers of what the
+ * devices and the kernel hold of ours. In an observe-only daemon
+ * (--dry-run) the writes are counted and withheld: the plane still shows
+ * what it would write (wgbabelctl show fib).
  */
 #include "daemon/daemon.h"
 
@@ -37,178 +35,189 @@ void d_addr_str(const struct babel_addr *a, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
-/* The hash key of a prefix: every byte past the address zeroed. */
-static void fib_key(const struct babel_prefix *p, struct babel_prefix *k)
+static struct d_iface *fib_iface(struct daemon *d, unsigned ifindex)
 {
-	memset(k, 0, sizeof(*k));
-	k->af = p->af;
-	k->plen = p->plen;
-	memcpy(k->addr, p->addr, p->af == BABEL_AF_INET ? 4 : 16);
+	struct d_iface **p = wg_hmap_find(&d->iface_by_index, &ifindex);
+
+	return p ? *p : NULL;
 }
 
-static void fib_wg_set(struct daemon *d, struct d_iface *ifc,
-		       const struct babel_prefix *prefix,
-		       const struct babel_addr *nh)
+/* ---- the plane's writes, executed through wgglue (or withheld) ---- */
+
+static void fib_aip_set(void *ctx, unsigned ifindex, const struct wg_prefix *p,
+			const struct wg_key *peer)
 {
-	const struct d_peer *peer = iface_peer_by_addr(ifc, nh);
-	struct wg_prefix wp;
-	char a[INET6_ADDRSTRLEN], pf[64];
+	struct daemon *d = ctx;
+	struct d_iface *ifc = fib_iface(d, ifindex);
+	char pf[WG_PREFIX_STRLEN];
 	int r;
 
-	if (!ifc->rec)
-		return;
-	d_prefix_to_wg(prefix, &wp);
-	if (!peer) {
-		/* Known again at the next device read (fib_reapply_iface). */
-		d_addr_str(nh, a, sizeof(a));
-		LOG_W(d, "%s: route %s via %s: no current peer has that Babel "
-		      "address", ifc->name, cfg_prefix_str(prefix, pf,
-							   sizeof(pf)), a);
-		wg_rec_unset_route(ifc->rec, &wp);
-		ifc->rec_dirty = true;
+	if (d->dry_run) {
+		d->dry_writes++;
 		return;
 	}
-	if ((r = wg_rec_set_route(ifc->rec, &wp, &peer->key)) < 0)
-		LOG_W(d, "%s: %s: %s", ifc->name,
-		      cfg_prefix_str(prefix, pf, sizeof(pf)), strerror(-r));
+	if (!ifc || !ifc->rec)
+		return;
+	if ((r = wg_rec_set_route(ifc->rec, p, peer)) < 0)
+		LOG_W(d, "%s: %s: %s", ifc->name, wg_prefix_str(p, pf),
+		      strerror(-r));
 	ifc->rec_dirty = true;
 }
 
-static void fib_ep_str(const struct fwd_addr *a, char *buf, size_t len)
+static void fib_aip_unset(void *ctx, unsigned ifindex,
+			  const struct wg_prefix *p)
 {
-	inet_ntop(a->family, a->addr, buf, (socklen_t)len);
-}
+	struct daemon *d = ctx;
+	struct d_iface *ifc = fib_iface(d, ifindex);
 
-/* Refuses the kernel route to WP (remembering NH for later): it covers
- * the endpoint EP of a WireGuard peer of ours (fwd/endpoints.h). */
-static void fib_ep_refuse(struct daemon *d, const struct wg_prefix *wp,
-			  const struct kroute_nexthop *nh,
-			  const struct fwd_addr *ep)
-{
-	struct d_ep_refused *r;
-	bool created;
-	char pf[WG_PREFIX_STRLEN], e[INET6_ADDRSTRLEN];
-
-	if (kroute_lookup(d->kr, wp, NULL) || kroute_is_refused(d->kr, wp))
-		kroute_remove(d->kr, wp);
-	if (!(r = wg_hmap_get(&d->ep_refused, wp, &created))) {
-		LOG_E(d, "out of memory");
+	if (d->dry_run) {
+		d->dry_writes++;
 		return;
 	}
-	r->nh = *nh;
-	r->ep = *ep;
-	if (created) {
-		fib_ep_str(ep, e, sizeof(e));
-		LOG_W(d, "route to %s not installed: it covers %s, the "
-		      "WireGuard endpoint of a peer, and would carry "
-		      "WireGuard's own packets into the tunnel "
-		      "(wgbabelctl show refused)", wg_prefix_str(wp, pf), e);
-	}
+	if (!ifc || !ifc->rec)
+		return;
+	wg_rec_unset_route(ifc->rec, p);
+	ifc->rec_dirty = true;
 }
 
-static void fib_kernel_install(struct daemon *d, struct d_iface *ifc,
-			       const struct babel_prefix *prefix,
-			       const struct babel_addr *nh)
+static void fib_route_set(void *ctx, const struct wg_prefix *p,
+			  const struct kroute_nexthop *nh)
 {
-	struct kroute_nexthop knh = { .ifindex = (int)ifc->ifindex };
-	struct fwd_addr ep;
-	struct wg_prefix wp;
-	char pf[64];
+	struct daemon *d = ctx;
+	char pf[WG_PREFIX_STRLEN];
 	int r;
 
-	if (ifc->params.type != CFG_IFTYPE_WIREGUARD) {
-		knh.via_family = nh->af == BABEL_AF_INET ? AF_INET : AF_INET6;
-		memcpy(knh.via, nh->addr, nh->af == BABEL_AF_INET ? 4 : 16);
-	}
-	d_prefix_to_wg(prefix, &wp);
-	if (fwd_ep_covered(&d->endpoints, wp.family, wp.addr, wp.plen, &ep)) {
-		fib_ep_refuse(d, &wp, &knh, &ep);
+	if (d->dry_run) {
+		d->dry_writes++;
 		return;
 	}
-	wg_hmap_remove(&d->ep_refused, &wp);
 	/* Queued: what the kernel refuses is logged by fib_commit(). */
-	if ((r = kroute_install(d->kr, &wp, &knh)) < 0)
-		LOG_W(d, "cannot install the route to %s on %s: %s",
-		      cfg_prefix_str(prefix, pf, sizeof(pf)), ifc->name,
-		      strerror(-r));
+	if (d->kr && (r = kroute_install(d->kr, p, nh)) < 0)
+		LOG_W(d, "cannot install the route to %s: %s",
+		      wg_prefix_str(p, pf), strerror(-r));
+}
+
+static void fib_route_unset(void *ctx, const struct wg_prefix *p)
+{
+	struct daemon *d = ctx;
+
+	if (d->dry_run) {
+		d->dry_writes++;
+		return;
+	}
+	if (d->kr)
+		kroute_remove(d->kr, p);	/* -ENOENT: nothing of ours */
+}
+
+static void fib_log(void *ctx, int level, const char *msg)
+{
+	struct daemon *d = ctx;
+
+	d_logf(&d->log, level == FWD_LOG_WARNING ? CFG_LOG_WARNING :
+			level == FWD_LOG_INFO ? CFG_LOG_INFO : CFG_LOG_DEBUG,
+	       "%s", msg);
+}
+
+void fib_init(struct daemon *d)
+{
+	struct fwd_ops ops = {
+		.ctx = d,
+		.aip_set = fib_aip_set, .aip_unset = fib_aip_unset,
+		.route_set = fib_route_set, .route_unset = fib_route_unset,
+		.log = fib_log,
+	};
+
+	fwd_init(&d->fwd, &ops);
+}
+
+/* ---- the plane's inputs ---- */
+
+static void fib_addr(const struct babel_addr *a, struct fwd_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (a->af == BABEL_AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->addr, a->addr, 4);
+	} else if (a->af == BABEL_AF_INET6) {
+		out->family = AF_INET6;
+		memcpy(out->addr, a->addr, 16);
+	}
+}
+
+void fib_iface_up(struct daemon *d, struct d_iface *ifc)
+{
+	if (fwd_iface_set(&d->fwd, ifc->ifindex,
+			  ifc->params.type == CFG_IFTYPE_WIREGUARD) < 0)
+		LOG_E(d, "%s: too many interfaces for the forwarding plane",
+		      ifc->name);
+}
+
+void fib_iface_down(struct daemon *d, struct d_iface *ifc)
+{
+	fwd_iface_del(&d->fwd, ifc->ifindex);
 }
 
 /*
- * The WireGuard endpoints of every peer of ours, after a device read:
- * a refused prefix that no longer covers one is installed, and an
- * installed route that now covers one is taken out (found by a lookup of
- * the endpoint's every prefix length, not a walk of the table).
+ * After a read of IFC's device: its peers' Babel addresses (routes through
+ * a peer unknown until now get their allowed IPs) and the WireGuard
+ * endpoints of every peer of ours (a prefix covering one gets no kernel
+ * route), then the kernel routes of it all go out.
  */
-void fib_endpoints_update(struct daemon *d)
+void fib_peers_update(struct daemon *d, struct d_iface *ifc)
 {
-	struct fwd_addr *list = NULL;
-	size_t n = 0, cap = 0, it = 0;
-	const struct wg_prefix *k;
-	struct d_ep_refused *r;
-	int changed;
+	struct fwd_peer *pl = NULL;
+	struct fwd_addr *el = NULL;
+	size_t np = 0, ne = 0, cap = 0;
 
+	if (ifc->n_peers && !(pl = calloc(2 * ifc->n_peers, sizeof(*pl))))
+		goto oom;
+	for (size_t i = 0; i < ifc->n_peers; i++) {
+		const struct d_peer *q = &ifc->peers[i];
+
+		for (int k = 0; k < 2; k++) {
+			const struct babel_addr *a = k ? &q->addr4 : &q->addr;
+
+			if (a->af == BABEL_AF_NONE)
+				continue;
+			fib_addr(a, &pl[np].addr);
+			pl[np++].key = q->key;
+		}
+	}
+	if (fwd_peers_set(&d->fwd, ifc->ifindex, pl, np) < 0)
+		goto oom;
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		cap += d->ifaces[i]->n_peers;
+	if (cap && !(el = calloc(cap, sizeof(*el))))
+		goto oom;
 	for (size_t i = 0; i < d->n_ifaces; i++) {
-		const struct d_iface *ifc = d->ifaces[i];
+		const struct d_iface *x = d->ifaces[i];
 
-		for (size_t j = 0; j < ifc->n_peers; j++) {
-			const struct d_peer *p = &ifc->peers[j];
-			struct fwd_addr *a;
+		for (size_t j = 0; j < x->n_peers; j++) {
+			const struct d_peer *q = &x->peers[j];
+			struct fwd_addr *a = &el[ne];
 
-			if (p->endpoint.sa.sa_family != AF_INET &&
-			    p->endpoint.sa.sa_family != AF_INET6)
+			if (q->endpoint.sa.sa_family == AF_INET) {
+				a->family = AF_INET;
+				memcpy(a->addr, &q->endpoint.in.sin_addr, 4);
+			} else if (q->endpoint.sa.sa_family == AF_INET6) {
+				a->family = AF_INET6;
+				memcpy(a->addr, &q->endpoint.in6.sin6_addr, 16);
+			} else {
 				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				if (!(a = realloc(list, cap * sizeof(*a)))) {
-					free(list);
-					return;
-				}
-				list = a;
 			}
-			a = &list[n++];
-			memset(a, 0, sizeof(*a));
-			a->family = (uint8_t)p->endpoint.sa.sa_family;
-			if (a->family == AF_INET)
-				memcpy(a->addr, &p->endpoint.in.sin_addr, 4);
-			else
-				memcpy(a->addr, &p->endpoint.in6.sin6_addr, 16);
+			ne++;
 		}
 	}
-	changed = fwd_ep_set(&d->endpoints, list, n);
-	if (changed <= 0) {
-		free(list);
-		return;
-	}
-	while ((r = wg_hmap_next(&d->ep_refused, &it, (const void **)&k))) {
-		struct wg_prefix wp = *k;
-		struct kroute_nexthop nh = r->nh;
-		char pf[WG_PREFIX_STRLEN];
-
-		if (fwd_ep_covered(&d->endpoints, wp.family, wp.addr, wp.plen,
-				   &r->ep))
-			continue;
-		wg_hmap_remove(&d->ep_refused, &wp);
-		it = 0;		/* the map changed under the iteration */
-		LOG_I(d, "route to %s installed: it covers no WireGuard "
-		      "endpoint any more", wg_prefix_str(&wp, pf));
-		kroute_install(d->kr, &wp, &nh);
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned max = list[i].family == AF_INET ? 32 : 128;
-
-		for (unsigned plen = 0; plen <= max; plen++) {
-			struct kroute_nexthop nh;
-			struct wg_prefix wp;
-
-			if (wg_prefix_make(&wp, list[i].family, list[i].addr,
-					   plen) < 0 ||
-			    !(kroute_lookup(d->kr, &wp, &nh)))
-				continue;
-			fib_ep_refuse(d, &wp, &nh, &list[i]);
-		}
-	}
-	free(list);
+	if (fwd_endpoints_set(&d->fwd, el, ne) < 0)
+		goto oom;
+	free(pl);
+	free(el);
 	fib_commit(d);
+	return;
+oom:
+	LOG_E(d, "%s: out of memory updating the forwarding plane", ifc->name);
+	free(pl);
+	free(el);
 }
 
 void fib_change(void *ctx, const struct babel_prefix *prefix,
@@ -217,12 +226,11 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 		const struct babel_nexthop *new_nh, uint16_t metric)
 {
 	struct daemon *d = ctx;
-	struct d_iface *oldifc = old_nh ? iface_find(d, old_nh->ifindex) : NULL;
-	struct d_iface *newifc = new_nh ? iface_find(d, new_nh->ifindex) : NULL;
-	struct babel_prefix key;
+	struct fwd_nexthop nh = { 0 };
 	struct wg_prefix wp;
 	char pf[64];
 
+	(void)old_nh;		/* the plane knows what it had */
 	if (d->stopping)	/* shutdown removes (or keeps) everything itself */
 		return;
 	if (src_prefix) {
@@ -233,58 +241,20 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 		      cfg_prefix_str(prefix, pf, sizeof(pf)));
 		return;
 	}
-	fib_key(prefix, &key);
 	d_prefix_to_wg(prefix, &wp);
-	if (oldifc && oldifc != newifc && oldifc->rec) {
-		wg_rec_unset_route(oldifc->rec, &wp);
-		oldifc->rec_dirty = true;
-	}
 	if (!new_nh) {
-		wg_hmap_remove(&d->selected, &key);
-		wg_hmap_remove(&d->ep_refused, &wp);
-		kroute_remove(d->kr, &wp);
+		fwd_route_unset(&d->fwd, &wp);
 		LOG_D(d, "route to %s lost",
 		      cfg_prefix_str(prefix, pf, sizeof(pf)));
 		return;
 	}
-	/* Only a WireGuard interface needs the selected next hop again
-	 * (fib_reapply_iface, show allowedips): a wired or tunnel table does
-	 * not keep a second copy (about 15 MB at 100,000 prefixes). */
-	if (newifc && newifc->rec) {
-		struct d_selected *s = wg_hmap_get(&d->selected, &key, NULL);
-
-		if (s) {
-			s->nh = *new_nh;
-			s->metric = metric;
-		}
-	} else {
-		wg_hmap_remove(&d->selected, &key);
-	}
-	if (!newifc) {
-		LOG_W(d, "route to %s on unknown interface %u",
-		      cfg_prefix_str(prefix, pf, sizeof(pf)), new_nh->ifindex);
-		return;
-	}
-	if (newifc->params.type == CFG_IFTYPE_WIREGUARD)
-		fib_wg_set(d, newifc, prefix, &new_nh->addr);
-	/* via: an IPv6 gateway for an IPv6 prefix from an IPv4 neighbour. */
-	fib_kernel_install(d, newifc, prefix, &new_nh->via);
-}
-
-void fib_reapply_iface(struct daemon *d, struct d_iface *ifc)
-{
-	const struct babel_prefix *k;
-	struct d_selected *s;
-	size_t it = 0;
-
-	if (!ifc->rec)
-		return;
-	while ((s = wg_hmap_next(&d->selected, &it, (const void **)&k))) {
-		if (s->nh.ifindex != ifc->ifindex)
-			continue;
-		if (iface_peer_by_addr(ifc, &s->nh.addr))
-			fib_wg_set(d, ifc, k, &s->nh.addr);
-	}
+	nh.ifindex = new_nh->ifindex;
+	/* On WireGuard the neighbour's address names the peer; elsewhere
+	 * the gateway is "via" (an IPv6 one for an IPv6 prefix learned from
+	 * an IPv4 neighbour, RFC 9229). */
+	fib_addr(fwd_iface_wireguard(&d->fwd, new_nh->ifindex) ?
+		 &new_nh->addr : &new_nh->via, &nh.addr);
+	fwd_route_set(&d->fwd, &wp, &nh, metric);
 }
 
 /* Refusals logged one by one per minute; the rest are counted and
@@ -330,9 +300,4 @@ void fib_commit(struct daemon *d)
 {
 	if (d->kr)
 		kroute_commit(d->kr, fib_kernel_refused, d);
-}
-
-void fib_forget_all(struct daemon *d)
-{
-	wg_hmap_clear(&d->selected);
 }

@@ -233,6 +233,7 @@ static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
 	if (!ifc->in_engine)
 		return;
 	babel_iface_del(d->babel, ifc->ifindex, d_now_us(d));
+	fib_iface_down(d, ifc);	/* after the engine withdrew its routes */
 	ifc->in_engine = false;
 	/* The engine forgot the peers too: they are registered again on the
 	 * next add. */
@@ -261,8 +262,8 @@ static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 	char path[4200];
 	int r;
 
-	if (ifc->rec)
-		return 0;
+	if (ifc->rec || d->dry_run)
+		return 0;	/* dry run: no reconciler, nothing written */
 	snprintf(path, sizeof(path), WGQUICK_CONF_DIR "/%s.conf", ifc->name);
 	if (wgquick_saves_config(path))
 		LOG_W(d, "%s: %s has SaveConfig = true: wg-quick down would "
@@ -317,6 +318,7 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 		return;
 	}
 	ifc->in_engine = true;
+	fib_iface_up(d, ifc);
 	LOG_I(d, "%s: Babel running (type %s, hello %u ms, over %s%s)",
 	      ifc->name, cfg_iftype_name(ifc->params.type),
 	      ifc->params.hello_interval_ms,
@@ -421,7 +423,6 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 	struct d_peer *np = NULL;
 	struct wg_hmap nmap;
 	uint64_t now = d_now_us(d);
-	bool peers_changed = false;
 	size_t n = 0;
 
 	memset(devp, 0, sizeof(*devp));	/* ours to clear now */
@@ -485,7 +486,6 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 				LOG_I(d, "%s: peer at %s gone", ifc->name, s);
 				babel_iface_del_peer(d->babel, ifc->ifindex, a,
 						     now);
-				peers_changed = true;
 			}
 		}
 	}
@@ -506,7 +506,6 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 				      ifc->name, s);
 				babel_iface_add_peer(d->babel, ifc->ifindex, a,
 						     now);
-				peers_changed = true;
 			}
 		}
 	}
@@ -519,11 +518,10 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 	ifc->peer_by_addr = nmap;
 	np = NULL;
 	wg_hmap_init(&nmap, sizeof(struct babel_addr), sizeof(size_t));
-	/* Routes selected through a peer that was unknown until now: a walk
-	 * of the selected routes, only when the peers changed. */
-	if (peers_changed)
-		fib_reapply_iface(d, ifc);
-	fib_endpoints_update(d);
+	/* The forwarding plane diffs the peers itself: routes through a peer
+	 * unknown until now get their allowed IPs, and a moved endpoint its
+	 * refusals (fwd/plane.h). */
+	fib_peers_update(d, ifc);
 	if (ifc->rec && wg_rec_applies(ifc->rec) != applies) {
 		/* We wrote to the device while it was being read: the read
 		 * may show a move of ours undone, which the reconciler would
@@ -929,7 +927,8 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 		if (ifc->present && fresh) {
 			/* Re-created under the same name. */
 			iface_engine_del(d, ifc);
-			kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
+			if (d->kr)
+				kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
 		}
 		if (fresh) {
 			snprintf(ifc->kind, sizeof(ifc->kind), "%s", ev->kind);
@@ -960,7 +959,8 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 			return;
 		LOG_I(d, "%s: link removed", ifc->name);
 		iface_engine_del(d, ifc);
-		kroute_forget_ifindex(d->kr, ev->ifindex);
+		if (d->kr)
+			kroute_forget_ifindex(d->kr, ev->ifindex);
 		iface_index_clear(d, ifc);
 		ifc->up = false;
 		iface_peers_clear(ifc);

@@ -42,6 +42,9 @@ static const char usage_text[] =
 "  -s, --socket PATH     read-write control socket (overrides control-socket)\n"
 "  -S, --state-file PATH router-id and seqno kept across restarts\n"
 "  -p, --pid-file PATH   write the process id there\n"
+"  -n, --dry-run         observe only: learn and select routes, show what\n"
+"                        would be written (wgbabelctl show fib), write no\n"
+"                        allowed IP or kernel route, announce nothing\n"
 "  -d, --debug           log everything (log-level debug)\n"
 "  -l, --syslog          log to syslog instead of standard error\n"
 "  -h, --help            this text\n"
@@ -68,6 +71,7 @@ struct opts {
 	const char *pid_file;
 	bool debug;
 	bool use_syslog;
+	bool dry_run;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -79,6 +83,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "state-file", required_argument, NULL, 'S' },
 		{ "pid-file", required_argument, NULL, 'p' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "syslog", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -87,7 +92,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int ch;
 
 	o->config = DEFAULT_CONFIG;
-	while ((ch = getopt_long(argc, argv, "c:ts:S:p:dlhV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:ts:S:p:dnlhV", longopts,
 				 NULL)) != -1) {
 		switch (ch) {
 		case 'c': o->config = optarg; o->config_given = true; break;
@@ -96,6 +101,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'S': o->state_file = optarg; break;
 		case 'p': o->pid_file = optarg; break;
 		case 'd': o->debug = true; break;
+		case 'n': o->dry_run = true; break;
 		case 'l': o->use_syslog = true; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		case 'V': printf("wgbabeld %s\n", WGB_VERSION); exit(0);
@@ -169,7 +175,7 @@ void daemon_kick(struct daemon *d)
  */
 uint64_t refresh_interval_ms(const struct daemon *d)
 {
-	uint64_t ms = REFRESH_MS + d->selected.count / 2;
+	uint64_t ms = REFRESH_MS + fwd_wg_route_count(&d->fwd) / 2;
 
 	return ms < 60000 ? ms : 60000;
 }
@@ -200,7 +206,7 @@ static void on_grace_over(uv_timer_t *t)
 		}
 	}
 	iface_flush_dirty(d);
-	if ((r = kroute_grace_over(d->kr)) < 0)
+	if (d->kr && (r = kroute_grace_over(d->kr)) < 0)
 		LOG_W(d, "removing routes left by a previous run: %s",
 		      strerror(-r));
 }
@@ -426,48 +432,14 @@ static bool upgrade_from_journals(const struct daemon *d)
 	return found;
 }
 
-static int start(struct daemon *d)
+/* The kernel routes: the ledger of a previous run adopted, and the
+ * route events of others watched. */
+static int kroute_start(struct daemon *d, const struct kroute_config *kc)
 {
-	struct babel_config bc = { 0 };
-	struct babel_callbacks cb = {
-		.ctx = d, .send = net_send, .fib_change = fib_change,
-		.save_state = state_save, .log = babel_log_cb,
-		.filter_in = filter_in, .filter_out = filter_out,
-	};
-	struct kroute_config kc = {
-		.protocol = d->cfg->route_protocol,
-		.table = d->cfg->route_table,
-		.metric = d->cfg->route_metric,
-		.keep_on_exit = d->cfg->keep_routes_on_exit,
-		.ledger_path = d->ledger_path,
-		.watch = true,
-	};
 	size_t adopted = 0;
-	char dir[4096], err[256];
 	int r;
 
-	if ((r = write_pid_file(d)) < 0)
-		return r;
-	mkdir_for(d, d->cfg->runtime_dir);
-	ledger_path(d);
-	kc.adopt_legacy = upgrade_from_journals(d);
-	if (kc.adopt_legacy)
-		LOG_I(d, "no %s yet, but journals of an older wgbabeld: "
-		      "adopting its nexthop objects once", d->ledger_path);
-	if (d->cfg->state_file[0]) {
-		snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
-		mkdir_for(d, dirname(dir));
-	}
-	if ((r = state_load(d)) < 0) {
-		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
-		return r;
-	}
-	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0 ||
-	    (r = wg_backend_auto_new(&d->wg_reader, NULL)) < 0) {
-		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
-		return r;
-	}
-	if ((r = kroute_new(&d->kr, &kc)) < 0) {
+	if ((r = kroute_new(&d->kr, kc)) < 0) {
 		if (r == -EBADMSG)
 			LOG_E(d, "%s is not a wgbabeld ledger of nexthop "
 			      "objects (damaged?); remove it to start afresh, "
@@ -492,6 +464,66 @@ static int start(struct daemon *d)
 		d->kwatch_poll.data = d;
 		d->kwatch_init = true;
 		uv_poll_start(&d->kwatch_poll, UV_READABLE, on_kwatch_readable);
+	}
+	return 0;
+}
+
+/* An observe-only daemon announces nothing: neighbours must not send it
+ * traffic that it would not forward the way its table says. */
+static int filter_deny_all(void *ctx, const struct babel_prefix *prefix,
+			   const struct babel_prefix *src_prefix,
+			   unsigned ifindex, uint16_t metric)
+{
+	return -1;
+}
+
+static int start(struct daemon *d)
+{
+	struct babel_config bc = { 0 };
+	struct babel_callbacks cb = {
+		.ctx = d, .send = net_send, .fib_change = fib_change,
+		.save_state = state_save, .log = babel_log_cb,
+		.filter_in = filter_in, .filter_out = filter_out,
+	};
+	struct kroute_config kc = {
+		.protocol = d->cfg->route_protocol,
+		.table = d->cfg->route_table,
+		.metric = d->cfg->route_metric,
+		.keep_on_exit = d->cfg->keep_routes_on_exit,
+		.ledger_path = d->ledger_path,
+		.watch = true,
+	};
+	char dir[4096], err[256];
+	int r;
+
+	if ((r = write_pid_file(d)) < 0)
+		return r;
+	mkdir_for(d, d->cfg->runtime_dir);
+	ledger_path(d);
+	kc.adopt_legacy = upgrade_from_journals(d);
+	if (kc.adopt_legacy)
+		LOG_I(d, "no %s yet, but journals of an older wgbabeld: "
+		      "adopting its nexthop objects once", d->ledger_path);
+	if (d->cfg->state_file[0]) {
+		snprintf(dir, sizeof(dir), "%s", d->cfg->state_file);
+		mkdir_for(d, dirname(dir));
+	}
+	if ((r = state_load(d)) < 0) {
+		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
+		return r;
+	}
+	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0 ||
+	    (r = wg_backend_auto_new(&d->wg_reader, NULL)) < 0) {
+		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
+		return r;
+	}
+	if (d->dry_run) {
+		LOG_I(d, "dry run: routes are learned, selected and shown "
+		      "(wgbabelctl show fib); no allowed IP and no kernel route "
+		      "is written, and nothing is announced");
+		cb.filter_out = filter_deny_all;
+	} else if ((r = kroute_start(d, &kc)) < 0) {
+		return r;
 	}
 	memcpy(bc.router_id, d->router_id, 8);
 	bc.seqno = d->seqno;
@@ -621,11 +653,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	wg_hmap_init(&d.originated, sizeof(struct babel_prefix),
 		     sizeof(struct d_orig));
-	wg_hmap_init(&d.selected, sizeof(struct babel_prefix),
-		     sizeof(struct d_selected));
-	wg_hmap_init(&d.ep_refused, sizeof(struct wg_prefix),
-		     sizeof(struct d_ep_refused));
-	fwd_ep_init(&d.endpoints);
+	d.dry_run = o.dry_run;
+	fib_init(&d);
 	wg_hmap_init(&d.iface_by_index, sizeof(unsigned),
 		     sizeof(struct d_iface *));
 	d.in_grace = true;
@@ -655,9 +684,7 @@ int main(int argc, char **argv)
 	if (d.wg_reader)
 		wg_backend_free(d.wg_reader);
 	wg_hmap_free(&d.originated);
-	wg_hmap_free(&d.selected);
-	wg_hmap_free(&d.ep_refused);
-	fwd_ep_free(&d.endpoints);
+	fwd_free(&d.fwd);
 	wg_hmap_free(&d.iface_by_index);
 	if (d.cfg->pid_file[0] && status == 0)
 		unlink(d.cfg->pid_file);

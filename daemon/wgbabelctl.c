@@ -31,6 +31,9 @@ static const char usage_text[] =
 "  show originated    prefixes this node announces\n"
 "  show allowedips    prefixes wgbabeld put into WireGuard AllowedIPs, and\n"
 "                     the ones it refused (held by a peer it does not manage)\n"
+"  show fib           every selected route as wgbabeld writes it: the\n"
+"                     allowed IP, the kernel route, and how far each got\n"
+"                     (with --dry-run: what it would write)\n"
 "  show refused       only the refused prefixes\n"
 "  show status        router-id, seqno, counters\n"
 "  announce PREFIX [metric N]   start announcing PREFIX (anycast: several\n"
@@ -170,7 +173,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show")) {
 		fprintf(stderr, "wgbabelctl: show what? (interfaces, neighbours, "
-			"routes, originated, allowedips, refused, status)\n");
+			"routes, originated, allowedips, fib, refused, status)\n");
 		return 2;
 	}
 	monitor = !strcmp(cmd, "monitor");

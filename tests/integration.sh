@@ -18,7 +18,8 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # keep-routes-on-exit), wgquick (wg-quick's static allowed IPs next to
 # wgbabeld's), foreign (a host with a default, static routes, babeld and
 # a second wgbabeld: their routes are refused, never touched, through
-# restarts and crashes; endpoint cover; wg syncconf repaired) and mesh20
+# restarts and crashes; endpoint cover; wg syncconf repaired), dryrun
+# (--dry-run: the plan shown, nothing written or announced) and mesh20
 # (20-node full mesh convergence: 31 s in the
 # emulated guest on 2026-11-30, about 110 s of CI time with its set-up;
 # 1.5-5 s on the host with wireguard-go).  interop runs babeld and BIRD
@@ -28,9 +29,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign mesh20}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun mesh20}
 else
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign stall mesh20 interop}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun stall mesh20 interop}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the

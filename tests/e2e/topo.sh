@@ -75,6 +75,7 @@ declare -gA TOPO_IDX=() TOPO_WGQ=() TOPO_PEERS=() TOPO_DELAY=() TOPO_UA=()
 declare -gA TOPO_ANN=() TOPO_CONF=() TOPO_PID=() TOPO_KEYNODE=() TOPO_ORIGIN=()
 declare -gA TOPO_DELAYABLE=() TOPO_LNUM=() TOPO_NBATCH=()
 declare -gA TOPO_KIND=() TOPO_HASWG=() TOPO_WPEERS=() TOPO_WADDR=() TOPO_IFOPT=() TOPO_LO=()
+declare -gA TOPO_ARGS=()
 TOPO_WIRES=()
 TOPO_ANYCAST4=10.200.0.1
 TOPO_ANYCAST6=2001:db8:ac::1
@@ -193,6 +194,9 @@ topo_announce() {
 
 # topo_conf NODE LINE: an extra line in NODE's wgbabeld.conf.
 topo_conf() { TOPO_CONF[$1]+="$2"$'\n'; }
+# topo_args NODE ARGS...: command-line options for NODE's wgbabeld (kept
+# for its restarts; topo_args NODE with nothing clears them).
+topo_args() { local n=$1; shift; TOPO_ARGS[$n]="$*"; }
 
 # topo_anycast NODE...: these nodes originate the anycast addresses.
 topo_anycast() {
@@ -522,7 +526,7 @@ _topo_launch() {
         # WGB_DAEMON_WRAP: a command to run wgbabeld under, for debugging
         # (e.g. "gdb -q -batch -ex run -ex bt --args").
         # shellcheck disable=SC2086
-        wgt_daemon "$n" "wgbabeld-$n" ${WGB_DAEMON_WRAP:-} "$WGBABELD" -c "$WGT_DIR/$n.conf" || return 1
+        wgt_daemon "$n" "wgbabeld-$n" ${WGB_DAEMON_WRAP:-} "$WGBABELD" -c "$WGT_DIR/$n.conf" ${TOPO_ARGS[$n]:-} || return 1
         ;;
     esac
     TOPO_PID[$n]=$WGT_LAST_PID

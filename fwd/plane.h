@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fwd/plane.h — the forwarding plane: what each route the engine selected
+ * becomes in the kernel.
+ *
+ * Its inputs are the engine's route changes (fwd_route_set/unset), the
+ * interfaces Babel runs on (fwd_iface_set/del), the peers of each
+ * WireGuard device after a read (fwd_peers_set: Babel address -> public
+ * key) and the WireGuard endpoints of those peers (fwd_endpoints_set).
+ * Its output is the writes, through struct fwd_ops, which wgglue/
+ * executes (or, in an observe-only daemon, counts and discards):
+ *   - on a WireGuard interface the next hop is a peer: the prefix goes
+ *     into the allowed IPs of the peer whose Babel address is the next
+ *     hop (aip_set; the reconciler makes it one move from the previous
+ *     winner), and the kernel gets a "dev wgX" route;
+ *   - on any other interface the kernel route is "via GATEWAY dev IF";
+ *   - a prefix whose kernel route into a WireGuard interface would cover
+ *     the WireGuard endpoint of one of our peers is refused that route (it would carry
+ *     WireGuard's own packets into the tunnel) and installed when it no
+ *     longer covers one (fwd/endpoints.h); its allowed IP is unaffected.
+ *
+ * The plane keeps the routes through WireGuard (one compact entry per
+ * prefix), so that a peer that appears after its route was selected, a
+ * peer whose Babel address moved to another key, or an endpoint that
+ * moved, gets the right writes without asking the engine. A route through
+ * any other interface is written and forgotten: it needs no peer and
+ * cannot pull WireGuard's packets into a tunnel (a wired table of a million
+ * routes costs the plane nothing). It decides; the executor
+ * (daemon/fib.c onto wgglue/reconcile.h and wgglue/kroute.h) keeps the
+ * ledgers of what the kernel and the devices really hold and refuses what
+ * belongs to others.
+ *
+ * Pure: no I/O, no clock, no globals. Not thread-safe.
+ */
+#ifndef WGB_FWD_PLANE_H
+#define WGB_FWD_PLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fwd/endpoints.h"
+#include "wgglue/hmap.h"
+#include "wgglue/kroute.h"
+#include "wgglue/wg.h"
+
+enum fwd_log_level {
+	FWD_LOG_WARNING = 4,
+	FWD_LOG_INFO = 6,
+	FWD_LOG_DEBUG = 7,
+};
+
+/* What the plane writes. Every callback may be NULL. */
+struct fwd_ops {
+	void *ctx;
+	/* The prefix's allowed IP is to be on PEER of the WireGuard
+	 * interface IFINDEX (a move when another peer holds it). */
+	void (*aip_set)(void *ctx, unsigned ifindex, const struct wg_prefix *p,
+			const struct wg_key *peer);
+	/* ... on no peer of IFINDEX any more. */
+	void (*aip_unset)(void *ctx, unsigned ifindex,
+			  const struct wg_prefix *p);
+	/* The kernel route to P is to be NH (created or replaced). */
+	void (*route_set)(void *ctx, const struct wg_prefix *p,
+			  const struct kroute_nexthop *nh);
+	/* ... is to go. */
+	void (*route_unset)(void *ctx, const struct wg_prefix *p);
+	/* A decision worth a log line; MSG is a line without newline. */
+	void (*log)(void *ctx, int level, const char *msg);
+};
+
+/* A selected route's next hop. */
+struct fwd_nexthop {
+	unsigned ifindex;
+	/* On a WireGuard interface: the neighbour's Babel address (it names
+	 * the peer). Elsewhere: the gateway of the kernel route. */
+	struct fwd_addr addr;
+};
+
+/* One peer of a WireGuard device: a Babel address it holds. A peer with
+ * an IPv6 and an IPv4 Babel address is two entries. */
+struct fwd_peer {
+	struct fwd_addr addr;
+	struct wg_key key;
+};
+
+enum {
+	FWD_R_AIP = 1u << 0,		/* aip_set went out, to a known peer */
+	FWD_R_KERNEL = 1u << 1,		/* route_set went out */
+	FWD_R_COVERS_EP = 1u << 2,	/* refused: covers an endpoint */
+};
+
+/* One selected route through WireGuard, as the plane keeps it. */
+struct fwd_route {
+	struct fwd_nexthop nh;		/* addr: the peer's Babel address */
+	uint16_t metric;
+	uint8_t flags;			/* FWD_R_* */
+};
+
+struct fwd_iface {
+	unsigned ifindex;
+	bool wireguard;
+	struct wg_hmap peers;		/* struct fwd_addr -> struct wg_key */
+};
+
+#define FWD_MAX_IFACES 64
+
+struct fwd {
+	struct fwd_ops ops;
+	struct wg_hmap routes;		/* WireGuard: wg_prefix -> fwd_route */
+	struct fwd_iface ifaces[FWD_MAX_IFACES];
+	size_t n_ifaces;
+	struct fwd_endpoints eps;
+	/* Prefixes refused a kernel route, and the endpoint each covers. */
+	struct wg_hmap covers_ep;	/* struct wg_prefix -> fwd_addr */
+};
+
+void fwd_init(struct fwd *f, const struct fwd_ops *ops);
+/* Frees memory only: nothing is written. */
+void fwd_free(struct fwd *f);
+
+/* An interface Babel runs on (again); -ENOSPC past FWD_MAX_IFACES. */
+int fwd_iface_set(struct fwd *f, unsigned ifindex, bool wireguard);
+/* It stopped: its peers are forgotten. The engine withdraws its routes
+ * itself (fwd_route_unset); they need no allowed-IP write any more. */
+void fwd_iface_del(struct fwd *f, unsigned ifindex);
+
+/*
+ * The peers of WireGuard interface IFINDEX after a read of the device
+ * (all of them, any order). When a Babel address appeared or moved to
+ * another key, the routes through that interface are walked once and
+ * their allowed IPs set on the peer that now holds the address: O(routes)
+ * only when the peers changed, O(peers) otherwise. Returns 1 when the
+ * peers changed, 0 when not, -ENOMEM (nothing changed).
+ */
+int fwd_peers_set(struct fwd *f, unsigned ifindex,
+		  const struct fwd_peer *list, size_t n);
+
+/* The WireGuard endpoints of every peer of ours (any order). A refused
+ * prefix that covers none any more gets its kernel route; a route that
+ * now covers one is taken out (found by a lookup per prefix length of
+ * each endpoint, not by a walk). 1: the set changed, 0: not, -ENOMEM. */
+int fwd_endpoints_set(struct fwd *f, const struct fwd_addr *list, size_t n);
+
+/* The engine selected NH for P (new route or another next hop); -ENODEV
+ * (and P's old writes undone) when Babel does not run on NH's interface. */
+int fwd_route_set(struct fwd *f, const struct wg_prefix *p,
+		  const struct fwd_nexthop *nh, uint16_t metric);
+/* P has no route any more. */
+void fwd_route_unset(struct fwd *f, const struct wg_prefix *p);
+
+/* Reading the plane (show commands): the routes through WireGuard.
+ * Iteration as wg_hmap_next; no change to the plane while iterating. */
+const struct fwd_route *fwd_route_next(const struct fwd *f, size_t *it,
+				       const struct wg_prefix **p);
+const struct fwd_route *fwd_route_find(const struct fwd *f,
+				       const struct wg_prefix *p);
+/* Whether IFINDEX is a WireGuard interface the plane knows. */
+bool fwd_iface_wireguard(const struct fwd *f, unsigned ifindex);
+/* The peer whose Babel address is R's next hop; false when none (yet). */
+bool fwd_route_peer(const struct fwd *f, const struct fwd_route *r,
+		    struct wg_key *key);
+/* The kernel route R is to have ("dev wgX"). */
+void fwd_route_kernel_nh(const struct fwd *f, const struct fwd_route *r,
+			 struct kroute_nexthop *nh);
+/* Prefixes refused a kernel route because they cover an endpoint. */
+size_t fwd_covers_ep_count(const struct fwd *f);
+const struct fwd_addr *fwd_covers_ep_next(const struct fwd *f, size_t *it,
+					  const struct wg_prefix **p);
+/* Routes through WireGuard. */
+size_t fwd_wg_route_count(const struct fwd *f);
+
+#endif
