@@ -123,8 +123,6 @@ void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
 int kr_watch_open(struct kroute *kr);
 void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry);
 
-int kr_attr_cb(const struct nlattr *a, void *data);
-
 /* kroute_ledger.c */
 int kr_ledger_load(struct kroute *kr);
 int kr_ledger_add(struct kroute *kr, uint32_t id);

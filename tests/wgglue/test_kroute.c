@@ -842,6 +842,68 @@ static void test_a_route_of_ours_replaced_by_someone_else_is_theirs(void **state
 	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
 }
 
+static void test_a_malformed_route_event_changes_nothing(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.7.0.0/16");
+	struct refused r = { 0 };
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct nlattr *last;
+
+	fk_foreign(f, "10.7.0.0/16", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	fk_route_del(f, fk_route_find(f, &p1));
+	/* The delete of the foreign route, but its last attribute runs
+	 * past the message: not trusted, not acted on. */
+	nlh->nlmsg_type = RTM_DELROUTE;
+	nlh->nlmsg_pid = 4242;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 16;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	mnl_attr_put(nlh, RTA_DST, 4, p1.addr);
+	last = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, 0);
+	last->nla_len = 64;
+	kroute_route_event(kr, buf, nlh->nlmsg_len);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_true(kroute_is_refused(kr, &p1));
+	/* The same event whole is. */
+	last->nla_len = 8;
+	kroute_route_event(kr, buf, nlh->nlmsg_len);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_false(kroute_is_refused(kr, &p1));
+	assert_int_equal(fk_route_find(f, &p1)->protocol, 42);
+	kroute_free(kr);
+}
+
+static void test_describe_names_what_holds_a_refused_place(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.6.0.0/16"), p2 = pfx("10.6.1.0/24");
+	struct kroute_foreign fr;
+	struct refused r = { 0 };
+
+	fk_foreign(f, "10.6.0.0/16", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(kroute_describe(kr, &p1, &fr), 0);
+	assert_int_equal(fr.protocol, RTPROT_STATIC);
+	assert_int_equal(fr.ifindex, 7);
+	assert_int_equal(fr.via_family, 0);
+	assert_int_equal(fr.nh_id, 0);
+	assert_int_equal(kroute_describe(kr, &p2, &fr), -ENOENT);
+	kroute_free(kr);
+}
+
 static void test_nothing_follows_an_unanswered_create_of_the_same_route(void **state)
 {
 	struct fake *f = *state;
@@ -1068,6 +1130,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_foreign_route_in_place_is_refused_and_never_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_refused_route_is_installed_when_the_foreign_one_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_route_of_ours_replaced_by_someone_else_is_theirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_malformed_route_event_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_describe_names_what_holds_a_refused_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_follows_an_unanswered_create_of_the_same_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_are_matched_to_routes_across_objects_made_between, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances_keep_to_their_own_objects, setup, teardown),
