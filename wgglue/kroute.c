@@ -688,6 +688,11 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 {
 	int ret;
 
+	if (fn) {
+		kr->err_fn = fn;
+		kr->err_arg = arg;
+	}
+
 	/* A delete never goes out behind an unanswered create of the same
 	 * entry: if the create was refused, the delete (our protocol, table
 	 * and metric) could hit a foreign route of the same protocol. */
@@ -759,6 +764,13 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 	return ret;
 }
 
+/* The commit another call makes first: its refusals go where those of
+ * the caller's last commit went (kroute.h), not nowhere. */
+int kr_commit(struct kroute *kr)
+{
+	return kroute_commit(kr, kr->err_fn, kr->err_arg);
+}
+
 /* Removes every entry (or every stale one), deleting the routes. */
 static int kr_sweep(struct kroute *kr, bool only_stale)
 {
@@ -775,7 +787,7 @@ static int kr_sweep(struct kroute *kr, bool only_stale)
 	}
 	if (!only_stale)
 		kr->nh_unused = true;	/* also objects no route used */
-	return kroute_commit(kr, NULL, NULL) ?: ret;
+	return kr_commit(kr) ?: ret;
 }
 
 int kroute_flush(struct kroute *kr)
@@ -840,6 +852,8 @@ void kroute_free(struct kroute *kr)
 {
 	if (!kr)
 		return;
+	/* Whoever heard of refusals may be half gone: not from here on. */
+	kr->err_fn = NULL;
 	if (kr->io.send) {
 		if (!kr->cfg.keep_on_exit)
 			kroute_flush(kr);

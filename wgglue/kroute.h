@@ -122,7 +122,11 @@ int kroute_flush(struct kroute *kr);
 typedef void kroute_error_fn(void *arg, const struct wg_prefix *dst,
 			     bool install, int err);
 /* Sends every queued request; fn (may be NULL) hears of refusals. Returns
- * 0, or the last error. */
+ * 0, or the last error. The last fn given (not NULL) also hears of the
+ * refusals of the commit that other calls make first (kroute_describe,
+ * kroute_adopt, kroute_flush, kroute_grace_over; not kroute_free), so
+ * none goes unreported: its arg must stay valid until kroute_free() or
+ * another fn is given. */
 int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg);
 /* Forgets every route on ifindex (interface gone: the kernel deleted them). */
 void kroute_forget_ifindex(struct kroute *kr, int ifindex);

@@ -189,7 +189,7 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	struct rtmsg *rtm;
 	int r;
 
-	kroute_commit(kr, NULL, NULL);
+	kr_commit(kr);
 	if ((!kr->n_ledger && !kr->cfg.adopt_legacy) || !kr->nh_objects) {
 		if (adopted)
 			*adopted = 0;

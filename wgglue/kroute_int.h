@@ -88,6 +88,10 @@ struct kroute {
 	struct kr_err errs[KR_MAX_ERRS];
 	size_t n_errs;
 	int last_err;
+	/* The last refusal callback given to kroute_commit(), for the
+	 * commits other calls make first (kr_commit). */
+	kroute_error_fn *err_fn;
+	void *err_arg;
 
 	/* The ledger: the nexthop ids this instance made (kroute_ledger.c). */
 	uint32_t *ledger_ids;
@@ -112,6 +116,7 @@ struct nlmsghdr *kr_queue(struct kroute *kr, uint8_t op, uint32_t ref);
 void kr_queued(struct kroute *kr, struct nlmsghdr *nlh);
 void kr_send(struct kroute *kr);
 int kr_sync(struct kroute *kr, struct nlmsghdr *nlh);
+int kr_commit(struct kroute *kr);
 void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
 		  const struct krt_entry *e, const struct kr_nh *nh);
 void kr_entry_drop(struct kroute *kr, uint32_t idx);

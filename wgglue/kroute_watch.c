@@ -180,7 +180,7 @@ int kroute_describe(struct kroute *kr, const struct wg_prefix *dst,
 	long n;
 	int r;
 
-	kroute_commit(kr, NULL, NULL);
+	kr_commit(kr);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = kr_sync_seq(kr);

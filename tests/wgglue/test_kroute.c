@@ -906,6 +906,45 @@ static void test_describe_names_what_holds_a_refused_place(void **state)
 	kroute_free(kr);
 }
 
+static void test_a_refusal_met_by_describe_reaches_the_last_callback(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.40.1.0/24"), p2 = pfx("10.40.2.0/24");
+	struct wg_prefix p3 = pfx("10.40.3.0/24");
+	struct kroute_foreign fr;
+	struct refused r = { 0 };
+
+	fk_foreign(f, "10.40.1.0/24", RTPROT_STATIC);
+	fk_foreign(f, "10.40.2.0/24", RTPROT_STATIC);
+	fk_foreign(f, "10.40.3.0/24", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(r.n, 1);
+	/* Queued when `show refused` describes p1: the describe commits
+	 * it, and its refusal is reported (logged), not only listed. */
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_describe(kr, &p1, &fr), 0);
+	assert_true(kroute_is_refused(kr, &p2));
+	assert_int_equal(r.n, 2);
+	assert_true(wg_prefix_equal(&r.dst, &p2));
+	assert_int_equal(r.err, -EEXIST);
+	/* Nothing is reported twice by the next commit. */
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(r.n, 2);
+	/* The same for the commit the end of the grace period makes. */
+	assert_int_equal(kroute_install(kr, &p3, &a), 0);
+	assert_int_equal(kroute_grace_over(kr), -EEXIST);
+	assert_int_equal(r.n, 3);
+	assert_true(wg_prefix_equal(&r.dst, &p3));
+	/* A commit without a callback does not forget the last one. */
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(kroute_refused_count(kr), 3);
+	kroute_free(kr);
+	assert_int_equal(r.n, 3);
+}
+
 /* ---- the list of refused prefixes ---- */
 
 struct seen {
@@ -1343,6 +1382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_route_of_ours_replaced_by_someone_else_is_theirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_malformed_route_event_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_describe_names_what_holds_a_refused_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_refusal_met_by_describe_reaches_the_last_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_refused_list_follows_every_transition, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_refused_list_stays_whole_through_many_removals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_listing_that_describes_sees_the_refusals_it_commits, setup, teardown),
