@@ -93,7 +93,7 @@ void kroute_route_event(struct kroute *kr, const void *buf, size_t len)
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; rtmsg_frame_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		struct rtmsg_route rt;
 		struct wg_prefix dst;
 

@@ -178,6 +178,16 @@ static int rtmsg_multipath(const uint8_t *p, size_t len,
 	return 0;
 }
 
+bool rtmsg_frame_ok(const struct nlmsghdr *nlh, int left)
+{
+	struct nlmsghdr h;
+
+	if (left < (int)sizeof(h))
+		return false;
+	memcpy(&h, nlh, sizeof(h));
+	return h.nlmsg_len >= sizeof(h) && h.nlmsg_len <= (unsigned)left;
+}
+
 int rtmsg_parse(const struct nlmsghdr *nlh, struct rtmsg_route *out)
 {
 	const uint8_t *msg = (const uint8_t *)nlh;

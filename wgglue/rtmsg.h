@@ -15,6 +15,7 @@
 #ifndef WGB_WGGLUE_RTMSG_H
 #define WGB_WGGLUE_RTMSG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct nlmsghdr;
@@ -56,7 +57,15 @@ struct rtmsg_route {
 };
 
 /*
- * Parses one route message. nlh must be framed (mnl_nlmsg_ok(): nlmsg_len
+ * Whether nlh, with left bytes read from it on, holds a whole message: for
+ * walking a datagram with mnl_nlmsg_next(). libmnl's mnl_nlmsg_ok() takes
+ * an nlmsg_len of 2^31 or more (its compare is signed), and the next step
+ * then leaves the buffer.
+ */
+bool rtmsg_frame_ok(const struct nlmsghdr *nlh, int left);
+
+/*
+ * Parses one route message. nlh must be framed (rtmsg_frame_ok(): nlmsg_len
  * fits what was read). Returns 0 with *out filled; -EAFNOSUPPORT for a
  * well-formed header of another family (IPMR, MPLS...: not a route we
  * know); -EINVAL for anything else: another message type, a message

@@ -174,7 +174,7 @@ static int rtw_walk(struct rtwatch *w, size_t len, uint32_t seq,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; rtmsg_frame_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		struct rtwatch_route r;
 		bool add;
 		int k;

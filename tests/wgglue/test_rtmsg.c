@@ -373,6 +373,22 @@ static void test_a_malformed_multipath_is_refused(void **state)
 	assert_int_equal(r.n_multipath, 1);
 }
 
+static void test_framing_refuses_lengths_past_the_datagram(void **state)
+{
+	struct nlmsghdr *nlh = route_msg(*state, RTM_NEWROUTE, AF_INET, 0);
+	int len = (int)nlh->nlmsg_len;
+
+	assert_true(rtmsg_frame_ok(nlh, len));
+	assert_true(rtmsg_frame_ok(nlh, len + 100));
+	assert_false(rtmsg_frame_ok(nlh, len - 1));
+	assert_false(rtmsg_frame_ok(nlh, NLMSG_HDRLEN - 1));
+	nlh->nlmsg_len = NLMSG_HDRLEN - 1;
+	assert_false(rtmsg_frame_ok(nlh, len));
+	/* mnl_nlmsg_ok() takes this one: its compare is signed. */
+	nlh->nlmsg_len = 0x9f9f9f9f;
+	assert_false(rtmsg_frame_ok(nlh, len));
+}
+
 /* The fullest message, cut at every length and copied into a buffer of
  * exactly that length: refused or read, never read past. */
 static void test_every_truncation_is_refused_or_read_within_bounds(void **state)
@@ -425,6 +441,7 @@ int main(void)
 		T(test_a_bad_via_is_refused),
 		T(test_attributes_past_the_end_are_refused),
 		T(test_a_malformed_multipath_is_refused),
+		T(test_framing_refuses_lengths_past_the_datagram),
 		T(test_every_truncation_is_refused_or_read_within_bounds),
 	};
 #undef T
