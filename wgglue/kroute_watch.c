@@ -2,9 +2,9 @@
 /*
  * wgglue/kroute_watch.c — the routes of others (kroute.h): a socket on the
  * route multicast groups that the kernel filters so that the notifications
- * of our own requests never reach it, what a foreign route's event means
- * for the ledger, and the description of a foreign route for show
- * commands.
+ * of our own requests never reach it, its events read (rtmsg.h) and
+ * handed to kr_foreign_event() (kroute_refused.c, what they mean for the
+ * table), and the description of a foreign route for show commands.
  */
 #include "wgglue/kroute_int.h"
 #include "wgglue/rtmsg.h"
