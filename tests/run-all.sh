@@ -3,7 +3,8 @@
 #
 #   1. unit tests and the simulator (meson test), plain build with -Werror
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. a fuzz smoke run of the packet parser (libFuzzer, clang)
+#   3. a fuzz smoke run of the packet and route-message parsers (libFuzzer,
+#      clang)
 #   4. integration tests on real WireGuard: wireguard-go on this host, and
 #      kernel WireGuard (on the host if it has it, else in one qemu guest)
 #

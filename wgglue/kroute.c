@@ -79,8 +79,8 @@ static int kr_sock_open(struct kroute *kr)
 
 /* ------------------------------------------------------------ batching */
 
-static void kr_error_note(struct kroute *kr, const struct wg_prefix *dst,
-			  bool install, int err)
+void kr_error_note(struct kroute *kr, const struct wg_prefix *dst,
+		   bool install, int err)
 {
 	if (kr->n_errs < KR_MAX_ERRS) {
 		struct kr_err *e = &kr->errs[kr->n_errs++];
@@ -489,16 +489,10 @@ static void kr_put_delete(struct kroute *kr, struct nlmsghdr *nlh,
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, kr->cfg.metric);
 }
 
-static void kr_nh_unref(struct kroute *kr, uint32_t i)
+void kr_nh_unref(struct kroute *kr, uint32_t i)
 {
 	if (--kr->nhs[i].refs == 0)
 		kr->nh_unused = true;
-}
-
-/* The counter an entry that is not being deleted is in. */
-static size_t *kr_counter(struct kroute *kr, const struct krt_entry *e)
-{
-	return e->flags & KRT_F_REFUSED ? &kr->n_refused : &kr->n_live;
 }
 
 /* Forgets entry idx (refused or gone): no kernel request. */
@@ -508,22 +502,9 @@ void kr_entry_drop(struct kroute *kr, uint32_t idx)
 
 	if (!(e->flags & KRT_F_DELETING)) {
 		kr_nh_unref(kr, e->nh);
-		(*kr_counter(kr, e))--;
+		kr_entry_uncount(kr, idx);
 	}
 	krt_del(&kr->routes, idx);
-}
-
-/* Entry idx stays wanted but is not ours in the kernel: a foreign route
- * holds its place. It keeps its next hop for when that route goes. */
-void kr_entry_refuse(struct kroute *kr, uint32_t idx)
-{
-	struct krt_entry *e = krt_at(&kr->routes, idx);
-
-	if (!(e->flags & KRT_F_REFUSED)) {
-		kr->n_live--;
-		kr->n_refused++;
-	}
-	e->flags = KRT_F_USED | KRT_F_REFUSED;
 }
 
 /* Queues the route of entry idx: a create unless the kernel holds ours. */
@@ -539,17 +520,6 @@ void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry)
 	kr_queued(kr, nlh);
 	if (q->excl)
 		e->flags |= KRT_F_KERNEL | KRT_F_PENDING;
-}
-
-/* A foreign route in a refused entry's place went away: try again. */
-static void kr_retry_refused(struct kroute *kr, uint32_t idx)
-{
-	struct krt_entry *e = krt_at(&kr->routes, idx);
-
-	e->flags = KRT_F_USED;
-	kr->n_refused--;
-	kr->n_live++;
-	kr_queue_install(kr, idx, false);
 }
 
 /* Where this instance's nexthop ids start: 4,096 blocks of 4,096 ids
@@ -583,6 +553,7 @@ int kroute_new_io(struct kroute **out, const struct kroute_config *cfg,
 	krt_init(&kr->routes);
 	wg_hmap_init(&kr->nh_by_key, sizeof(struct kroute_nexthop),
 		     sizeof(uint32_t));
+	wg_hmap_init(&kr->refused_at, sizeof(uint32_t), sizeof(uint32_t));
 	kr->buf = malloc(KR_BUF);
 	kr->rbuf = malloc(KR_RBUF);
 	kr->reqs = malloc(KR_MAX_REQS * sizeof(*kr->reqs));
@@ -687,7 +658,7 @@ static int kr_mark_deleting(struct kroute *kr, uint32_t idx)
 		kr->cap_dels = cap;
 	}
 	kr->dels[kr->n_dels++] = idx;
-	(*kr_counter(kr, e))--;
+	kr_entry_uncount(kr, idx);
 	e->flags = KRT_F_USED | KRT_F_DELETING |
 		   (e->flags & (KRT_F_KERNEL | KRT_F_PENDING));
 	kr_nh_unref(kr, e->nh);
@@ -716,6 +687,11 @@ int kroute_remove(struct kroute *kr, const struct wg_prefix *dst)
 int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 {
 	int ret;
+
+	if (fn) {
+		kr->err_fn = fn;
+		kr->err_arg = arg;
+	}
 
 	/* A delete never goes out behind an unanswered create of the same
 	 * entry: if the create was refused, the delete (our protocol, table
@@ -788,6 +764,13 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 	return ret;
 }
 
+/* The commit another call makes first: its refusals go where those of
+ * the caller's last commit went (kroute.h), not nowhere. */
+int kr_commit(struct kroute *kr)
+{
+	return kroute_commit(kr, kr->err_fn, kr->err_arg);
+}
+
 /* Removes every entry (or every stale one), deleting the routes. */
 static int kr_sweep(struct kroute *kr, bool only_stale)
 {
@@ -804,7 +787,7 @@ static int kr_sweep(struct kroute *kr, bool only_stale)
 	}
 	if (!only_stale)
 		kr->nh_unused = true;	/* also objects no route used */
-	return kroute_commit(kr, NULL, NULL) ?: ret;
+	return kr_commit(kr) ?: ret;
 }
 
 int kroute_flush(struct kroute *kr)
@@ -838,74 +821,6 @@ size_t kroute_count(const struct kroute *kr)
 	return kr->n_live;
 }
 
-size_t kroute_refused_count(const struct kroute *kr)
-{
-	return kr->n_refused;
-}
-
-bool kroute_is_refused(const struct kroute *kr, const struct wg_prefix *dst)
-{
-	uint32_t idx = krt_find(&kr->routes, dst);
-
-	return idx != KRT_NONE &&
-	       (krt_at(&kr->routes, idx)->flags & KRT_F_REFUSED);
-}
-
-void kroute_foreach_refused(const struct kroute *kr, kroute_refused_fn *fn,
-			    void *arg)
-{
-	for (uint32_t i = 0; i < kr->routes.used && kr->n_refused; i++) {
-		const struct krt_entry *e = krt_at(&kr->routes, i);
-
-		if ((e->flags & (KRT_F_USED | KRT_F_REFUSED)) ==
-		    (KRT_F_USED | KRT_F_REFUSED))
-			fn(arg, &e->dst, &kr->nhs[e->nh].key);
-	}
-}
-
-/* Every refused entry is tried again (route events were lost). */
-void kr_retry_all_refused(struct kroute *kr)
-{
-	for (uint32_t i = 0; i < kr->routes.used && kr->n_refused; i++) {
-		const struct krt_entry *e = krt_at(&kr->routes, i);
-
-		if ((e->flags & (KRT_F_USED | KRT_F_REFUSED)) ==
-		    (KRT_F_USED | KRT_F_REFUSED))
-			kr_retry_refused(kr, i);
-	}
-}
-
-/* The event of a foreign route at dst: gone (del) or put there in place
- * of what was there (replaced). */
-void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
-		      bool del, bool replaced, uint32_t nh_id, uint8_t protocol)
-{
-	uint32_t idx = krt_find(&kr->routes, dst);
-	struct krt_entry *e;
-
-	if (idx == KRT_NONE)
-		return;
-	e = krt_at(&kr->routes, idx);
-	if (del) {
-		if ((e->flags & (KRT_F_REFUSED | KRT_F_DELETING)) ==
-		    KRT_F_REFUSED)
-			kr_retry_refused(kr, idx);
-		return;
-	}
-	if (!replaced || !(e->flags & KRT_F_KERNEL) ||
-	    (e->flags & KRT_F_PENDING) ||
-	    (protocol == kr->cfg.protocol && nh_id &&
-	     nh_id == kr->nhs[e->nh].id))
-		return;
-	/* Someone replaced our route: it is theirs now. */
-	if (e->flags & KRT_F_DELETING) {
-		e->flags &= (uint8_t)~KRT_F_KERNEL;
-		return;
-	}
-	kr_error_note(kr, dst, true, -EEXIST);
-	kr_entry_refuse(kr, idx);
-}
-
 bool kroute_nexthop_objects(const struct kroute *kr)
 {
 	return kr->nh_objects;
@@ -937,6 +852,8 @@ void kroute_free(struct kroute *kr)
 {
 	if (!kr)
 		return;
+	/* Whoever heard of refusals may be half gone: not from here on. */
+	kr->err_fn = NULL;
 	if (kr->io.send) {
 		if (!kr->cfg.keep_on_exit)
 			kroute_flush(kr);
@@ -948,6 +865,7 @@ void kroute_free(struct kroute *kr)
 	if (kr->watch)
 		mnl_socket_close(kr->watch);
 	kr_ledger_free(kr);
+	kr_refused_free(kr);
 	krt_free(&kr->routes);
 	wg_hmap_free(&kr->nh_by_key);
 	free(kr->nhs);

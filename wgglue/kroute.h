@@ -122,7 +122,11 @@ int kroute_flush(struct kroute *kr);
 typedef void kroute_error_fn(void *arg, const struct wg_prefix *dst,
 			     bool install, int err);
 /* Sends every queued request; fn (may be NULL) hears of refusals. Returns
- * 0, or the last error. */
+ * 0, or the last error. The last fn given (not NULL) also hears of the
+ * refusals of the commit that other calls make first (kroute_describe,
+ * kroute_adopt, kroute_flush, kroute_grace_over; not kroute_free), so
+ * none goes unreported: its arg must stay valid until kroute_free() or
+ * another fn is given. */
 int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg);
 /* Forgets every route on ifindex (interface gone: the kernel deleted them). */
 void kroute_forget_ifindex(struct kroute *kr, int ifindex);
@@ -139,7 +143,10 @@ int kroute_adopt(struct kroute *kr, size_t *adopted);
 int kroute_grace_over(struct kroute *kr);
 
 size_t kroute_count(const struct kroute *kr);
-/* Prefixes refused because a foreign route holds their place. */
+/* Prefixes refused because a foreign route holds their place. They are
+ * listed apart from the table: the walk costs O(refused), however many
+ * routes are installed. fn may call kroute_describe(), whose commit can
+ * refuse more: those are visited too. */
 size_t kroute_refused_count(const struct kroute *kr);
 bool kroute_is_refused(const struct kroute *kr, const struct wg_prefix *dst);
 typedef void kroute_refused_fn(void *arg, const struct wg_prefix *dst,
@@ -172,7 +179,7 @@ int kroute_describe(struct kroute *kr, const struct wg_prefix *dst,
 int kroute_watch_fd(const struct kroute *kr);
 /* Reads every pending event, then commits what they caused (fn hears of
  * refusals as in kroute_commit). -ENOBUFS (events lost) is handled here:
- * every refused prefix is tried again. Returns 0 or -errno. */
+ * every refused prefix is tried again (O(refused)). Returns 0 or -errno. */
 int kroute_watch_dispatch(struct kroute *kr, kroute_error_fn *fn, void *arg);
 /* One route event (RTM_NEWROUTE / RTM_DELROUTE message), as the watcher
  * reads them; for tests. */

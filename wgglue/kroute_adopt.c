@@ -8,6 +8,7 @@
  * same protocol number), not classic routes, whose owner nothing records.
  */
 #include "wgglue/kroute_int.h"
+#include "wgglue/rtmsg.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -55,13 +56,14 @@ static int kr_dump(struct kroute *kr, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return n < 0 ? (int)n : -EIO;
 }
 
-/* mnl_attr_parse() callback: attributes by type into tb[RTA_MAX + 1]. */
-int kr_attr_cb(const struct nlattr *a, void *data)
+/* mnl_attr_parse() callback: nexthop attributes by type into
+ * tb[NHA_MAX + 1]. */
+static int kr_attr_cb(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
 	uint16_t t = mnl_attr_get_type(a);
 
-	if (t <= RTA_MAX)
+	if (t <= NHA_MAX)
 		tb[t] = a;
 	return MNL_CB_OK;
 }
@@ -81,7 +83,7 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	struct kr_adopt *a = data;
 	struct kroute *kr = a->kr;
 	const struct nhmsg *m = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
+	const struct nlattr *tb[NHA_MAX + 1] = { 0 };
 	struct kroute_nexthop key = { 0 };
 	uint32_t *slot, i, id;
 
@@ -132,15 +134,14 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 }
 
 /* The slot of the adopted object a route uses, or -ENOENT for any other
- * route: another instance's object, someone else's, or a classic route. */
-static long kr_adopt_route_nh(struct kr_adopt *a, const struct nlattr **tb)
+ * route: another instance's object, someone else's, or a classic route
+ * (no RTA_NH_ID: ids start at 1). */
+static long kr_adopt_route_nh(struct kr_adopt *a, uint32_t id)
 {
 	struct kroute *kr = a->kr;
-	uint32_t id;
 
-	if (!tb[RTA_NH_ID] || mnl_attr_get_payload_len(tb[RTA_NH_ID]) != 4)
+	if (!id)
 		return -ENOENT;
-	id = mnl_attr_get_u32(tb[RTA_NH_ID]);
 	for (uint32_t i = 0; i < kr->n_nhs; i++)
 		if (kr->nhs[i].used && kr->nhs[i].id == id)
 			return i;
@@ -151,31 +152,20 @@ static int kr_adopt_route(const struct nlmsghdr *nlh, void *data)
 {
 	struct kr_adopt *a = data;
 	struct kroute *kr = a->kr;
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	uint8_t addr[16] = { 0 };
+	struct rtmsg_route rt;
 	struct wg_prefix p;
 	struct krt_entry *e;
-	uint32_t table, idx;
+	uint32_t idx;
 	long nhi;
 
-	if (nlh->nlmsg_type != RTM_NEWROUTE ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
-	    rtm->rtm_protocol != kr->cfg.protocol ||
-	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
-	    (rtm->rtm_flags & RTM_F_CLONED))
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtmsg_parse(nlh, &rt) < 0 ||
+	    rt.protocol != kr->cfg.protocol || (rt.flags & RTM_F_CLONED) ||
+	    rt.table != kr->cfg.table)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), kr_attr_cb, tb);
-	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) == 4 ?
-		mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	if (table != kr->cfg.table)
-		return MNL_CB_OK;
-	if (tb[RTA_DST] && !kr_attr_addr(tb[RTA_DST], rtm->rtm_family, addr))
-		return MNL_CB_OK;
-	if (wg_prefix_make(&p, rtm->rtm_family, addr, rtm->rtm_dst_len) < 0 ||
+	if (wg_prefix_make(&p, rt.family, rt.dst, rt.dst_len) < 0 ||
 	    krt_find(&kr->routes, &p) != KRT_NONE)
 		return MNL_CB_OK;
-	if ((nhi = kr_adopt_route_nh(a, tb)) == -ENOENT)
+	if ((nhi = kr_adopt_route_nh(a, rt.nh_id)) == -ENOENT)
 		return MNL_CB_OK;
 	if (nhi < 0 || (idx = krt_add(&kr->routes, &p)) == KRT_NONE) {
 		a->err = -ENOMEM;
@@ -199,7 +189,7 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	struct rtmsg *rtm;
 	int r;
 
-	kroute_commit(kr, NULL, NULL);
+	kr_commit(kr);
 	if ((!kr->n_ledger && !kr->cfg.adopt_legacy) || !kr->nh_objects) {
 		if (adopted)
 			*adopted = 0;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgglue/kroute_int.h — what kroute.c and kroute_adopt.c share: the
- * module's state, its next-hop table and the request queue. Not for other
- * modules.
+ * wgglue/kroute_int.h — what the kroute*.c files share: the module's
+ * state, its next-hop table, the request queue and the list of refused
+ * entries. Not for other modules (tests excepted).
  */
 #ifndef WGB_WGGLUE_KROUTE_INT_H
 #define WGB_WGGLUE_KROUTE_INT_H
@@ -63,7 +63,11 @@ struct kroute {
 
 	struct krt_table routes;
 	size_t n_live;		/* entries installed or being installed */
-	size_t n_refused;	/* entries refused for a foreign route */
+	/* Entries refused for a foreign route (kroute_refused.c): their
+	 * indexes in no order, n_refused of them, and each one's place. */
+	uint32_t *refused;
+	size_t n_refused, cap_refused;
+	struct wg_hmap refused_at;	/* uint32_t entry -> uint32_t place */
 	struct kr_nh *nhs;
 	uint32_t n_nhs, cap_nhs;
 	struct wg_hmap nh_by_key;	/* kroute_nexthop -> uint32_t slot */
@@ -84,6 +88,10 @@ struct kroute {
 	struct kr_err errs[KR_MAX_ERRS];
 	size_t n_errs;
 	int last_err;
+	/* The last refusal callback given to kroute_commit(), for the
+	 * commits other calls make first (kr_commit). */
+	kroute_error_fn *err_fn;
+	void *err_arg;
 
 	/* The ledger: the nexthop ids this instance made (kroute_ledger.c). */
 	uint32_t *ledger_ids;
@@ -108,6 +116,7 @@ struct nlmsghdr *kr_queue(struct kroute *kr, uint8_t op, uint32_t ref);
 void kr_queued(struct kroute *kr, struct nlmsghdr *nlh);
 void kr_send(struct kroute *kr);
 int kr_sync(struct kroute *kr, struct nlmsghdr *nlh);
+int kr_commit(struct kroute *kr);
 void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
 		  const struct krt_entry *e, const struct kr_nh *nh);
 void kr_entry_drop(struct kroute *kr, uint32_t idx);
@@ -116,14 +125,20 @@ int kr_nh_slot(struct kroute *kr, const struct kroute_nexthop *key,
 	       uint32_t *out);
 void kr_nh_release(struct kroute *kr, uint32_t i);
 int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace);
+void kr_nh_unref(struct kroute *kr, uint32_t i);
+void kr_error_note(struct kroute *kr, const struct wg_prefix *dst,
+		   bool install, int err);
+
+/* kroute_refused.c */
 void kr_entry_refuse(struct kroute *kr, uint32_t idx);
+void kr_entry_uncount(struct kroute *kr, uint32_t idx);
 void kr_retry_all_refused(struct kroute *kr);
 void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
 		      bool del, bool replaced, uint32_t nh_id, uint8_t protocol);
+void kr_refused_free(struct kroute *kr);
+int kr_refused_check(const struct kroute *kr);
 int kr_watch_open(struct kroute *kr);
 void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry);
-
-int kr_attr_cb(const struct nlattr *a, void *data);
 
 /* kroute_ledger.c */
 int kr_ledger_load(struct kroute *kr);

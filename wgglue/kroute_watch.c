@@ -2,11 +2,12 @@
 /*
  * wgglue/kroute_watch.c — the routes of others (kroute.h): a socket on the
  * route multicast groups that the kernel filters so that the notifications
- * of our own requests never reach it, what a foreign route's event means
- * for the ledger, and the description of a foreign route for show
- * commands.
+ * of our own requests never reach it, its events read (rtmsg.h) and
+ * handed to kr_foreign_event() (kroute_refused.c, what they mean for the
+ * table), and the description of a foreign route for show commands.
  */
 #include "wgglue/kroute_int.h"
+#include "wgglue/rtmsg.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -67,40 +68,24 @@ int kroute_watch_fd(const struct kroute *kr)
 	return kr->watch ? mnl_socket_get_fd(kr->watch) : -1;
 }
 
-/* The fields of a route message in our table and metric; false for any
- * other route (another table or metric, source-specific, cloned, bad). */
+/* A route message (rtmsg.h) for a route in our table and metric: its
+ * prefix in *dst; false for any other route (another table or metric,
+ * source-specific, cloned, malformed). */
 static bool kr_route_parse(const struct kroute *kr, const struct nlmsghdr *nlh,
-			   const struct nlattr **tb, struct wg_prefix *dst)
+			   struct rtmsg_route *rt, struct wg_prefix *dst)
 {
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	uint8_t addr[16] = { 0 };
-	uint32_t table, metric, want;
-	size_t alen;
+	uint32_t want;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)) ||
-	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
-	    rtm->rtm_src_len || (rtm->rtm_flags & RTM_F_CLONED))
+	if (rtmsg_parse(nlh, rt) < 0 || rt->src_len ||
+	    (rt->flags & RTM_F_CLONED))
 		return false;
-	if (mnl_attr_parse(nlh, sizeof(*rtm), kr_attr_cb, tb) < 0)
-		return false;
-	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) == 4 ?
-		mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
-	metric = tb[RTA_PRIORITY] &&
-		 mnl_attr_get_payload_len(tb[RTA_PRIORITY]) == 4 ?
-		 mnl_attr_get_u32(tb[RTA_PRIORITY]) : 0;
 	/* IPv6 stores metric 0 as 1024 (IP6_RT_PRIO_USER). */
 	want = kr->cfg.metric;
-	if (rtm->rtm_family == AF_INET6 && want == 0)
+	if (rt->family == AF_INET6 && want == 0)
 		want = 1024;
-	if (table != kr->cfg.table || metric != want)
+	if (rt->table != kr->cfg.table || rt->priority != want)
 		return false;
-	alen = rtm->rtm_family == AF_INET ? 4 : 16;
-	if (tb[RTA_DST]) {
-		if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
-			return false;
-		memcpy(addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
-	}
-	return wg_prefix_make(dst, rtm->rtm_family, addr, rtm->rtm_dst_len) == 0;
+	return wg_prefix_make(dst, rt->family, rt->dst, rt->dst_len) == 0;
 }
 
 void kroute_route_event(struct kroute *kr, const void *buf, size_t len)
@@ -108,23 +93,18 @@ void kroute_route_event(struct kroute *kr, const void *buf, size_t len)
 	const struct nlmsghdr *nlh = buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-		const struct rtmsg *rtm;
+	for (; rtmsg_frame_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		struct rtmsg_route rt;
 		struct wg_prefix dst;
-		uint32_t nh_id = 0;
 
 		if ((nlh->nlmsg_type != RTM_NEWROUTE &&
 		     nlh->nlmsg_type != RTM_DELROUTE) ||
 		    nlh->nlmsg_pid == kr->portid ||
-		    !kr_route_parse(kr, nlh, tb, &dst))
+		    !kr_route_parse(kr, nlh, &rt, &dst))
 			continue;
-		rtm = mnl_nlmsg_get_payload(nlh);
-		if (tb[RTA_NH_ID] && mnl_attr_get_payload_len(tb[RTA_NH_ID]) == 4)
-			nh_id = mnl_attr_get_u32(tb[RTA_NH_ID]);
-		kr_foreign_event(kr, &dst, nlh->nlmsg_type == RTM_DELROUTE,
-				 (nlh->nlmsg_flags & NLM_F_REPLACE) != 0, nh_id,
-				 rtm->rtm_protocol);
+		kr_foreign_event(kr, &dst, rt.msg_type == RTM_DELROUTE,
+				 (rt.msg_flags & NLM_F_REPLACE) != 0, rt.nh_id,
+				 rt.protocol);
 	}
 }
 
@@ -167,26 +147,21 @@ struct kr_describe {
 static int kr_describe_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct kr_describe *d = data;
-	const struct nlattr *tb[RTA_MAX + 1] = { 0 };
-	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct rtmsg_route rt;
 	struct wg_prefix dst;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE ||
-	    !kr_route_parse(d->kr, nlh, tb, &dst) ||
+	    !kr_route_parse(d->kr, nlh, &rt, &dst) ||
 	    !wg_prefix_equal(&dst, d->dst))
 		return MNL_CB_OK;
 	memset(d->out, 0, sizeof(*d->out));
-	d->out->protocol = rtm->rtm_protocol;
-	d->out->type = rtm->rtm_type;
-	if (tb[RTA_OIF] && mnl_attr_get_payload_len(tb[RTA_OIF]) == 4)
-		d->out->ifindex = (int)mnl_attr_get_u32(tb[RTA_OIF]);
-	if (tb[RTA_NH_ID] && mnl_attr_get_payload_len(tb[RTA_NH_ID]) == 4)
-		d->out->nh_id = mnl_attr_get_u32(tb[RTA_NH_ID]);
-	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) ==
-	    (rtm->rtm_family == AF_INET ? 4u : 16u)) {
-		d->out->via_family = rtm->rtm_family;
-		memcpy(d->out->via, mnl_attr_get_payload(tb[RTA_GATEWAY]),
-		       mnl_attr_get_payload_len(tb[RTA_GATEWAY]));
+	d->out->protocol = rt.protocol;
+	d->out->type = rt.type;
+	d->out->ifindex = (int)rt.oif;
+	d->out->nh_id = rt.nh_id;
+	if (rt.attrs & RTMSG_ATTR(RTA_GATEWAY)) {
+		d->out->via_family = rt.family;
+		memcpy(d->out->via, rt.gateway, sizeof(d->out->via));
 	}
 	d->found = true;
 	return MNL_CB_OK;
@@ -205,7 +180,7 @@ int kroute_describe(struct kroute *kr, const struct wg_prefix *dst,
 	long n;
 	int r;
 
-	kroute_commit(kr, NULL, NULL);
+	kr_commit(kr);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = kr_sync_seq(kr);

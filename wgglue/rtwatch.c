@@ -3,10 +3,11 @@
  * wgglue/rtwatch.c — the kernel's routing table, dumped in slices and
  * followed by events (see rtwatch.h). Two long-lived rtnetlink sockets:
  * one subscribed to the route groups, one for dumps. Messages are framed
- * and checked with libmnl; every attribute read is length-checked, and a
+ * with libmnl and parsed by rtmsg.h, which checks every length; a
  * malformed message is counted and skipped, never trusted.
  */
 #include "wgglue/rtwatch.h"
+#include "wgglue/rtmsg.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -128,70 +129,32 @@ void rtwatch_get_stats(const struct rtwatch *w, struct rtwatch_stats *st)
 
 /* ------------------------------------------------------------ parsing */
 
-static int rtw_u32(const struct nlattr *a, uint32_t *out)
-{
-	if (mnl_attr_get_payload_len(a) != sizeof(uint32_t))
-		return -EBADMSG;
-	*out = mnl_attr_get_u32(a);
-	return 0;
-}
-
 int rtwatch_parse(const struct nlmsghdr *nlh, struct rtwatch_route *r,
 		  bool *add)
 {
-	const struct rtmsg *rtm;
-	const struct nlattr *a;
-	size_t alen;
-	int left;
+	struct rtmsg_route rt;
+	int k;
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE && nlh->nlmsg_type != RTM_DELROUTE)
 		return 0;
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
-		return -EBADMSG;
-	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
+	k = rtmsg_parse(nlh, &rt);
+	if (k == -EAFNOSUPPORT)
 		return 0;	/* IPMR, MPLS...: not ours to report */
-	alen = rtm->rtm_family == AF_INET ? 4 : 16;
-	if (rtm->rtm_dst_len > alen * 8 || rtm->rtm_src_len > alen * 8)
+	if (k < 0)
 		return -EBADMSG;
 	memset(r, 0, sizeof(*r));
-	r->family = rtm->rtm_family;
-	r->dst_len = rtm->rtm_dst_len;
-	r->src_len = rtm->rtm_src_len;
-	r->tos = rtm->rtm_tos;
-	r->protocol = rtm->rtm_protocol;
-	r->type = rtm->rtm_type;
-	r->scope = rtm->rtm_scope;
-	r->table = rtm->rtm_table;
-	r->flags = rtm->rtm_flags;
-	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
-		int e = 0;
-
-		switch (mnl_attr_get_type(a)) {
-		case RTA_DST:
-			if (mnl_attr_get_payload_len(a) != alen)
-				return -EBADMSG;
-			memcpy(r->dst, mnl_attr_get_payload(a), alen);
-			break;
-		case RTA_TABLE:
-			e = rtw_u32(a, &r->table);
-			break;
-		case RTA_PRIORITY:
-			e = rtw_u32(a, &r->priority);
-			break;
-		case RTA_OIF:
-			e = rtw_u32(a, &r->oif);
-			break;
-		}
-		if (e < 0)
-			return e;
-	}
-	/* The walk stops at the first attribute that does not fit: what is
-	 * left must be nothing, or less than an attribute header. */
-	left = (int)((const char *)mnl_nlmsg_get_payload_tail(nlh) -
-		     (const char *)a);
-	if (left >= (int)sizeof(struct nlattr))
-		return -EBADMSG;
+	r->family = rt.family;
+	r->dst_len = rt.dst_len;
+	r->src_len = rt.src_len;
+	r->tos = rt.tos;
+	r->protocol = rt.protocol;
+	r->type = rt.type;
+	r->scope = rt.scope;
+	r->table = rt.table;
+	r->priority = rt.priority;
+	r->flags = rt.flags;
+	r->oif = rt.oif;
+	memcpy(r->dst, rt.dst, sizeof(r->dst));
 	*add = nlh->nlmsg_type == RTM_NEWROUTE;
 	return 1;
 }
@@ -211,7 +174,7 @@ static int rtw_walk(struct rtwatch *w, size_t len, uint32_t seq,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)w->buf;
 	int left = (int)len;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+	for (; rtmsg_frame_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		struct rtwatch_route r;
 		bool add;
 		int k;

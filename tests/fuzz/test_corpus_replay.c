@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/fuzz/test_corpus_replay.c — every input in tests/fuzz/corpus and
- * tests/fuzz/regressions (crashes the fuzzer once found) goes through the
- * fuzzer's invariants in the normal build, under ASan/UBSan in CI.
+ * tests/fuzz/test_corpus_replay.c — every input in a fuzz target's corpus
+ * and regressions (crashes the fuzzer once found) goes through the
+ * fuzzer's invariants in the normal build, under ASan/UBSan in CI. Built
+ * once per target: fuzz_packet (tests/fuzz/corpus, regressions) and, with
+ * FUZZ_RTMSG, fuzz_rtmsg (corpus-rtmsg, regressions-rtmsg).
  */
+#ifdef FUZZ_RTMSG
+#include "tests/fuzz/fuzz_rtmsg_check.h"
+#define FUZZ_CHECK fuzz_rtmsg_check_input
+#define FUZZ_MIN_SEEDS 8	/* the hand-made route messages */
+#define FUZZ_NAME "rtmsg corpus replay"
+#else
 #include "tests/fuzz/fuzz_check.h"
+#define FUZZ_CHECK fuzz_check_input
+#define FUZZ_MIN_SEEDS 9	/* the babeld seeds */
+#define FUZZ_NAME "fuzz corpus replay"
+#endif
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -42,7 +54,7 @@ static size_t replay_dir(const char *dir)
 		assert_non_null(buf);
 		assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
 		fclose(f);
-		if (fuzz_check_input(buf, (size_t)len, why, sizeof(why)) != 0)
+		if (FUZZ_CHECK(buf, (size_t)len, why, sizeof(why)) != 0)
 			fail_msg("%s: %s", path, why);
 		free(buf);
 		n++;
@@ -51,13 +63,13 @@ static size_t replay_dir(const char *dir)
 	return n;
 }
 
-static void test_corpus_inputs_keep_wire_invariants(void **state)
+static void test_corpus_inputs_keep_the_invariants(void **state)
 {
 	(void)state;
-	assert_true(replay_dir(FUZZ_CORPUS_DIR) >= 9);	/* the babeld seeds */
+	assert_true(replay_dir(FUZZ_CORPUS_DIR) >= FUZZ_MIN_SEEDS);
 }
 
-static void test_fuzzer_regressions_keep_wire_invariants(void **state)
+static void test_fuzzer_regressions_keep_the_invariants(void **state)
 {
 	(void)state;
 	replay_dir(FUZZ_REGRESSIONS_DIR);
@@ -66,9 +78,9 @@ static void test_fuzzer_regressions_keep_wire_invariants(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_corpus_inputs_keep_wire_invariants),
-		cmocka_unit_test(test_fuzzer_regressions_keep_wire_invariants),
+		cmocka_unit_test(test_corpus_inputs_keep_the_invariants),
+		cmocka_unit_test(test_fuzzer_regressions_keep_the_invariants),
 	};
 
-	return cmocka_run_group_tests_name("fuzz corpus replay", tests, NULL, NULL);
+	return cmocka_run_group_tests_name(FUZZ_NAME, tests, NULL, NULL);
 }

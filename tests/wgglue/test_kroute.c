@@ -23,6 +23,8 @@
 
 #include "wgglue/kroute.h"
 #include "wgglue/kroute_tab.h"
+/* kr_refused_check() and kr_retry_all_refused(): the refused list. */
+#include "wgglue/kroute_int.h"
 
 #define FK_MAX 2048
 
@@ -842,6 +844,316 @@ static void test_a_route_of_ours_replaced_by_someone_else_is_theirs(void **state
 	assert_int_equal(fk_route_find(f, &p1)->protocol, RTPROT_STATIC);
 }
 
+static void test_a_malformed_route_event_changes_nothing(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.7.0.0/16");
+	struct refused r = { 0 };
+	uint8_t buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+	struct nlattr *last;
+
+	fk_foreign(f, "10.7.0.0/16", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	fk_route_del(f, fk_route_find(f, &p1));
+	/* The delete of the foreign route, but its last attribute runs
+	 * past the message: not trusted, not acted on. */
+	nlh->nlmsg_type = RTM_DELROUTE;
+	nlh->nlmsg_pid = 4242;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 16;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	mnl_attr_put(nlh, RTA_DST, 4, p1.addr);
+	last = mnl_nlmsg_get_payload_tail(nlh);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, 0);
+	last->nla_len = 64;
+	kroute_route_event(kr, buf, nlh->nlmsg_len);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_true(kroute_is_refused(kr, &p1));
+	/* The same event whole is. */
+	last->nla_len = 8;
+	kroute_route_event(kr, buf, nlh->nlmsg_len);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_false(kroute_is_refused(kr, &p1));
+	assert_int_equal(fk_route_find(f, &p1)->protocol, 42);
+	kroute_free(kr);
+}
+
+static void test_describe_names_what_holds_a_refused_place(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.6.0.0/16"), p2 = pfx("10.6.1.0/24");
+	struct kroute_foreign fr;
+	struct refused r = { 0 };
+
+	fk_foreign(f, "10.6.0.0/16", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(kroute_describe(kr, &p1, &fr), 0);
+	assert_int_equal(fr.protocol, RTPROT_STATIC);
+	assert_int_equal(fr.ifindex, 7);
+	assert_int_equal(fr.via_family, 0);
+	assert_int_equal(fr.nh_id, 0);
+	assert_int_equal(kroute_describe(kr, &p2, &fr), -ENOENT);
+	kroute_free(kr);
+}
+
+static void test_a_refusal_met_by_describe_reaches_the_last_callback(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p1 = pfx("10.40.1.0/24"), p2 = pfx("10.40.2.0/24");
+	struct wg_prefix p3 = pfx("10.40.3.0/24");
+	struct kroute_foreign fr;
+	struct refused r = { 0 };
+
+	fk_foreign(f, "10.40.1.0/24", RTPROT_STATIC);
+	fk_foreign(f, "10.40.2.0/24", RTPROT_STATIC);
+	fk_foreign(f, "10.40.3.0/24", RTPROT_STATIC);
+	assert_int_equal(kroute_install(kr, &p1, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(r.n, 1);
+	/* Queued when `show refused` describes p1: the describe commits
+	 * it, and its refusal is reported (logged), not only listed. */
+	assert_int_equal(kroute_install(kr, &p2, &a), 0);
+	assert_int_equal(kroute_describe(kr, &p1, &fr), 0);
+	assert_true(kroute_is_refused(kr, &p2));
+	assert_int_equal(r.n, 2);
+	assert_true(wg_prefix_equal(&r.dst, &p2));
+	assert_int_equal(r.err, -EEXIST);
+	/* Nothing is reported twice by the next commit. */
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_int_equal(r.n, 2);
+	/* The same for the commit the end of the grace period makes. */
+	assert_int_equal(kroute_install(kr, &p3, &a), 0);
+	assert_int_equal(kroute_grace_over(kr), -EEXIST);
+	assert_int_equal(r.n, 3);
+	assert_true(wg_prefix_equal(&r.dst, &p3));
+	/* A commit without a callback does not forget the last one. */
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_int_equal(kroute_refused_count(kr), 3);
+	kroute_free(kr);
+	assert_int_equal(r.n, 3);
+}
+
+/* ---- the list of refused prefixes ---- */
+
+struct seen {
+	struct wg_prefix dst[64];
+	int ifindex[64];
+	unsigned n;
+	struct kroute *kr;	/* describe each one (a commit each) */
+	struct kroute_foreign foreign[64];
+};
+
+static void on_listed(void *arg, const struct wg_prefix *dst,
+		      const struct kroute_nexthop *wanted)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 64);
+	for (unsigned i = 0; i < s->n; i++)
+		assert_false(wg_prefix_equal(&s->dst[i], dst));	/* once */
+	s->dst[s->n] = *dst;
+	s->ifindex[s->n] = wanted->ifindex;
+	if (s->kr)
+		assert_int_equal(kroute_describe(s->kr, dst,
+						 &s->foreign[s->n]), 0);
+	s->n++;
+}
+
+/* The list, the flags in the table, the count and the listing agree, and
+ * the listing is exactly the prefixes 10.20.<i>.0/24 for the i given. */
+static void assert_refused(struct kroute *kr, const int *want, unsigned n)
+{
+	struct seen s = { .n = 0 };
+	char p[32];
+
+	assert_int_equal(kr_refused_check(kr), 0);
+	assert_int_equal(kroute_refused_count(kr), n);
+	kroute_foreach_refused(kr, on_listed, &s);
+	assert_int_equal(s.n, n);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "10.20.%d.0/24", want[i]);
+		struct wg_prefix d = pfx(p);
+		bool found = false;
+
+		assert_true(kroute_is_refused(kr, &d));
+		for (unsigned j = 0; j < s.n; j++)
+			found = found || wg_prefix_equal(&s.dst[j], &d);
+		assert_true(found);
+	}
+}
+
+static struct wg_prefix pfx20(int i)
+{
+	char p[32];
+
+	snprintf(p, sizeof(p), "10.20.%d.0/24", i);
+	return pfx(p);
+}
+
+static void test_the_refused_list_follows_every_transition(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(4, "fe80::3/128");
+	struct wg_prefix mine = pfx("10.30.0.0/16"), p;
+	struct refused r = { 0 };
+	char s[32];
+
+	for (int i = 0; i < 12; i++) {
+		snprintf(s, sizeof(s), "10.20.%d.0/24", i);
+		fk_foreign(f, s, RTPROT_STATIC);
+		p = pfx20(i);
+		assert_int_equal(kroute_install(kr, &p, i % 3 ? &a : &b), 0);
+	}
+	assert_int_equal(kroute_install(kr, &mine, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_refused(kr, (int[]){ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, 12);
+	assert_int_equal(kroute_count(kr), 1);
+	/* Withdrawn: nothing of ours to delete, off the list. */
+	p = pfx20(1);
+	assert_int_equal(kroute_remove(kr, &p), 0);
+	assert_refused(kr, (int[]){ 0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, 11);
+	/* The foreign route goes: installed, off the list. */
+	p = pfx20(2);
+	fk_route_del(f, fk_route_find(f, &p));
+	fk_event(kr, RTM_DELROUTE, 0, "10.20.2.0/24", RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_true(kroute_lookup(kr, &p, NULL));
+	assert_refused(kr, (int[]){ 0, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, 10);
+	/* An event of a foreign route gone while another one is there
+	 * (two metrics, one left): tried, refused again, listed once. */
+	fk_event(kr, RTM_DELROUTE, 0, "10.20.3.0/24", RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_refused(kr, (int[]){ 0, 3, 4, 5, 6, 7, 8, 9, 10, 11 }, 10);
+	/* The interface of b goes: its refused prefixes are forgotten. */
+	kroute_forget_ifindex(kr, 4);
+	assert_refused(kr, (int[]){ 4, 5, 7, 8, 10, 11 }, 6);
+	/* Events were lost (ENOBUFS): every refused one is tried again; two
+	 * have gone meanwhile. */
+	p = pfx20(4);
+	fk_route_del(f, fk_route_find(f, &p));
+	p = pfx20(10);
+	fk_route_del(f, fk_route_find(f, &p));
+	kr_retry_all_refused(kr);
+	assert_int_equal(kr_refused_check(kr), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_refused(kr, (int[]){ 5, 7, 8, 11 }, 4);
+	assert_true(kroute_lookup(kr, &p, NULL));
+	assert_int_equal(kroute_count(kr), 4);	/* mine, 2, 4 and 10 */
+	/* Someone replaces a route of ours: theirs, on the list. */
+	p = pfx20(2);
+	*fk_route_find(f, &p) = (struct fk_route){ .dst = p, .oif = 7,
+		.protocol = RTPROT_STATIC, .table = RT_TABLE_MAIN };
+	fk_event(kr, RTM_NEWROUTE, NLM_F_REPLACE, "10.20.2.0/24",
+		 RTPROT_STATIC, 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_refused(kr, (int[]){ 2, 5, 7, 8, 11 }, 5);
+	/* A new next hop for a refused prefix keeps it listed, with it. */
+	p = pfx20(7);
+	assert_int_equal(kroute_install(kr, &p, &b), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), 0);
+	assert_refused(kr, (int[]){ 2, 5, 7, 8, 11 }, 5);
+	/* A flush takes everything off; free after a refusal leaks nothing. */
+	assert_int_equal(kroute_flush(kr), 0);
+	assert_refused(kr, NULL, 0);
+	assert_int_equal(kroute_count(kr), 0);
+	p = pfx20(8);
+	assert_int_equal(kroute_install(kr, &p, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_refused(kr, (int[]){ 8 }, 1);
+	kroute_free(kr);
+	p = pfx20(8);
+	assert_int_equal(fk_route_find(f, &p)->protocol, RTPROT_STATIC);
+}
+
+static void test_the_refused_list_stays_whole_through_many_removals(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128"), b = nh_via(4, "fe80::3/128");
+	struct refused r = { 0 };
+	unsigned left = 200;
+	char s[32];
+
+	/* 200: the fake kernel holds 256 answers (one refusal each). */
+	for (int i = 0; i < 200; i++) {
+		snprintf(s, sizeof(s), "10.21.%d.%d/32", i / 256, i % 256);
+		fk_foreign(f, s, RTPROT_STATIC);
+		struct wg_prefix p = pfx(s);
+		assert_int_equal(kroute_install(kr, &p, i % 2 ? &a : &b), 0);
+	}
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	assert_int_equal(kroute_refused_count(kr), 200);
+	/* Out of order, from the middle, the ends, again and again. */
+	for (int i = 0; i < 200; i += 7) {
+		snprintf(s, sizeof(s), "10.21.%d.%d/32", i / 256, i % 256);
+		struct wg_prefix p = pfx(s);
+		if (kroute_remove(kr, &p) == 0)
+			left--;
+		assert_int_equal(kr_refused_check(kr), 0);
+	}
+	for (int i = 199; i >= 0; i -= 11) {
+		snprintf(s, sizeof(s), "10.21.%d.%d/32", i / 256, i % 256);
+		struct wg_prefix p = pfx(s);
+		if (kroute_remove(kr, &p) == 0)
+			left--;
+		assert_int_equal(kr_refused_check(kr), 0);
+	}
+	assert_int_equal(kroute_refused_count(kr), left);
+	kroute_forget_ifindex(kr, 4);
+	assert_int_equal(kr_refused_check(kr), 0);
+	assert_true(kroute_refused_count(kr) < left);
+	assert_true(kroute_refused_count(kr) > 0);
+	kroute_free(kr);
+}
+
+static void test_a_listing_that_describes_sees_the_refusals_it_commits(void **state)
+{
+	struct fake *f = *state;
+	struct kroute *kr = fk_kroute(f, NULL);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct refused r = { 0 };
+	struct seen s = { .kr = kr };
+	struct wg_prefix p;
+
+	for (int i = 0; i < 4; i++) {
+		char q[32];
+
+		snprintf(q, sizeof(q), "10.20.%d.0/24", i);
+		fk_foreign(f, q, RTPROT_STATIC);
+	}
+	p = pfx20(0);
+	assert_int_equal(kroute_install(kr, &p, &a), 0);
+	p = pfx20(1);
+	assert_int_equal(kroute_install(kr, &p, &a), 0);
+	assert_int_equal(kroute_commit(kr, on_refused, &r), -EEXIST);
+	/* Queued, not committed: the first describe commits them. */
+	p = pfx20(2);
+	assert_int_equal(kroute_install(kr, &p, &a), 0);
+	p = pfx20(3);
+	assert_int_equal(kroute_install(kr, &p, &a), 0);
+	kroute_foreach_refused(kr, on_listed, &s);
+	assert_int_equal(s.n, 4);
+	for (unsigned i = 0; i < s.n; i++) {
+		assert_int_equal(s.foreign[i].protocol, RTPROT_STATIC);
+		assert_int_equal(s.ifindex[i], 3);
+	}
+	assert_refused(kr, (int[]){ 0, 1, 2, 3 }, 4);
+	kroute_free(kr);
+}
+
 static void test_nothing_follows_an_unanswered_create_of_the_same_route(void **state)
 {
 	struct fake *f = *state;
@@ -1068,6 +1380,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_foreign_route_in_place_is_refused_and_never_touched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_refused_route_is_installed_when_the_foreign_one_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_route_of_ours_replaced_by_someone_else_is_theirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_malformed_route_event_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_describe_names_what_holds_a_refused_place, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_refusal_met_by_describe_reaches_the_last_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_refused_list_follows_every_transition, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_refused_list_stays_whole_through_many_removals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_listing_that_describes_sees_the_refusals_it_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nothing_follows_an_unanswered_create_of_the_same_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_are_matched_to_routes_across_objects_made_between, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_instances_keep_to_their_own_objects, setup, teardown),
