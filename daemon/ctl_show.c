@@ -583,6 +583,9 @@ static void show_status(struct show *s)
 			    "\"kernel_routes\":%zu,"
 			    "\"kernel_routes_refused\":%zu,"
 			    "\"dry_run\":%s,\"writes_withheld\":%" PRIu64 ","
+			    "\"neighbours_lost\":{\"hello-timeout\":%" PRIu64
+			    ",\"unreachable\":%" PRIu64 ",\"interface-down\":%"
+			    PRIu64 ",\"peer-removed\":%" PRIu64 "},"
 			    "\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
@@ -595,6 +598,10 @@ static void show_status(struct show *s)
 			    s->d->kr ? kroute_count(s->d->kr) : 0,
 			    s->d->kr ? kroute_refused_count(s->d->kr) : 0,
 			    s->d->dry_run ? "true" : "false", s->d->dry_writes,
+			    c.neighbours_lost[BABEL_LOSS_HELLO_TIMEOUT],
+			    c.neighbours_lost[BABEL_LOSS_UNREACHABLE],
+			    c.neighbours_lost[BABEL_LOSS_IFACE_DOWN],
+			    c.neighbours_lost[BABEL_LOSS_PEER_REMOVED],
 			    c.mem_bytes);
 		return;
 	}
@@ -621,6 +628,13 @@ static void show_status(struct show *s)
 		    s->d->kr ? kroute_count(s->d->kr) : 0,
 		    s->d->kr ? kroute_refused_count(s->d->kr) : 0,
 		    c.mem_bytes);
+	sbuf_printf(s->b, "neighbours lost: hello-timeout %" PRIu64
+		    ", unreachable %" PRIu64 ", interface-down %" PRIu64
+		    ", peer-removed %" PRIu64 "\n",
+		    c.neighbours_lost[BABEL_LOSS_HELLO_TIMEOUT],
+		    c.neighbours_lost[BABEL_LOSS_UNREACHABLE],
+		    c.neighbours_lost[BABEL_LOSS_IFACE_DOWN],
+		    c.neighbours_lost[BABEL_LOSS_PEER_REMOVED]);
 	if (s->d->dry_run)
 		sbuf_printf(s->b, "dry run: %" PRIu64 " writes withheld "
 			    "(wgbabelctl show fib)\n", s->d->dry_writes);

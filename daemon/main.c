@@ -3,6 +3,7 @@
  * daemon/main.c — wgbabeld: command line, start-up, the libuv loop, signals
  * (SIGTERM/SIGINT: retract and exit; SIGHUP: reload) and shutdown.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -255,6 +256,35 @@ static void babel_log_cb(void *ctx, enum babel_log_level level,
 	       "%s", msg);
 }
 
+/* A neighbour that was alive is gone: one line, with the cause and what
+ * to check (the engine has moved or retracted its routes already). */
+static void neigh_lost_cb(void *ctx, unsigned ifindex,
+			  const struct babel_addr *addr,
+			  enum babel_neigh_loss cause)
+{
+	static const char *const why[BABEL_LOSS_MAX] = {
+		[BABEL_LOSS_HELLO_TIMEOUT] = "no Hello heard in 16 Hello "
+			"intervals: the link, the peer's host or its daemon "
+			"stopped answering",
+		[BABEL_LOSS_UNREACHABLE] = "its host answered with ICMP port "
+			"unreachable: no Babel daemon listens there any more",
+		[BABEL_LOSS_IFACE_DOWN] = "the interface went down",
+		[BABEL_LOSS_PEER_REMOVED] = "its peer was removed from the "
+			"WireGuard device",
+	};
+	struct daemon *d = ctx;
+	struct d_iface *ifc = iface_find(d, ifindex);
+	char a[INET6_ADDRSTRLEN];
+
+	if (d->stopping)	/* shutdown takes every interface down */
+		return;
+	d_addr_str(addr, a, sizeof(a));
+	LOG_W(d, "%s: neighbour %s lost (%s): %s; its routes moved to the next "
+	      "best path or were retracted", ifc ? ifc->name : "?", a,
+	      babel_neigh_loss_name(cause),
+	      (unsigned)cause < BABEL_LOSS_MAX ? why[cause] : "");
+}
+
 /* ---------------------------------------------------------- signals */
 
 static void do_reload(struct daemon *d)
@@ -484,6 +514,7 @@ static int start(struct daemon *d)
 		.ctx = d, .send = net_send, .fib_change = fib_change,
 		.save_state = state_save, .log = babel_log_cb,
 		.filter_in = filter_in, .filter_out = filter_out,
+		.neigh_lost = neigh_lost_cb,
 	};
 	struct kroute_config kc = {
 		.protocol = d->cfg->route_protocol,

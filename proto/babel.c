@@ -285,9 +285,17 @@ int babel_iface_del(struct babel *b, unsigned ifindex, uint64_t now_us)
 {
 	struct babel_iface *ifp = babel_iface_find(b, ifindex);
 
+	struct babel_list *pos, *tmp;
+
 	b->now = now_us;
 	if (!ifp)
 		return -ENOENT;
+	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+		struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+							    iface_link);
+		if (babel_neigh_alive(nb))
+			babel_neigh_lost(b, nb, BABEL_LOSS_IFACE_DOWN);
+	}
 	iface_free(b, ifp);
 	babel_flush(b);
 	return 0;
@@ -307,6 +315,8 @@ int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_
 		babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
 			struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
 								    iface_link);
+			if (babel_neigh_alive(nb))
+				babel_neigh_lost(b, nb, BABEL_LOSS_IFACE_DOWN);
 			if (nb->is_peer) {
 				memset(&nb->mc, 0, sizeof(nb->mc));
 				memset(&nb->uc, 0, sizeof(nb->uc));
@@ -392,6 +402,8 @@ int babel_iface_del_peer(struct babel *b, unsigned ifindex,
 	nb = babel_neigh_find(b, ifindex, addr);
 	if (!nb || !nb->is_peer)
 		return -ENOENT;
+	if (babel_neigh_alive(nb))
+		babel_neigh_lost(b, nb, BABEL_LOSS_PEER_REMOVED);
 	babel_neigh_free(b, nb);
 	babel_flush(b);
 	return 0;

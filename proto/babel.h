@@ -169,6 +169,19 @@ struct babel_config {
 
 enum babel_log_level { BABEL_LOG_ERR, BABEL_LOG_WARN, BABEL_LOG_INFO, BABEL_LOG_DEBUG };
 
+/* Why a neighbour that was alive was lost (babel_callbacks.neigh_lost,
+ * babel_counters.neighbours_lost). */
+enum babel_neigh_loss {
+	BABEL_LOSS_HELLO_TIMEOUT = 0,	/* no Hello in 16 intervals (App. A.1) */
+	BABEL_LOSS_UNREACHABLE,		/* babel_neigh_unreachable (ICMP) */
+	BABEL_LOSS_IFACE_DOWN,		/* its interface went down or away */
+	BABEL_LOSS_PEER_REMOVED,	/* babel_iface_del_peer */
+	BABEL_LOSS_MAX,
+};
+
+/* "hello-timeout", "unreachable", "interface-down", "peer-removed". */
+const char *babel_neigh_loss_name(enum babel_neigh_loss cause);
+
 struct babel_callbacks {
 	void *ctx;
 	/* Send a datagram on ifindex, to dst (unicast, or the IPv4 group
@@ -186,6 +199,11 @@ struct babel_callbacks {
 			   const struct babel_prefix *src_prefix,
 			   const struct babel_nexthop *old_nh,
 			   const struct babel_nexthop *new_nh, uint16_t metric);
+	/* Optional: a neighbour that was alive (a Hello in its window) is
+	 * lost, and why; its routes are already retracted or moved. */
+	void (*neigh_lost)(void *ctx, unsigned ifindex,
+			   const struct babel_addr *addr,
+			   enum babel_neigh_loss cause);
 	/* Persist (router_id, seqno); called whenever our seqno changes. */
 	void (*save_state)(void *ctx, const uint8_t router_id[8], uint16_t seqno);
 	/* Optional. */
@@ -339,6 +357,7 @@ struct babel_counters {
 	uint64_t seqno_requests_duplicate;
 	uint64_t route_requests_received;
 	uint64_t seqno_bumps;		/* own seqno increased on request */
+	uint64_t neighbours_lost[BABEL_LOSS_MAX];	/* by cause */
 	uint32_t neighbours;
 	uint32_t prefixes;		/* (prefix, src_prefix) entries */
 	uint32_t routes;		/* (prefix, neighbour) candidates */

@@ -297,6 +297,11 @@ struct babel_neigh *babel_neigh_find(struct babel *b, unsigned ifindex,
 struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
 				    const struct babel_addr *addr, bool *created);
 void babel_neigh_free(struct babel *b, struct babel_neigh *nb);
+/* A Hello in either history's window (Appendix A.1). */
+bool babel_neigh_alive(const struct babel_neigh *nb);
+/* NB, alive until now, is lost for CAUSE: counted, and the daemon told. */
+void babel_neigh_lost(struct babel *b, const struct babel_neigh *nb,
+		      enum babel_neigh_loss cause);
 uint32_t babel_neigh_hnode_hash(const struct babel_hnode *n, const void *b);
 void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 			      const struct babel_hello *h, uint64_t now);

@@ -261,6 +261,31 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 	babel_neigh_update_cost(b, nb, now);
 }
 
+bool babel_neigh_alive(const struct babel_neigh *nb)
+{
+	return nb->mc.history || nb->uc.history;
+}
+
+const char *babel_neigh_loss_name(enum babel_neigh_loss cause)
+{
+	static const char *const names[BABEL_LOSS_MAX] = {
+		[BABEL_LOSS_HELLO_TIMEOUT] = "hello-timeout",
+		[BABEL_LOSS_UNREACHABLE] = "unreachable",
+		[BABEL_LOSS_IFACE_DOWN] = "interface-down",
+		[BABEL_LOSS_PEER_REMOVED] = "peer-removed",
+	};
+
+	return (unsigned)cause < BABEL_LOSS_MAX ? names[cause] : "unknown";
+}
+
+void babel_neigh_lost(struct babel *b, const struct babel_neigh *nb,
+		      enum babel_neigh_loss cause)
+{
+	b->ctr.neighbours_lost[cause]++;
+	if (b->cb.neigh_lost)
+		b->cb.neigh_lost(b->cb.ctx, nb->ifp->ifindex, &nb->addr, cause);
+}
+
 /* Both histories empty: the neighbour is gone (Appendix A.1). */
 static void neigh_check_dead(struct babel *b, struct babel_neigh *nb, uint64_t now)
 {
@@ -282,6 +307,7 @@ void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now)
 {
 	struct babel_neigh *nb;
 	struct babel_hello_hist *hist;
+	bool alive;
 
 	switch (t->kind) {
 	case T_NEIGH_MC_HELLO:
@@ -293,7 +319,10 @@ void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now)
 			nb = babel_container_of(t, struct babel_neigh, uc_timer);
 			hist = &nb->uc;
 		}
+		alive = babel_neigh_alive(nb);
 		babel_hello_history_miss(&hist->history, &hist->expected);
+		if (alive && !babel_neigh_alive(nb))
+			babel_neigh_lost(b, nb, BABEL_LOSS_HELLO_TIMEOUT);
 		if (hist->history)
 			babel_heap_arm(&b->timers, t, now + cs_to_us(hist->interval_cs));
 		babel_neigh_update_cost(b, nb, now);
@@ -336,6 +365,8 @@ int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 	if (!nb->mc.valid && !nb->uc.valid && !nb->mc.history &&
 	    !nb->uc.history && !nb->nroutes)
 		return 1;
+	if (babel_neigh_alive(nb))
+		babel_neigh_lost(b, nb, BABEL_LOSS_UNREACHABLE);
 	nb->mc.history = nb->uc.history = 0;
 	/* Its next Hello starts a new history, as after a restart. */
 	nb->mc.valid = nb->uc.valid = false;

@@ -116,11 +116,16 @@ t_sigterm() {
     run_event sigterm 6 ev_sigterm
     wgt_assert holder_is n6 "$P6" n5
     loss_max sigterm 1
+    # Its host stays up: the next Hello to it brings an ICMP port
+    # unreachable, and n6 says so (issue 16: every loss with its cause).
+    wgt_assert_wait "grep -q 'neighbour $(topo_ll n1) lost (unreachable)' $WGT_DIR/wgbabeld-n6.log" 10 \
+        "n6 logs n1's loss with its cause"
     topo_start n1 || return 1
     wgt_assert_wait "holder_is n6 $P6 n1" 20 "n6 back on n1 after n1's wgbabeld restarts"
 }
 
 ev_crash() {
+    CRASH_LOGN=$(wc -l <"$WGT_DIR/wgbabeld-n6.log")
     CRASH_T0=$(wgt_now)
     topo_crash n1 || return 1
     wgt_wait_until "holder_is n6 $P6 n5" 30 || wgt_fail "n6 did not move the prefix to n5 after n1 crashed"
@@ -135,6 +140,11 @@ t_crash() {
     awk -v l="${LOSS[crash]}" 'BEGIN { exit !(l < 100) }' || wgt_fail "no traffic after the crash"
     wgt_assert topo_ping n6 "$DST" 3
     wgt_assert topo_ping n6 "$TOPO_ANYCAST4" 3
+    # The links were cut right after the kill: the Hellos stop (an ICMP
+    # may still come back in between, from a Hello sent before the cut).
+    wgt_assert_wait "tail -n +$((CRASH_LOGN + 1)) $WGT_DIR/wgbabeld-n6.log | grep -Eq 'neighbour $(topo_ll n1) lost \((hello-timeout|unreachable)\)'" 30 \
+        "n6 logs n1's loss after the crash, with its cause"
+    wgt_log "n6: $(tail -n +$((CRASH_LOGN + 1)) "$WGT_DIR/wgbabeld-n6.log" | grep -o "neighbour $(topo_ll n1) lost ([a-z-]*)" | head -n 1)"
     # n1's links come back (its wgbabeld stays dead): a link that goes
     # down loses its routes, and the kernel puts them back when it comes
     # up, so the hosts' clutter compares with its state at the start.

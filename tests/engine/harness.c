@@ -62,6 +62,16 @@ static void cb_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	}
 }
 
+static void cb_lost(void *ctx, unsigned ifindex, const struct babel_addr *a,
+		    enum babel_neigh_loss cause)
+{
+	struct h *h = ctx;
+
+	h->nlost++;
+	h->last_loss = (int)cause;
+	h->last_lost = *a;
+}
+
 static void cb_fib(void *ctx, const struct babel_prefix *prefix,
 		   const struct babel_prefix *src, const struct babel_nexthop *o,
 		   const struct babel_nexthop *n, uint16_t metric)
@@ -142,7 +152,8 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100,
 				    .startup_hold_ms = BABEL_NO_HOLD };
 	struct babel_callbacks cb = { .send = cb_send, .fib_change = cb_fib,
-				      .save_state = cb_save, .log = cb_log };
+				      .save_state = cb_save, .log = cb_log,
+				      .neigh_lost = cb_lost };
 	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
 					 .unicast_only = wg, .ll6 = our_ll() };
 

@@ -59,6 +59,9 @@ struct h {
 	unsigned filter_in_calls, filter_out_calls;
 	uint16_t filter_arg;		/* free for a test's filter */
 	unsigned nlogs;			/* engine log lines */
+	unsigned nlost;			/* neigh_lost calls */
+	int last_loss;			/* enum babel_neigh_loss */
+	struct babel_addr last_lost;
 	char last_log[256];
 };
 

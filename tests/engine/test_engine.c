@@ -534,6 +534,56 @@ static void test_a_peer_heard_for_the_first_time_gets_the_table_at_once(void **s
 	assert_true(count_sent(h, BABEL_TLV_ROUTE_REQ, 2, is_wildcard) >= 1);
 }
 
+/* Issue 16: every loss of a neighbour that was alive is reported once,
+ * with its cause, and counted; a peer never heard is no loss. */
+static void test_a_lost_neighbour_is_reported_once_with_its_cause(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1), c = nb_addr(2);
+	struct babel_counters ctr;
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &c, h->now), 0);
+	bring_up(h, 0, true);
+	bring_up(h, 1, true);
+	run_alive(h, h->now + 8 * SEC, 2, true);
+	assert_int_equal(h->nlost, 0);
+	/* C was never heard: removing it loses nothing. */
+	assert_int_equal(babel_iface_del_peer(h->b, 1, &c, h->now), 0);
+	assert_int_equal(h->nlost, 0);
+	/* B falls silent: one hello-timeout, however long it stays so. */
+	run_alive(h, h->now + 120 * SEC, 1, true);
+	assert_int_equal(h->nlost, 1);
+	assert_int_equal(h->last_loss, BABEL_LOSS_HELLO_TIMEOUT);
+	assert_memory_equal(&h->last_lost, &b, sizeof(b));
+	/* A's host says nothing listens any more. */
+	assert_int_equal(babel_neigh_unreachable(h->b, 1, &a, h->now), 0);
+	assert_int_equal(h->nlost, 2);
+	assert_int_equal(h->last_loss, BABEL_LOSS_UNREACHABLE);
+	assert_int_equal(babel_neigh_unreachable(h->b, 1, &a, h->now), 1);
+	assert_int_equal(h->nlost, 2);
+	/* Both back, then the interface goes down: two losses. */
+	bring_up(h, 0, true);
+	bring_up(h, 1, true);
+	assert_int_equal(babel_iface_set_up(h->b, 1, false, h->now), 0);
+	assert_int_equal(h->nlost, 4);
+	assert_int_equal(h->last_loss, BABEL_LOSS_IFACE_DOWN);
+	assert_int_equal(babel_iface_set_up(h->b, 1, true, h->now), 0);
+	/* A back, then removed from WireGuard. */
+	bring_up(h, 0, true);
+	assert_int_equal(babel_iface_del_peer(h->b, 1, &a, h->now), 0);
+	assert_int_equal(h->nlost, 5);
+	assert_int_equal(h->last_loss, BABEL_LOSS_PEER_REMOVED);
+	babel_get_counters(h->b, &ctr);
+	assert_int_equal(ctr.neighbours_lost[BABEL_LOSS_HELLO_TIMEOUT], 1);
+	assert_int_equal(ctr.neighbours_lost[BABEL_LOSS_UNREACHABLE], 1);
+	assert_int_equal(ctr.neighbours_lost[BABEL_LOSS_IFACE_DOWN], 2);
+	assert_int_equal(ctr.neighbours_lost[BABEL_LOSS_PEER_REMOVED], 1);
+	assert_string_equal(babel_neigh_loss_name(BABEL_LOSS_IFACE_DOWN),
+			    "interface-down");
+}
+
 static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
@@ -1096,6 +1146,7 @@ int main(void)
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
 		T(test_a_peer_heard_for_the_first_time_gets_the_table_at_once),
+		T(test_a_lost_neighbour_is_reported_once_with_its_cause),
 		T(test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
