@@ -2,6 +2,7 @@
 # The whole wgbabeld test suite, as CI runs it (README: "Testing").
 #
 #   1. unit tests and the simulator (meson test), plain build with -Werror
+#      at warning_level 3 (-Wall -Wextra -Wpedantic)
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. a fuzz smoke run of the packet parser (libFuzzer, clang)
 #   4. integration tests on real WireGuard: wireguard-go on this host, and
@@ -61,8 +62,9 @@ meson_stage() {
 	local name=$1 dir=$2
 	shift 2
 	stage "$name: build ($dir)"
-	if ! { meson setup --wipe "$dir" -Dwerror=true "$@" >/dev/null 2>&1 ||
-		meson setup "$dir" -Dwerror=true "$@"; } ||
+	if ! { meson setup --wipe "$dir" -Dwerror=true -Dwarning_level=3 \
+		"$@" >/dev/null 2>&1 ||
+		meson setup "$dir" -Dwerror=true -Dwarning_level=3 "$@"; } ||
 		! ninja -C "$dir"; then
 		record "$name build" 0 1
 		return

@@ -804,7 +804,8 @@ static int kr_sweep(struct kroute *kr, bool only_stale)
 	}
 	if (!only_stale)
 		kr->nh_unused = true;	/* also objects no route used */
-	return kroute_commit(kr, NULL, NULL) ?: ret;
+	int err = kroute_commit(kr, NULL, NULL);
+	return err ? err : ret;
 }
 
 int kroute_flush(struct kroute *kr)
