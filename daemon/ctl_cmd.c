@@ -84,6 +84,10 @@ static bool ctl_is_json(const char *w)
 	return !strcmp(w, "json") || !strcmp(w, "--json") || !strcmp(w, "-j");
 }
 
+/* The things "show" shows, for its usage line. */
+#define CTL_SHOW_WHAT "interfaces|neighbours|routes|originated|allowedips|" \
+	"fib|refused|status"
+
 static void ctl_show(struct ctl_client *c, char **w, size_t n)
 {
 	struct sbuf b = { 0 };
@@ -91,21 +95,26 @@ static void ctl_show(struct ctl_client *c, char **w, size_t n)
 	bool json = false;
 
 	for (size_t i = 1; i < n; i++) {
-		if (ctl_is_json(w[i]))
+		if (ctl_is_json(w[i])) {
 			json = true;
-		else if (!what)
+		} else if (!what) {
 			what = w[i];
-		else
-			return ctl_errorf(c, "show: unexpected '%s'", w[i]);
+		} else {
+			ctl_errorf(c, "usage: show %s [json]: unexpected '%s'",
+				   CTL_SHOW_WHAT, w[i]);
+			return;
+		}
 	}
-	if (!what)
-		return ctl_errorf(c, "show what? (interfaces, neighbours, routes, "
-				  "originated, allowedips, fib, refused, status)");
+	if (!what) {
+		ctl_errorf(c, "usage: show %s [json]: show what?",
+			   CTL_SHOW_WHAT);
+		return;
+	}
 	if (ctl_fmt_show(c->srv->d, &b, what, json) < 0) {
 		sbuf_free(&b);
-		return ctl_errorf(c, "show: unknown '%s' (interfaces, neighbours, "
-				  "routes, originated, allowedips, fib, refused, "
-				  "status)", what);
+		ctl_errorf(c, "usage: show %s [json]: unknown '%s'",
+			   CTL_SHOW_WHAT, what);
+		return;
 	}
 	sbuf_puts(&b, "ok\n");
 	ctl_client_write_sbuf(c, &b);
@@ -129,21 +138,29 @@ static void ctl_announce(struct ctl_client *c, char **w, size_t n)
 	unsigned long metric = 0;
 	char err[256], *end;
 
-	if (c->srv->readonly)
-		return ctl_errorf(c, "announce: this socket is read-only");
-	if (n != 2 && !(n == 4 && !strcmp(w[2], "metric")))
-		return ctl_errorf(c, "usage: announce PREFIX [metric N]");
+	if (c->srv->readonly) {
+		ctl_errorf(c, "announce: this socket is read-only");
+		return;
+	}
+	if (n != 2 && !(n == 4 && !strcmp(w[2], "metric"))) {
+		ctl_errorf(c, "usage: announce PREFIX [metric N]");
+		return;
+	}
 	if (ctl_parse_prefix(c, "announce", w[1], &p) < 0)
 		return;
 	if (n == 4) {
 		metric = strtoul(w[3], &end, 10);
-		if (!*w[3] || *end || metric >= BABEL_INFINITY)
-			return ctl_errorf(c, "announce: metric must be 0 to %u",
-					  BABEL_INFINITY - 1);
+		if (!*w[3] || *end || metric >= BABEL_INFINITY) {
+			ctl_errorf(c, "announce: metric must be 0 to %u",
+				   BABEL_INFINITY - 1);
+			return;
+		}
 	}
 	if (orig_announce(c->srv->d, &p, (uint16_t)metric, ORIG_CONTROL, err,
-			  sizeof(err)) < 0)
-		return ctl_errorf(c, "%s", err);
+			  sizeof(err)) < 0) {
+		ctl_errorf(c, "%s", err);
+		return;
+	}
 	ctl_reply(c, "ok");
 }
 
@@ -152,14 +169,20 @@ static void ctl_withdraw(struct ctl_client *c, char **w, size_t n)
 	struct babel_prefix p;
 	char err[256];
 
-	if (c->srv->readonly)
-		return ctl_errorf(c, "withdraw: this socket is read-only");
-	if (n != 2)
-		return ctl_errorf(c, "usage: withdraw PREFIX");
+	if (c->srv->readonly) {
+		ctl_errorf(c, "withdraw: this socket is read-only");
+		return;
+	}
+	if (n != 2) {
+		ctl_errorf(c, "usage: withdraw PREFIX");
+		return;
+	}
 	if (ctl_parse_prefix(c, "withdraw", w[1], &p) < 0)
 		return;
-	if (orig_withdraw(c->srv->d, &p, err, sizeof(err)) < 0)
-		return ctl_errorf(c, "%s", err);
+	if (orig_withdraw(c->srv->d, &p, err, sizeof(err)) < 0) {
+		ctl_errorf(c, "%s", err);
+		return;
+	}
 	ctl_reply(c, "ok");
 }
 
@@ -171,8 +194,10 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 
 	if (n == 0)
 		return;
-	if (n > CTL_MAX_WORDS)
-		return ctl_errorf(c, "too many words");
+	if (n > CTL_MAX_WORDS) {
+		ctl_errorf(c, "usage: too many words");
+		return;
+	}
 	if (!strcmp(w[0], "show")) {
 		ctl_show(c, w, n);
 	} else if (!strcmp(w[0], "announce")) {

@@ -315,6 +315,9 @@ void orig_apply_config(struct daemon *d, const struct cfg *old,
 int redist_start(struct daemon *d);
 void redist_stop(struct daemon *d);
 void redist_reload(struct daemon *d);
+/* Logs the count of prefixes route events changed, at most once a minute
+ * (a periodic timer calls it so that a quiet table's last count shows). */
+void redist_tick(struct daemon *d);
 
 /* Conversions between the engine's and wgglue's prefix types. */
 void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w);

@@ -191,6 +191,7 @@ static void on_refresh(uv_timer_t *t)
 	struct daemon *d = t->data;
 
 	iface_refresh_all(d);
+	redist_tick(d);
 	uv_timer_start(&d->refresh_timer, on_refresh, refresh_interval_ms(d), 0);
 }
 

@@ -42,14 +42,20 @@ int orig_announce(struct daemon *d, const struct babel_prefix *p,
 	}
 	o->metric = metric;
 	o->sources |= (uint8_t)source;
-	LOG_I(d, "announcing %s metric %u", cfg_prefix_str(p, pf, sizeof(pf)),
-	      metric);
+	/* A redistributed table may be a million prefixes: redist.c logs
+	 * their count, the prefixes themselves are debug lines. */
+	if (source == ORIG_REDIST)
+		LOG_D(d, "announcing %s metric %u",
+		      cfg_prefix_str(p, pf, sizeof(pf)), metric);
+	else
+		LOG_I(d, "announcing %s metric %u",
+		      cfg_prefix_str(p, pf, sizeof(pf)), metric);
 	daemon_kick(d);
 	return 0;
 }
 
-int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
-		  size_t errlen)
+static int orig_remove(struct daemon *d, const struct babel_prefix *p,
+		       bool quiet, char *err, size_t errlen)
 {
 	struct babel_prefix k;
 	char pf[64];
@@ -68,9 +74,18 @@ int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
 			 strerror(-r));
 		return r;
 	}
-	LOG_I(d, "withdrew %s", pf);
+	if (quiet)
+		LOG_D(d, "withdrew %s", pf);
+	else
+		LOG_I(d, "withdrew %s", pf);
 	daemon_kick(d);
 	return 0;
+}
+
+int orig_withdraw(struct daemon *d, const struct babel_prefix *p, char *err,
+		  size_t errlen)
+{
+	return orig_remove(d, p, false, err, errlen);
 }
 
 void orig_drop(struct daemon *d, const struct babel_prefix *p,
@@ -85,7 +100,8 @@ void orig_drop(struct daemon *d, const struct babel_prefix *p,
 	if (!o || !(o->sources & source))
 		return;
 	o->sources &= (uint8_t)~source;
-	if (!o->sources && orig_withdraw(d, &k, err, sizeof(err)) < 0)
+	if (!o->sources && orig_remove(d, &k, source == ORIG_REDIST, err,
+					sizeof(err)) < 0)
 		LOG_W(d, "%s", err);
 }
 

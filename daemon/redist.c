@@ -16,6 +16,10 @@
  * A full pass (at start, after a reload, after lost events) is a mark and
  * sweep: every route it reports carries the pass's generation, and at its
  * end the routes it did not report are withdrawn.
+ *
+ * The log stays readable at a million prefixes: each prefix announced or
+ * withdrawn is a debug line; info gets their counts, once at the end of a
+ * pass and, for route events, at most once a minute (RDS_SUMMARY_MS).
  */
 #include "daemon/daemon.h"
 #include "wgglue/rtwatch.h"
@@ -29,6 +33,10 @@
 /* Routes per loop callback: a slice of a large dump took 8 ms on average
  * on the development machine (1,000,000 routes in 8.4 s with 2048). */
 #define RDS_SLICE 1024
+
+/* Route events change prefixes one by one: their count is logged at most
+ * this often. */
+#define RDS_SUMMARY_MS 60000
 
 /* A kernel route's identity: the kernel keys IPv4 routes by (table, dst,
  * tos, priority) and IPv6 ones by (table, dst, src, metric); the protocol
@@ -68,6 +76,9 @@ struct redist {
 	uint32_t gen;
 	uint64_t bad_logged;
 	uint64_t pass_start_ms;
+	uint64_t n_announced;		/* prefixes, since the last summary */
+	uint64_t n_withdrawn;
+	uint64_t summary_ms;		/* when the last summary was logged */
 };
 
 /* The route's key, or false when it is not a route of the main table for
@@ -130,6 +141,8 @@ static void redist_announce(struct redist *r, const struct babel_prefix *p,
 	      cfg_prefix_str(p, pf, sizeof(pf)), protocol);
 	if (orig_announce(d, p, metric, ORIG_REDIST, err, sizeof(err)) < 0)
 		LOG_W(d, "%s", err);
+	else
+		r->n_announced++;
 	r->changed = true;
 }
 
@@ -187,6 +200,7 @@ static void redist_del(struct redist *r, const struct redist_key *k)
 	if (rp && --rp->routes == 0) {
 		wg_shmap_remove(&r->prefixes, &k->prefix);
 		orig_drop(r->d, &k->prefix, ORIG_REDIST);
+		r->n_withdrawn++;
 		r->changed = true;
 	}
 }
@@ -260,8 +274,35 @@ static void redist_on_dump_done(void *arg, int err)
 	}
 	redist_sweep(r);
 	LOG_I(r->d, "redistribute: routing table read (%zu routes, %zu "
-	      "prefixes, %llu ms)", r->routes.count, r->prefixes.count,
-	      (unsigned long long)(uv_now(r->d->loop) - r->pass_start_ms));
+	      "prefixes, %llu ms): %llu prefixes announced, %llu withdrawn",
+	      r->routes.count, r->prefixes.count,
+	      (unsigned long long)(uv_now(r->d->loop) - r->pass_start_ms),
+	      (unsigned long long)r->n_announced,
+	      (unsigned long long)r->n_withdrawn);
+	r->n_announced = r->n_withdrawn = 0;
+	r->summary_ms = uv_now(r->d->loop);
+}
+
+/* What route events changed since the last summary, at most once per
+ * RDS_SUMMARY_MS; a pass in progress reports at its end instead. */
+static void redist_summary(struct redist *r)
+{
+	uint64_t now = uv_now(r->d->loop);
+
+	if ((!r->n_announced && !r->n_withdrawn) || rtwatch_dumping(r->w) ||
+	    (r->summary_ms && now - r->summary_ms < RDS_SUMMARY_MS))
+		return;
+	LOG_I(r->d, "redistribute: kernel route changes: %llu prefixes "
+	      "announced, %llu withdrawn", (unsigned long long)r->n_announced,
+	      (unsigned long long)r->n_withdrawn);
+	r->n_announced = r->n_withdrawn = 0;
+	r->summary_ms = now;
+}
+
+void redist_tick(struct daemon *d)
+{
+	if (d->redist)
+		redist_summary(d->redist);
 }
 
 static const struct rtwatch_ops redist_ops = {
@@ -300,6 +341,7 @@ static void redist_after_slice(struct redist *r)
 		r->bad_logged = st.bad;
 	}
 	redist_sync_dump_poll(r);
+	redist_summary(r);
 	if (r->changed) {
 		r->changed = false;
 		daemon_kick(r->d);
@@ -430,6 +472,8 @@ void redist_reload(struct daemon *d)
 	}
 	while (wg_shmap_next(&r->prefixes, &it, (const void **)&k))
 		orig_drop(d, k, ORIG_REDIST);
+	LOG_I(d, "redistribute: no redistribute line left, %zu prefixes "
+	      "withdrawn", r->prefixes.count);
 	redist_stop(d);
 	daemon_kick(d);
 }

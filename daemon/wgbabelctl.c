@@ -2,8 +2,10 @@
 /*
  * daemon/wgbabelctl.c — the command-line client of wgbabeld's control
  * socket. It sends one command and prints the reply up to its closing
- * "ok" (exit 0) or "error: ..." / "bad" (message on stderr, exit 1);
- * "monitor" prints changes until interrupted.
+ * "ok" (exit 0), "error: ..." (message on stderr, exit 1), or "bad" and
+ * "error: usage: ..." (a command the daemon does not know or that has the
+ * wrong words: exit 2, a usage error as wgbabelctl(8) says); "monitor"
+ * prints changes until interrupted.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,6 +49,7 @@ static const char usage_text[] =
 "                     " DEFAULT_SOCKET ")\n"
 "  -j, --json         JSON output (show, monitor)\n"
 "  -h, --help         this text\n"
+"  -V, --version      print the version\n"
 "\n"
 "Examples:\n"
 "  wgbabelctl show routes\n"
@@ -55,7 +58,8 @@ static const char usage_text[] =
 "  wgbabelctl -s /run/wgbabeld/wg0.sock withdraw 2001:db8:42::/48\n"
 "\n"
 "Exit status: 0 on success, 1 when wgbabeld refused the command, 2 for a\n"
-"usage error, 3 when the daemon cannot be reached.\n";
+"usage error (also a command wgbabeld does not know), 3 when the daemon\n"
+"cannot be reached.\n";
 
 static int connect_to(const char *path)
 {
@@ -86,19 +90,27 @@ static int connect_to(const char *path)
 	return fd;
 }
 
-/* Reads lines up to the closing one. Returns 0 for "ok", 1 otherwise. */
+/* The exit statuses of wgbabelctl(8), EXIT STATUS. */
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_REFUSED = 1,
+	CTL_EXIT_USAGE = 2,
+	CTL_EXIT_UNREACHABLE = 3,
+};
+
+/* Reads lines up to the closing one; returns the exit status it means. */
 static int read_reply(FILE *in, bool print, bool forever)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	int rc = 3;
+	int rc = CTL_EXIT_UNREACHABLE;
 
 	while ((n = getline(&line, &cap, in)) > 0) {
 		if (line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (!strcmp(line, "ok")) {
-			rc = 0;
+			rc = CTL_EXIT_OK;
 			if (!forever)
 				break;
 			continue;
@@ -106,12 +118,13 @@ static int read_reply(FILE *in, bool print, bool forever)
 		if (!strcmp(line, "bad") || !strcmp(line, "no")) {
 			fprintf(stderr, "wgbabelctl: wgbabeld did not understand "
 				"the command (see wgbabelctl --help)\n");
-			rc = 1;
+			rc = CTL_EXIT_USAGE;
 			break;
 		}
 		if (!strncmp(line, "error: ", 7)) {
 			fprintf(stderr, "wgbabelctl: %s\n", line + 7);
-			rc = 1;
+			rc = strncmp(line + 7, "usage: ", 7) ? CTL_EXIT_REFUSED :
+							       CTL_EXIT_USAGE;
 			break;
 		}
 		if (print) {
@@ -120,7 +133,7 @@ static int read_reply(FILE *in, bool print, bool forever)
 				fflush(stdout);
 		}
 	}
-	if (rc == 3 && !forever)
+	if (rc == CTL_EXIT_UNREACHABLE && !forever)
 		fprintf(stderr, "wgbabelctl: wgbabeld closed the connection\n");
 	free(line);
 	return rc;
@@ -132,10 +145,11 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = getenv("WGBABELD_SOCKET");
-	char cmd[1024];
+	char cmd[1024] = "";
 	size_t len = 0;
 	bool json = false, monitor;
 	FILE *in;
@@ -144,19 +158,21 @@ int main(int argc, char **argv)
 	if (!path || !*path)
 		path = DEFAULT_SOCKET;
 	/* '+': options stop at the command (so "announce ... metric" works). */
-	while ((ch = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': path = optarg; break;
 		case 'j': json = true; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': fputs(usage_text, stdout); return CTL_EXIT_OK;
+		case 'V': printf("wgbabelctl %s\n", WGB_VERSION);
+			return CTL_EXIT_OK;
 		default:
 			fprintf(stderr, "Try 'wgbabelctl --help'.\n");
-			return 2;
+			return CTL_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
-		return 2;
+		return CTL_EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "json")) {
@@ -166,15 +182,19 @@ int main(int argc, char **argv)
 		if (strchr(argv[i], '\n') ||
 		    len + strlen(argv[i]) + 8 >= sizeof(cmd)) {
 			fprintf(stderr, "wgbabelctl: bad argument\n");
-			return 2;
+			return CTL_EXIT_USAGE;
 		}
 		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, "%s%s",
 					len ? " " : "", argv[i]);
 	}
+	if (!len) {	/* only "json" words */
+		fputs(usage_text, stderr);
+		return CTL_EXIT_USAGE;
+	}
 	if (!strcmp(cmd, "show")) {
 		fprintf(stderr, "wgbabelctl: show what? (interfaces, neighbours, "
 			"routes, originated, allowedips, fib, refused, status)\n");
-		return 2;
+		return CTL_EXIT_USAGE;
 	}
 	monitor = !strcmp(cmd, "monitor");
 	if (json && (monitor || !strncmp(cmd, "show ", 5)))
@@ -182,20 +202,20 @@ int main(int argc, char **argv)
 	snprintf(cmd + len, sizeof(cmd) - len, "\n");
 	signal(SIGPIPE, SIG_IGN);
 	if ((fd = connect_to(path)) < 0)
-		return 3;
+		return CTL_EXIT_UNREACHABLE;
 	in = fdopen(fd, "r");
 	if (!in)
-		return 3;
+		return CTL_EXIT_UNREACHABLE;
 	/* The greeting (babeld's: BABEL 1.0 ... ok). */
 	if (read_reply(in, false, false) != 0) {
 		fprintf(stderr, "wgbabelctl: %s does not speak the wgbabeld "
 			"protocol\n", path);
-		return 3;
+		return CTL_EXIT_UNREACHABLE;
 	}
 	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
 		fprintf(stderr, "wgbabelctl: write to %s: %s\n", path,
 			strerror(errno));
-		return 3;
+		return CTL_EXIT_UNREACHABLE;
 	}
 	rc = read_reply(in, true, monitor);
 	if (rc == 0 && !monitor) {

@@ -2,7 +2,9 @@
 # The whole wgbabeld test suite, as CI runs it (README: "Testing").
 #
 #   1. unit tests and the simulator (meson test), plain build with -Werror
-#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#      at warning_level 3 (-Wall -Wextra -Wpedantic)
+#   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer, and a
+#      build with -Dtests=disabled (no cmocka), as a packager builds
 #   3. a fuzz smoke run of the packet and route-message parsers (libFuzzer,
 #      clang)
 #   4. integration tests on real WireGuard: wireguard-go on this host, and
@@ -62,8 +64,9 @@ meson_stage() {
 	local name=$1 dir=$2
 	shift 2
 	stage "$name: build ($dir)"
-	if ! { meson setup --wipe "$dir" -Dwerror=true "$@" >/dev/null 2>&1 ||
-		meson setup "$dir" -Dwerror=true "$@"; } ||
+	if ! { meson setup --wipe "$dir" -Dwerror=true -Dwarning_level=3 \
+		"$@" >/dev/null 2>&1 ||
+		meson setup "$dir" -Dwerror=true -Dwarning_level=3 "$@"; } ||
 		! ninja -C "$dir"; then
 		record "$name build" 0 1
 		return
@@ -77,6 +80,19 @@ meson_stage() {
 	record "$name" "${ok:-0}" "${fail:-1}"
 }
 
+# build_stage NAME BUILDDIR [meson setup args...]: builds, runs nothing.
+build_stage() {
+	local name=$1 dir=$2
+	shift 2
+	stage "$name: build ($dir)"
+	if { meson setup --wipe "$dir" -Dwerror=true "$@" >/dev/null 2>&1 ||
+		meson setup "$dir" -Dwerror=true "$@"; } && ninja -C "$dir"; then
+		record "$name" 1 0
+	else
+		record "$name" 0 1
+	fi
+}
+
 if [ "${WGB_SKIP_DEPS:-0}" != 1 ]; then
 	stage "dependencies"
 	bash tests/deps.sh || { echo "dependency installation failed"; exit 1; }
@@ -85,6 +101,10 @@ fi
 meson_stage "unit" build-test
 meson_stage "unit-asan-ubsan" build-test-san \
 	-Db_sanitize=address,undefined -Db_lundef=false
+
+# A packager's build: no cmocka, no cmocka test programs.
+build_stage "build-without-tests" build-notests -Dtests=disabled \
+	-Dbench=false
 
 stage "fuzz smoke"
 run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-60}"

@@ -774,7 +774,7 @@ int kr_commit(struct kroute *kr)
 /* Removes every entry (or every stale one), deleting the routes. */
 static int kr_sweep(struct kroute *kr, bool only_stale)
 {
-	int ret = 0;
+	int ret = 0, err;
 
 	for (uint32_t i = 0; i < kr->routes.used; i++) {
 		struct krt_entry *e = krt_at(&kr->routes, i);
@@ -787,7 +787,8 @@ static int kr_sweep(struct kroute *kr, bool only_stale)
 	}
 	if (!only_stale)
 		kr->nh_unused = true;	/* also objects no route used */
-	return kr_commit(kr) ?: ret;
+	err = kr_commit(kr);
+	return err ? err : ret;
 }
 
 int kroute_flush(struct kroute *kr)

@@ -131,7 +131,8 @@ def run_tests(rw, ro, conf, d, tmp):
     check("an unknown command is answered 'bad'", c.cmd("frobnicate") == ["bad"])
     r = c.cmd("show")
     check("'show' alone explains what to show",
-          r[-1].startswith("error: show what?"), r)
+          r[-1].startswith("error: usage: show interfaces|") and
+          r[-1].endswith("show what?"), r)
     r = c.cmd("show originated")
     check("show originated lists the configured announce",
           r == ["2001:db8:1::/48 metric 10 (config)", "ok"], r)
@@ -296,9 +297,41 @@ def run_tests(rw, ro, conf, d, tmp):
           rc == 3 and "cannot connect to %s: No such file or directory "
           "— is wgbabeld running?" % os.path.join(tmp, "nope.sock") in err,
           (rc, err))
+    # wgbabelctl(8) EXIT STATUS: 2 for a usage error, also one only the
+    # daemon can see (a command it does not know, the wrong words).
     rc, out, err = ctl(rw, "show", "bogus")
-    check("wgbabelctl show bogus exits 1 with the list of things to show",
-          rc == 1 and "unknown 'bogus'" in err, (rc, err))
+    check("wgbabelctl show bogus is a usage error (exit 2) listing what "
+          "to show", rc == 2 and "unknown 'bogus'" in err
+          and "interfaces|neighbours" in err, (rc, err))
+    rc, out, err = ctl(rw, "frobnicate")
+    check("wgbabelctl with an unknown command is a usage error (exit 2)",
+          rc == 2 and "did not understand" in err, (rc, err))
+    rc, out, err = ctl(rw, "announce")
+    check("wgbabelctl announce without a prefix is a usage error (exit 2)",
+          rc == 2 and "usage: announce PREFIX" in err, (rc, err))
+    rc, out, err = ctl(rw, "announce", "2001:db8::1/16")
+    check("wgbabelctl announce of a bad prefix is refused (exit 1)",
+          rc == 1 and "bits set" in err, (rc, err))
+    rc, out, err = ctl(rw, "show")
+    check("wgbabelctl show alone is a usage error (exit 2)", rc == 2, (rc, err))
+    p = subprocess.run([WGBABELCTL, "--bogus"], capture_output=True,
+                       text=True, timeout=10)
+    check("wgbabelctl with an unknown option exits 2",
+          p.returncode == 2 and "--help" in p.stderr, (p.returncode, p.stderr))
+
+    # --version and -V: both programs, one version string.
+    vers = []
+    for prog, name in ((WGBABELD, "wgbabeld"), (WGBABELCTL, "wgbabelctl")):
+        for opt in ("--version", "-V"):
+            p = subprocess.run([prog, opt], capture_output=True, text=True,
+                               timeout=10)
+            m = re.fullmatch(name + r" (\S+)\n", p.stdout)
+            check("%s %s prints its version and exits 0" % (name, opt),
+                  p.returncode == 0 and m, (p.returncode, p.stdout, p.stderr))
+            vers.append(m.group(1) if m else None)
+    greet = c.greeting[1][len("version wgbabeld-"):]
+    check("both programs and the greeting give one version",
+          len(set(vers)) == 1 and vers[0] == greet, (vers, greet))
 
     # wgbabeld -t: check a file without starting.
     bad = os.path.join(tmp, "bad.conf")

@@ -83,8 +83,8 @@ static void probe_child(int out, const char *bound)
 
 int listen(int fd, int backlog)
 {
-	int (*real_listen)(int, int) =
-		(int (*)(int, int))dlsym(RTLD_NEXT, "listen");
+	void *sym = dlsym(RTLD_NEXT, "listen");
+	int (*real_listen)(int, int);
 	const char *outname = getenv("WGB_PROBE_OUT");
 	const char *fail = getenv("WGB_PROBE_FAIL");
 	struct sockaddr_un sa;
@@ -93,6 +93,9 @@ int listen(int fd, int backlog)
 	int r, out, saved;
 	pid_t pid;
 
+	/* POSIX dlsym(): a function comes back as a void *; ISO C has no
+	 * cast between the two, a copy of the bytes is the portable way. */
+	memcpy(&real_listen, &sym, sizeof(real_listen));
 	memset(&sa, 0, sizeof(sa));
 	if (getsockname(fd, (struct sockaddr *)&sa, &salen) < 0 ||
 	    sa.sun_family != AF_UNIX || sa.sun_path[0] == '\0')

@@ -27,9 +27,10 @@
 struct fake {
 	struct sockaddr_in6 dst;
 	struct sockaddr_in dst4;
-	union {
-		char b[512];
-		struct cmsghdr align;
+	/* Aligned for CMSG_FIRSTHDR; not a union with struct cmsghdr, whose
+	 * flexible array member ISO C forbids inside another struct. */
+	struct {
+		_Alignas(struct cmsghdr) char b[512];
 	} ctl;
 	struct msghdr msg;
 };
