@@ -29,6 +29,7 @@ struct ctl_server;
 struct mnl_socket;
 struct ctl_monitor;
 struct redist;
+struct net_sock;
 
 /* A WireGuard peer as the daemon knows it: its key and Babel addresses. */
 struct d_peer {
@@ -75,8 +76,8 @@ struct d_iface {
 	bool present;			/* the link exists */
 	bool up;			/* IFF_UP */
 	bool in_engine;
-	bool joined;			/* multicast group joined */
-	bool joined4;			/* 224.0.0.111 joined */
+	bool joined;			/* ff02::1:6 joined (net.c) */
+	bool joined4;			/* 224.0.0.111 joined (net.c) */
 	/* transport in effect: the configured one less what the link
 	 * lacks (no IPv4 address, no link-local, no IPv4 socket) */
 	enum cfg_transport xport;
@@ -101,9 +102,9 @@ struct d_iface {
 	size_t n_send_err_peers;	/* peers with send_errs set */
 	uint8_t send_errs;		/* for destinations that are no peer */
 
-	/* net.c: the Babel socket of this link (IPv6), bound to it */
-	int fd6;
-	uv_poll_t *poll6;		/* freed by its close callback */
+	/* net.c: the Babel sockets of this link, IPv6 and IPv4, each bound
+	 * to it; NULL when closed or not in the transport */
+	struct net_sock *sock6, *sock4;
 
 	uint64_t refresh_last_us;	/* last read of the device */
 	bool reading;			/* a read is in flight */
@@ -146,10 +147,6 @@ struct daemon {
 	bool dry_run;
 	uint64_t dry_writes;		/* writes withheld */
 
-	/* IPv4 transport: opened when an interface first needs it */
-	bool udp4_open;
-	int udp4_fd;
-	uv_poll_t udp4_poll;
 	uv_poll_t mon_poll;
 	uv_poll_t kwatch_poll;		/* route events of others */
 	bool kwatch_init;
@@ -206,28 +203,21 @@ static inline uint64_t d_now_us(const struct daemon *d)
 void daemon_kick(struct daemon *d);
 uint64_t refresh_interval_ms(const struct daemon *d);
 
-/* net.c */
-int net_open(struct daemon *d);
-void net_close(struct daemon *d);
+/* net.c: the Babel sockets of a link, one per IP version of its transport
+ * (net_iface_open: IPv6, net_iface_open4: IPv4); net_iface_close closes
+ * both. net_join / net_join4: ff02::1:6 / 224.0.0.111 on a wired link. */
 int net_iface_open(struct daemon *d, struct d_iface *ifc);
+int net_iface_open4(struct daemon *d, struct d_iface *ifc);
 void net_iface_close(struct daemon *d, struct d_iface *ifc);
 int net_join(struct daemon *d, struct d_iface *ifc, bool join);
-void net_deliver(struct daemon *d, unsigned ifindex,
-		 const struct babel_addr *src, const struct babel_addr *dst,
-		 const uint8_t *buf, size_t len, uint64_t now);
-/* net4.c: IPv4 transport */
-int net_open4(struct daemon *d);
-void net4_close(struct daemon *d);
 int net_join4(struct daemon *d, struct d_iface *ifc, bool join);
-void net4_send(struct daemon *d, struct d_iface *ifc,
-	       const struct babel_addr *dst, const uint8_t *buf, size_t len);
 void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	      const uint8_t *buf, size_t len);
 
 /* probe.c: liveness probes and the UDP socket's error queue */
 void probe_start(struct daemon *d);
 void probe_run(struct daemon *d);
-unsigned probe_drain_errors(struct daemon *d, int fd);
+unsigned probe_drain_errors(struct daemon *d, unsigned ifindex, int fd);
 bool probe_async_error(int err);
 
 /* filter.c: the engine's filter_in / filter_out (proto/babel.h) */

@@ -202,7 +202,7 @@ static bool iface_xport(struct daemon *d, struct d_iface *ifc)
 	if (v4 && ifc->v4.af != BABEL_AF_INET) {
 		v4 = false;
 		why = "the link has no IPv4 address";
-	} else if (v4 && (r = net_open4(d)) < 0) {
+	} else if (v4 && (r = net_iface_open4(d, ifc)) < 0) {
 		v4 = false;
 		why = strerror(-r);
 	}
@@ -708,7 +708,6 @@ static struct d_iface *iface_get(struct daemon *d, const char *name)
 		return NULL;
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	ifc->d = d;
-	ifc->fd6 = -1;
 	wg_hmap_init(&ifc->peer_by_addr, sizeof(struct babel_addr),
 		     sizeof(size_t));
 	d->ifaces[d->n_ifaces++] = ifc;

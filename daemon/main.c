@@ -570,10 +570,6 @@ static int start(struct daemon *d)
 	if (!d->babel)
 		return -ENOMEM;
 	state_save(d, d->router_id, d->seqno);
-	if ((r = net_open(d)) < 0) {
-		LOG_E(d, "cannot open the Babel socket: %s", strerror(-r));
-		return r;
-	}
 	if ((r = ctl_server_open(d, &d->cfg->ctl_rw, false, &d->ctl_rw)) < 0 ||
 	    (r = ctl_server_open(d, &d->cfg->ctl_ro, true, &d->ctl_ro)) < 0)
 		return r;
@@ -646,12 +642,11 @@ static void close_handles(struct daemon *d)
 	ctl_server_close(d->ctl_rw);
 	ctl_server_close(d->ctl_ro);
 	d->ctl_rw = d->ctl_ro = NULL;
-	net_close(d);
 }
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .udp4_fd = -1 };
+	struct daemon d = { 0 };
 	struct opts o = { 0 };
 	uv_loop_t loop;
 	int r, status = 1;

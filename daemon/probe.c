@@ -2,8 +2,9 @@
 /*
  * daemon/probe.c — fast detection of a dead Babel speaker whose host stays
  * up (a crash, SIGKILL, a restart): its kernel answers a unicast datagram to
- * port 6696 with an ICMP(v6) port unreachable. The UDP socket has
- * IPV6_RECVERR set (net.c), so those come back on its error queue; this
+ * port 6696 with an ICMP(v6) port unreachable. The Babel sockets have
+ * IPV6_RECVERR / IP_RECVERR set (net.c), so those come back on their
+ * error queues, over either transport; this
  * file drains that queue and tells the engine (babel_neigh_unreachable),
  * which handles the neighbour as a Hello timeout would, seconds earlier.
  *
@@ -143,11 +144,12 @@ static void probe_handle(struct daemon *d, const struct icmperr *e)
 }
 
 /*
- * Reads the socket's error queue until it is empty: an error left there
- * keeps the socket in POLLERR (libuv would stop the poll handle or spin).
- * Returns how many neighbours were found gone.
+ * Reads the error queue of FD, the Babel socket of link IFINDEX (IPv6 or
+ * IPv4), until it is empty: an error left there keeps the socket in
+ * POLLERR (libuv would stop the poll handle or spin). Returns how many
+ * neighbours were found gone.
  */
-unsigned probe_drain_errors(struct daemon *d, int fd)
+unsigned probe_drain_errors(struct daemon *d, unsigned ifindex, int fd)
 {
 	unsigned gone = 0;
 
@@ -185,6 +187,8 @@ unsigned probe_drain_errors(struct daemon *d, int fd)
 			d->icmp_ignored++;
 			continue;
 		}
+		if (!e.ifindex)
+			e.ifindex = ifindex;	/* the socket's own link */
 		probe_handle(d, &e);
 		gone += d->neighbours_unreachable != before;
 	}

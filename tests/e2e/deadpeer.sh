@@ -4,14 +4,15 @@
 # kernel sends back (daemon/probe.c), with default timers (4 s Hellos; a
 # Hello timeout alone takes about 4.6-6 s), on wired links (wgbabeld,
 # BIRD 2 and babeld 1.12 as the dead speaker; probes are what draws the
-# ICMP there) and over WireGuard (wireguard-go, or kernel with
+# ICMP there), over a wired link with "transport ipv4" (the ICMP comes
+# back on r's IPv4 socket) and over WireGuard (wireguard-go, or kernel with
 # WGB_WG_BACKEND=kernel).
 #
 #        s1 (wgbabeld)   s2 (wgbabeld)   bd (BIRD)   bb (babeld)
 #             \ ve          | ve          / ve        / ve
 #              '----------- r (wgbabeld) ------------'
-#                           | wg0 (WireGuard)
-#                           w (wgbabeld)
+#                           | wg0 (WireGuard)  \ ve, Babel over IPv4
+#                           w (wgbabeld)        s4 (wgbabeld)
 #
 # Each kill asserts the receiver r lost (or moved) the routes within
 # DEADPEER_BOUND seconds (default 3: a functional bound, the mechanism
@@ -35,6 +36,9 @@ command -v babeld >/dev/null && HAVE_BABELD=1
 
 route_dev() { # NODE PREFIX: the device of NODE's kernel route, or nothing
     wgt_ip "$1" -6 route show "$2" | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1
+}
+route_dev4() { # the same for an IPv4 PREFIX
+    wgt_ip "$1" -4 route show "$2" | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1
 }
 
 cpu_ticks() { # PID: utime + stime, in clock ticks
@@ -73,6 +77,13 @@ setup() {
         topo_wire r bb
         topo_lo bb 2001:db8:95::1/128
     fi
+    # s4 speaks Babel to r over IPv4 only.
+    topo_node s4
+    topo_wire r s4 192.0.2.5/30 192.0.2.6/30
+    topo_ifopt r ve-s4 transport ipv4
+    topo_ifopt s4 ve-r transport ipv4
+    topo_announce s4 10.97.0.0/16
+    topo_announce s4 2001:db8:97::/48
     # s1 is the better way to the anycast 2001:db8:99::/48, and the only
     # one to 2001:db8:91::/48.
     topo_announce s1 2001:db8:99::/48 metric 0
@@ -150,6 +161,33 @@ t_babeld_killed() {
     killed bb 2001:db8:95::1 babeld
 }
 
+# s4 (Babel over IPv4, transport ipv4 at both ends) SIGKILLed: the ICMP
+# port unreachable for r's IPv4 probe drops it; r's IPv4 socket then
+# still receives (s4 restarted is relearned) and does not spin.
+S4_GONE="[ -z \"\$(route_dev4 r 10.97.0.0/16)\" ] && [ -z \"\$(route_dev r 2001:db8:97::/48)\" ]"
+S4_THERE="[ \"\$(route_dev4 r 10.97.0.0/16)\" = ve-s4 ] && [ \"\$(route_dev r 2001:db8:97::/48)\" = ve-s4 ]"
+t_ipv4_wgbabeld_killed() {
+    wgt_assert_wait "$S4_THERE" 40 "r: s4's 10.97.0.0/16 and 2001:db8:97::/48, learned over IPv4" ||
+        { topo_ctl r show neighbours >&2; return 1; }
+    wgt_assert_contains "$(topo_ctl r show neighbours)" "192.0.2.6 on ve-s4" "r's neighbour s4, over IPv4"
+    sleep 2	# a few probes answered by a live s4: nothing happens
+    wgt_assert_eq "$(route_dev4 r 10.97.0.0/16)" ve-s4 "10.97.0.0/16 before the kill"
+    local t c0 c1
+    c0=$(cpu_ticks "${TOPO_PID[r]}")
+    t=$(kill_and_time "${TOPO_PID[s4]}" "$S4_GONE")
+    wgt_log "s4 (wgbabeld, Babel over IPv4) SIGKILLed: r dropped its routes after ${t} s"
+    within_bound "$t" || wgt_fail "IPv4 transport: dropping s4's routes took ${t} s (bound ${BOUND} s)"
+    grep -q "ve-s4: neighbour 192.0.2.6: its Babel port is unreachable" "$WGT_DIR/wgbabeld-r.log" ||
+        wgt_fail "r did not log the unreachable IPv4 neighbour"
+    sleep 3
+    c1=$(cpu_ticks "${TOPO_PID[r]}")
+    wgt_log "r used $((c1 - c0)) clock ticks of CPU in the 3+ s after the kill"
+    [ $((c1 - c0)) -lt 50 ] || wgt_fail "r used $((c1 - c0)) ticks (>= 0.5 s) of CPU: spinning?"
+    topo_start s4 || return 1
+    wgt_assert_wait "$S4_THERE" 30 "r relearns s4's routes over IPv4 after its restart" ||
+        topo_ctl r show routes >&2
+}
+
 # w, r's WireGuard peer, is r's Babel neighbour on wg0.
 t_wg_link() {
     wgt_assert_wait "topo_ctl r show neighbours | grep -q '^$(topo_ll w) on $(topo_if r):'" 40 "r hears w on wg0" ||
@@ -180,6 +218,7 @@ if [ "$HAVE_BABELD" = 1 ]; then
 else
     wgt_skip "wired: babeld SIGKILLed" "babeld not installed"
 fi
+wgt_test "IPv4 transport: wgbabeld SIGKILLed, its routes gone within ${BOUND} s; r still hears" t_ipv4_wgbabeld_killed
 wgt_setup "WireGuard link r - w" t_wg_link
 wgt_test "WireGuard: wgbabeld SIGKILLed, its route and allowed IP gone within ${BOUND} s" t_wireguard_peer_killed
 topo_done

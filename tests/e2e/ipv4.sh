@@ -15,6 +15,12 @@
 #    each peer's Babel address is its IPv4 /32 allowed IP (no fe80 allowed
 #    IPs at all: TOPO_STATIC_LL=0); prefixes of both families become
 #    allowed IPs and routes, and only IPv4 Babel datagrams cross the tunnel.
+# 3. Two wgbabeld instances on one host, both over IPv4: on d and on e a
+#    second instance runs Babel on a veth i2 between them while the first
+#    keeps wg0. Each instance keeps its own neighbours and learns what is
+#    new on its own link: every IPv4 socket is bound to its device (one
+#    unbound IPv4 socket per daemon let the instance started last take
+#    all unicast, and the first lost its WireGuard neighbour).
 # Both are built at the start; routes go to table 100 (route-table), which
 # a rule of each host looks up.
 #
@@ -229,6 +235,83 @@ t_wg_capture_is_ipv4_only() {
         "IP $te\\.6696 > $td\\.6696: .*hello"
 }
 
+# second_conf NODE PREFIX: NODE's second instance, Babel over IPv4 on i2.
+second_conf() {
+    cat <<EOF
+interface i2 type wired hello-interval 1 transport ipv4
+control-socket $WGT_DIR/$1-2.sock
+state-file $WGT_DIR/$1-2.state
+runtime-dir $WGT_DIR/$1-2.run
+pid-file $WGT_DIR/$1-2.pid
+log-level debug
+route-table 100
+announce $2
+EOF
+}
+
+declare -A SECOND_PID=()
+ctl2() { "$WGBABELCTL" -s "$WGT_DIR/$1-2.sock" "${@:2}"; }
+neigh2_json() { ctl2 "$1" --json show neighbours | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for n in (d if isinstance(d, list) else d.get("neighbours", [])):
+    print(n["address"], n["interface"])'; }
+
+t_second_instances_start() {
+    local n
+    ip link add i2 netns "${WGT_NS[d]}" type veth peer name i2 netns "${WGT_NS[e]}" &&
+        wgt_ip d addr add 10.79.0.1/24 dev i2 && wgt_ip d link set i2 up &&
+        wgt_ip e addr add 10.79.0.2/24 dev i2 && wgt_ip e link set i2 up ||
+        { wgt_fail "veth i2 between d and e"; return 1; }
+    second_conf d 10.221.0.0/16 >"$WGT_DIR/d-2.conf"
+    second_conf e 10.222.0.0/16 >"$WGT_DIR/e-2.conf"
+    for n in d e; do
+        wgt_daemon "$n" "wgbabeld-$n-2" "$WGBABELD" -c "$WGT_DIR/$n-2.conf" || return 1
+        SECOND_PID[$n]=$WGT_LAST_PID
+    done
+    for n in d e; do
+        wgt_assert_wait "ctl2 $n show status" 10 "$n's second instance answers" ||
+            { tail -n 20 "$WGT_DIR/wgbabeld-$n-2.log" | sed 's/^/#   /' >&2; return 1; }
+    done
+}
+
+t_two_instances_keep_their_own_neighbours() {
+    local wd
+    wd=$(topo_if d)
+    wgt_assert_wait "neigh2_json d | grep -qx '10.79.0.2 i2'" 15 "d's second instance: 10.79.0.2 on i2" ||
+        { tail -n 20 "$WGT_DIR/wgbabeld-d-2.log" | sed 's/^/#   /' >&2; return 1; }
+    wgt_assert_wait "neigh2_json e | grep -qx '10.79.0.1 i2'" 5 "e's second instance: 10.79.0.1 on i2"
+    wgt_assert_wait "route4 d 10.222.0.0/16 | grep -q 'via 10.79.0.2 dev i2'" 15 \
+        "d's second instance: 10.222.0.0/16 via 10.79.0.2 dev i2" || wgt_ip d -4 route show table 100 >&2
+    # The first instances still hear each other on wg0 (unicast only):
+    # what e announces now reaches d's first instance.
+    topo_ctl e announce 10.213.0.0/16 >/dev/null || { wgt_fail "announce on e"; return 1; }
+    wgt_assert_wait "has_aip d e 10.213.0.0/16" 15 "d's first instance learns e's new 10.213.0.0/16 over wg0" ||
+        { topo_ctl d show neighbours >&2; return 1; }
+    wgt_assert_wait "route4 d 10.213.0.0/16 | grep -q 'dev $wd'" 5 "d: kernel route 10.213.0.0/16 dev $wd"
+    wgt_assert_wait "neigh_json d | grep -qx '$(topo_tun4 e) $wd'" 5 "d's first instance: e on wg0"
+    wgt_assert_wait "neigh_json e | grep -qx '$(topo_tun4 d) $(topo_if e)'" 5 "e's first instance: d on wg0"
+    # Neither took the other's link or neighbour.
+    wgt_assert_not eval "neigh_json d | grep -q ' i2\$'"
+    wgt_assert_not eval "neigh2_json d | grep -q '^$(topo_tun4 e) '"
+    wgt_assert_eq "$(route4 d 10.213.0.0/16 | grep -c i2)" 0 "d: 10.213.0.0/16 not over i2"
+    topo_ctl e withdraw 10.213.0.0/16 >/dev/null
+    wgt_assert_wait "! has_aip d e 10.213.0.0/16" 15 "d's first instance follows the withdrawal"
+}
+
+t_second_instances_stop() {
+    local n
+    for n in d e; do
+        wgt_stop "${SECOND_PID[$n]}" 10
+        if grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$WGT_DIR/wgbabeld-$n-2.log" >&2; then
+            wgt_fail "sanitizer report in wgbabeld-$n-2.log"
+        fi
+        wgt_assert grep -q 'wgbabeld: exited' "$WGT_DIR/wgbabeld-$n-2.log"
+    done
+    wgt_assert_eq "$(route4 d 10.222.0.0/16)" "" "d's second instance took its route away"
+    wgt_ip d link del i2
+}
+
 t_clean_exit() {
     local n
     for n in a b c d e; do
@@ -250,6 +333,9 @@ wgt_setup "WireGuard ($WGT_BACKEND) d - e with transport ipv4, Babel addresses a
 wgt_test "WireGuard: the IPv4 Babel address is the neighbour" t_wg_ipv4_neighbour
 wgt_test "WireGuard: IPv4 and IPv6 prefixes become allowed IPs and routes, pings" t_wg_allowed_ips_and_routes
 wgt_test "WireGuard: tcpdump in the tunnel sees Babel over IPv4 only" t_wg_capture_is_ipv4_only
+wgt_setup "a second wgbabeld on d and on e, over IPv4 on a veth i2 between them" t_second_instances_start
+wgt_test "two instances on one host over IPv4 keep their own neighbours" t_two_instances_keep_their_own_neighbours
+wgt_test "the second instances exit cleanly" t_second_instances_stop
 wgt_test "the daemons exit cleanly, with no sanitizer report" t_clean_exit
 # The operator takes back the addresses t_ipv4_without_address_waits_then_starts
 # added, so that the routes compare with what they were at the start.
