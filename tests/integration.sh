@@ -46,7 +46,7 @@ scripts=(
 	tests/e2e/deadpeer.sh
 	tests/daemon/linklocal.sh
 	tests/daemon/redist.sh
-	tests/daemon/uapi_stall.sh
+	tests/e2e/uapi_stall.sh
 	tests/wgglue/kroute_kernel.sh
 	"tests/e2e/all.sh $e2e"
 )
