@@ -44,7 +44,7 @@ scripts=(
 	tests/e2e/hub.sh
 	tests/e2e/ipv4.sh
 	tests/e2e/deadpeer.sh
-	tests/daemon/linklocal.sh
+	tests/e2e/linklocal.sh
 	tests/daemon/redist.sh
 	tests/e2e/uapi_stall.sh
 	tests/wgglue/kroute_kernel.sh
@@ -64,7 +64,7 @@ if [ "${WGB_IN_GUEST:-0}" = 1 ] && [ -z "${WGB_GUEST_ALL:-}" ]; then
 		tests/vm/selftest.sh
 		tests/wgglue/integration.sh
 		tests/e2e/hub.sh
-		tests/daemon/linklocal.sh
+		tests/e2e/linklocal.sh
 		tests/wgglue/kroute_kernel.sh
 		"tests/e2e/all.sh $e2e"
 	)
