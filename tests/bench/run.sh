@@ -17,18 +17,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "run.sh: needs root (network namespaces)" >&2
-	exit 1
-fi
-for tool in ip python3 cc bird; do
-	command -v "$tool" >/dev/null || {
-		echo "run.sh: $tool not found (tests/deps.sh installs it)" >&2
-		exit 1
-	}
-done
+# shellcheck source=lib/bench.sh
+. "$here/lib/bench.sh"
+bench_init run.sh ip python3 cc bird
 
 wg=0
 args=()
@@ -40,27 +31,14 @@ for a in "$@"; do
 done
 
 # The LD_PRELOAD shim that forces a large SO_RCVBUF (lib/rcvbuf_shim.c).
-tmp=$(mktemp -d /tmp/wgbb-shim.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cc -shared -fPIC -O2 -Wall -o "$tmp/rcvbuf_shim.so" "$here/lib/rcvbuf_shim.c" -ldl
-# The kernel route counter (lib/routecount.c): C, so that counting does not
-# lag behind the kernel (lib/measure.py RouteCounter).
-cc -O2 -Wall -o "$tmp/routecount" "$here/lib/routecount.c"
+cc -shared -fPIC -O2 -Wall -o "$BENCH_TMP/rcvbuf_shim.so" "$here/lib/rcvbuf_shim.c" -ldl
+bench_routecount
 
-wgb=${WGBABELD:-}
-if [ -z "$wgb" ]; then
-	bdir=${WGB_BENCH_BUILD:-$top/build-bench}
-	if command -v meson >/dev/null && command -v ninja >/dev/null; then
-		if { [ -f "$bdir/build.ninja" ] ||
-			meson setup "$bdir" "$top" --buildtype=release \
-				-Dtests=disabled -Dbench=false >"$tmp/setup.log" 2>&1; } &&
-			ninja -C "$bdir" daemon/wgbabeld daemon/wgbabelctl >"$tmp/build.log" 2>&1; then
-			wgb=$bdir/daemon/wgbabeld
-		else
-			echo "run.sh: could not build wgbabeld in $bdir; measuring the others" >&2
-			tail -n 20 "$tmp/setup.log" "$tmp/build.log" 2>/dev/null >&2 || true
-		fi
-	fi
+wgb=
+if bench_wgbabeld; then
+	wgb=$BENCH_WGBABELD
+else
+	echo "run.sh: measuring the others" >&2
 fi
 wgarg=()
 if [ -n "$wgb" ]; then
@@ -69,8 +47,8 @@ fi
 
 export PYTHONDONTWRITEBYTECODE=1
 rc=0
-python3 "$here/sidebyside.py" --shim "$tmp/rcvbuf_shim.so" \
-	--routecount "$tmp/routecount" "${wgarg[@]}" "${args[@]}" || rc=$?
+python3 "$here/sidebyside.py" --shim "$BENCH_TMP/rcvbuf_shim.so" \
+	--routecount "$BENCH_TMP/routecount" "${wgarg[@]}" "${args[@]}" || rc=$?
 
 if [ "$wg" = 1 ]; then
 	# AllowedIPs programming of 100,000 prefixes and moving them all, wgglue
@@ -84,7 +62,7 @@ if [ "$wg" = 1 ]; then
 		rc=1
 	else
 		# shellcheck disable=SC2086 # word splitting of the arguments is wanted
-		(cd "$top" && tests/vm/run-in-guest.sh tests/bench/wg_bench.sh ${WGB_WG_BENCH_ARGS:-}) || rc=$?
+		(cd "$BENCH_TOP" && tests/vm/run-in-guest.sh tests/bench/wg_bench.sh ${WGB_WG_BENCH_ARGS:-}) || rc=$?
 	fi
 fi
 exit "$rc"

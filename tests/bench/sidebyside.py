@@ -8,17 +8,13 @@ tests/bench/README.md.
 """
 
 import argparse
-import json
 import os
-import platform
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import measure, peers  # noqa: E402
+from lib import measure, peers, report  # noqa: E402
 from lib.netns import Lab  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,42 +44,6 @@ def wait_count(counter, pid, target, limit, interval, daemon=None):
         time.sleep(interval)
         last = counter.count(pid)
         hi = max(hi, last)
-
-
-def machine_description(sender="bird"):
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = "?"
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem = "%.1f GiB" % (int(line.split()[1]) / 1048576)
-
-    def version(cmd):
-        try:
-            r = subprocess.run(cmd, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, timeout=5)
-            return r.stdout.strip().splitlines()[0]
-        except (OSError, IndexError, subprocess.TimeoutExpired):
-            return "not found"
-
-    return [
-        "machine: %d CPUs (nproc), %s" % (os.cpu_count(), cpu),
-        "kernel:  %s %s" % (platform.system(), platform.release()),
-        "memory:  %s" % mem,
-        "load:    %s (1/5/15 min at start)" % " ".join(
-            "%.2f" % x for x in os.getloadavg()),
-        "peers:   %s; %s; sender: %s" % (version(["babeld", "-V"]),
-                                         version(["bird", "--version"]),
-                                         sender),
-    ]
 
 
 class Result(dict):
@@ -212,8 +172,8 @@ def one_run(rcv, n, args, workdir):
 
 def fmt_secs(v, limit, left=None):
     if v is None:
-        return "DNF>%ds%s" % (limit, "" if left is None else "(%d left)" % left)
-    return "%.2f" % v
+        return report.dnf(limit, "" if left is None else "(%d left)" % left)
+    return report.fmt(v)
 
 
 def print_table(results, args):
@@ -226,10 +186,10 @@ def print_table(results, args):
             rows.append([r["receiver"], str(r["n"]), "error: " + r["error"]])
             continue
         if r.get("converged"):
-            conv = "%.2f" % r["converge_s"]
+            conv = report.fmt(r["converge_s"])
         else:
-            conv = "DNF>%ds(%d, max %d)" % (args.timeout, r.get("reached", 0),
-                                            r.get("reached_max", 0))
+            conv = report.dnf(args.timeout, "(%d, max %d)" % (
+                r.get("reached", 0), r.get("reached_max", 0)))
         rb = r.get("rcvbuf") or []
         rbs = ",".join("%dK" % (x // 1024) for x in rb) or "?"
         dump = ("%.3f (%d)" % (r["dump_s"], r["dump_lines"]) if "dump_s" in r
@@ -246,11 +206,11 @@ def print_table(results, args):
         hwm = r.get("hwm_kb")
         rows.append([
             r["receiver"], str(r["n"]), conv,
-            "%.2f" % r["first_route_s"] if r.get("first_route_s") is not None else "-",
-            "%.3f" % cpu if cpu is not None else "?",
-            "%.1f" % (hwm / 1024.0) if hwm is not None else "?",
+            report.fmt(r.get("first_route_s")),
+            report.fmt(cpu, 3, "?"),
+            report.fmt(hwm / 1024.0 if hwm is not None else None, 1, "?"),
             rbs, str(r.get("drops", "?")),
-            "%.3f" % r["steady_cpu_per_min"] if "steady_cpu_per_min" in r else "-",
+            report.fmt(r.get("steady_cpu_per_min"), 3),
             dump, wd, kl])
         if "error" in r:
             rows.append(["", "", "error: " + r["error"]])
@@ -296,13 +256,7 @@ def main():
                     help="keep the work directory (configs, daemon logs)")
     args = ap.parse_args()
 
-    def on_signal(signum, frame):
-        # Unwind through the finally blocks: they stop daemons by PID and
-        # delete the namespaces.
-        raise SystemExit("interrupted by signal %d" % signum)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    report.unwind_on_signals()
 
     ns = [1000] if args.quick else (args.n or [1000, 10000, 100000])
     snd = peers.SENDERS[args.sender](None, args.wgbabeld)
@@ -311,22 +265,19 @@ def main():
             args.sender, " (--wgbabeld)" if args.sender == "wgbabeld" else ""),
             file=sys.stderr)
         return 2
-    for line in machine_description(snd.describe()):
-        print(line)
     wgb = args.wgbabeld
     wgbctl = os.path.join(os.path.dirname(wgb), "wgbabelctl") if wgb else None
-    print("wgbabeld: %s" % (wgb or "not given (--wgbabeld)"))
-    print("limits: %d s per convergence/withdrawal, %d s after SIGKILL; "
-          "steady CPU over %.0f s; large buffer: SO_RCVBUFFORCE %d MiB "
-          "(LD_PRELOAD shim); sender: %s" % (
-              args.timeout, args.kill_timeout, args.steady,
-              peers.BIG_RCVBUF >> 20, args.sender))
-    print()
-    sys.stdout.flush()
+    report.header(report.machine_description(snd.describe()) + [
+        "wgbabeld: %s" % (wgb or "not given (--wgbabeld)"),
+        "limits: %d s per convergence/withdrawal, %d s after SIGKILL; "
+        "steady CPU over %.0f s; large buffer: SO_RCVBUFFORCE %d MiB "
+        "(LD_PRELOAD shim); sender: %s" % (
+            args.timeout, args.kill_timeout, args.steady,
+            peers.BIG_RCVBUF >> 20, args.sender),
+        ""])
 
-    workdir = tempfile.mkdtemp(prefix="wgbb-bench-")
     results = []
-    try:
+    with report.workdir("wgbb-bench-", args.keep) as workdir:
         for name in args.receivers.split(","):
             cls = peers.RECEIVERS.get(name)
             if cls is None:
@@ -339,22 +290,15 @@ def main():
                 print("skipping %s: not available" % name)
                 continue
             for n in ns:
-                print("running %s N=%d ..." % (name, n), flush=True)
+                report.running(name, n)
                 r = one_run(rcv, n, args, workdir)
                 results.append(r)
-                print("  " + json.dumps(r), flush=True)
+                report.result(r)
         print()
         print_table(results, args)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"machine": machine_description(snd.describe()),
-                           "sender": args.sender, "results": results},
-                          f, indent=1)
-    finally:
-        if args.keep:
-            print("work directory kept: %s" % workdir)
-        else:
-            subprocess.run(["rm", "-rf", workdir])
+        report.write_json(args.json, {
+            "machine": report.machine_description(snd.describe()),
+            "sender": args.sender, "results": results})
     return 0
 
 

@@ -12,21 +12,17 @@ sends. See tests/bench/README.md.
 """
 
 import argparse
-import json
 import os
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lib import measure, peers  # noqa: E402
+from lib import measure, peers, report  # noqa: E402
 from lib.netns import Lab, run  # noqa: E402
-from sidebyside import machine_description  # noqa: E402
 
 UAPI_DIR = "/var/run/wireguard"
 PORT_S, PORT_R = 51901, 51902
@@ -494,10 +490,6 @@ def floor_runs(n, workdir, reps, idle_s):
     return res
 
 
-def fmt(v, digits=2):
-    return "-" if v is None else ("%.*f" % (digits, v))
-
-
 def print_table(n, floor_s, results, args):
     """One Markdown row per start order (tests/bench/README.md's table)."""
     print("| N | order (clock from) | first route s | kernel N s | "
@@ -509,12 +501,12 @@ def print_table(n, floor_s, results, args):
         if "error" in r and "kernel_count" not in r:
             print("| " + " | ".join(cells + ["error: " + r["error"]]) + " |")
             continue
-        kn = fmt(r.get("kernel_full_s"))
+        kn = report.fmt(r.get("kernel_full_s"))
         if kn == "-":
-            kn = "DNF>%ds (%d)" % (args.timeout, r.get("kernel_count", 0))
-        an = fmt(r.get("aip_full_s"))
+            kn = report.dnf(args.timeout, " (%d)" % r.get("kernel_count", 0))
+        an = report.fmt(r.get("aip_full_s"))
         if an == "-":
-            an = "DNF>%ds (%d)" % (args.timeout, r.get("aip_count", 0))
+            an = report.dnf(args.timeout, " (%d)" % r.get("aip_count", 0))
         else:
             an += " (-%.2f)" % r["aip_resolution_s"]
         tgt = "-"
@@ -525,10 +517,10 @@ def print_table(n, floor_s, results, args):
             gap = "%.2f (interval %g, %d Hellos)" % (
                 r["max_gap_s"], r["interval_s"], r["hellos"])
         hwm = r.get("hwm_kb")
-        cells += [fmt(r.get("first_route_s")), kn, an, tgt,
-                  fmt(r.get("steady_cpu_wgbabeld"), 3),
-                  fmt(r.get("steady_cpu_wireguard_go"), 3),
-                  "%.1f" % (hwm / 1024.0) if hwm else "?", gap]
+        cells += [report.fmt(r.get("first_route_s")), kn, an, tgt,
+                  report.fmt(r.get("steady_cpu_wgbabeld"), 3),
+                  report.fmt(r.get("steady_cpu_wireguard_go"), 3),
+                  report.fmt(hwm / 1024.0 if hwm else None, 1, "?"), gap]
         if "error" in r:
             cells[-1] += "; error: " + r["error"]
         print("| " + " | ".join(cells) + " |")
@@ -564,31 +556,22 @@ def main():
                     help="keep the work directory (configs, logs, pcaps)")
     args = ap.parse_args()
 
-    def on_signal(signum, frame):
-        # Unwind through the finally blocks: they stop daemons by PID and
-        # delete the namespaces.
-        raise SystemExit("interrupted by signal %d" % signum)
-
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, on_signal)
+    report.unwind_on_signals()
 
     started = time.monotonic()
     wgv = subprocess.run(["wireguard-go", "--version"], text=True,
                          stdout=subprocess.PIPE).stdout.split("\n")[0]
-    for line in machine_description("-"):
-        if not line.startswith("peers:"):
-            print(line)
-    print("wireguard-go: %s" % wgv)
-    print("wgbabeld: %s (sender and receiver; interface type wireguard, "
-          "default timers: Hello 4 s)" % args.wgbabeld)
-    print("N: %d; limits: %d s per wait; steady window %.0f s after %.0f s; "
-          "receiver-first lead %.0f s" % (args.n, args.timeout, args.steady,
-                                          args.settle, args.lead))
-    sys.stdout.flush()
+    report.header([line for line in report.machine_description("-")
+                   if not line.startswith("peers:")] + [
+        "wireguard-go: %s" % wgv,
+        "wgbabeld: %s (sender and receiver; interface type wireguard, "
+        "default timers: Hello 4 s)" % args.wgbabeld,
+        "N: %d; limits: %d s per wait; steady window %.0f s after %.0f s; "
+        "receiver-first lead %.0f s" % (args.n, args.timeout, args.steady,
+                                        args.settle, args.lead)])
 
-    workdir = tempfile.mkdtemp(prefix="wgb-wgpath-")
     results = []
-    try:
+    with report.workdir("wgb-wgpath-", args.keep) as workdir:
         floors = floor_runs(args.n, workdir, args.floor_runs, args.idle)
         floor_s = sorted(f[0] for f in floors)[len(floors) // 2]
         print("floor: wg addconf of %d allowed IPs on a fresh wireguard-go "
@@ -605,24 +588,17 @@ def main():
             if order not in ORDERS:
                 print("unknown order %s" % order, file=sys.stderr)
                 return 2
-            print("running %s N=%d ..." % (order, args.n), flush=True)
+            report.running(order, args.n)
             r = one_order(order, args.n, args, workdir, floor_s)
             results.append(r)
-            print("  " + json.dumps(r), flush=True)
+            report.result(r)
         print()
         print_table(args.n, floor_s, results, args)
         print("load: %s (1/5/15 min at the end); whole run %.0f s" % (
             " ".join("%.2f" % x for x in os.getloadavg()),
             time.monotonic() - started))
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"n": args.n, "floors": floors,
-                           "results": results}, f, indent=1)
-    finally:
-        if args.keep:
-            print("work directory kept: %s" % workdir)
-        else:
-            subprocess.run(["rm", "-rf", workdir])
+        report.write_json(args.json, {"n": args.n, "floors": floors,
+                                      "results": results})
     return 0
 
 

@@ -31,12 +31,9 @@ build() {
         "n2 has n1 as a neighbour on the veth"
 }
 
-# wireguard-go's pid of NODE (wgt_daemon execs it in place).
-wg_go_pid() { awk -v l="wireguard-go-$(topo_if "$1")" '$2 == l { print $1 }' "$WGT_DIR/pids" | tail -n 1; }
-
 t_stall() {
     local pid t0 t end fails=0 probes=0 worst=0 dt
-    pid=$(wg_go_pid n1)
+    pid=$(topo_wggo_pid n1)
     [ -n "$pid" ] && kill -0 "$pid" || { wgt_fail "no wireguard-go pid for n1"; return 1; }
     kill -STOP "$pid"
     t0=$(wgt_now)

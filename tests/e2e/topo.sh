@@ -168,6 +168,9 @@ topo_ifopt() {
     TOPO_IFOPT[$n $d]+=" $*"
 }
 
+# topo_ifopt_reset NODE DEV: no more options on that interface line.
+topo_ifopt_reset() { TOPO_IFOPT[$1 $2]=''; }
+
 # topo_lo NODE ADDR/LEN...: more addresses on NODE's lo.
 topo_lo() {
     local n=$1
@@ -197,6 +200,9 @@ topo_conf() { TOPO_CONF[$1]+="$2"$'\n'; }
 # topo_args NODE ARGS...: command-line options for NODE's wgbabeld (kept
 # for its restarts; topo_args NODE with nothing clears them).
 topo_args() { local n=$1; shift; TOPO_ARGS[$n]="$*"; }
+
+# topo_conf_reset NODE: none of topo_conf's lines any more.
+topo_conf_reset() { TOPO_CONF[$1]=''; }
 
 # topo_anycast NODE...: these nodes originate the anycast addresses.
 topo_anycast() {
@@ -809,6 +815,36 @@ topo_stop() {
     [ -n "$pid" ] || { wgt_fail "no wgbabeld on $1"; return 1; }
     wgt_stop "$pid" "${2:-10}"
     TOPO_PID[$1]=''
+}
+
+# topo_reload NODE: write NODE's wgbabeld.conf again from the topology
+# (after topo_conf, topo_announce, topo_ifopt or their _reset), SIGHUP it
+# and wait until it logs that it reloaded (one line more than before).
+topo_reload() {
+    local n=$1 log=$WGT_DIR/wgbabeld-$1.log before
+    [ "${TOPO_KIND[$n]}" = wgbabeld ] && [ -n "${TOPO_PID[$n]:-}" ] ||
+        { wgt_fail "no wgbabeld running on $n"; return 1; }
+    before=$(grep -c 'configuration reloaded from' "$log")
+    _topo_daemon_conf "$n" >"$WGT_DIR/$n.conf"
+    kill -HUP "${TOPO_PID[$n]}" || { wgt_fail "SIGHUP to $n"; return 1; }
+    wgt_wait_until "[ \$(grep -c 'configuration reloaded from' $log) -gt $before ]" 10 || {
+        tail -n 5 "$log" | sed 's/^/#   /' >&2
+        wgt_fail "$n did not reload"
+        return 1
+    }
+}
+
+# topo_wggo_pid NODE: the PID of the wireguard-go behind NODE's wg0 (the
+# one topo started, or the one wg-quick daemonized), found in NODE's
+# namespace by its command line.
+topo_wggo_pid() {
+    local ifn=${WGT_IF[$1/wg0]:-} pid a
+    [ -n "$ifn" ] || return 1
+    for pid in $(ip netns pids "${WGT_NS[$1]}" 2>/dev/null); do
+        a=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+        case $a in *wireguard-go*" $ifn ") echo "$pid"; return 0 ;; esac
+    done
+    return 1
 }
 
 # topo_restart NODE: SIGTERM then start again.

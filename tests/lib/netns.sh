@@ -316,6 +316,7 @@ wgt_cleanup() {
             wgt_stop "$pid"
         done < <(tac "$WGT_DIR/pids")
     fi
+    _wgt_stop_leftovers
     while read -r ns _; do
         case $ns in "$WGT_NS_PREFIX-$WGT_TAG-"*) ip netns del "$ns" 2>/dev/null ;; esac
     done < <(ip netns list 2>/dev/null)
@@ -326,6 +327,34 @@ wgt_cleanup() {
     fi
     rm -f "/run/wgt/$WGT_TAG"
     exit "$rc"
+}
+
+# What is still running after the daemons wgt_daemon tracked are stopped:
+# this shell's own background jobs (a sampler loop, a ping in the
+# background, a monitor) and every process left in this run's namespaces
+# (the wireguard-go that wg-quick daemonizes, a tcpdump that a failed test
+# did not stop).  `ip netns del` only removes a namespace's name: one
+# with a process in it lives on, and so does the process.  Each is named
+# in the log, then stopped by its PID (SIGTERM, SIGKILL after 5 s).
+_wgt_stop_leftovers() {
+    local pid ns args pids=()
+    # -r: running ones only (a job that ended was reaped; its PID may be
+    # another process's by now).
+    for pid in $(jobs -pr); do
+        wgt_log "a background job of the test still runs: pid $pid; stopping it"
+        pids+=("$pid")
+    done
+    while read -r ns _; do
+        case $ns in "$WGT_NS_PREFIX-$WGT_TAG-"*) ;; *) continue ;; esac
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            args=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)
+            wgt_log "left in ${ns#"$WGT_NS_PREFIX-$WGT_TAG-"}: pid $pid ($args); stopping it"
+            pids+=("$pid")
+        done
+    done < <(ip netns list 2>/dev/null)
+    [ "${#pids[@]}" -gt 0 ] || return 0
+    kill -TERM "${pids[@]}" 2>/dev/null
+    for pid in "${pids[@]}"; do wgt_stop "$pid"; done
 }
 
 # On failure: the tail of every daemon log, so that a CI log (or a guest,
