@@ -10,11 +10,13 @@
  * dump runs, rtwatch_dump_fd(), and each call reads at most about `budget`
  * route messages. A table of 1,000,000 routes is read across many loop
  * rounds, not in one; the messages of one datagram (at most 32 KiB) are
- * handled when it is read, so a route is never reported from a stale copy.
+ * handled when it is read, never kept for later.
  *
  * Events lost to a full receive buffer (ENOBUFS) call for a new dump; the
  * caller tells a full pass by dump_begin/dump_done and withdraws what the
- * pass did not report (mark and sweep). A dump requested while one runs
+ * pass did not report (mark and sweep). For a route an event named during
+ * the pass the event is the last word: the kernel fills dump datagrams
+ * ahead, so the dump's report of it may be older, and is not passed on. A dump requested while one runs
  * starts when it ends: only a pass that began after the request is
  * complete.
  *
@@ -61,6 +63,7 @@ struct rtwatch_stats {
 	uint64_t bad;		/* malformed messages skipped */
 	uint64_t lost;		/* ENOBUFS on the event socket */
 	uint64_t dumps;		/* passes completed */
+	uint64_t overtaken;	/* dump reports older than an event, ignored */
 };
 
 struct rtwatch;
