@@ -3,8 +3,9 @@
  * tests/fwd/test_plane.c — the forwarding plane (fwd/plane.h): what it
  * writes for each route, peer and endpoint change, first as a list of
  * writes (a recording executor), then driving the real allowed-IP
- * reconciler over wgglue's fake WireGuard device, where ownership,
- * refusal and adoption after a restart are decided.
+ * reconciler over wgglue's fake WireGuard device and the real kernel-route
+ * module over a fake rtnetlink kernel, where ownership, refusal and
+ * adoption after a restart are decided.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "fwd/plane.h"
+#include "tests/wgglue/fake_kernel.h"
 #include "wgglue/reconcile.h"
 #include "wgglue/wg_fake.h"
 
@@ -665,6 +667,183 @@ static void test_device_a_restart_adopts_what_the_journal_says_and_no_more(void 
 	d_stop(d);
 }
 
+/* ------------------------------------ the plane over a fake kernel */
+
+struct kx {
+	struct fwd f;
+	struct fake *k;
+	struct kroute *kr;
+	unsigned refusals;
+};
+
+static void k_route_set(void *ctx, const struct wg_prefix *p,
+			const struct kroute_nexthop *nh)
+{
+	struct kx *x = ctx;
+
+	assert_int_equal(kroute_install(x->kr, p, nh), 0);
+}
+
+static void k_route_unset(void *ctx, const struct wg_prefix *p)
+{
+	struct kx *x = ctx;
+
+	kroute_remove(x->kr, p);	/* -ENOENT: none of ours */
+}
+
+static void k_refused(void *arg, const struct wg_prefix *dst, bool install,
+		      int err)
+{
+	struct kx *x = arg;
+
+	assert_true(install);
+	assert_int_equal(err, -EEXIST);
+	x->refusals++;
+}
+
+/* A daemon's start on the fake kernel: its plane and its kernel routes,
+ * the ledger's routes of a previous run adopted. */
+static size_t k_start(struct kx *x, struct fake *k, const char *ledger,
+		      bool keep)
+{
+	struct fwd_ops ops = { .ctx = x, .route_set = k_route_set,
+			       .route_unset = k_route_unset };
+	struct kroute_config kc = { .ledger_path = ledger,
+				    .keep_on_exit = keep };
+	size_t adopted = 0;
+
+	memset(x, 0, sizeof(*x));
+	x->k = k;
+	x->kr = fk_kroute(k, &kc);
+	assert_int_equal(kroute_adopt(x->kr, &adopted), 0);
+	fwd_init(&x->f, &ops);
+	assert_int_equal(fwd_iface_set(&x->f, WG, true), 0);
+	assert_int_equal(fwd_iface_set(&x->f, ETH, false), 0);
+	return adopted;
+}
+
+static void k_commit(struct kx *x)
+{
+	kroute_commit(x->kr, k_refused, x);
+}
+
+static void k_stop(struct kx *x)
+{
+	kroute_free(x->kr);	/* deletes ours unless keep_on_exit */
+	fwd_free(&x->f);
+}
+
+static void k_ledger(char *path)
+{
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);		/* a first start: no ledger yet */
+}
+
+static int ksetup(void **state)
+{
+	*state = calloc(1, sizeof(struct fake));
+	return *state ? 0 : -1;
+}
+
+static int kteardown(void **state)
+{
+	fk_free(*state);
+	return 0;
+}
+
+static uint8_t k_proto(struct fake *k, const char *prefix)
+{
+	struct wg_prefix p = pfx(prefix);
+	struct fk_route *r = fk_route_find(k, &p);
+
+	return r ? r->protocol : 0;
+}
+
+static void test_kernel_a_foreign_route_is_refused_and_survives_everything(void **state)
+{
+	struct fake *k = *state;
+	struct kx x;
+	struct fwd_nexthop nw = NH(WG, "fe80::a"), ne = NH(ETH, "fe80::1");
+	struct wg_prefix st = P("10.9.9.0/24"), def = P("0.0.0.0/0");
+	struct wg_prefix ours = P("10.8.0.0/16");
+	char ledger[] = "/tmp/wgb-plane-ledger-XXXXXX";
+
+	/* The host's own: a static route and a default via its gateway. */
+	fk_foreign(k, "10.9.9.0/24", 4);
+	fk_foreign(k, "0.0.0.0/0", 3);
+	k_ledger(ledger);
+	k_start(&x, k, ledger, false);
+	fwd_route_set(&x.f, &st, &nw, 96);
+	fwd_route_set(&x.f, &def, &ne, 96);
+	fwd_route_set(&x.f, &ours, &nw, 96);
+	k_commit(&x);
+	assert_int_equal(x.refusals, 2);
+	assert_true(kroute_is_refused(x.kr, &st));
+	assert_true(kroute_is_refused(x.kr, &def));
+	assert_int_equal(k_proto(k, "10.9.9.0/24"), 4);
+	assert_int_equal(k_proto(k, "0.0.0.0/0"), 3);
+	assert_int_equal(k_proto(k, "10.8.0.0/16"), 42);
+	/* Another next hop for the refused ones: still never touched. */
+	fwd_route_set(&x.f, &st, &ne, 90);
+	k_commit(&x);
+	assert_int_equal(k_proto(k, "10.9.9.0/24"), 4);
+	/* Withdrawn: ours goes, theirs stays. */
+	fwd_route_unset(&x.f, &st);
+	fwd_route_unset(&x.f, &ours);
+	k_commit(&x);
+	assert_int_equal(k_proto(k, "10.8.0.0/16"), 0);
+	assert_int_equal(k_proto(k, "10.9.9.0/24"), 4);
+	/* SIGTERM: every route of ours goes, theirs stay. */
+	k_stop(&x);
+	assert_int_equal(k->n_routes, 2);
+	assert_int_equal(k_proto(k, "0.0.0.0/0"), 3);
+	unlink(ledger);
+}
+
+static void test_kernel_a_restart_adopts_its_own_routes_and_no_other_instances(void **state)
+{
+	struct fake *k = *state;
+	struct kx a, b;
+	struct fwd_nexthop nw = NH(WG, "fe80::a");
+	struct wg_prefix p1 = P("10.1.0.0/16"), p2 = P("10.2.0.0/16");
+	struct wg_prefix p3 = P("10.3.0.0/16");
+	char la[] = "/tmp/wgb-plane-ledger-XXXXXX";
+	char lb[] = "/tmp/wgb-plane-ledger-XXXXXX";
+
+	k_ledger(la);
+	k_ledger(lb);
+	/* Instance A installs two routes, B one; both restart keeping them. */
+	k_start(&a, k, la, true);
+	fwd_route_set(&a.f, &p1, &nw, 96);
+	fwd_route_set(&a.f, &p2, &nw, 96);
+	k_commit(&a);
+	k_start(&b, k, lb, true);
+	assert_int_equal(kroute_count(b.kr), 0);	/* A's are not B's */
+	fwd_route_set(&b.f, &p3, &nw, 96);
+	k_commit(&b);
+	assert_int_equal(b.refusals, 0);
+	k_stop(&a);
+	k_stop(&b);
+	assert_int_equal(k->n_routes, 3);
+	/* A again: it adopts its two, relearns one; its grace ends. */
+	assert_int_equal(k_start(&a, k, la, false), 2);
+	fwd_route_set(&a.f, &p1, &nw, 96);
+	k_commit(&a);
+	assert_int_equal(kroute_grace_over(a.kr), 0);
+	assert_int_equal(k_proto(k, "10.1.0.0/16"), 42);
+	assert_int_equal(k_proto(k, "10.2.0.0/16"), 0);	/* not relearned */
+	assert_int_equal(k_proto(k, "10.3.0.0/16"), 42);	/* B's: kept */
+	/* A stops for good: B's route is still there. */
+	k_stop(&a);
+	assert_int_equal(k->n_routes, 1);
+	assert_int_equal(k_proto(k, "10.3.0.0/16"), 42);
+	unlink(la);
+	unlink(lb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +863,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_device_a_new_winner_is_one_add_that_moves_the_prefix, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_device_an_allowed_ip_of_the_operator_is_never_moved, dsetup, dteardown),
 		cmocka_unit_test_setup_teardown(test_device_a_restart_adopts_what_the_journal_says_and_no_more, dsetup, dteardown),
+		cmocka_unit_test_setup_teardown(test_kernel_a_foreign_route_is_refused_and_survives_everything, ksetup, kteardown),
+		cmocka_unit_test_setup_teardown(test_kernel_a_restart_adopts_its_own_routes_and_no_other_instances, ksetup, kteardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
