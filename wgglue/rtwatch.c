@@ -186,8 +186,7 @@ int rtwatch_parse(const struct nlmsghdr *nlh, struct rtwatch_route *r,
  * fills the next dump datagram ahead, as soon as the last one is read, so
  * a datagram read now may be older than an event already handled: a
  * route deleted meanwhile would come back from it, and the pass that was
- * to clean up after lost events would keep it (seen in the guest: 5,900
- * of 20,000 deleted routes stayed redistributed). Events are in order and
+ * to clean up after lost events would keep it. Events are in order and
  * never older than the pass's data for the routes they name, so for
  * those the dump is ignored; EVENT: R comes from an event (remember it).
  */

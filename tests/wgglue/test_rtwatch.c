@@ -467,8 +467,7 @@ static void test_lost_events_start_a_new_pass(void **state)
 
 /*
  * The kernel fills the next dump datagram ahead: one read after an event
- * may still hold a route that event deleted. The event has the last word
- * (in the guest, 5,900 of 20,000 deleted routes stayed redistributed).
+ * may still hold a route that event deleted. The event has the last word.
  */
 static void test_a_dump_older_than_an_event_does_not_undo_it(void **state)
 {
