@@ -352,7 +352,10 @@ static void redist_on_dump_readable(uv_poll_t *h, int status, int events)
 {
 	struct redist *r = h->data;
 
+	/* A slice's announcements go out packed, not one datagram each. */
+	babel_batch_begin(r->d->babel);
 	rtwatch_dump_run(r->w, RDS_SLICE);
+	babel_batch_end(r->d->babel);
 	if (status < 0)		/* stopped by libuv, as above */
 		r->dump_polling = false;
 	redist_after_slice(r);
@@ -361,7 +364,11 @@ static void redist_on_dump_readable(uv_poll_t *h, int status, int events)
 static void redist_on_event_readable(uv_poll_t *h, int status, int events)
 {
 	struct redist *r = h->data;
-	int err = rtwatch_events_run(r->w, RDS_SLICE);
+	int err;
+
+	babel_batch_begin(r->d->babel);
+	err = rtwatch_events_run(r->w, RDS_SLICE);
+	babel_batch_end(r->d->babel);
 
 	/* A socket error (ENOBUFS is one: POLLERR) makes libuv stop the
 	 * handle and report UV_EBADF; the read above consumed the error, so

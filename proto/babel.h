@@ -280,6 +280,16 @@ int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
  * deadline (absolute, µs); UINT64_MAX when nothing is scheduled. */
 uint64_t babel_run(struct babel *b, uint64_t now_us);
 
+/*
+ * Many changes in a row (a kernel table read by "redistribute"): between
+ * babel_batch_begin() and babel_batch_end() the updates the calls trigger
+ * are packed into full datagrams, not sent at the end of each call (one
+ * datagram per originated prefix: 100,000 of them in 3 s, most lost in
+ * the receiver's socket buffer). Pairs nest; the outermost end sends.
+ */
+void babel_batch_begin(struct babel *b);
+void babel_batch_end(struct babel *b);
+
 /* Originate (or change the metric of) a prefix, optionally source-specific.
  * Returns 0, -EINVAL (bad prefix), -ENOMEM, -EOPNOTSUPP (a source prefix
  * with ignore_source_specific). */

@@ -235,6 +235,7 @@ struct babel_request {
 struct babel {
 	struct babel_config cfg;
 	struct babel_callbacks cb;
+	unsigned batch;			/* babel_batch_begin() depth */
 	uint8_t router_id[8];
 	uint16_t seqno;
 	uint64_t hash_seed;

@@ -97,8 +97,21 @@ void babel_obuf_discard(struct babel *b, struct babel_obuf *o)
 	babel_dealloc(b, o, sizeof(*o));
 }
 
+void babel_batch_begin(struct babel *b)
+{
+	b->batch++;
+}
+
+void babel_batch_end(struct babel *b)
+{
+	if (b->batch && --b->batch == 0)
+		babel_flush(b);
+}
+
 void babel_flush(struct babel *b)
 {
+	if (b->batch)
+		return;		/* full buffers still go out as they fill */
 	while (!babel_list_empty(&b->pending)) {
 		struct babel_obuf *o = babel_container_of(b->pending.next,
 							  struct babel_obuf, link);

@@ -584,6 +584,52 @@ static void test_a_lost_neighbour_is_reported_once_with_its_cause(void **state)
 			    "interface-down");
 }
 
+/* Originations in a batch are packed into full datagrams: a redistributed
+ * table of 100,000 went out as 54,000 datagrams in 3 s over wireguard-go,
+ * most lost in the receiver's socket buffer until the periodic update. */
+static void test_a_batch_of_originations_is_packed_into_few_datagrams(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0);
+	unsigned updates = 0;
+	size_t full;
+	char s[32];
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	bring_up(h, 0, true);
+	run_alive(h, h->now + 2 * SEC, 1, true);
+	/* One at a time: a datagram each. */
+	clear_sent(h);
+	for (int i = 0; i < 50; i++) {
+		struct babel_prefix p;
+
+		snprintf(s, sizeof(s), "10.%d.0.0/16", i);
+		p = pfx(s);
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	assert_true(h->nsent >= 50);
+	/* In a batch: packed. */
+	clear_sent(h);
+	babel_batch_begin(h->b);
+	babel_batch_begin(h->b);	/* nested: the outer end sends */
+	for (int i = 0; i < 200; i++) {
+		struct babel_prefix p;
+
+		snprintf(s, sizeof(s), "10.%d.%d.0/24", 100 + i / 100, i % 100);
+		p = pfx(s);
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	babel_batch_end(h->b);
+	full = h->nsent;		/* only the datagrams that filled up */
+	babel_batch_end(h->b);
+	assert_int_equal(h->nsent, full + 1);	/* the outer end: the rest */
+	assert_true(h->nsent <= 10);
+	for (size_t i = 0; i < h->nsent; i++)
+		for (size_t k = 0; k < h->sent[i].ntlv; k++)
+			updates += h->sent[i].tlv[k].type == BABEL_TLV_UPDATE;
+	assert_true(updates >= 200);
+}
+
 static void test_split_horizon_does_not_announce_a_route_back_to_its_next_hop(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
@@ -1147,6 +1193,7 @@ int main(void)
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
 		T(test_a_peer_heard_for_the_first_time_gets_the_table_at_once),
 		T(test_a_lost_neighbour_is_reported_once_with_its_cause),
+		T(test_a_batch_of_originations_is_packed_into_few_datagrams),
 		T(test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
 		T(test_interface_down_drops_its_neighbours_and_routes),
