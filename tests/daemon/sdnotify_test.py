@@ -3,7 +3,8 @@
 without systemd: the readiness datagrams it sends to $NOTIFY_SOCKET
 (READY=1 once the control socket listens; RELOADING=1 with MONOTONIC_USEC
 then READY=1 on SIGHUP, also when the new file has errors; STOPPING=1 on
-SIGTERM).
+SIGTERM) and the "<N>" priority prefixes of its lines when $JOURNAL_STREAM
+names its standard error (and their absence when it names something else).
 
 The daemon runs in a fresh network namespace as ctl_test.py does (root:
 unshare -n; otherwise an unprivileged user+network namespace; exit 77 when
@@ -59,14 +60,16 @@ def recv(sock, timeout=10):
         return []
 
 
-def notify(ns, tmp):
+def notify_and_journal(ns, tmp):
     nsock = os.path.join(tmp, "notify.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     srv.bind(nsock)
     conf = write_conf(tmp)
-    logpath = os.path.join(tmp, "wgbabeld.log")
+    logpath = os.path.join(tmp, "journal.log")
     log = open(logpath, "w")
-    env = dict(os.environ, NOTIFY_SOCKET=nsock)
+    st = os.fstat(log.fileno())
+    env = dict(os.environ, NOTIFY_SOCKET=nsock,
+               JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
     d = subprocess.Popen(ns + [WGBABELD, "-c", conf], stdout=log,
                          stderr=log, env=env)
     try:
@@ -113,6 +116,50 @@ def notify(ns, tmp):
         log.close()
     check("wgbabeld exits 0 after STOPPING=1", rc == 0, "exit %s" % rc)
 
+    lines = open(logpath).read().splitlines()
+    check("with JOURNAL_STREAM = stderr's dev:ino every line starts <N>",
+          lines and all(re.match(r"<[3467]>", l) for l in lines),
+          "\n".join(lines))
+    check("info lines are <6>",
+          any(l.startswith("<6>") and "started" in l for l in lines),
+          "\n".join(lines))
+    check("the failed reload is an error line, <3>",
+          any(l.startswith("<3>reload failed") for l in lines),
+          "\n".join(lines))
+    check("no textual level, no time stamp in journal lines",
+          not any("error: " in l[:12] or "wgbabeld: " in l for l in lines),
+          "\n".join(lines))
+
+
+def no_journal(ns, tmp):
+    """JOURNAL_STREAM naming another file (as when the caller redirected
+    stderr), and no NOTIFY_SOCKET: plain lines, and the daemon runs."""
+    conf = write_conf(tmp)
+    logpath = os.path.join(tmp, "plain.log")
+    other = os.path.join(tmp, "other")
+    open(other, "w").close()
+    st = os.stat(other)
+    env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+    env.pop("NOTIFY_SOCKET", None)
+    log = open(logpath, "w")
+    d = subprocess.Popen(ns + [WGBABELD, "-c", conf], stdout=log,
+                         stderr=log, env=env)
+    try:
+        for _ in range(100):
+            if os.path.exists(os.path.join(tmp, "rw.sock")) or \
+               d.poll() is not None:
+                break
+            time.sleep(0.05)
+        check("without NOTIFY_SOCKET wgbabeld starts as before",
+              os.path.exists(os.path.join(tmp, "rw.sock")))
+    finally:
+        rc = stop(d)
+        log.close()
+    lines = open(logpath).read().splitlines()
+    check("JOURNAL_STREAM of another file: no <N> prefix, time and name "
+          "as usual", rc == 0 and lines and
+          all(re.match(r"\d\d:\d\d:\d\d\.\d{3} wgbabeld: ", l)
+              for l in lines), "\n".join(lines))
 
 
 def main():
@@ -120,7 +167,7 @@ def main():
     if ns is None:
         print("sdnotify_test: not root and no user namespaces; skipped")
         return 77
-    for run in (notify,):
+    for run in (notify_and_journal, no_journal):
         tmp = tempfile.mkdtemp(prefix="wgb-sdn-")
         try:
             run(ns, tmp)
