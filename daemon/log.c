@@ -4,12 +4,35 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+
+/*
+ * Is standard error the journal's stream? systemd sets $JOURNAL_STREAM to
+ * "DEVICE:INODE" of the stream it connected (systemd.exec(5)); comparing it
+ * with stderr tells a redirection by the caller (2>file) from the journal.
+ */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	int end = 0;
+
+	if (!js || sscanf(js, "%llu:%llu%n", &dev, &ino, &end) != 2 ||
+	    js[end] != '\0' || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void d_log_open(struct d_log *l, bool use_syslog)
 {
 	l->use_syslog = use_syslog;
+	l->journal = !use_syslog && stderr_is_journal();
 	if (use_syslog)
 		openlog("wgbabeld", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -40,6 +63,10 @@ void d_logf(const struct d_log *l, enum cfg_log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (l->use_syslog) {
 		syslog(prio[lvl], "%s", msg);
+	} else if (l->journal) {
+		/* "<N>" is sd-daemon.h's SD_ERR ... SD_DEBUG: the journal
+		 * takes it as the line's priority and stamps the time. */
+		fprintf(stderr, "<%d>%s\n", prio[lvl], msg);
 	} else {
 		struct timespec ts;
 		struct tm tm;

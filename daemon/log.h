@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/log.h — wgbabeld's logging: to stderr (with a level prefix) or to
- * syslog, filtered by level. The state is a plain struct the caller owns.
+ * daemon/log.h — wgbabeld's logging: to stderr (with a level prefix, or a
+ * "<N>" priority when stderr is the journal's stream) or to syslog, filtered
+ * by level. The state is a plain struct the caller owns.
  */
 #ifndef WGB_DAEMON_LOG_H
 #define WGB_DAEMON_LOG_H
@@ -13,6 +14,7 @@
 struct d_log {
 	enum cfg_log_level level;
 	bool use_syslog;
+	bool journal;			/* stderr is $JOURNAL_STREAM: "<N>" */
 	bool level_forced;		/* -d on the command line wins over config */
 };
 

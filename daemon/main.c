@@ -18,6 +18,7 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/sdnotify.h"
 
 #define DEFAULT_CONFIG "/etc/wgbabeld.conf"
 #define REFRESH_MS 5000		/* re-read WireGuard devices, at least */
@@ -288,7 +289,21 @@ static void neigh_lost_cb(void *ctx, unsigned ifindex,
 
 /* ---------------------------------------------------------- signals */
 
-static void do_reload(struct daemon *d)
+/* The service manager is told when we are ready, reloading and stopping
+ * (Type=notify in contrib/wgbabeld@.service.in); without $NOTIFY_SOCKET
+ * this does nothing. A failure is only logged: the manager's timeout
+ * says the rest. */
+static void notify(struct daemon *d, const char *state)
+{
+	int r = sdnotify_send(state);
+
+	if (r < 0)
+		LOG_W(d, "cannot notify $NOTIFY_SOCKET: %s", strerror(-r));
+}
+
+/* Returns 0, or -1 when the file had errors and the running configuration
+ * was kept. */
+static int do_reload(struct daemon *d)
 {
 	struct cfg *nc, *old = d->cfg;
 	char err[CFG_ERR_MAX];
@@ -296,7 +311,7 @@ static void do_reload(struct daemon *d)
 	if (cfg_parse_file(d->cfg_path, &nc, err, sizeof(err)) < 0) {
 		LOG_E(d, "reload failed, keeping the running configuration: %s",
 		      err);
-		return;
+		return -1;
 	}
 	/* What the command line set, and what needs a restart, stays. */
 	memcpy(nc->ctl_rw.path, old->ctl_rw.path, sizeof(nc->ctl_rw.path));
@@ -335,6 +350,7 @@ static void do_reload(struct daemon *d)
 	cfg_free(old);
 	LOG_I(d, "configuration reloaded from %s", d->cfg_path);
 	daemon_kick(d);
+	return 0;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -342,10 +358,21 @@ static void on_signal(uv_signal_t *h, int signum)
 	struct daemon *d = h->data;
 
 	if (signum == SIGHUP) {
-		do_reload(d);
+		int r;
+
+		if ((r = sdnotify_reloading()) < 0)
+			LOG_W(d, "cannot notify $NOTIFY_SOCKET: %s",
+			      strerror(-r));
+		/* Ready again either way: a bad file leaves the old
+		 * configuration running. */
+		notify(d, do_reload(d) == 0 ?
+		       "READY=1\nSTATUS=running, configuration reloaded" :
+		       "READY=1\nSTATUS=running; the reloaded file had errors, "
+		       "the previous configuration is kept");
 		return;
 	}
 	LOG_I(d, "%s: shutting down", strsignal(signum));
+	notify(d, "STOPPING=1\nSTATUS=shutting down: retracting routes");
 	uv_stop(d->loop);
 }
 
@@ -600,6 +627,9 @@ static int start(struct daemon *d)
 	uv_timer_start(&d->grace_timer, on_grace_over, GRACE_MS, 0);
 	daemon_kick(d);
 	probe_start(d);
+	/* Ready: the control sockets listen and the interfaces are set up
+	 * (or awaited), so wgbabelctl works from here on. */
+	notify(d, "READY=1\nSTATUS=running");
 	return 0;
 }
 

@@ -5,8 +5,11 @@
  * "ok" (exit 0), "error: ..." (message on stderr, exit 1), or "bad" and
  * "error: usage: ..." (a command the daemon does not know or that has the
  * wrong words: exit 2, a usage error as wgbabelctl(8) says); "monitor"
- * prints changes until interrupted.
+ * prints changes until interrupted. Which socket: -s, -i IFACE (the
+ * systemd unit's /run/wgbabeld/IFACE.sock), $WGBABELD_SOCKET, the default
+ * socket, or else the only socket under /run/wgbabeld.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -15,13 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/wgbabeld.sock"
+/* Where wgbabeld@.service puts each instance's socket (%i.sock). */
+#define RUN_DIR "/run/wgbabeld"
 
 static const char usage_text[] =
-"Usage: wgbabelctl [-s SOCKET] [--json] COMMAND [ARGS...]\n"
+"Usage: wgbabelctl [-s SOCKET | -i IFACE] [--json] COMMAND [ARGS...]\n"
 "\n"
 "Asks a running wgbabeld what it knows, or tells it what to announce.\n"
 "\n"
@@ -45,8 +51,11 @@ static const char usage_text[] =
 "  dump               everything in babeld's local-protocol format\n"
 "\n"
 "Options:\n"
-"  -s, --socket PATH  control socket (default $WGBABELD_SOCKET or\n"
-"                     " DEFAULT_SOCKET ")\n"
+"  -s, --socket PATH  control socket (default $WGBABELD_SOCKET, else\n"
+"                     " DEFAULT_SOCKET ", else the only socket in\n"
+"                     " RUN_DIR "/)\n"
+"  -i, --interface IFACE  the instance of wgbabeld@IFACE.service:\n"
+"                     " RUN_DIR "/IFACE.sock\n"
 "  -j, --json         JSON output (show, monitor)\n"
 "  -h, --help         this text\n"
 "  -V, --version      print the version\n"
@@ -55,7 +64,7 @@ static const char usage_text[] =
 "  wgbabelctl show routes\n"
 "  wgbabelctl --json show neighbours\n"
 "  wgbabelctl announce 2001:db8:42::/48 metric 0\n"
-"  wgbabelctl -s /run/wgbabeld/wg0.sock withdraw 2001:db8:42::/48\n"
+"  wgbabelctl -i wg0 withdraw 2001:db8:42::/48\n"
 "\n"
 "Exit status: 0 on success, 1 when wgbabeld refused the command, 2 for a\n"
 "usage error (also a command wgbabeld does not know), 3 when the daemon\n"
@@ -97,6 +106,80 @@ enum {
 	CTL_EXIT_USAGE = 2,
 	CTL_EXIT_UNREACHABLE = 3,
 };
+
+/* $WGBABELCTL_RUN_DIR replaces /run/wgbabeld, for the tests only
+ * (tests/daemon/ctl_discover_test.py): they cannot own /run. */
+static const char *run_dir(void)
+{
+	const char *dir = getenv("WGBABELCTL_RUN_DIR");
+
+	return dir && *dir ? dir : RUN_DIR;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * No socket named and none at the default path: under systemd each
+ * instance listens on RUN_DIR/IFACE.sock, and when there is one, that is
+ * the daemon meant. Returns 0 with @out set, 0 with @out empty when there
+ * is none (the caller reports the default path), or CTL_EXIT_USAGE when
+ * there are several, which are listed.
+ */
+static int discover_socket(char *out, size_t size)
+{
+	const char *dir = run_dir();
+	char **names = NULL, path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *dp;
+	int rc = 0;
+
+	out[0] = '\0';
+	if (!(dp = opendir(dir)))
+		return 0;
+	while ((de = readdir(dp))) {
+		size_t len = strlen(de->d_name);
+
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".sock"))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+				     de->d_name) >= sizeof(path) ||
+		    stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? 2 * cap : 8) *
+					    sizeof(*names));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(dp);
+	if (n == 1) {
+		snprintf(out, size, "%s/%s", dir, names[0]);
+	} else if (n > 1) {
+		qsort(names, n, sizeof(*names), cmp_names);
+		fprintf(stderr, "wgbabelctl: %zu wgbabeld sockets in %s:", n,
+			dir);
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, " %.*s", (int)(strlen(names[i]) - 5),
+				names[i]);
+		fprintf(stderr, "; say which with -i IFACE (or -s PATH)\n");
+		rc = CTL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
 
 /* Reads lines up to the closing one; returns the exit status it means. */
 static int read_reply(FILE *in, bool print, bool forever)
@@ -143,24 +226,24 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "interface", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = getenv("WGBABELD_SOCKET");
-	char cmd[1024] = "";
+	const char *path = NULL, *iface = NULL;
+	char cmd[1024] = "", found[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	size_t len = 0;
 	bool json = false, monitor;
 	FILE *in;
 	int ch, fd, rc;
 
-	if (!path || !*path)
-		path = DEFAULT_SOCKET;
 	/* '+': options stop at the command (so "announce ... metric" works). */
-	while ((ch = getopt_long(argc, argv, "+s:jhV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:i:jhV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's': path = optarg; break;
+		case 'i': iface = optarg; break;
 		case 'j': json = true; break;
 		case 'h': fputs(usage_text, stdout); return CTL_EXIT_OK;
 		case 'V': printf("wgbabelctl %s\n", WGB_VERSION);
@@ -174,6 +257,36 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return CTL_EXIT_USAGE;
 	}
+	if (path && iface) {
+		fprintf(stderr, "wgbabelctl: -s and -i name the socket twice; "
+			"give one\n");
+		return CTL_EXIT_USAGE;
+	}
+	if (iface) {
+		/* An interface name: IFNAMSIZ (16) with its NUL, no '/'. */
+		if (!*iface || strlen(iface) >= 16 || strchr(iface, '/') ||
+		    !strcmp(iface, ".") || !strcmp(iface, "..")) {
+			fprintf(stderr, "wgbabelctl: '%s' is not an interface "
+				"name\n", iface);
+			return CTL_EXIT_USAGE;
+		}
+		if ((size_t)snprintf(found, sizeof(found), "%s/%s.sock",
+				     run_dir(), iface) >= sizeof(found)) {
+			fprintf(stderr, "wgbabelctl: socket path too long\n");
+			return CTL_EXIT_USAGE;
+		}
+		path = found;
+	}
+	if (!path && (path = getenv("WGBABELD_SOCKET")) && !*path)
+		path = NULL;
+	if (!path && access(DEFAULT_SOCKET, F_OK) < 0 && errno == ENOENT) {
+		if ((rc = discover_socket(found, sizeof(found))) != 0)
+			return rc;
+		if (found[0])
+			path = found;
+	}
+	if (!path)
+		path = DEFAULT_SOCKET;
 	for (int i = optind; i < argc; i++) {
 		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "json")) {
 			json = true;

@@ -16,6 +16,8 @@ pkgs=(
 	babeld bird2
 	# man page lint
 	mandoc
+	# systemd-analyze security/verify of the unit (no running systemd needed)
+	systemd
 	python3
 )
 
