@@ -163,6 +163,25 @@ static int discover_socket(char *out, size_t size)
 		n++;
 	}
 	closedir(dp);
+	/* IFACE-ro.sock next to IFACE.sock is that instance's read-only
+	 * socket (control-socket-ro, as wgbabeld-wg0.conf names it): one
+	 * instance, not two. */
+	for (size_t i = 0; i < n;) {
+		size_t len = strlen(names[i]);
+		bool twin = false;
+
+		if (len > 8 && !strcmp(names[i] + len - 8, "-ro.sock"))
+			for (size_t j = 0; j < n && !twin; j++)
+				twin = strlen(names[j]) == len - 3 &&
+				       !strncmp(names[j], names[i], len - 8) &&
+				       !strcmp(names[j] + len - 8, ".sock");
+		if (twin) {
+			free(names[i]);
+			names[i] = names[--n];
+		} else {
+			i++;
+		}
+	}
 	if (n == 1) {
 		snprintf(out, size, "%s/%s", dir, names[0]);
 	} else if (n > 1) {

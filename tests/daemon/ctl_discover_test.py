@@ -82,6 +82,11 @@ def main():
             check("the only socket in RUN_DIR is found without options "
                   "(a plain file named .sock is not one)",
                   r[:2] == (0, "served-by wg0"), r)
+            # The instance's read-only socket beside it is not another one.
+            fakes.append(Fake(os.path.join(run, "wg0-ro.sock"), "wg0-ro"))
+            r = ctl(run)
+            check("wg0.sock with its wg0-ro.sock: still one instance, wg0",
+                  r[:2] == (0, "served-by wg0"), r)
         other = os.path.join(tmp, "other.sock")
         fakes.append(Fake(other, "other"))
         r = ctl(run, env_socket=other)
@@ -113,7 +118,7 @@ def main():
         if not default_exists:
             for f in fakes:
                 f.close()
-            for n in ("wg0.sock", "wg1.sock"):
+            for n in ("wg0.sock", "wg0-ro.sock", "wg1.sock"):
                 os.unlink(os.path.join(run, n))
             r = ctl(run)
             check("no socket anywhere: exit 3 naming the default socket",
