@@ -1,11 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* wgglue/hmap.c — see hmap.h. Slot layout: u32 hash (0 = empty), key, value. */
+/*
+ * wgglue/hmap.c — see hmap.h. An entry: u32 hash (0 = free), u32 the next
+ * free entry (+ 1) while free, key, value.
+ */
 #include "wgglue/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define HMAP_HDR 8	/* hash + padding, keeps keys 8-aligned */
+#define HMAP_HDR 8	/* hash + free-list link, keeps keys 8-aligned */
+/* Chunks 0..8 hold 16, 16, 32 ... 2048 entries (4096 in all), every
+ * later one 4096. */
+#define HMAP_BIG_SHIFT 12
+#define HMAP_BIG (1u << HMAP_BIG_SHIFT)
+#define HMAP_SMALL_CHUNKS 9
+#define HMAP_MAX_ENTRIES (UINT32_MAX - HMAP_BIG)
 
 static uint32_t hmap_hash(const void *key, size_t len)
 {
@@ -23,16 +32,42 @@ static uint32_t hmap_hash(const void *key, size_t len)
 	return r ? r : 1;
 }
 
-static uint8_t *slot_at(const struct wg_hmap *m, size_t i)
+/* Which chunk holds entry e, and where in it. */
+static uint32_t chunk_of(uint32_t e, uint32_t *off)
 {
-	return m->slots + i * m->stride;
+	if (e >= HMAP_BIG) {
+		*off = e & (HMAP_BIG - 1);
+		return HMAP_SMALL_CHUNKS - 1 + (e >> HMAP_BIG_SHIFT);
+	}
+	if (e < 16) {
+		*off = e;
+		return 0;
+	}
+	unsigned lg = 31 - (unsigned)__builtin_clz(e);	/* 4..11 */
+	*off = e - (1u << lg);
+	return lg - 3;
 }
 
-static uint32_t slot_hash(const uint8_t *s)
+static size_t chunk_entries(uint32_t c)
 {
-	uint32_t h;
-	memcpy(&h, s, sizeof(h));
-	return h;
+	if (c == 0)
+		return 16;
+	return c < HMAP_SMALL_CHUNKS ? (size_t)1 << (c + 3) : HMAP_BIG;
+}
+
+static uint8_t *ent_at(const struct wg_hmap *m, uint32_t e)
+{
+	uint32_t off, c = chunk_of(e, &off);
+
+	return m->chunks[c] + (size_t)off * m->stride;
+}
+
+static uint32_t u32_at(const uint8_t *s)
+{
+	uint32_t v;
+
+	memcpy(&v, s, sizeof(v));
+	return v;
 }
 
 void wg_hmap_init(struct wg_hmap *m, size_t key_size, size_t val_size)
@@ -46,19 +81,19 @@ void wg_hmap_init(struct wg_hmap *m, size_t key_size, size_t val_size)
 
 void wg_hmap_free(struct wg_hmap *m)
 {
-	free(m->slots);
-	m->slots = NULL;
-	m->cap = 0;
-	m->count = 0;
+	for (uint32_t c = 0; c < m->n_chunks; c++)
+		free(m->chunks[c]);
+	free(m->chunks);
+	free(m->index);
+	wg_hmap_init(m, m->key_size, m->val_size);
 }
 
 void wg_hmap_clear(struct wg_hmap *m)
 {
-	if (m->slots)
-		memset(m->slots, 0, m->cap * m->stride);
-	m->count = 0;
+	wg_hmap_free(m);
 }
 
+/* The slot holding key (*found) or the empty slot that ends its probe. */
 static size_t hmap_lookup(const struct wg_hmap *m, const void *key,
 			  uint32_t h, bool *found)
 {
@@ -66,13 +101,15 @@ static size_t hmap_lookup(const struct wg_hmap *m, const void *key,
 	size_t i = h & mask;
 
 	for (;;) {
-		const uint8_t *s = slot_at(m, i);
-		uint32_t sh = slot_hash(s);
-		if (sh == 0) {
+		const struct wg_hmap_slot *s = &m->index[i];
+
+		if (s->ent == 0) {
 			*found = false;
 			return i;
 		}
-		if (sh == h && memcmp(s + HMAP_HDR, key, m->key_size) == 0) {
+		if (s->hash == h &&
+		    memcmp(ent_at(m, s->ent - 1) + HMAP_HDR, key,
+			   m->key_size) == 0) {
 			*found = true;
 			return i;
 		}
@@ -87,30 +124,61 @@ void *wg_hmap_find(const struct wg_hmap *m, const void *key)
 	if (m->count == 0)
 		return NULL;
 	size_t i = hmap_lookup(m, key, hmap_hash(key, m->key_size), &found);
-	return found ? slot_at(m, i) + m->val_off : NULL;
+	return found ? ent_at(m, m->index[i].ent - 1) + m->val_off : NULL;
 }
 
+/* Doubles the index; the entries stay where they are. */
 static int hmap_grow(struct wg_hmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 16;
-	uint8_t *ns = calloc(ncap, m->stride);
-	if (!ns)
+	struct wg_hmap_slot *ni = calloc(ncap, sizeof(*ni));
+
+	if (!ni)
 		return -1;
-	struct wg_hmap old = *m;
-	m->slots = ns;
-	m->cap = ncap;
-	for (size_t i = 0; i < old.cap; i++) {
-		const uint8_t *s = slot_at(&old, i);
-		uint32_t h = slot_hash(s);
-		if (!h)
+	for (size_t i = 0; i < m->cap; i++) {
+		const struct wg_hmap_slot *s = &m->index[i];
+		size_t j;
+
+		if (!s->ent)
 			continue;
-		size_t j = h & (ncap - 1);
-		while (slot_hash(slot_at(m, j)))
+		j = s->hash & (ncap - 1);
+		while (ni[j].ent)
 			j = (j + 1) & (ncap - 1);
-		memcpy(slot_at(m, j), s, m->stride);
+		ni[j] = *s;
 	}
-	free(old.slots);
+	free(m->index);
+	m->index = ni;
+	m->cap = ncap;
 	return 0;
+}
+
+/* A free entry (from the free list, or the next unused one); UINT32_MAX
+ * when out of memory. */
+static uint32_t hmap_ent_alloc(struct wg_hmap *m)
+{
+	uint32_t e, off, c;
+
+	if (m->free_head) {
+		e = m->free_head - 1;
+		m->free_head = u32_at(ent_at(m, e) + 4);
+		return e;
+	}
+	if (m->used >= HMAP_MAX_ENTRIES)
+		return UINT32_MAX;
+	e = m->used;
+	c = chunk_of(e, &off);
+	if (c >= m->n_chunks) {
+		uint8_t **nc = realloc(m->chunks, (c + 1) * sizeof(*nc));
+
+		if (!nc)
+			return UINT32_MAX;
+		m->chunks = nc;
+		if (!(nc[c] = malloc(chunk_entries(c) * m->stride)))
+			return UINT32_MAX;
+		m->n_chunks = c + 1;
+	}
+	m->used++;
+	return e;
 }
 
 void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
@@ -118,13 +186,15 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 	bool found = false;
 	uint32_t h = hmap_hash(key, m->key_size);
 	size_t i = 0;
+	uint32_t e;
+	uint8_t *s;
 
 	if (created)
 		*created = false;
 	if (m->cap) {
 		i = hmap_lookup(m, key, h, &found);
 		if (found)
-			return slot_at(m, i) + m->val_off;
+			return ent_at(m, m->index[i].ent - 1) + m->val_off;
 	}
 	/* keep the load factor under 3/4 */
 	if ((m->count + 1) * 4 > m->cap * 3) {
@@ -132,10 +202,14 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 			return NULL;
 		i = hmap_lookup(m, key, h, &found);
 	}
-	uint8_t *s = slot_at(m, i);
+	if ((e = hmap_ent_alloc(m)) == UINT32_MAX)
+		return NULL;
+	s = ent_at(m, e);
 	memset(s, 0, m->stride);
 	memcpy(s, &h, sizeof(h));
 	memcpy(s + HMAP_HDR, key, m->key_size);
+	m->index[i].hash = h;
+	m->index[i].ent = e + 1;
 	m->count++;
 	if (created)
 		*created = true;
@@ -145,6 +219,8 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 bool wg_hmap_remove(struct wg_hmap *m, const void *key)
 {
 	bool found;
+	uint32_t e;
+	uint8_t *s;
 
 	if (m->count == 0)
 		return false;
@@ -152,33 +228,39 @@ bool wg_hmap_remove(struct wg_hmap *m, const void *key)
 	size_t i = hmap_lookup(m, key, hmap_hash(key, m->key_size), &found);
 	if (!found)
 		return false;
-	/* Backward-shift: pull later entries of the cluster into the hole
+	e = m->index[i].ent - 1;
+	/* Backward-shift: pull later slots of the cluster into the hole
 	 * when their home slot does not lie cyclically in (hole, j]. */
 	size_t j = i;
 	for (;;) {
 		j = (j + 1) & mask;
-		uint8_t *sj = slot_at(m, j);
-		uint32_t hj = slot_hash(sj);
-		if (!hj)
+		const struct wg_hmap_slot *sj = &m->index[j];
+		if (!sj->ent)
 			break;
-		size_t home = hj & mask;
+		size_t home = sj->hash & mask;
 		bool in_range = (i <= j) ? (home > i && home <= j)
 					 : (home > i || home <= j);
 		if (in_range)
 			continue;
-		memcpy(slot_at(m, i), sj, m->stride);
+		m->index[i] = *sj;
 		i = j;
 	}
-	memset(slot_at(m, i), 0, m->stride);
+	m->index[i].hash = 0;
+	m->index[i].ent = 0;
+	s = ent_at(m, e);
+	memset(s, 0, HMAP_HDR);
+	memcpy(s + 4, &m->free_head, sizeof(m->free_head));
+	m->free_head = e + 1;
 	m->count--;
 	return true;
 }
 
 void *wg_hmap_next(const struct wg_hmap *m, size_t *it, const void **key)
 {
-	while (*it < m->cap) {
-		uint8_t *s = slot_at(m, (*it)++);
-		if (slot_hash(s)) {
+	while (*it < m->used) {
+		uint8_t *s = ent_at(m, (uint32_t)(*it)++);
+
+		if (u32_at(s)) {
 			if (key)
 				*key = s + HMAP_HDR;
 			return s + m->val_off;
