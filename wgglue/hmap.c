@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgglue/hmap.c — see hmap.h. An entry: u32 hash (0 = free), u32 the next
- * free entry (+ 1) while free, key, value.
+ * wgglue/hmap.c — see hmap.h. An entry is the key then the value; a free
+ * entry holds the next free one (+ 1) in its first 4 bytes. Which entries
+ * are live is a bitmap (iteration); the index has each one's hash.
  */
 #include "wgglue/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define HMAP_HDR 8	/* hash + free-list link, keeps keys 8-aligned */
 /* Chunks 0..8 hold 16, 16, 32 ... 2048 entries (4096 in all), every
  * later one 4096. */
 #define HMAP_BIG_SHIFT 12
@@ -55,6 +55,14 @@ static size_t chunk_entries(uint32_t c)
 	return c < HMAP_SMALL_CHUNKS ? (size_t)1 << (c + 3) : HMAP_BIG;
 }
 
+/* Entries in chunks 0..c. */
+static size_t entries_through(uint32_t c)
+{
+	if (c < HMAP_SMALL_CHUNKS)
+		return (size_t)16 << c;
+	return (size_t)(c - HMAP_SMALL_CHUNKS + 2) * HMAP_BIG;
+}
+
 static uint8_t *ent_at(const struct wg_hmap *m, uint32_t e)
 {
 	uint32_t off, c = chunk_of(e, &off);
@@ -62,21 +70,46 @@ static uint8_t *ent_at(const struct wg_hmap *m, uint32_t e)
 	return m->chunks[c] + (size_t)off * m->stride;
 }
 
-static uint32_t u32_at(const uint8_t *s)
+static bool ent_live(const struct wg_hmap *m, uint32_t e)
 {
-	uint32_t v;
+	return m->live[e / 64] >> (e % 64) & 1;
+}
 
-	memcpy(&v, s, sizeof(v));
-	return v;
+static void ent_set_live(struct wg_hmap *m, uint32_t e, bool live)
+{
+	if (live)
+		m->live[e / 64] |= 1ull << (e % 64);
+	else
+		m->live[e / 64] &= ~(1ull << (e % 64));
+}
+
+/* The alignment a type of this size may need: the largest power of two
+ * that divides it, at most 8. */
+static size_t size_align(size_t size)
+{
+	size_t a = 1;
+
+	while (a < 8 && size % (a * 2) == 0)
+		a *= 2;
+	return a;
+}
+
+static size_t round_up(size_t n, size_t a)
+{
+	return (n + a - 1) / a * a;
 }
 
 void wg_hmap_init(struct wg_hmap *m, size_t key_size, size_t val_size)
 {
+	size_t ka = size_align(key_size), va = size_align(val_size);
+
 	memset(m, 0, sizeof(*m));
 	m->key_size = key_size;
 	m->val_size = val_size;
-	m->val_off = (HMAP_HDR + key_size + 7) & ~(size_t)7;
-	m->stride = (m->val_off + val_size + 7) & ~(size_t)7;
+	m->val_off = round_up(key_size, va);
+	m->stride = round_up(m->val_off + val_size, ka > va ? ka : va);
+	if (m->stride < sizeof(uint32_t))	/* room for the free link */
+		m->stride = sizeof(uint32_t);
 }
 
 void wg_hmap_free(struct wg_hmap *m)
@@ -84,6 +117,7 @@ void wg_hmap_free(struct wg_hmap *m)
 	for (uint32_t c = 0; c < m->n_chunks; c++)
 		free(m->chunks[c]);
 	free(m->chunks);
+	free(m->live);
 	free(m->index);
 	wg_hmap_init(m, m->key_size, m->val_size);
 }
@@ -108,8 +142,7 @@ static size_t hmap_lookup(const struct wg_hmap *m, const void *key,
 			return i;
 		}
 		if (s->hash == h &&
-		    memcmp(ent_at(m, s->ent - 1) + HMAP_HDR, key,
-			   m->key_size) == 0) {
+		    memcmp(ent_at(m, s->ent - 1), key, m->key_size) == 0) {
 			*found = true;
 			return i;
 		}
@@ -152,31 +185,44 @@ static int hmap_grow(struct wg_hmap *m)
 	return 0;
 }
 
+/* One more chunk, and the live bits for it. */
+static int hmap_add_chunk(struct wg_hmap *m)
+{
+	uint32_t c = m->n_chunks;
+	size_t words = (entries_through(c) + 63) / 64;
+	size_t old_words = c ? (entries_through(c - 1) + 63) / 64 : 0;
+	uint8_t **nc = realloc(m->chunks, (c + 1) * sizeof(*nc));
+	uint64_t *nl;
+
+	if (!nc)
+		return -1;
+	m->chunks = nc;
+	if (!(nl = realloc(m->live, words * sizeof(*nl))))
+		return -1;
+	m->live = nl;
+	memset(nl + old_words, 0, (words - old_words) * sizeof(*nl));
+	if (!(nc[c] = malloc(chunk_entries(c) * m->stride)))
+		return -1;
+	m->n_chunks = c + 1;
+	return 0;
+}
+
 /* A free entry (from the free list, or the next unused one); UINT32_MAX
  * when out of memory. */
 static uint32_t hmap_ent_alloc(struct wg_hmap *m)
 {
-	uint32_t e, off, c;
+	uint32_t e, off;
 
 	if (m->free_head) {
 		e = m->free_head - 1;
-		m->free_head = u32_at(ent_at(m, e) + 4);
+		memcpy(&m->free_head, ent_at(m, e), sizeof(m->free_head));
 		return e;
 	}
 	if (m->used >= HMAP_MAX_ENTRIES)
 		return UINT32_MAX;
 	e = m->used;
-	c = chunk_of(e, &off);
-	if (c >= m->n_chunks) {
-		uint8_t **nc = realloc(m->chunks, (c + 1) * sizeof(*nc));
-
-		if (!nc)
-			return UINT32_MAX;
-		m->chunks = nc;
-		if (!(nc[c] = malloc(chunk_entries(c) * m->stride)))
-			return UINT32_MAX;
-		m->n_chunks = c + 1;
-	}
+	if (chunk_of(e, &off) >= m->n_chunks && hmap_add_chunk(m) < 0)
+		return UINT32_MAX;
 	m->used++;
 	return e;
 }
@@ -196,8 +242,8 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 		if (found)
 			return ent_at(m, m->index[i].ent - 1) + m->val_off;
 	}
-	/* keep the load factor under 3/4 */
-	if ((m->count + 1) * 4 > m->cap * 3) {
+	/* keep the index's load at most 7/8 */
+	if ((m->count + 1) * 8 > m->cap * 7) {
 		if (hmap_grow(m) < 0)
 			return NULL;
 		i = hmap_lookup(m, key, h, &found);
@@ -206,8 +252,8 @@ void *wg_hmap_get(struct wg_hmap *m, const void *key, bool *created)
 		return NULL;
 	s = ent_at(m, e);
 	memset(s, 0, m->stride);
-	memcpy(s, &h, sizeof(h));
-	memcpy(s + HMAP_HDR, key, m->key_size);
+	memcpy(s, key, m->key_size);
+	ent_set_live(m, e, true);
 	m->index[i].hash = h;
 	m->index[i].ent = e + 1;
 	m->count++;
@@ -220,7 +266,6 @@ bool wg_hmap_remove(struct wg_hmap *m, const void *key)
 {
 	bool found;
 	uint32_t e;
-	uint8_t *s;
 
 	if (m->count == 0)
 		return false;
@@ -247,9 +292,8 @@ bool wg_hmap_remove(struct wg_hmap *m, const void *key)
 	}
 	m->index[i].hash = 0;
 	m->index[i].ent = 0;
-	s = ent_at(m, e);
-	memset(s, 0, HMAP_HDR);
-	memcpy(s + 4, &m->free_head, sizeof(m->free_head));
+	ent_set_live(m, e, false);
+	memcpy(ent_at(m, e), &m->free_head, sizeof(m->free_head));
 	m->free_head = e + 1;
 	m->count--;
 	return true;
@@ -258,13 +302,15 @@ bool wg_hmap_remove(struct wg_hmap *m, const void *key)
 void *wg_hmap_next(const struct wg_hmap *m, size_t *it, const void **key)
 {
 	while (*it < m->used) {
-		uint8_t *s = ent_at(m, (uint32_t)(*it)++);
+		uint32_t e = (uint32_t)(*it)++;
+		uint8_t *s;
 
-		if (u32_at(s)) {
-			if (key)
-				*key = s + HMAP_HDR;
-			return s + m->val_off;
-		}
+		if (!ent_live(m, e))
+			continue;
+		s = ent_at(m, e);
+		if (key)
+			*key = s;
+		return s + m->val_off;
 	}
 	return NULL;
 }
