@@ -27,12 +27,14 @@ enum {
 	/* Owned at startup (state journal) and not set or unset since: only
 	 * these wait for the end of the grace period. */
 	ENT_ADOPTED = 1u << 2,
+	/* On the device in the read being merged (rec_merge_device only;
+	 * clear otherwise). */
+	ENT_SEEN = 1u << 3,
 };
 
 struct rec_entry {
 	uint32_t want;		/* desired peer index, or PEER_NONE */
 	uint32_t dev;		/* holder on the device (model), or PEER_NONE */
-	uint32_t seen;		/* scratch for refresh */
 	uint8_t flags;
 	uint8_t conflict;	/* enum wg_rec_conflict_kind, 0 when none */
 };
@@ -174,7 +176,6 @@ static struct rec_entry *rec_entry_get(struct wg_rec *r,
 	if (e && created) {
 		e->want = PEER_NONE;
 		e->dev = PEER_NONE;
-		e->seen = PEER_NONE;
 	}
 	return e;
 }
@@ -559,55 +560,74 @@ static int rec_device_gone(struct wg_rec *r)
 	return rec_state_compact(r);
 }
 
-/* Merges what the device holds into the model (see wg_rec_refresh);
- * *lost counts the owned prefixes that are not ours any more. */
+/* An owned prefix the device shows on another peer than the model says:
+ * someone else moved it, it is theirs now (unless, after a failed apply,
+ * the device is to be believed). */
+static void rec_check_moved(struct wg_rec *r, const struct wg_prefix *p,
+			    struct rec_entry *e, uint32_t holder, size_t *lost)
+{
+	char pb[WG_PREFIX_STRLEN];
+
+	if (!(e->flags & ENT_OWNED) || e->dev == PEER_NONE ||
+	    e->dev == holder || r->trust_device)
+		return;
+	e->flags &= (uint8_t)~ENT_OWNED;
+	(*lost)++;
+	rec_log(r, WG_LOG_WARNING,
+		"%s: %s was moved by someone else; no longer managed",
+		r->ifname, wg_prefix_str(p, pb));
+}
+
+/*
+ * Merges what the device holds into the model (see wg_rec_refresh);
+ * *lost counts the owned prefixes that are not ours any more. Two passes:
+ * the device's allowed IPs (each entry marked ENT_SEEN), then the model's
+ * entries the device did not show.
+ */
 static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			    size_t *lost)
 {
 	size_t it = 0;
-	const void *k;
 	struct rec_entry *e;
-	char pb[WG_PREFIX_STRLEN];
+	int ret = 0;
 
-	while ((e = wg_hmap_next(&r->entries, &it, &k)))
-		e->seen = PEER_NONE;
 	for (size_t i = 0; i < r->n_peers; i++)
 		r->peers[i].present = false;
-	for (size_t i = 0; i < dev->n_peers; i++) {
+	for (size_t i = 0; i < dev->n_peers && ret == 0; i++) {
 		const struct wg_peer *p = &dev->peers[i];
 		uint32_t idx;
-		int ret = rec_peer_intern(r, &p->pubkey, &idx);
 
-		if (ret < 0)
-			return ret;
+		if ((ret = rec_peer_intern(r, &p->pubkey, &idx)) < 0)
+			break;
 		r->peers[idx].present = true;
 		for (size_t j = 0; j < p->n_allowed_ips; j++) {
-			e = rec_entry_get(r, &p->allowed_ips[j]);
-			if (!e)
-				return -ENOMEM;
-			e->seen = idx;
-		}
-	}
-	it = 0;
-	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
-		if (e->flags & ENT_OWNED) {
-			if (e->seen == PEER_NONE) {
-				/* removed underneath (peer or prefix) */
-				e->flags &= (uint8_t)~ENT_OWNED;
-				(*lost)++;
-			} else if (e->dev != PEER_NONE && e->dev != e->seen &&
-				   !r->trust_device) {
-				/* someone else moved it: it is theirs now */
-				e->flags &= (uint8_t)~ENT_OWNED;
-				(*lost)++;
-				rec_log(r, WG_LOG_WARNING,
-					"%s: %s was moved by someone else; no longer managed",
-					r->ifname, wg_prefix_str(k, pb));
+			const struct wg_prefix *ap = &p->allowed_ips[j];
+
+			if (!(e = rec_entry_get(r, ap))) {
+				ret = -ENOMEM;
+				break;
 			}
+			if (!(e->flags & ENT_SEEN))
+				rec_check_moved(r, ap, e, idx, lost);
+			e->flags |= ENT_SEEN;
+			e->dev = idx;
 		}
-		e->dev = e->seen;
 	}
-	return 0;
+	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {
+		if (e->flags & ENT_SEEN) {
+			e->flags &= (uint8_t)~ENT_SEEN;
+			continue;
+		}
+		if (ret < 0)
+			continue;	/* not read to the end: unknown */
+		if (e->flags & ENT_OWNED) {
+			/* removed underneath (peer or prefix) */
+			e->flags &= (uint8_t)~ENT_OWNED;
+			(*lost)++;
+		}
+		e->dev = PEER_NONE;
+	}
+	return ret;
 }
 
 int wg_rec_refresh(struct wg_rec *r)
