@@ -101,6 +101,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 		b->cfg.switch_threshold = 128;
 	if (!b->cfg.update_burst)
 		b->cfg.update_burst = 1000;
+	if (!b->cfg.update_scale_entries)
+		b->cfg.update_scale_entries = 25000;
 	if (!b->cfg.source_gc_ms)
 		b->cfg.source_gc_ms = 180000;
 	b->half_life_us = b->cfg.smoothing_half_life_ms == BABEL_NO_SMOOTHING
@@ -249,8 +251,9 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	ifp->up = true;
 	ifp->hello_us = (cfg->hello_interval_ms ? cfg->hello_interval_ms
 						: b->cfg.hello_interval_ms) * 1000u;
-	ifp->update_us = (cfg->update_interval_ms ? cfg->update_interval_ms
-						  : b->cfg.update_interval_ms) * 1000u;
+	ifp->update_base_us = (cfg->update_interval_ms ? cfg->update_interval_ms
+						       : b->cfg.update_interval_ms) * 1000u;
+	ifp->update_us = ifp->update_base_us;
 	ifp->rxcost = cfg->rxcost ? cfg->rxcost
 				  : cfg->type == BABEL_IFACE_WIRELESS ? 256 : 96;
 	ifp->rtt = cfg->rtt == BABEL_ON || (cfg->rtt == BABEL_DEFAULT && rtt_default_on(cfg->type));
@@ -587,6 +590,40 @@ int babel_receive(struct babel *b, unsigned ifindex,
 
 /* ---- timers ---- */
 
+/*
+ * The interval of ifp's next periodic full update (RFC 8966 §3.7.1 leaves
+ * it to the implementation). A dump costs in proportion to the table: our
+ * walk of it, the packets (each one encrypted and decrypted on a
+ * WireGuard link), every neighbour's processing of an update it already
+ * has. Up to update_scale_entries entries it is the configured interval;
+ * beyond, it grows with the table, 4 times at 100,000 entries (64 s by
+ * default), at most 8 times and 655 s (the TLV's field). Every Update
+ * carries the interval it was sent with and its receivers hold the route
+ * 3.5 such intervals (§3.5.3, Appendix B), so the hold time grows along;
+ * and from one dump to the next the interval at most doubles, so what was
+ * announced with the previous one is refreshed in time. Triggered updates
+ * and retractions are not delayed by any of this.
+ */
+#define BABEL_UPDATE_SCALE_MAX 8
+#define BABEL_UPDATE_MAX_US 655000000ULL
+static uint32_t update_interval_us(const struct babel *b,
+				   const struct babel_iface *ifp)
+{
+	uint64_t base = ifp->update_base_us, us = base;
+	uint32_t scale = b->cfg.update_scale_entries;
+
+	if (scale != BABEL_NO_UPDATE_SCALE && b->entries.n > scale) {
+		us = base * b->entries.n / scale;
+		if (us > base * BABEL_UPDATE_SCALE_MAX)
+			us = base * BABEL_UPDATE_SCALE_MAX;
+	}
+	if (us > 2ULL * ifp->update_us)
+		us = 2ULL * ifp->update_us;
+	if (us > BABEL_UPDATE_MAX_US)
+		us = BABEL_UPDATE_MAX_US > base ? BABEL_UPDATE_MAX_US : base;
+	return (uint32_t)us;
+}
+
 static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 {
 	struct babel_iface *ifp;
@@ -599,6 +636,7 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 		break;
 	case T_IFACE_UPDATE:
 		ifp = babel_container_of(t, struct babel_iface, update_timer);
+		ifp->update_us = update_interval_us(b, ifp);
 		babel_dump_start(b, &ifp->dump, now);
 		babel_heap_arm(&b->timers, t, now + ifp->update_us);
 		break;

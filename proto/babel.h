@@ -143,6 +143,11 @@ struct babel_config {
 	/* Pacing of periodic full updates: at most this many routes per
 	 * interface per babel_run() call (0: 1000). */
 	uint32_t update_burst;
+	/* The periodic full update of a large table: its interval is the
+	 * interface's update interval times (entries / update_scale_entries)
+	 * when that is more than 1, at most 8 times and 655 s (0: 25,000;
+	 * BABEL_NO_UPDATE_SCALE: never scaled). See babel.c. */
+	uint32_t update_scale_entries;
 	/* How long a source (feasibility distance) is kept after its last
 	 * update (0: 180 s, babeld's value). */
 	uint32_t source_gc_ms;
@@ -166,6 +171,7 @@ struct babel_config {
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
 #define BABEL_NO_HOLD UINT32_MAX
+#define BABEL_NO_UPDATE_SCALE UINT32_MAX
 
 enum babel_log_level { BABEL_LOG_ERR, BABEL_LOG_WARN, BABEL_LOG_INFO, BABEL_LOG_DEBUG };
 

@@ -56,7 +56,9 @@ struct babel_iface {
 	bool up;
 	bool rtt;
 	bool split_horizon;
-	uint32_t hello_us, update_us;
+	uint32_t hello_us;
+	uint32_t update_us;		/* now: scaled with the table (babel.c) */
+	uint32_t update_base_us;	/* configured */
 	uint16_t rxcost;
 	uint32_t rtt_min_us, rtt_max_us;
 	uint16_t max_rtt_penalty;

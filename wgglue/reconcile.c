@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define PEER_NONE UINT32_MAX
+#define REC_DIRTY_KEEP 4096	/* dirty slots kept between flushes */
 
 enum {
 	ENT_OWNED = 1u << 0,	/* we installed it (or the state file says so) */
@@ -26,12 +27,14 @@ enum {
 	/* Owned at startup (state journal) and not set or unset since: only
 	 * these wait for the end of the grace period. */
 	ENT_ADOPTED = 1u << 2,
+	/* On the device in the read being merged (rec_merge_device only;
+	 * clear otherwise). */
+	ENT_SEEN = 1u << 3,
 };
 
 struct rec_entry {
 	uint32_t want;		/* desired peer index, or PEER_NONE */
 	uint32_t dev;		/* holder on the device (model), or PEER_NONE */
-	uint32_t seen;		/* scratch for refresh */
 	uint8_t flags;
 	uint8_t conflict;	/* enum wg_rec_conflict_kind, 0 when none */
 };
@@ -39,11 +42,6 @@ struct rec_entry {
 struct rec_peer {
 	struct wg_key key;
 	bool present;		/* on the device at the last refresh */
-};
-
-struct rec_change {
-	struct wg_aip_change c;
-	uint32_t peer;
 };
 
 struct wg_rec {
@@ -178,7 +176,6 @@ static struct rec_entry *rec_entry_get(struct wg_rec *r,
 	if (e && created) {
 		e->want = PEER_NONE;
 		e->dev = PEER_NONE;
-		e->seen = PEER_NONE;
 	}
 	return e;
 }
@@ -389,15 +386,18 @@ int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix)
 	return rec_mark_dirty(r, prefix, e);
 }
 
+/* Sorted by op, then peer, then prefix: the backend gives each run of
+ * one op for one peer a single peer entry. */
 static int rec_change_cmp(const void *a, const void *b)
 {
-	const struct rec_change *x = a, *y = b;
+	const struct wg_aip_change *x = a, *y = b;
+	int c;
 
-	if (x->c.op != y->c.op)
-		return x->c.op < y->c.op ? -1 : 1;
-	if (x->peer != y->peer)
-		return x->peer < y->peer ? -1 : 1;
-	return memcmp(&x->c.prefix, &y->c.prefix, sizeof(x->c.prefix));
+	if (x->op != y->op)
+		return x->op < y->op ? -1 : 1;
+	if ((c = memcmp(&x->peer, &y->peer, sizeof(x->peer))) != 0)
+		return c;
+	return memcmp(&x->prefix, &y->prefix, sizeof(x->prefix));
 }
 
 static void rec_note_conflict(struct wg_rec *r, const struct wg_prefix *p,
@@ -420,11 +420,15 @@ static void rec_note_conflict(struct wg_rec *r, const struct wg_prefix *p,
 	}
 }
 
-/* Plans every dirty prefix into *out (sorted by op, then peer). */
-static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
+/*
+ * Plans every dirty prefix into *out (sorted, rec_change_cmp), in the
+ * form the backend takes: one array of the changes and nothing more (at
+ * 100,000 prefixes a second copy was 5 MB more at the peak).
+ */
+static int rec_plan_dirty(struct wg_rec *r, struct wg_aip_change **out,
 			  size_t *n_out)
 {
-	struct rec_change *ch = NULL;
+	struct wg_aip_change *ch = NULL;
 	size_t n = 0;
 
 	if (r->n_dirty) {
@@ -450,13 +454,20 @@ static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
 				wg_hmap_remove(&r->entries, p);
 			continue;
 		}
-		ch[n].c.peer = r->peers[target].key;
-		ch[n].c.prefix = *p;
-		ch[n].c.op = a == ACT_ADD ? WG_AIP_ADD : WG_AIP_REMOVE;
-		ch[n].peer = target;
+		ch[n].peer = r->peers[target].key;
+		ch[n].prefix = *p;
+		ch[n].op = a == ACT_ADD ? WG_AIP_ADD : WG_AIP_REMOVE;
 		n++;
 	}
 	r->n_dirty = 0;
+	if (r->cap_dirty > REC_DIRTY_KEEP) {
+		/* A whole table's worth (the first learning, a refresh
+		 * after a restart): 18 bytes a prefix that steady state,
+		 * a few changes at a time, never needs again. */
+		free(r->dirty);
+		r->dirty = NULL;
+		r->cap_dirty = 0;
+	}
 	if (n > 1)	/* qsort(NULL, 0) is undefined (UBSan) */
 		qsort(ch, n, sizeof(*ch), rec_change_cmp);
 	*out = ch;
@@ -466,32 +477,25 @@ static int rec_plan_dirty(struct wg_rec *r, struct rec_change **out,
 
 int wg_rec_flush(struct wg_rec *r)
 {
-	struct rec_change *ch = NULL;
-	struct wg_aip_change *wire = NULL;
+	struct wg_aip_change *ch = NULL;
 	size_t n, owned_hint;
 	int ret;
 
 	ret = rec_plan_dirty(r, &ch, &n);
 	if (ret < 0 || n == 0)
 		goto out;
-	wire = malloc(n * sizeof(*wire));
-	if (!wire) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	/* Intent first: a crash after the change must not lose ownership. */
 	for (size_t i = 0; i < n; i++) {
-		wire[i] = ch[i].c;
-		if (ch[i].c.op == WG_AIP_ADD) {
+		if (ch[i].op == WG_AIP_ADD) {
 			struct rec_entry *e = wg_hmap_find(&r->entries,
-							   &ch[i].c.prefix);
+							   &ch[i].prefix);
 			if (!(e->flags & ENT_OWNED))
-				rec_state_append(r, '+', &ch[i].c.prefix);
+				rec_state_append(r, '+', &ch[i].prefix);
 		}
 	}
 	rec_state_sync(r, r->entries.count);
 	r->st.applies++;
-	ret = wg_backend_apply(r->be, r->ifname, wire, n);
+	ret = wg_backend_apply(r->be, r->ifname, ch, n);
 	if (ret < 0) {
 		char eb[64];
 		snprintf(eb, sizeof(eb), "%s", strerror(-ret));
@@ -501,36 +505,37 @@ int wg_rec_flush(struct wg_rec *r)
 		 * next refresh re-reads the truth. */
 		for (size_t i = 0; i < n; i++) {
 			struct rec_entry *e = wg_hmap_find(&r->entries,
-							   &ch[i].c.prefix);
-			if (ch[i].c.op == WG_AIP_ADD)
+							   &ch[i].prefix);
+			if (ch[i].op == WG_AIP_ADD)
 				e->flags |= ENT_OWNED;
 		}
 		r->trust_device = true;
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct rec_entry *e = wg_hmap_find(&r->entries, &ch[i].c.prefix);
+		struct rec_entry *e = wg_hmap_find(&r->entries, &ch[i].prefix);
 
-		if (ch[i].c.op == WG_AIP_ADD) {
+		if (ch[i].op == WG_AIP_ADD) {
 			if (e->dev == PEER_NONE)
 				r->st.adds++;
 			else
 				r->st.moves++;
-			e->dev = ch[i].peer;
+			/* The planned target: an ADD goes to the wanted peer
+			 * (rec_plan_entry), unchanged since it was planned. */
+			e->dev = e->want;
 			e->flags |= ENT_OWNED;
 		} else {
 			r->st.removes++;
 			e->dev = PEER_NONE;
 			e->flags &= (uint8_t)~ENT_OWNED;
-			rec_state_append(r, '-', &ch[i].c.prefix);
+			rec_state_append(r, '-', &ch[i].prefix);
 			if (rec_entry_idle(e))
-				wg_hmap_remove(&r->entries, &ch[i].c.prefix);
+				wg_hmap_remove(&r->entries, &ch[i].prefix);
 		}
 	}
 	owned_hint = r->entries.count;
 	rec_state_sync(r, owned_hint);
 out:
-	free(wire);
 	free(ch);
 	return ret;
 }
@@ -555,55 +560,74 @@ static int rec_device_gone(struct wg_rec *r)
 	return rec_state_compact(r);
 }
 
-/* Merges what the device holds into the model (see wg_rec_refresh);
- * *lost counts the owned prefixes that are not ours any more. */
+/* An owned prefix the device shows on another peer than the model says:
+ * someone else moved it, it is theirs now (unless, after a failed apply,
+ * the device is to be believed). */
+static void rec_check_moved(struct wg_rec *r, const struct wg_prefix *p,
+			    struct rec_entry *e, uint32_t holder, size_t *lost)
+{
+	char pb[WG_PREFIX_STRLEN];
+
+	if (!(e->flags & ENT_OWNED) || e->dev == PEER_NONE ||
+	    e->dev == holder || r->trust_device)
+		return;
+	e->flags &= (uint8_t)~ENT_OWNED;
+	(*lost)++;
+	rec_log(r, WG_LOG_WARNING,
+		"%s: %s was moved by someone else; no longer managed",
+		r->ifname, wg_prefix_str(p, pb));
+}
+
+/*
+ * Merges what the device holds into the model (see wg_rec_refresh);
+ * *lost counts the owned prefixes that are not ours any more. Two passes:
+ * the device's allowed IPs (each entry marked ENT_SEEN), then the model's
+ * entries the device did not show.
+ */
 static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			    size_t *lost)
 {
 	size_t it = 0;
-	const void *k;
 	struct rec_entry *e;
-	char pb[WG_PREFIX_STRLEN];
+	int ret = 0;
 
-	while ((e = wg_hmap_next(&r->entries, &it, &k)))
-		e->seen = PEER_NONE;
 	for (size_t i = 0; i < r->n_peers; i++)
 		r->peers[i].present = false;
-	for (size_t i = 0; i < dev->n_peers; i++) {
+	for (size_t i = 0; i < dev->n_peers && ret == 0; i++) {
 		const struct wg_peer *p = &dev->peers[i];
 		uint32_t idx;
-		int ret = rec_peer_intern(r, &p->pubkey, &idx);
 
-		if (ret < 0)
-			return ret;
+		if ((ret = rec_peer_intern(r, &p->pubkey, &idx)) < 0)
+			break;
 		r->peers[idx].present = true;
 		for (size_t j = 0; j < p->n_allowed_ips; j++) {
-			e = rec_entry_get(r, &p->allowed_ips[j]);
-			if (!e)
-				return -ENOMEM;
-			e->seen = idx;
-		}
-	}
-	it = 0;
-	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
-		if (e->flags & ENT_OWNED) {
-			if (e->seen == PEER_NONE) {
-				/* removed underneath (peer or prefix) */
-				e->flags &= (uint8_t)~ENT_OWNED;
-				(*lost)++;
-			} else if (e->dev != PEER_NONE && e->dev != e->seen &&
-				   !r->trust_device) {
-				/* someone else moved it: it is theirs now */
-				e->flags &= (uint8_t)~ENT_OWNED;
-				(*lost)++;
-				rec_log(r, WG_LOG_WARNING,
-					"%s: %s was moved by someone else; no longer managed",
-					r->ifname, wg_prefix_str(k, pb));
+			const struct wg_prefix *ap = &p->allowed_ips[j];
+
+			if (!(e = rec_entry_get(r, ap))) {
+				ret = -ENOMEM;
+				break;
 			}
+			if (!(e->flags & ENT_SEEN))
+				rec_check_moved(r, ap, e, idx, lost);
+			e->flags |= ENT_SEEN;
+			e->dev = idx;
 		}
-		e->dev = e->seen;
 	}
-	return 0;
+	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {
+		if (e->flags & ENT_SEEN) {
+			e->flags &= (uint8_t)~ENT_SEEN;
+			continue;
+		}
+		if (ret < 0)
+			continue;	/* not read to the end: unknown */
+		if (e->flags & ENT_OWNED) {
+			/* removed underneath (peer or prefix) */
+			e->flags &= (uint8_t)~ENT_OWNED;
+			(*lost)++;
+		}
+		e->dev = PEER_NONE;
+	}
+	return ret;
 }
 
 int wg_rec_refresh(struct wg_rec *r)

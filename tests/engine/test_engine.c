@@ -366,6 +366,51 @@ static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 2000);
 }
 
+static bool interval_32s(const struct babel_tlv *t)
+{
+	return t->update.interval == 3200;
+}
+
+static bool interval_64s(const struct babel_tlv *t)
+{
+	return t->update.interval == 6400;
+}
+
+/* Past update_scale_entries the periodic full update comes less often,
+ * announcing its longer interval (the receivers' hold time), and the
+ * interval at most doubles from one dump to the next. */
+static void test_periodic_update_interval_grows_with_the_table(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_scale_entries = 10 };
+	struct h *h = *state = h_new(&cfg, false);
+	uint64_t t0 = h->now;
+
+	for (unsigned i = 0; i < 40; i++) {	/* 4 x update_scale_entries */
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	run_to(h, t0 + 15 * SEC);
+	clear_sent(h);
+	/* The first dump, 16 s (configured) after the start: twice that. */
+	run_to(h, t0 + 17 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 40);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_32s), 40);
+	clear_sent(h);
+	run_to(h, t0 + 47 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 0);
+	/* 32 s later: 4 times, what 40 entries call for. */
+	run_to(h, t0 + 49 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_64s), 40);
+	clear_sent(h);
+	run_to(h, t0 + 111 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 0);
+	run_to(h, t0 + 113 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_64s), 40);
+}
+
 static void test_originated_prefix_wins_over_a_learned_route(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -1187,6 +1232,7 @@ int main(void)
 		T(test_seqno_request_for_our_prefix_bumps_our_seqno_and_saves_it),
 		T(test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff),
 		T(test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks),
+		T(test_periodic_update_interval_grows_with_the_table),
 		T(test_originated_prefix_wins_over_a_learned_route),
 		T(test_shutdown_retracts_every_originated_prefix),
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),

@@ -96,6 +96,110 @@ static void test_hmap_survives_many_inserts_and_removals(void **state)
 	wg_hmap_free(&m);
 }
 
+static void hmap_key(struct wg_prefix *p, uint32_t i)
+{
+	uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+
+	wg_prefix_make(p, AF_INET, a, 32);
+}
+
+static void test_hmap_values_stay_put_while_the_table_grows(void **state)
+{
+	struct wg_hmap m;
+	struct wg_prefix p;
+	uint32_t *first[100];
+
+	wg_hmap_init(&m, sizeof(p), sizeof(uint32_t));
+	for (uint32_t i = 0; i < 20000; i++) {
+		hmap_key(&p, i);
+		uint32_t *v = wg_hmap_get(&m, &p, NULL);
+		assert_non_null(v);
+		*v = i;
+		if (i < 100)
+			first[i] = v;
+	}
+	for (uint32_t i = 0; i < 100; i++) {
+		hmap_key(&p, i);
+		assert_ptr_equal(wg_hmap_find(&m, &p), first[i]);
+		assert_int_equal(*first[i], i);
+	}
+	wg_hmap_free(&m);
+}
+
+static void test_hmap_reuses_removed_entries(void **state)
+{
+	struct wg_hmap m;
+	struct wg_prefix p;
+	uint32_t used;
+
+	wg_hmap_init(&m, sizeof(p), sizeof(uint32_t));
+	for (uint32_t i = 0; i < 5000; i++) {
+		hmap_key(&p, i);
+		*(uint32_t *)wg_hmap_get(&m, &p, NULL) = 7;
+	}
+	used = m.used;
+	for (uint32_t i = 0; i < 5000; i++) {
+		hmap_key(&p, i);
+		assert_true(wg_hmap_remove(&m, &p));
+	}
+	for (uint32_t i = 5000; i < 10000; i++) {
+		bool created;
+		uint32_t *v;
+
+		hmap_key(&p, i);
+		v = wg_hmap_get(&m, &p, &created);
+		assert_non_null(v);
+		assert_true(created);
+		assert_int_equal(*v, 0);	/* zeroed, also when reused */
+		*v = i;
+	}
+	assert_int_equal(m.used, used);	/* no new entry was handed out */
+	assert_int_equal(m.count, 5000);
+	for (uint32_t i = 0; i < 10000; i++) {
+		uint32_t *v;
+
+		hmap_key(&p, i);
+		v = wg_hmap_find(&m, &p);
+		if (i < 5000) {
+			assert_null(v);
+		} else {
+			assert_non_null(v);
+			assert_int_equal(*v, i);
+		}
+	}
+	wg_hmap_free(&m);
+}
+
+static void test_hmap_iteration_skips_what_was_removed_meanwhile(void **state)
+{
+	struct wg_hmap m;
+	struct wg_prefix p;
+	const void *k;
+	uint32_t *v;
+	size_t it = 0, n = 0;
+
+	wg_hmap_init(&m, sizeof(p), sizeof(uint32_t));
+	for (uint32_t i = 0; i < 1000; i++) {
+		hmap_key(&p, i);
+		v = wg_hmap_get(&m, &p, NULL);
+		*v = i;
+	}
+	/* Each visit removes itself and the entry with the next value. */
+	while ((v = wg_hmap_next(&m, &it, &k))) {
+		uint32_t i = *v;
+
+		assert_int_equal(i % 2, 0);
+		memcpy(&p, k, sizeof(p));
+		assert_true(wg_hmap_remove(&m, &p));
+		hmap_key(&p, i + 1);
+		assert_true(wg_hmap_remove(&m, &p));
+		n++;
+	}
+	assert_int_equal(n, 500);
+	assert_int_equal(m.count, 0);
+	wg_hmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +207,9 @@ int main(void)
 		cmocka_unit_test(test_prefix_parse_rejects_bad_input),
 		cmocka_unit_test(test_key_base64_and_hex_round_trip),
 		cmocka_unit_test(test_hmap_survives_many_inserts_and_removals),
+		cmocka_unit_test(test_hmap_values_stay_put_while_the_table_grows),
+		cmocka_unit_test(test_hmap_reuses_removed_entries),
+		cmocka_unit_test(test_hmap_iteration_skips_what_was_removed_meanwhile),
 	};
 	return cmocka_run_group_tests_name("wgglue_util", tests, NULL, NULL);
 }
