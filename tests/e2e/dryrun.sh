@@ -25,7 +25,8 @@ snap() {
         wgt_exec "$n" ip -6 route show table all
         wgt_exec "$n" ip rule
         wgt_exec "$n" ip -6 rule
-        wgt_exec "$n" wg show "$(topo_if "$n")" allowed-ips
+        # wireguard-go lists its peers in no fixed order.
+        wgt_exec "$n" wg show "$(topo_if "$n")" allowed-ips | LC_ALL=C sort
     } 2>&1
 }
 
