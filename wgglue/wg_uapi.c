@@ -503,6 +503,18 @@ static int wu_apply(struct wg_backend *be, const char *ifname,
 	return ret;
 }
 
+/*
+ * Whether "allowed_ip=-PREFIX" (single removal) is understood, asked of a
+ * peer that does not exist: with update_only the implementation makes it
+ * a dummy and changes nothing, but it still parses the line, and one that
+ * does not know the form rejects it (wireguard-go 0.0.20220316: errno
+ * -22, checked by hand). So the probe leaves nothing on the device, not
+ * even for a moment: the old probe made a peer with a prefix and removed
+ * it in a second request, and a device read in between (a test's, an
+ * operator's `wg show`) saw a stranger's allowed IP. The closing
+ * remove=true only matters to an implementation that would make the peer
+ * despite update_only.
+ */
 static int wu_probe(struct wg_backend *be, const char *ifname, unsigned *caps)
 {
 	struct wg_key sink;
@@ -521,27 +533,16 @@ static int wu_probe(struct wg_backend *be, const char *ifname, unsigned *caps)
 	if (ret < 0)
 		return ret;
 	wu_put(c, "set=1\n");
-	wu_put_peer(c, &sink, "");
-	wu_put_aip(c, &p, false);
+	wu_put_peer(c, &sink, "update_only=true\n");
 	wu_put_aip(c, &p, true);
-	wu_put_peer(c, &sink, "remove=true\n");
+	wu_put_peer(c, &sink, "update_only=true\nremove=true\n");
 	ret = wu_finish(c, NULL, NULL);
 	wu_close(c);
-	if (ret == 0) {
+	if (ret == 0)
 		*caps |= WG_CAP_AIP_REMOVE;
-		return 0;
-	}
 	if (ret == -ETIMEDOUT)
 		return ret;	/* not a refusal: probe again later */
-	/* Rejected part-way: remove the sink it left behind. */
-	ret = wu_connect(wu_of(be), ifname, &c);
-	if (ret < 0)
-		return ret;
-	wu_put(c, "set=1\n");
-	wu_put_peer(c, &sink, "remove=true\n");
-	ret = wu_finish(c, NULL, NULL);
-	wu_close(c);
-	return ret;
+	return 0;
 }
 
 static void wu_destroy(struct wg_backend *be)
