@@ -158,6 +158,16 @@ ip -n "$ns" route add 10.9.9.8/32 dev va proto static
 ip -n "$ns" -6 route add 2001:db8:99::/64 dev va proto static
 ip -n "$ns" route add 10.5.0.0/16 dev va proto 42
 snap() { ip -n "$ns" route show table all; ip -n "$ns" -6 route show table all; }
+# The kernel adds the local route of a link-local address when duplicate
+# address detection ends (1-2 s after the link came up): wait for both ends'
+# addresses, or that route lands between the two snapshots.
+ll_settled() {
+	local l
+	l=$(ip -n "$ns" -6 addr show scope link)
+	[ "$(grep -c "inet6 fe80::" <<<"$l")" = 2 ] && ! grep -q tentative <<<"$l"
+}
+for _ in $(seq 100); do ll_settled && break; sleep 0.1; done
+check "both ends' link-local addresses passed duplicate address detection" ll_settled
 before=$(snap)
 out=$(kr <<'CMDS'
 add 0.0.0.0/0 va fe80::2/128
