@@ -16,6 +16,8 @@ pkgs=(
 	babeld bird2
 	# man page lint
 	mandoc
+	# the Debian package (tests/pkg/deb.sh): dpkg-buildpackage, dh, lintian
+	dpkg-dev debhelper lintian fakeroot
 	# systemd-analyze security/verify of the unit (no running systemd needed)
 	systemd
 	python3

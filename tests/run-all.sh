@@ -7,11 +7,15 @@
 #      build with -Dtests=disabled (no cmocka), as a packager builds
 #   3. a fuzz smoke run of the packet and route-message parsers (libFuzzer,
 #      clang)
-#   4. integration tests on real WireGuard: wireguard-go on this host, and
+#   4. the Debian package (tests/pkg/deb.sh): dpkg-buildpackage in a copy
+#      of the tree, lintian, dpkg -i, the installed daemon run over
+#      wireguard-go, dpkg -r and purge
+#   5. integration tests on real WireGuard: wireguard-go on this host, and
 #      kernel WireGuard (on the host if it has it, else in one qemu guest)
 #
 # Environment: WGB_SKIP_DEPS=1 skips the package check; WGB_FUZZ_SECONDS
-# (default 60); WGB_SKIP_INTEGRATION=1 runs stages 1-3 only.
+# (default 60); WGB_SKIP_PKG=1 skips stage 4; WGB_SKIP_INTEGRATION=1
+# skips stages 4 and 5.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,6 +112,11 @@ build_stage "build-without-tests" build-notests -Dtests=disabled \
 
 stage "fuzz smoke"
 run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-60}"
+
+if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ] && [ "${WGB_SKIP_PKG:-0}" != 1 ]; then
+	stage "Debian package"
+	run_counted "debian-package" bash tests/pkg/deb.sh
+fi
 
 if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ]; then
 	stage "integration: wireguard-go on the host"
