@@ -9,7 +9,9 @@
 #      clang)
 #   4. the Debian package (tests/pkg/deb.sh): dpkg-buildpackage in a copy
 #      of the tree, lintian, dpkg -i, the installed daemon run over
-#      wireguard-go, dpkg -r and purge
+#      wireguard-go, dpkg -r and purge; then the same package under
+#      systemd as PID 1 in the qemu guest (tests/pkg/systemd.sh):
+#      wgbabeld@wg0 started, reloaded, stopped
 #   5. integration tests on real WireGuard: wireguard-go on this host, and
 #      kernel WireGuard (on the host if it has it, else in one qemu guest)
 #
@@ -115,7 +117,18 @@ run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-60}"
 
 if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ] && [ "${WGB_SKIP_PKG:-0}" != 1 ]; then
 	stage "Debian package"
-	run_counted "debian-package" bash tests/pkg/deb.sh
+	rm -rf "$top/build-pkg"
+	run_counted "debian-package" \
+		env WGB_DEB_KEEP="$top/build-pkg" bash tests/pkg/deb.sh
+	stage "Debian package under systemd (qemu guest)"
+	deb=$(ls "$top"/build-pkg/wgbabeld_*.deb 2>/dev/null | head -n 1)
+	if [ -n "$deb" ]; then
+		run_counted "debian-package-systemd" \
+			env WGB_DEB="$deb" bash tests/pkg/systemd.sh
+	else
+		record "debian-package-systemd" 0 1
+		echo "debian-package-systemd: no package was built"
+	fi
 fi
 
 if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ]; then

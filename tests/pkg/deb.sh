@@ -13,22 +13,23 @@
 #      other node's prefix and writes it into that peer's allowed IPs;
 #   4. dpkg -r, then dpkg -P: none of the package's files is left.
 #
-# Not under systemd: this host (and CI's) does not run systemd as PID 1;
-# the unit itself is checked by tests/daemon/unit_test.sh (systemd-analyze
-# verify and security).
+# Not under systemd: this host (and CI's) does not run systemd as PID 1.
+# tests/pkg/systemd.sh runs the package under systemd in the qemu guest.
 #
 # Refuses to touch a wgbabeld package already installed on the machine
 # (the install, run and removal tests are then skipped).
 #
 # Environment: WGB_DEB_CHECK=1 runs the unit tests inside the package build
 # (dh_auto_test; default: DEB_BUILD_OPTIONS=nocheck, because run-all.sh's
-# "unit" stage runs the same tests); WGB_WG_BACKEND is ignored, the run uses
+# "unit" stage runs the same tests); WGB_DEB_KEEP=DIR copies the .deb
+# there (for tests/pkg/systemd.sh); WGB_WG_BACKEND is ignored, the run uses
 # wireguard-go (no kernel WireGuard needed).
 # Ends with "N passed, N failed".
 set -u
 export WGB_WG_BACKEND=go
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
-TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
 
 wgt_init deb
 
@@ -55,40 +56,23 @@ deb_cleanup() {
 }
 trap deb_cleanup EXIT
 
-# The work tree's files (tracked and untracked, not ignored), or the whole
-# folder without build directories when it is not a git checkout.
-copy_tree() {
-    local dst=$1
-    mkdir -p "$dst" || return 1
-    if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
-        git -C "$TOP" ls-files -co --exclude-standard -z |
-            while IFS= read -r -d '' f; do
-                [ -e "$TOP/$f" ] && printf '%s\0' "$f"
-            done | tar -C "$TOP" --null -T - -cf - | tar -C "$dst" -xf -
-    else
-        tar -C "$TOP" --exclude='./build*' --exclude=./.git -cf - . |
-            tar -C "$dst" -xf -
-    fi
-}
-
 tree_state() {
     git -C "$TOP" status --porcelain 2>/dev/null
 }
 
 BEFORE=$(tree_state)
-SRC=$WGT_DIR/src/$PKG
 OUT=$WGT_DIR/src
 
 build() {
-    copy_tree "$SRC" || { wgt_fail "copying the tree"; return 1; }
-    local opts=nocheck
-    [ "${WGB_DEB_CHECK:-0}" = 1 ] && opts=''
-    (cd "$SRC" && DEB_BUILD_OPTIONS="$opts" dpkg-buildpackage -us -uc -b) \
-        >"$WGT_DIR/build.log" 2>&1 ||
-        { tail -n 40 "$WGT_DIR/build.log" >&2; wgt_fail "dpkg-buildpackage failed"; return 1; }
+    bash "$HERE/build.sh" "$OUT" ||
+        { tail -n 40 "$OUT/build.log" >&2; wgt_fail "dpkg-buildpackage failed"; return 1; }
     DEB=$(ls "$OUT"/${PKG}_*.deb 2>/dev/null | head -n 1)
     [ -f "$DEB" ] || { wgt_fail "no ${PKG}_*.deb in $OUT"; return 1; }
     wgt_log "built $(basename "$DEB") ($(du -k "$DEB" | cut -f1) KiB)"
+    if [ -n "${WGB_DEB_KEEP:-}" ]; then
+        mkdir -p "$WGB_DEB_KEEP" && cp "$DEB" "$WGB_DEB_KEEP/" ||
+            { wgt_fail "copying the .deb to $WGB_DEB_KEEP"; return 1; }
+    fi
 }
 
 lintian_clean() {

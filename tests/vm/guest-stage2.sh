@@ -14,6 +14,12 @@ poweroff_now() {
     sleep 30
 }
 
+# --run: only run CMD and power off; wgb-run.service does that under
+# systemd (see below), after this script's first pass set the mounts up.
+if [ "${1:-}" = --run ]; then
+    run_cmd_and_poweroff=1
+else
+run_cmd_and_poweroff=0
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -38,6 +44,35 @@ repo=$(cat $out/repo)
 mkdir -p "$repo" && mount --bind /mnt/wgb-repo "$repo"
 hostname wgb-guest
 ip link set lo up
+fi
+
+# WGB_VM_SYSTEMD=1 (run-in-guest.sh leaves the file systemd): systemd
+# becomes PID 1 and runs CMD as wgb-run.service, this script with --run,
+# once basic.target is reached; CMD can then install and drive units.
+# The mounts above stay: systemd keeps API file systems it finds mounted.
+# The units go into /etc on the overlay (its tmpfs upper layer).
+if [ "$run_cmd_and_poweroff" = 0 ] && [ -e $out/systemd ]; then
+    cat >/etc/systemd/system/wgb-run.target <<EOF
+[Unit]
+Description=wgbabeld test run
+Requires=basic.target wgb-run.service
+After=basic.target wgb-run.service
+AllowIsolate=yes
+EOF
+    cat >/etc/systemd/system/wgb-run.service <<EOF
+[Unit]
+Description=wgbabeld test command
+After=basic.target
+[Service]
+Type=oneshot
+ExecStart=/bin/bash $0 --run
+StandardOutput=journal+console
+EOF
+    exec /lib/systemd/systemd --system --unit=wgb-run.target
+    echo "guest: exec systemd failed" >$out/output
+    echo 125 >$out/exit
+    poweroff_now
+fi
 
 cd "$repo" || { echo "guest: no $repo" >$out/output; echo 125 >$out/exit; poweroff_now; }
 # shellcheck source=/dev/null

@@ -122,6 +122,8 @@ printf '%s\n' "$kdir/root/lib/modules" >"$out/modules"
 } >"$out/env"
 : >"$out/output"
 : >"$out/console.log"
+# WGB_VM_SYSTEMD=1: systemd as the guest's PID 1, CMD run as a service.
+if [ "${WGB_VM_SYSTEMD:-0}" = 1 ]; then : >"$out/systemd"; fi
 
 # One qemu at a time on this machine: its 2 cores are shared.
 lock=/run/lock/wgbabeld-vm.lock
