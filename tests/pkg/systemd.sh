@@ -69,6 +69,10 @@ journal() { journalctl --no-pager -q -o cat -u "$1"; }
 
 pid1_is_systemd() {
     wgt_assert_eq "$(cat /proc/1/comm)" systemd "PID 1" || return 1
+    # A virtual machine to systemd, not a container (guest-stage2.sh hides
+    # a container host's /.dockerenv).
+    wgt_log "systemd-detect-virt: $(systemd-detect-virt)"
+    wgt_assert_not systemd-detect-virt -q --container || return 1
     # basic.target reached: this script runs as a service after it.
     wgt_assert_eq "$(active basic.target)" active "basic.target"
 }

@@ -52,6 +52,10 @@ fi
 # The mounts above stay: systemd keeps API file systems it finds mounted.
 # The units go into /etc on the overlay (its tmpfs upper layer).
 if [ "$run_cmd_and_poweroff" = 0 ] && [ -e $out/systemd ]; then
+    # A host that is a container has /.dockerenv: seen through the shared
+    # root, systemd would take the guest for one too (and skip what it
+    # skips in containers). The overlay hides it from the guest only.
+    rm -f /.dockerenv
     cat >/etc/systemd/system/wgb-run.target <<EOF
 [Unit]
 Description=wgbabeld test run
