@@ -117,6 +117,8 @@ static void hc_alloc(uv_handle_t *hd, size_t suggested, uv_buf_t *b)
 	}
 }
 
+static void hc_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
 static void hc_on_shutdown(uv_shutdown_t *req, int status)
 {
 	struct httpd_client *c = req->data;
@@ -127,6 +129,8 @@ static void hc_on_shutdown(uv_shutdown_t *req, int status)
 	}
 	c->state = HC_LINGER;
 	uv_timer_start(&c->timer, hc_on_timer, HTTPD_LINGER_MS, 0);
+	if (uv_read_start((uv_stream_t *)&c->tcp, hc_alloc, hc_on_read) < 0)
+		hc_close(c);
 }
 
 static void hc_on_write(uv_write_t *req, int status)
