@@ -6,7 +6,7 @@
  * one: this node (wgb="self"), its neighbours (an edge each, with cost and
  * RTT), the routers behind them (from the originators of the routes each
  * neighbour offers), and for every anycast prefix (originated by more than
- * one router) the origins and the one chosen. A neighbour's router-id is
+ * one router) its origins and this node's choice among them. A neighbour's router-id is
  * that of a route it originates itself (refmetric 0); a neighbour that
  * originates nothing is named by its interface and address.
  *
@@ -179,12 +179,18 @@ static void gr_edge(struct graph *g, const char *from, const char *to,
 	sbuf_printf(g->b, "%s];\n", attrs);
 }
 
-/* An anycast prefix: its node and an edge from each origin. */
+/*
+ * An anycast prefix: its node, an edge from each origin (the same in every
+ * node's graph, so that merged graphs draw it once) and this node's choice:
+ * an edge from itself, through which neighbour to which origin. A prefix
+ * we originate ourselves is served locally: no choice edge.
+ */
 static void gr_flush_prefix(struct graph *g)
 {
-	char self[24], p[64], pid[72], oid[24], label[160];
+	char self[24], p[64], pid[72], oid[24], label[200], rid[32], a[64];
+	char ifn[CFG_IFNAME_MAX + 8];
 	bool ours = wg_hmap_find(&g->d->originated, &g->cur) != NULL;
-	bool any_chosen = false;
+	const struct gr_origin *chosen = NULL;
 
 	if (!g->have_cur || g->n_org + (ours ? 1 : 0) < 2)
 		goto out;
@@ -193,25 +199,26 @@ static void gr_flush_prefix(struct graph *g)
 	snprintf(pid, sizeof(pid), "p:%s", p);
 	gr_node(g, pid, p, ", shape=note, wgb=\"anycast\"");
 	for (size_t i = 0; i < g->n_org; i++) {
-		const struct gr_origin *o = &g->org[i];
-
-		gr_rid_id(o->rid, oid, sizeof(oid));
-		if (o->chosen) {
-			any_chosen = true;
-			snprintf(label, sizeof(label), "chosen via %s metric %u",
-				 g->nb[o->nb].id, o->metric);
-			gr_edge(g, oid, pid, label, ", color=blue, penwidth=2, "
-				"wgb=\"chosen\"");
-		} else {
-			snprintf(label, sizeof(label), "metric %u", o->metric);
-			gr_edge(g, oid, pid, label, ", style=dotted, "
-				"wgb=\"origin\"");
-		}
+		gr_rid_id(g->org[i].rid, oid, sizeof(oid));
+		gr_edge(g, oid, pid, "originates", ", style=dotted, "
+			"wgb=\"origin\"");
+		if (g->org[i].chosen)
+			chosen = &g->org[i];
 	}
 	if (ours)
-		gr_edge(g, self, pid, any_chosen ? "local" : "chosen: local",
-			any_chosen ? ", style=dotted, wgb=\"origin\"" :
-			", color=blue, penwidth=2, wgb=\"chosen\"");
+		gr_edge(g, self, pid, "originates", ", style=dotted, "
+			"wgb=\"origin\"");
+	else if (chosen) {
+		const struct babel_neighbour_info *n = &g->nb[chosen->nb].info;
+
+		d_addr_str(&n->addr, a, sizeof(a));
+		fmt_ifname(g->d, n->ifindex, ifn, sizeof(ifn));
+		fmt_router_id(chosen->rid, rid, sizeof(rid));
+		snprintf(label, sizeof(label), "via %s%%%s to %s, metric %u", a,
+			 ifn, rid, chosen->metric);
+		gr_edge(g, self, pid, label, ", color=blue, penwidth=2, "
+			"wgb=\"choice\"");
+	}
 out:
 	g->n_org = 0;
 	g->have_cur = false;
