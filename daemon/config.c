@@ -506,6 +506,57 @@ static int cfg_do_control_socket_ro(struct cfg_line *l)
 	return cfg_socket(l, "control-socket-ro", &l->c->ctl_ro);
 }
 
+/* "metrics-listen ADDR:PORT" (an IPv6 address in brackets), or "none". */
+static int cfg_do_metrics_listen(struct cfg_line *l)
+{
+	struct cfg_listen m = { 0 };
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *s, *arg, *colon;
+	unsigned long port;
+	bool bracketed;
+	size_t hl;
+	int r;
+
+	if ((r = cfg_value(l, "metrics-listen", &arg)) < 0)
+		return r;
+	s = arg;
+	if (!strcmp(s, "none")) {
+		l->c->metrics = m;
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (!colon || colon == s)
+		goto bad;
+	hl = (size_t)(colon - s);
+	bracketed = s[0] == '[';
+	if (bracketed) {
+		if (hl < 3 || s[hl - 1] != ']')
+			goto bad;
+		s++;
+		hl -= 2;
+	} else if (memchr(s, ':', hl)) {
+		goto bad;	/* an IPv6 address without brackets */
+	}
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET6, host, m.addr) == 1)
+		m.family = AF_INET6;
+	else if (!bracketed && inet_pton(AF_INET, host, m.addr) == 1)
+		m.family = AF_INET;
+	else
+		goto bad;
+	if ((r = cfg_uint(l, "metrics-listen", colon + 1, 1, 65535, &port)) < 0)
+		return r;
+	m.port = (uint16_t)port;
+	l->c->metrics = m;
+	return 0;
+bad:
+	return cfg_fail(l, "metrics-listen: '%s' is not ADDRESS:PORT (an IPv6 "
+			"address in brackets: [::1]:9436)", arg);
+}
+
 static int cfg_hexval(int ch)
 {
 	if (ch >= '0' && ch <= '9')
@@ -595,6 +646,7 @@ static const struct {
 	{ "max-routes-per-neighbor", cfg_do_max_routes_per_neighbour, false },
 	{ "max-routes", cfg_do_max_routes, false },
 	{ "log-level", cfg_do_log_level, false },
+	{ "metrics-listen", cfg_do_metrics_listen, false },
 };
 
 int cfg_parse_line(struct cfg *c, const char *line, unsigned lineno,

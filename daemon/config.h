@@ -132,6 +132,13 @@ struct cfg_socket {
 	char group[64];			/* "" = the daemon's own group */
 };
 
+/* "metrics-listen ADDR:PORT": the Prometheus endpoint (daemon/httpd.c). */
+struct cfg_listen {
+	int family;			/* AF_INET, AF_INET6; 0: off */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
 struct cfg {
 	char source[256];		/* file name used in messages */
 
@@ -157,6 +164,7 @@ struct cfg {
 	char runtime_dir[4096];		/* allowed-IP ownership journals */
 	struct cfg_socket ctl_rw;
 	struct cfg_socket ctl_ro;
+	struct cfg_listen metrics;
 
 	bool has_router_id;
 	uint8_t router_id[8];

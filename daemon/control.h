@@ -72,6 +72,9 @@ void ctl_monitor_tick(struct daemon *d);
 void ctl_monitor_start(struct ctl_client *c, bool json);
 void ctl_monitor_free(struct daemon *d);
 
+/* ctl_graph.c: "graph", Graphviz DOT of the mesh; 0 or -ENOMEM. */
+int ctl_graph(struct daemon *d, struct sbuf *b);
+
 /* ctl_format.c: the lines and JSON objects of show, dump and monitor. */
 void ctl_fmt_dump(struct daemon *d, struct sbuf *b, const char *verb);
 int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,

@@ -15,6 +15,7 @@
 
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
+#include "daemon/metrics.h"
 
 #define CTL_MAX_WORDS 8
 
@@ -26,6 +27,8 @@ static const char ctl_help[] =
 	"  withdraw PREFIX                (read-write socket only)\n"
 	"  monitor [json]                 stream changes; unmonitor stops\n"
 	"  dump                           babeld's dump format\n"
+	"  metrics                        Prometheus text format\n"
+	"  graph                          Graphviz DOT of the mesh\n"
 	"  quit\n";
 
 void ctl_cmd_greeting(struct ctl_client *c)
@@ -206,6 +209,16 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 		ctl_withdraw(c, w, n);
 	} else if (!strcmp(w[0], "dump") && n == 1) {
 		ctl_fmt_dump(c->srv->d, &b, "add");
+		sbuf_puts(&b, "ok\n");
+		ctl_client_write_sbuf(c, &b);
+	} else if ((!strcmp(w[0], "metrics") || !strcmp(w[0], "graph")) &&
+		   n == 1) {
+		if ((w[0][0] == 'm' ? metrics_write(c->srv->d, &b) :
+		     ctl_graph(c->srv->d, &b)) < 0) {
+			sbuf_free(&b);
+			ctl_errorf(c, "%s: out of memory", w[0]);
+			return;
+		}
 		sbuf_puts(&b, "ok\n");
 		ctl_client_write_sbuf(c, &b);
 	} else if (!strcmp(w[0], "monitor") &&

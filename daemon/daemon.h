@@ -30,6 +30,8 @@ struct mnl_socket;
 struct ctl_monitor;
 struct redist;
 struct net_sock;
+struct httpd;
+struct rtwatch_stats;
 
 /* A WireGuard peer as the daemon knows it: its key and Babel addresses. */
 struct d_peer {
@@ -165,6 +167,12 @@ struct daemon {
 	struct ctl_server *ctl_ro;
 
 	uint64_t udp_received;
+	uint64_t udp_bytes_received;
+	uint64_t udp_sent, udp_bytes_sent;
+	/* for metrics: WireGuard device reads and writes that failed, kernel
+	 * route writes refused */
+	uint64_t wg_read_errors, wg_write_errors, kroute_errors;
+	struct httpd *httpd;		/* the metrics endpoint, if any */
 	uint64_t udp_dropped_not_peer;
 	uint64_t udp_send_errors;
 	uint64_t wg_send_refused;	/* ENOKEY, EDESTADDRREQ from WireGuard */
@@ -308,6 +316,8 @@ void redist_reload(struct daemon *d);
 /* Logs the count of prefixes route events changed, at most once a minute
  * (a periodic timer calls it so that a quiet table's last count shows). */
 void redist_tick(struct daemon *d);
+/* The route-event reader's counters; false when nothing is redistributed. */
+bool redist_get_stats(struct daemon *d, struct rtwatch_stats *st);
 
 /* Conversions between the engine's and wgglue's prefix types. */
 void d_prefix_to_wg(const struct babel_prefix *p, struct wg_prefix *w);

@@ -268,6 +268,7 @@ void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 	char pf[WG_PREFIX_STRLEN];
 	uint64_t now = d_now_us(d);
 
+	d->kroute_errors++;
 	if (now - d->refused_log_start > 60 * 1000000ull) {
 		if (d->refused_log_quiet)
 			LOG_W(d, "%u more routes were refused in the last "

@@ -431,6 +431,7 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 		return 0;
 	}
 	if (r < 0) {
+		d->wg_read_errors++;
 		if (r != ifc->last_refresh_err)
 			LOG_W(d, "%s: cannot read the WireGuard device: %s",
 			      ifc->name, strerror(-r));
@@ -675,6 +676,7 @@ void iface_flush_dirty(struct daemon *d)
 			continue;
 		ifc->rec_dirty = false;
 		if ((r = wg_rec_flush(ifc->rec)) < 0) {
+			d->wg_write_errors++;
 			if (r == -ETIMEDOUT) {
 				ifc->wg_stalled = true;
 				ifc->rec_dirty = true;

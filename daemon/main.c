@@ -18,6 +18,7 @@
 
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/httpd.h"
 #include "daemon/sdnotify.h"
 
 #define DEFAULT_CONFIG "/etc/wgbabeld.conf"
@@ -318,6 +319,7 @@ static int do_reload(struct daemon *d)
 	if (strcmp(nc->state_file, old->state_file) ||
 	    strcmp(nc->pid_file, old->pid_file) ||
 	    strcmp(nc->ctl_ro.path, old->ctl_ro.path) ||
+	    memcmp(&nc->metrics, &old->metrics, sizeof(nc->metrics)) ||
 	    nc->route_table != old->route_table ||
 	    nc->route_protocol != old->route_protocol ||
 	    nc->route_metric != old->route_metric ||
@@ -326,12 +328,13 @@ static int do_reload(struct daemon *d)
 	    nc->keep_routes_on_exit != old->keep_routes_on_exit ||
 	    nc->has_router_id != old->has_router_id ||
 	    memcmp(nc->router_id, old->router_id, 8))
-		LOG_W(d, "reload: changes to sockets, files, route-*, "
-		      "keep-routes-on-exit, max-routes* or router-id take effect "
-		      "at the next restart");
+		LOG_W(d, "reload: changes to sockets, metrics-listen, files, "
+		      "route-*, keep-routes-on-exit, max-routes* or router-id "
+		      "take effect at the next restart");
 	memcpy(nc->state_file, old->state_file, sizeof(nc->state_file));
 	memcpy(nc->pid_file, old->pid_file, sizeof(nc->pid_file));
 	nc->ctl_ro = old->ctl_ro;
+	nc->metrics = old->metrics;
 	nc->route_table = old->route_table;
 	nc->route_protocol = old->route_protocol;
 	nc->route_metric = old->route_metric;
@@ -600,6 +603,9 @@ static int start(struct daemon *d)
 	if ((r = ctl_server_open(d, &d->cfg->ctl_rw, false, &d->ctl_rw)) < 0 ||
 	    (r = ctl_server_open(d, &d->cfg->ctl_ro, true, &d->ctl_ro)) < 0)
 		return r;
+	if (d->cfg->metrics.family &&
+	    (r = httpd_open(d, &d->cfg->metrics, &d->httpd)) < 0)
+		return r;
 	for (size_t i = 0; i < d->cfg->n_announces; i++) {
 		const struct cfg_announce *a = &d->cfg->announces[i];
 
@@ -672,6 +678,8 @@ static void close_handles(struct daemon *d)
 	ctl_server_close(d->ctl_rw);
 	ctl_server_close(d->ctl_ro);
 	d->ctl_rw = d->ctl_ro = NULL;
+	httpd_close(d->httpd);
+	d->httpd = NULL;
 }
 
 int main(int argc, char **argv)

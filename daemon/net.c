@@ -355,6 +355,7 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		    net_is_group(s->f, &dsta))
 			continue;
 		d->udp_received++;
+		d->udp_bytes_received += (uint64_t)len;
 		n++;
 		/* The engine may drop the interface (and close this
 		 * socket) while it handles a datagram: stop then. */
@@ -572,6 +573,8 @@ void net_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 	msg.msg_controllen = CMSG_SPACE(c->cmsg_len - CMSG_LEN(0));
 	for (bool retried = false;;) {
 		if (sendmsg(s->fd, &msg, MSG_DONTWAIT) >= 0) {
+			d->udp_sent++;
+			d->udp_bytes_sent += len;
 			if (ifc->n_send_err_peers || ifc->send_errs)
 				peerdiag_send_ok(d, ifc, dst);
 			return;

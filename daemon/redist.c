@@ -436,6 +436,14 @@ static void redist_on_close(uv_handle_t *h)
 	}
 }
 
+bool redist_get_stats(struct daemon *d, struct rtwatch_stats *st)
+{
+	if (!d->redist || !d->redist->w)
+		return false;
+	rtwatch_get_stats(d->redist->w, st);
+	return true;
+}
+
 /* Forgets everything without withdrawing (shutdown retracts all). */
 void redist_stop(struct daemon *d)
 {

@@ -13,7 +13,10 @@
 # It prints, on every node, the route wgbabeld selected (wgbabelctl) and the
 # peer that holds the prefix in WireGuard's AllowedIPs (wg show), then
 # crashes n1 (its wgbabeld SIGKILLed, its links cut) while n5 pings the
-# prefix 100 times a second, and shows where the traffic went.
+# prefix 100 times a second, and shows where the traffic went. The mesh as
+# the nodes see it (wgbabelctl graph, merged by tests/merge_dot.py) is
+# drawn before and after the failover: build-demo/mesh-before.svg and
+# mesh-after.svg.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -59,8 +62,23 @@ winners() {
     done
 }
 
+# mesh_svg NAME NODE...: every NODE's `wgbabelctl graph`, merged into one
+# picture (tests/merge_dot.py), build-demo/mesh-NAME.dot, rendered to
+# build-demo/mesh-NAME.svg.
+mesh_svg() {
+    local name=$1 n files=()
+    shift
+    for n in "$@"; do
+        topo_ctl "$n" graph >"$WGT_DIR/$n.dot" && files+=("$WGT_DIR/$n.dot")
+    done
+    python3 tests/merge_dot.py "${files[@]}" >"$top/build-demo/mesh-$name.dot" &&
+        dot -Tsvg "$top/build-demo/mesh-$name.dot" >"$top/build-demo/mesh-$name.svg" &&
+        echo "   the mesh as its nodes see it: build-demo/mesh-$name.svg"
+}
+
 echo "== who each node uses for the anycast prefix (n2 avoids its slow link to n3)"
 winners
+mesh_svg before n1 n2 n3 n4 n5
 echo "== wg show on n5"
 topo_wg n5 | sed 's/^/   /'
 
@@ -78,6 +96,7 @@ for n in n2 n4 n5; do
     wgt_wait_until "[ -n \"\$(topo_holders $n $TOPO_ANYCAST6/128)\" ] && [ \"\$(topo_holders $n $TOPO_ANYCAST6/128)\" != n1 ]" 20
 done
 winners 2>/dev/null | grep -v '^n1 '
+mesh_svg after n2 n3 n4 n5
 echo "== done (namespaces and daemons are removed on exit)"
 WGT_N=0
 wgt_done >/dev/null

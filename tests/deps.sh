@@ -14,6 +14,9 @@ pkgs=(
 	iproute2 iputils-ping procps kmod cpio xz-utils busybox-static nftables
 	wireguard-tools wireguard-go qemu-system-x86 tcpdump
 	babeld bird2
+	# metrics scraped by a real Prometheus (bookworm 2.42: 19 MB download,
+	# 96 MB installed; promtool comes with it), wgbabelctl graph rendered
+	prometheus graphviz
 	# man page lint
 	mandoc
 	# the Debian package (tests/pkg/deb.sh): dpkg-buildpackage, dh, lintian
@@ -38,8 +41,9 @@ fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# babeld and bird2 start system services when installed; the tests run their
-# own instances in namespaces, so keep the packaged ones from starting.
+# babeld, bird2 and prometheus start system services when installed; the
+# tests run their own instances in namespaces, so keep the packaged ones
+# from starting.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 chmod +x /usr/sbin/policy-rc.d
 trap 'rm -f /usr/sbin/policy-rc.d' EXIT

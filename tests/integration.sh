@@ -42,7 +42,9 @@ fi
 # next to a kernel-made one; silent peers), redist.sh (redistribute
 # against the kernel's table, the host's own routes included) and
 # uapi_stall.sh (wireguard-go stopped under wgbabeld; always
-# wireguard-go).
+# wireguard-go), metrics.sh (Prometheus scrapes metrics-listen, PromQL
+# against wgbabelctl show, slow and oversized clients; wgbabelctl graph
+# rendered by dot and merged; about 25 s).
 scripts=(
 	tests/vm/selftest.sh
 	tests/wgglue/integration.sh
@@ -52,13 +54,16 @@ scripts=(
 	tests/e2e/linklocal.sh
 	tests/e2e/redist.sh
 	tests/e2e/uapi_stall.sh
+	tests/e2e/metrics.sh
 	tests/wgglue/kroute_kernel.sh
 	"tests/e2e/all.sh $e2e"
 )
 # redist.sh (what it tests is the kernel's routing table, the same under
 # either WireGuard; in the guest its 20,000 deletions leave routes
 # redistributed, a daemon issue described there) and uapi_stall.sh
-# (always wireguard-go) run on the host only, like the two below.
+# (always wireguard-go) run on the host only, like the two below, and
+# metrics.sh (the endpoint is a TCP socket of the daemon and the graph a
+# view of the engine: the same over either WireGuard).
 # In the emulated guest (about ten times slower) CI's 30 minutes do not
 # hold everything twice.  ipv4.sh (Babel over IPv4) and deadpeer.sh
 # (ICMP detection of dead babeld, BIRD and wgbabeld) run on the host

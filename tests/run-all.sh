@@ -5,8 +5,8 @@
 #      at warning_level 3 (-Wall -Wextra -Wpedantic)
 #   2. the same under AddressSanitizer + UndefinedBehaviorSanitizer, and a
 #      build with -Dtests=disabled (no cmocka), as a packager builds
-#   3. a fuzz smoke run of the packet and route-message parsers (libFuzzer,
-#      clang)
+#   3. a fuzz smoke run of the packet, route-message and HTTP request-head
+#      parsers (libFuzzer, clang)
 #   4. the Debian package (tests/pkg/deb.sh): dpkg-buildpackage in a copy
 #      of the tree, lintian, dpkg -i, the installed daemon run over
 #      wireguard-go, dpkg -r and purge; then the same package under

@@ -1,11 +1,12 @@
 #!/bin/bash
 # tests/e2e/all.sh [SCRIPT...]: the end-to-end scenarios one after the
-# other (default: all of them; hub, ipv4, deadpeer, linklocal, redist
-# and uapi_stall, the daemon's own checks, run from tests/integration.sh,
-# or when named here), each ending with "N passed, N failed"; prints
-# the sum as one such line.  Backend from WGB_WG_BACKEND (go or kernel; run
-# through tests/vm/run-in-guest.sh for kernel WireGuard on a host without
-# it), build directory from WGB_BUILD (default build-test).
+# other (default: all of them; hub, ipv4, deadpeer, linklocal, redist,
+# uapi_stall and metrics, the daemon's own checks, run from
+# tests/integration.sh, or when named here), each ending with "N passed,
+# N failed"; prints the sum as one such line.  Backend from WGB_WG_BACKEND
+# (go or kernel; run through tests/vm/run-in-guest.sh for kernel WireGuard
+# on a host without it), build directory from WGB_BUILD (default
+# build-test).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Build the libFuzzer targets with clang and run each for SECONDS.
 # Usage: tests/fuzz/smoke.sh SECONDS [BUILDDIR]   (BUILDDIR: build-fuzz)
-# Targets: fuzz_packet (Babel packets) and fuzz_rtmsg (rtnetlink route
-# messages), each with its committed corpus and regressions; WGB_FUZZ_TARGETS
+# Targets: fuzz_packet (Babel packets), fuzz_rtmsg (rtnetlink route
+# messages) and fuzz_httpreq (metrics request heads), each with its committed corpus and regressions; WGB_FUZZ_TARGETS
 # (space-separated) runs only some.
 # Exits non-zero if the build fails or a fuzzer finds a crash, a leak or
 # a broken invariant; the input is then in BUILDDIR/fuzz-artifacts/TARGET/.
@@ -13,7 +13,7 @@ set -eu
 secs=${1:?usage: smoke.sh SECONDS [BUILDDIR]}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${2:-$top/build-fuzz}
-targets=${WGB_FUZZ_TARGETS:-fuzz_packet fuzz_rtmsg}
+targets=${WGB_FUZZ_TARGETS:-fuzz_packet fuzz_rtmsg fuzz_httpreq}
 
 if [ ! -f "$dir/build.ninja" ]; then
 	CC=clang meson setup "$dir" "$top" -Dfuzz=true -Dbench=false
@@ -28,6 +28,7 @@ for t in $targets; do
 	case $t in
 	fuzz_packet) seeds="$top/tests/fuzz/corpus $top/tests/fuzz/regressions" ;;
 	fuzz_rtmsg) seeds="$top/tests/fuzz/corpus-rtmsg $top/tests/fuzz/regressions-rtmsg" ;;
+	fuzz_httpreq) seeds="$top/tests/fuzz/corpus-httpreq $top/tests/fuzz/regressions-httpreq" ;;
 	*) echo "fuzz: unknown target $t"; exit 2 ;;
 	esac
 	mkdir -p "$dir/fuzz-corpus/$t" "$dir/fuzz-artifacts/$t"

@@ -4,9 +4,15 @@
  * and regressions (crashes the fuzzer once found) goes through the
  * fuzzer's invariants in the normal build, under ASan/UBSan in CI. Built
  * once per target: fuzz_packet (tests/fuzz/corpus, regressions) and, with
- * FUZZ_RTMSG, fuzz_rtmsg (corpus-rtmsg, regressions-rtmsg).
+ * FUZZ_RTMSG, fuzz_rtmsg (corpus-rtmsg, regressions-rtmsg), with
+ * FUZZ_HTTPREQ, fuzz_httpreq (corpus-httpreq, regressions-httpreq).
  */
-#ifdef FUZZ_RTMSG
+#if defined(FUZZ_HTTPREQ)
+#include "tests/fuzz/fuzz_httpreq_check.h"
+#define FUZZ_CHECK fuzz_httpreq_check_input
+#define FUZZ_MIN_SEEDS 13	/* the hand-made request heads */
+#define FUZZ_NAME "httpreq corpus replay"
+#elif defined(FUZZ_RTMSG)
 #include "tests/fuzz/fuzz_rtmsg_check.h"
 #define FUZZ_CHECK fuzz_rtmsg_check_input
 #define FUZZ_MIN_SEEDS 8	/* the hand-made route messages */
