@@ -29,6 +29,8 @@ static void ctl_on_close(uv_handle_t *h)
 
 void ctl_client_close(struct ctl_client *c)
 {
+	bool monitor = c->monitor || c->monitor_json;
+
 	if (c->closing)
 		return;
 	c->closing = true;
@@ -37,7 +39,11 @@ void ctl_client_close(struct ctl_client *c)
 	*c->pprev = c->next;
 	c->next = NULL;
 	c->pprev = &c->next;
+	ctl_walk_free(c->walk);
+	c->walk = NULL;
 	uv_close((uv_handle_t *)&c->pipe, ctl_on_close);
+	if (monitor)
+		ctl_monitor_sync(c->srv->d);
 }
 
 static void ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
@@ -64,6 +70,8 @@ static void ctl_set_reading(struct ctl_client *c, bool on)
 		uv_read_stop((uv_stream_t *)&c->pipe);
 }
 
+static void ctl_pump(struct ctl_client *c);
+
 static void ctl_on_written(uv_write_t *req, int status)
 {
 	struct ctl_wreq *w = (struct ctl_wreq *)req;
@@ -75,6 +83,10 @@ static void ctl_on_written(uv_write_t *req, int status)
 		return;
 	if (status < 0) {
 		ctl_client_close(c);
+		return;
+	}
+	if (c->walk) {
+		ctl_pump(c);
 		return;
 	}
 	/* A client that stopped being read because it did not read its
@@ -152,17 +164,13 @@ void ctl_client_write_sbuf(struct ctl_client *c, struct sbuf *b)
 	}
 }
 
-static void ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+/* Runs the complete lines received, up to one that starts a streamed
+ * reply: the lines after it wait for its end (ctl_pump). */
+static void ctl_process_lines(struct ctl_client *c)
 {
-	struct ctl_client *c = s->data;
 	size_t start = 0;
 
-	if (n < 0) {
-		ctl_client_close(c);
-		return;
-	}
-	c->linelen += (size_t)n;
-	for (size_t i = 0; i < c->linelen && !c->closing; i++) {
+	for (size_t i = 0; i < c->linelen && !c->closing && !c->walk; i++) {
 		if (c->line[i] != '\n')
 			continue;
 		c->line[i] = '\0';
@@ -175,12 +183,75 @@ static void ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	memmove(c->line, c->line + start, c->linelen - start);
 	c->linelen -= start;
-	if (c->linelen == sizeof(c->line)) {
+	if (!c->walk && c->linelen == sizeof(c->line)) {
 		static const char msg[] = "error: line too long\n";
 
 		ctl_client_write(c, msg, sizeof(msg) - 1);
 		ctl_client_close(c);
 	}
+}
+
+/* Below this much unsent, the next chunk of a streamed reply is made. */
+#define CTL_STREAM_LOW (64u * 1024)
+
+/*
+ * Sends a streamed reply's chunks while the client keeps up (libuv writes
+ * at once what the socket takes), and stops when it does not; the write
+ * callback calls again. At the end the lines that waited are run.
+ */
+static void ctl_pump(struct ctl_client *c)
+{
+	if (c->pumping)
+		return;
+	c->pumping = true;
+	while (!c->closing) {
+		if (c->walk) {
+			struct sbuf b = { 0 };
+
+			if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) >=
+			    CTL_STREAM_LOW)
+				break;
+			if (ctl_walk_fill(c->walk, &b)) {
+				ctl_walk_free(c->walk);
+				c->walk = NULL;
+			}
+			ctl_client_write_sbuf(c, &b);
+			continue;
+		}
+		ctl_process_lines(c);
+		if (!c->walk)
+			break;
+	}
+	c->pumping = false;
+	if (!c->closing && !c->walk &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <
+	    CTL_QUEUE_LIMIT / 2)
+		ctl_set_reading(c, true);
+}
+
+void ctl_client_stream(struct ctl_client *c, struct ctl_walk *w)
+{
+	if (c->closing || c->walk) {
+		ctl_walk_free(w);
+		return;
+	}
+	/* Not read meanwhile: what it sends next waits in the socket. */
+	c->walk = w;
+	ctl_set_reading(c, false);
+}
+
+static void ctl_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct ctl_client *c = s->data;
+
+	if (n < 0) {
+		ctl_client_close(c);
+		return;
+	}
+	c->linelen += (size_t)n;
+	ctl_process_lines(c);
+	if (c->walk)
+		ctl_pump(c);
 }
 
 static void ctl_on_connect(uv_stream_t *server, int status)

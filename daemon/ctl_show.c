@@ -234,6 +234,56 @@ static int show_route(void *arg, const struct babel_route_info *r)
 	return 0;
 }
 
+void ctl_show_route(struct daemon *d, struct sbuf *b, bool json, bool *first,
+		    const struct babel_route_info *r)
+{
+	struct show s = { .d = d, .b = b, .json = json, .first = *first };
+
+	show_route(&s, r);
+	*first = s.first;
+}
+
+/*
+ * "show route 10.1.2.3" or "show route 10.1.0.0/16": the route the
+ * daemon forwards by (the longest prefix that covers it), the selected
+ * candidate first, then the others.
+ */
+int ctl_show_route_match(struct daemon *d, struct sbuf *b,
+			 const struct babel_prefix *p, bool json)
+{
+	struct show s = { .d = d, .b = b, .json = json, .first = true };
+	struct babel_prefix m;
+	struct sbuf rows = { 0 };
+	char q[64], mp[64];
+	int r;
+
+	s.b = &rows;
+	r = babel_route_match(d->babel, p, &m, show_route, &s);
+	if (r < 0) {
+		sbuf_free(&rows);
+		return r;
+	}
+	cfg_prefix_str(p, q, sizeof(q));
+	cfg_prefix_str(&m, mp, sizeof(mp));
+	if (json) {
+		sbuf_puts(b, "{\"query\":");
+		sbuf_json_str(b, q);
+		sbuf_puts(b, ",\"prefix\":");
+		sbuf_json_str(b, mp);
+		sbuf_puts(b, ",\"routes\":[");
+	} else {
+		sbuf_printf(b, "%s: longest match %s\n", q, mp);
+	}
+	if (rows.oom)
+		b->oom = true;
+	else
+		sbuf_putn(b, rows.p ? rows.p : "", rows.len);
+	sbuf_free(&rows);
+	if (json)
+		sbuf_puts(b, "]}\n");
+	return 0;
+}
+
 /* ------------------------------------------------------ originated */
 
 static void show_originated(struct show *s)
@@ -651,12 +701,6 @@ int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 		if (json)
 			sbuf_puts(b, "{\"neighbours\":[");
 		babel_foreach_neighbour(d->babel, show_neigh, &s);
-		if (json)
-			sbuf_puts(b, "]}\n");
-	} else if (!strcmp(what, "routes")) {
-		if (json)
-			sbuf_puts(b, "{\"routes\":[");
-		babel_foreach_route(d->babel, show_route, &s);
 		if (json)
 			sbuf_puts(b, "]}\n");
 	} else if (!strcmp(what, "originated")) {

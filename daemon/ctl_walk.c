@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/ctl_walk.c — long replies in chunks: "dump", "show routes
+ * [json]" and the state a new monitor is shown first. The head (interfaces,
+ * neighbours, originated prefixes: tens of lines) is made at the start;
+ * the routes follow in chunks of CTL_WALK_CHUNK from the engine's cursor,
+ * each made when the client has read the last (control.c), so the reply
+ * never sits whole in memory and a client that reads slowly only slows
+ * itself. The cursor is the last prefix sent, not a pointer: routes
+ * deleted or added between two chunks do not disturb it (babel.h).
+ */
+#include "daemon/control.h"
+
+#include <stdlib.h>
+
+#include "daemon/ctl_format.h"
+#include "daemon/daemon.h"
+
+/* Routes per chunk: about 40 KB of dump lines. */
+#define CTL_WALK_CHUNK 256
+
+struct ctl_walk {
+	struct daemon *d;
+	enum ctl_walk_kind kind;
+	bool head_sent;
+	bool first;			/* JSON: no route object yet */
+	struct sbuf head;
+	struct babel_route_cursor cur;
+	struct fmt_nh_cache nc;
+	struct sbuf *out;		/* during ctl_walk_fill */
+};
+
+static int walk_route(void *arg, const struct babel_route_info *r)
+{
+	struct ctl_walk *w = arg;
+
+	switch (w->kind) {
+	case CTL_WALK_DUMP:
+		fmt_route_line_cached(w->d, w->out, "add", r, &w->nc);
+		break;
+	case CTL_WALK_MONITOR_JSON:
+		ctl_ev_route(w->d, BABEL_EVENT_ADD, r, NULL, w->out);
+		break;
+	case CTL_WALK_ROUTES:
+	case CTL_WALK_ROUTES_JSON:
+		ctl_show_route(w->d, w->out, w->kind == CTL_WALK_ROUTES_JSON,
+			       &w->first, r);
+		break;
+	}
+	return 0;
+}
+
+static int walk_head_neigh(void *arg, const struct babel_neighbour_info *n)
+{
+	struct ctl_walk *w = arg;
+
+	ctl_ev_neigh(w->d, BABEL_EVENT_ADD, n, NULL, &w->head);
+	return 0;
+}
+
+static int walk_head_xroute(void *arg, const struct babel_xroute_info *x)
+{
+	struct ctl_walk *w = arg;
+
+	ctl_ev_xroute(w->d, BABEL_EVENT_ADD, x, NULL, &w->head);
+	return 0;
+}
+
+static void walk_head(struct ctl_walk *w)
+{
+	struct daemon *d = w->d;
+
+	switch (w->kind) {
+	case CTL_WALK_DUMP:
+		ctl_fmt_dump_head(d, &w->head, "add");
+		break;
+	case CTL_WALK_MONITOR_JSON:
+		for (size_t i = 0; i < d->n_ifaces; i++)
+			if (d->ifaces[i]->present)
+				ctl_ev_iface(d, BABEL_EVENT_ADD, d->ifaces[i],
+					     NULL, &w->head);
+		babel_foreach_neighbour(d->babel, walk_head_neigh, w);
+		babel_foreach_xroute(d->babel, walk_head_xroute, w);
+		break;
+	case CTL_WALK_ROUTES:
+		break;
+	case CTL_WALK_ROUTES_JSON:
+		sbuf_puts(&w->head, "{\"routes\":[");
+		break;
+	}
+}
+
+bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b)
+{
+	int r;
+
+	if (!w->head_sent) {
+		size_t len;
+		char *p = sbuf_take(&w->head, &len);
+
+		w->head_sent = true;
+		sbuf_putn(b, p ? p : "", len);
+		free(p);
+	}
+	w->out = b;
+	r = babel_route_walk(w->d->babel, &w->cur, CTL_WALK_CHUNK, walk_route, w);
+	w->out = NULL;
+	if (r == 0)
+		return false;
+	if (w->kind == CTL_WALK_ROUTES_JSON)
+		sbuf_puts(b, "]}\n");
+	sbuf_puts(b, "ok\n");
+	return true;
+}
+
+bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w,
+		     const struct babel_route_info *r)
+{
+	return babel_route_cursor_passed(d->babel, &w->cur, &r->prefix,
+					 r->has_src_prefix ? &r->src_prefix
+							   : NULL);
+}
+
+void ctl_walk_free(struct ctl_walk *w)
+{
+	if (!w)
+		return;
+	sbuf_free(&w->head);
+	free(w);
+}
+
+void ctl_walk_start(struct ctl_client *c, enum ctl_walk_kind kind)
+{
+	struct ctl_walk *w = calloc(1, sizeof(*w));
+
+	if (!w) {
+		static const char msg[] = "error: out of memory\n";
+
+		ctl_client_write(c, msg, sizeof(msg) - 1);
+		return;
+	}
+	w->d = c->srv->d;
+	w->kind = kind;
+	w->first = true;
+	walk_head(w);
+	ctl_client_stream(c, w);
+}
