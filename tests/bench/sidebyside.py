@@ -109,11 +109,18 @@ def one_run(rcv, n, args, workdir):
         r["count_check_ipv6_route"] = measure.table_count(d.pid, lab.sender_ll)
         r["drops_total"] = (measure.snmp6(probe.pid) or 0) - (drops0 or 0)
 
-        # Phase 3: a full dump over the control socket.
+        # Phase 3: a full dump over the control socket, and the memory it
+        # adds: the peak RSS is reset first (clear_refs 5, Linux >= 4.0),
+        # so VmHWM after the dump less VmRSS before it is what the dump
+        # took at its peak, whatever converging took.
         try:
+            rss0 = measure.reset_peak_rss(d.pid)
             secs, lines = rcv.dump()
+            hwm1 = measure.status_kb(d.pid, "VmHWM")
             r["dump_s"] = round(secs, 3)
             r["dump_lines"] = lines
+            if rss0 is not None and hwm1 is not None:
+                r["dump_added_kb"] = max(0, hwm1 - rss0)
         except Exception as e:  # report, go on with the other phases
             r["dump_error"] = str(e)
         if hasattr(rcv, "ctl_show_routes"):
@@ -178,7 +185,7 @@ def fmt_secs(v, limit, left=None):
 
 def print_table(results, args):
     hdr = ["receiver", "N", "converge s", "first s", "CPU s", "HWM MB", "rcvbuf",
-           "drops", "steady CPU s/min", "dump s (lines)", "withdraw s",
+           "drops", "steady CPU s/min", "dump s (lines)", "dump +MB", "withdraw s",
            "kill s"]
     rows = []
     for r in results:
@@ -211,7 +218,9 @@ def print_table(results, args):
             report.fmt(hwm / 1024.0 if hwm is not None else None, 1, "?"),
             rbs, str(r.get("drops", "?")),
             report.fmt(r.get("steady_cpu_per_min"), 3),
-            dump, wd, kl])
+            dump, report.fmt(r["dump_added_kb"] / 1024.0
+                             if "dump_added_kb" in r else None, 1, "-"),
+            wd, kl])
         if "error" in r:
             rows.append(["", "", "error: " + r["error"]])
     widths = [max([len(hdr[i])] + [len(row[i]) for row in rows
