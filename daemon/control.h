@@ -149,15 +149,16 @@ void ctl_walk_start(struct ctl_client *c, enum ctl_walk_kind kind);
 /* Makes the next chunk into B; true when it was the last. */
 bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b);
 void ctl_walk_free(struct ctl_walk *w);
-/* Whether the walk has shown R's prefix already (ctl_monitor.c). */
-bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w,
-		     const struct babel_route_info *r);
+/* Whether the walk has shown the route (or, XROUTE, the originated
+ * prefix) P from SRC already: an event about it is news (ctl_monitor.c). */
+bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w, bool xroute,
+		     const struct babel_prefix *p, const struct babel_prefix *src);
 /* control.c: sends the walk's chunks as the client reads them. */
 void ctl_client_stream(struct ctl_client *c, struct ctl_walk *w);
 
 /* ctl_format.c: the lines and JSON objects of show, dump and monitor. */
-/* Interfaces, neighbours and originated prefixes as babeld's lines (the
- * head of a dump: the routes follow from the walk). */
+/* Interfaces and neighbours as babeld's lines (the head of a dump: the
+ * originated prefixes and routes follow from the walk). */
 void ctl_fmt_dump_head(struct daemon *d, struct sbuf *b, const char *verb);
 int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 		 bool json);

@@ -295,14 +295,6 @@ static int fmt_dump_neigh(void *arg, const struct babel_neighbour_info *n)
 	return 0;
 }
 
-static int fmt_dump_xroute(void *arg, const struct babel_xroute_info *x)
-{
-	struct fmt_ctx *f = arg;
-
-	fmt_xroute_line(f->b, f->verb, x);
-	return 0;
-}
-
 void ctl_fmt_dump_head(struct daemon *d, struct sbuf *b, const char *verb)
 {
 	struct fmt_ctx f = { .d = d, .b = b, .verb = verb };
@@ -311,5 +303,4 @@ void ctl_fmt_dump_head(struct daemon *d, struct sbuf *b, const char *verb)
 		if (d->ifaces[i]->present)
 			fmt_iface_line(d, b, verb, d->ifaces[i]);
 	babel_foreach_neighbour(d->babel, fmt_dump_neigh, &f);
-	babel_foreach_xroute(d->babel, fmt_dump_xroute, &f);
 }

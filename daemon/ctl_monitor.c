@@ -93,18 +93,24 @@ void ctl_ev_bool(struct ctl_ev *ev, const char *key, bool v)
 	sbuf_puts(&ev->json, v ? ":true" : ":false");
 }
 
-/* Whether C is to get an event about ROUTE now (NULL: not a route). */
+/* What an event is about, when a walk shows it too. */
+struct mon_key {
+	bool xroute;
+	const struct babel_prefix *p, *src;
+};
+
+/* Whether C is to get an event about K now (NULL: not a walked object). */
 static bool mon_wants(struct daemon *d, const struct ctl_client *c,
-		      const struct babel_route_info *route)
+		      const struct mon_key *k)
 {
-	if (!route || !c->walk)
+	if (!k || !c->walk)
 		return true;
-	return ctl_walk_passed(d, c->walk, route);
+	return ctl_walk_passed(d, c->walk, k->xroute, k->p, k->src);
 }
 
 static void mon_send_server(struct daemon *d, struct ctl_server *s,
 			    const struct sbuf *text, const struct sbuf *json,
-			    const struct babel_route_info *route)
+			    const struct mon_key *route)
 {
 	struct ctl_client *c, *next;
 
@@ -235,7 +241,7 @@ void ctl_ev_iface(struct daemon *d, enum babel_event ev,
 /* ------------------------------------------------- engine and daemon */
 
 static void mon_send_both(struct daemon *d, struct sbuf *text,
-			  struct sbuf *json, const struct babel_route_info *r)
+			  struct sbuf *json, const struct mon_key *r)
 {
 	if (!text->oom && !json->oom) {
 		mon_send_server(d, d->ctl_rw, text, json, r);
@@ -250,9 +256,11 @@ void ctl_monitor_route_event(void *ctx, enum babel_event ev,
 {
 	struct daemon *d = ctx;
 	struct sbuf text = { 0 }, json = { 0 };
+	struct mon_key k = { false, &r->prefix,
+			     r->has_src_prefix ? &r->src_prefix : NULL };
 
 	ctl_ev_route(d, ev, r, &text, &json);
-	mon_send_both(d, &text, &json, r);
+	mon_send_both(d, &text, &json, &k);
 }
 
 void ctl_monitor_neigh_event(void *ctx, enum babel_event ev,
@@ -270,9 +278,11 @@ void ctl_monitor_xroute_event(void *ctx, enum babel_event ev,
 {
 	struct daemon *d = ctx;
 	struct sbuf text = { 0 }, json = { 0 };
+	struct mon_key k = { true, &x->prefix,
+			     x->has_src_prefix ? &x->src_prefix : NULL };
 
 	ctl_ev_xroute(d, ev, x, &text, &json);
-	mon_send_both(d, &text, &json, NULL);
+	mon_send_both(d, &text, &json, &k);
 }
 
 void ctl_monitor_iface(struct daemon *d, const struct d_iface *ifc,

@@ -22,6 +22,9 @@ struct show {
 	struct sbuf *b;
 	bool json;
 	bool first;
+	/* show_is_refused(): the reconcilers' refused prefixes */
+	bool ref_done;
+	struct wg_hmap refused;
 };
 
 static void show_sep(struct show *s)
@@ -317,12 +320,14 @@ static void show_originated(struct show *s)
 /* ------------------------------------------------ allowed IPs, refused */
 
 /* What the plane wants for R on the device: "installed" when the
- * reconciler holds it on that peer, "pending" until then, "dry-run" in an
- * observe-only daemon, "no-peer" when no peer has the next hop's address. */
+ * reconciler holds it on that peer, "refused" when it refuses it (listed by
+ * show refused: REFUSED holds those of the interface, NULL for none),
+ * "pending" until then, "dry-run" in an observe-only daemon, "no-peer"
+ * when no peer has the next hop's address. */
 static const char *show_aip_state(const struct show *s,
 				  const struct d_iface *ifc,
 				  const struct wg_prefix *p, bool has_peer,
-				  const struct wg_key *peer)
+				  const struct wg_key *peer, bool refused)
 {
 	struct wg_key holder;
 
@@ -333,7 +338,57 @@ static const char *show_aip_state(const struct show *s,
 	if (ifc && ifc->rec && wg_rec_owns(ifc->rec, p, &holder) &&
 	    wg_key_equal(&holder, peer))
 		return "installed";
+	if (refused)
+		return "refused";
 	return "pending";
+}
+
+/* The prefixes the reconcilers refuse, keyed (ifindex, prefix). */
+struct show_refkey {
+	unsigned ifindex;
+	struct wg_prefix p;
+};
+
+struct show_note {
+	struct wg_hmap *m;
+	unsigned ifindex;
+};
+
+static void show_note_refused(void *arg, const struct wg_rec_conflict *c)
+{
+	struct show_note *n = arg;
+	struct show_refkey k;
+
+	memset(&k, 0, sizeof(k));
+	k.ifindex = n->ifindex;
+	k.p = c->prefix;
+	wg_hmap_get(n->m, &k, NULL);
+}
+
+/* Whether the reconciler of IFC refuses P: the refused prefixes are
+ * collected once per show (a reconciler lists them in O(its prefixes)),
+ * so that show allowedips says "refused" exactly where show refused
+ * lists a prefix. */
+static bool show_is_refused(struct show *s, const struct d_iface *ifc,
+			    const struct wg_prefix *p)
+{
+	struct show_refkey k;
+
+	if (!s->ref_done) {
+		s->ref_done = true;
+		wg_hmap_init(&s->refused, sizeof(struct show_refkey), 1);
+		for (size_t i = 0; i < s->d->n_ifaces; i++) {
+			struct show_note n = { &s->refused, s->d->ifaces[i]->ifindex };
+
+			if (s->d->ifaces[i]->rec)
+				wg_rec_foreach_conflict(s->d->ifaces[i]->rec,
+							show_note_refused, &n);
+		}
+	}
+	memset(&k, 0, sizeof(k));
+	k.ifindex = ifc->ifindex;
+	k.p = *p;
+	return wg_hmap_find(&s->refused, &k) != NULL;
 }
 
 static void show_allowedips(struct show *s)
@@ -356,7 +411,8 @@ static void show_allowedips(struct show *s)
 		has_peer = fwd_route_peer(&s->d->fwd, r, &peer);
 		if (has_peer)
 			wg_key_to_base64(&peer, key);
-		st = show_aip_state(s, ifc, k, has_peer, &peer);
+		st = show_aip_state(s, ifc, k, has_peer, &peer,
+				    show_is_refused(s, ifc, k));
 		wg_prefix_str(k, p);
 		if (s->json) {
 			show_sep(s);
@@ -421,7 +477,8 @@ static int show_fib_route(void *arg, const struct babel_route_info *i)
 
 		if (has)
 			wg_key_to_base64(&peer, key);
-		aip = show_aip_state(s, ifc, &wp, has, &peer);
+		aip = show_aip_state(s, ifc, &wp, has, &peer,
+				     ifc && show_is_refused(s, ifc, &wp));
 	} else {
 		d_addr_str(&i->next_hop, via, sizeof(via));
 	}
@@ -727,5 +784,7 @@ int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 	} else {
 		return -1;
 	}
+	if (s.ref_done)
+		wg_hmap_free(&s.refused);
 	return 0;
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/ctl_walk.c — long replies in chunks: "dump", "show routes
- * [json]" and the state a new monitor is shown first. The head (interfaces,
- * neighbours, originated prefixes: tens of lines) is made at the start;
- * the routes follow in chunks of CTL_WALK_CHUNK from the engine's cursor,
+ * [json]" and the state a new monitor is shown first. The head (interfaces
+ * and neighbours: tens of lines) is made at the start; the originated
+ * prefixes, then the routes follow in chunks of CTL_WALK_CHUNK from the
+ * engine's cursors,
  * each made when the client has read the last (control.c), so the reply
  * never sits whole in memory and a client that reads slowly only slows
  * itself. The cursor is the last prefix sent, not a pointer: routes
@@ -25,7 +26,8 @@ struct ctl_walk {
 	bool head_sent;
 	bool first;			/* JSON: no route object yet */
 	struct sbuf head;
-	struct babel_route_cursor cur;
+	struct babel_route_cursor xcur;	/* originated prefixes, first */
+	struct babel_route_cursor cur;	/* then routes */
 	struct fmt_nh_cache nc;
 	struct sbuf *out;		/* during ctl_walk_fill */
 };
@@ -58,11 +60,14 @@ static int walk_head_neigh(void *arg, const struct babel_neighbour_info *n)
 	return 0;
 }
 
-static int walk_head_xroute(void *arg, const struct babel_xroute_info *x)
+static int walk_xroute(void *arg, const struct babel_xroute_info *x)
 {
 	struct ctl_walk *w = arg;
 
-	ctl_ev_xroute(w->d, BABEL_EVENT_ADD, x, NULL, &w->head);
+	if (w->kind == CTL_WALK_DUMP)
+		fmt_xroute_line(w->out, "add", x);
+	else
+		ctl_ev_xroute(w->d, BABEL_EVENT_ADD, x, NULL, w->out);
 	return 0;
 }
 
@@ -80,11 +85,12 @@ static void walk_head(struct ctl_walk *w)
 				ctl_ev_iface(d, BABEL_EVENT_ADD, d->ifaces[i],
 					     NULL, &w->head);
 		babel_foreach_neighbour(d->babel, walk_head_neigh, w);
-		babel_foreach_xroute(d->babel, walk_head_xroute, w);
 		break;
 	case CTL_WALK_ROUTES:
+		w->xcur.done = true;
 		break;
 	case CTL_WALK_ROUTES_JSON:
+		w->xcur.done = true;
 		sbuf_puts(&w->head, "{\"routes\":[");
 		break;
 	}
@@ -103,7 +109,14 @@ bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b)
 		free(p);
 	}
 	w->out = b;
-	r = babel_route_walk(w->d->babel, &w->cur, CTL_WALK_CHUNK, walk_route, w);
+	if (!w->xcur.done) {
+		/* Routes follow in the next chunk. */
+		babel_xroute_walk(w->d->babel, &w->xcur, CTL_WALK_CHUNK,
+				  walk_xroute, w);
+		r = 0;
+	} else
+		r = babel_route_walk(w->d->babel, &w->cur, CTL_WALK_CHUNK,
+				     walk_route, w);
 	w->out = NULL;
 	if (r == 0)
 		return false;
@@ -113,12 +126,11 @@ bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b)
 	return true;
 }
 
-bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w,
-		     const struct babel_route_info *r)
+bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w, bool xroute,
+		     const struct babel_prefix *p, const struct babel_prefix *src)
 {
-	return babel_route_cursor_passed(d->babel, &w->cur, &r->prefix,
-					 r->has_src_prefix ? &r->src_prefix
-							   : NULL);
+	return babel_route_cursor_passed(d->babel, xroute ? &w->xcur : &w->cur,
+					 p, src);
 }
 
 void ctl_walk_free(struct ctl_walk *w)

@@ -452,7 +452,7 @@ int babel_route_match(struct babel *b, const struct babel_prefix *p,
  * its candidates together; one added or deleted meanwhile may or may not
  * be. Zero the cursor to start.
  */
-struct babel_route_cursor {
+struct babel_route_cursor {	/* also for babel_xroute_walk */
 	uint32_t pos;			/* order key of the last entry walked */
 	bool started, done;
 	bool has_src;
@@ -465,6 +465,9 @@ struct babel_route_cursor {
  * it returns 0). */
 int babel_route_walk(struct babel *b, struct babel_route_cursor *cur,
 		     size_t max_routes, babel_route_fn fn, void *ctx);
+/* The same over originated prefixes (a router may originate 100,000). */
+int babel_xroute_walk(struct babel *b, struct babel_route_cursor *cur,
+		      size_t max, babel_xroute_fn fn, void *ctx);
 /* Whether the walk has gone past (prefix, src_prefix): an event about it
  * is news to a client that is shown the walk; one ahead of the cursor is
  * not (the walk will show its state when it gets there). */

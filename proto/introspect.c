@@ -341,43 +341,76 @@ bool babel_route_cursor_passed(struct babel *b,
 			  prefix, src_prefix) <= 0;
 }
 
-/* The first entry of the bucket after the cursor, in the walk's order. */
-static struct babel_entry *bucket_next(struct babel *b, struct babel_hnode *n,
-				       const struct babel_route_cursor *cur)
+/* A bucket's entries after the cursor, in the walk's order. Chains are
+ * short (the table doubles at a load of 2); a longer one is walked in
+ * parts of WALK_BATCH. */
+#define WALK_BATCH 16
+
+struct walk_item {
+	uint32_t pos;
+	struct babel_entry *e;
+};
+
+static bool item_before(const struct walk_item *a, const struct walk_item *b)
 {
-	struct babel_entry *best = NULL;
-	uint32_t best_pos = 0;
+	struct babel_route_cursor c = {
+		.pos = b->pos, .started = true, .has_src = b->e->has_src,
+		.prefix = b->e->prefix,
+	};
 
-	for (; n; n = n->next) {
-		struct babel_entry *e = babel_container_of(n, struct babel_entry, hnode);
-		uint32_t pos = entry_pos(b, e);
-
-		if (cur->started && cursor_cmp(cur, pos, &e->prefix,
-					       babel_entry_src(e)) <= 0)
-			continue;
-		if (best) {
-			struct babel_route_cursor bc = {
-				.pos = best_pos, .started = true,
-				.has_src = best->has_src, .prefix = best->prefix,
-			};
-
-			if (best->has_src)
-				bc.src_prefix = best->src[0];
-			if (cursor_cmp(&bc, pos, &e->prefix, babel_entry_src(e)) >= 0)
-				continue;
-		}
-		best = e;
-		best_pos = pos;
-	}
-	return best;
+	if (a->pos != b->pos)
+		return a->pos < b->pos;
+	if (b->e->has_src)
+		c.src_prefix = b->e->src[0];
+	return cursor_cmp(&c, a->pos, &a->e->prefix, babel_entry_src(a->e)) < 0;
 }
 
-int babel_route_walk(struct babel *b, struct babel_route_cursor *cur,
-		     size_t max_routes, babel_route_fn fn, void *ctx)
+/* The (at most WALK_BATCH) first entries of the bucket after the cursor,
+ * sorted; returns how many. */
+static size_t bucket_batch(struct babel *b, struct babel_hnode *n,
+			   const struct babel_route_cursor *cur,
+			   struct walk_item *it)
+{
+	size_t k = 0;
+
+	for (; n; n = n->next) {
+		struct walk_item x = {
+			.e = babel_container_of(n, struct babel_entry, hnode),
+		};
+		size_t i;
+
+		x.pos = entry_pos(b, x.e);
+		if (cur->started && cursor_cmp(cur, x.pos, &x.e->prefix,
+					       babel_entry_src(x.e)) <= 0)
+			continue;
+		/* insertion into the sorted batch, the last one dropped */
+		for (i = k; i > 0 && item_before(&x, &it[i - 1]); i--)
+			if (i < WALK_BATCH)
+				it[i] = it[i - 1];
+		if (i < WALK_BATCH) {
+			it[i] = x;
+			if (k < WALK_BATCH)
+				k++;
+		}
+	}
+	return k;
+}
+
+/*
+ * Visits the entries after the cursor in the walk's order; VISIT returns
+ * how much of the budget an entry took (0 for one with nothing to show)
+ * or a negative value to stop. Returns 1 at the end, 0 when the budget is
+ * spent, or VISIT's stop value.
+ */
+typedef int (*walk_visit_fn)(struct babel *b, struct babel_entry *e,
+			     void *arg, size_t *spent);
+
+static int walk_entries(struct babel *b, struct babel_route_cursor *cur,
+			size_t budget, walk_visit_fn visit, void *arg)
 {
 	uint32_t nb = babel_htable_buckets(&b->entries);
 	unsigned bits = 0;
-	size_t seen = 0;
+	size_t spent = 0, visited = 0;
 	uint32_t j;
 
 	if (cur->done)
@@ -388,25 +421,82 @@ int babel_route_walk(struct babel *b, struct babel_route_cursor *cur,
 	j = cur->started && bits ? cur->pos >> (32 - bits) : 0;
 	for (; j < nb; j++) {
 		struct babel_hnode *head = b->entries.b[bits ? bitrev32(j) >> (32 - bits) : 0];
-		struct babel_entry *e;
+		struct walk_item it[WALK_BATCH];
+		size_t k;
 
-		while ((e = bucket_next(b, head, cur))) {
-			int rc;
+		while ((k = bucket_batch(b, head, cur, it)) > 0) {
+			for (size_t i = 0; i < k; i++) {
+				struct babel_entry *e = it[i].e;
+				int rc;
 
-			cur->pos = entry_pos(b, e);
-			cur->started = true;
-			cur->prefix = e->prefix;
-			cur->has_src = e->has_src;
-			if (e->has_src)
-				cur->src_prefix = e->src[0];
-			for (struct babel_route *r = e->routes; r; r = r->next)
-				seen++;
-			if ((rc = entry_routes(b, e, fn, ctx)))
-				return rc;
-			if (seen >= max_routes)
-				return 0;
+				cur->pos = it[i].pos;
+				cur->started = true;
+				cur->prefix = e->prefix;
+				cur->has_src = e->has_src;
+				if (e->has_src)
+					cur->src_prefix = e->src[0];
+				if ((rc = visit(b, e, arg, &spent)))
+					return rc;
+				/* Entries with nothing to show cost a little
+				 * too, so a chunk of a sparse walk stays short. */
+				if (spent >= budget || ++visited / 16 >= budget)
+					return 0;
+			}
+			if (k < WALK_BATCH)
+				break;
 		}
 	}
 	cur->done = true;
 	return 1;
+}
+
+struct walk_arg {
+	babel_route_fn rfn;
+	babel_xroute_fn xfn;
+	void *ctx;
+};
+
+static int walk_routes_visit(struct babel *b, struct babel_entry *e, void *arg,
+			     size_t *spent)
+{
+	struct walk_arg *w = arg;
+
+	for (struct babel_route *r = e->routes; r; r = r->next)
+		(*spent)++;
+	return entry_routes(b, e, w->rfn, w->ctx);
+}
+
+int babel_route_walk(struct babel *b, struct babel_route_cursor *cur,
+		     size_t max_routes, babel_route_fn fn, void *ctx)
+{
+	struct walk_arg w = { .rfn = fn, .ctx = ctx };
+
+	return walk_entries(b, cur, max_routes, walk_routes_visit, &w);
+}
+
+static int walk_xroutes_visit(struct babel *b, struct babel_entry *e, void *arg,
+			      size_t *spent)
+{
+	struct walk_arg *w = arg;
+	struct babel_xroute_info i;
+	struct babel_xroute *x;
+
+	if (!e->originated || !(x = babel_xroute_find(b, e)))
+		return 0;
+	(*spent)++;
+	xroute_info(x, &i);
+	return w->xfn(w->ctx, &i);
+}
+
+int babel_xroute_walk(struct babel *b, struct babel_route_cursor *cur,
+		      size_t max, babel_xroute_fn fn, void *ctx)
+{
+	struct walk_arg w = { .xfn = fn, .ctx = ctx };
+
+	/* Most routers originate a handful: no need to visit every entry. */
+	if (!cur->started && b->ctr.xroutes == 0) {
+		cur->done = true;
+		return 1;
+	}
+	return walk_entries(b, cur, max, walk_xroutes_visit, &w);
 }
