@@ -137,7 +137,17 @@ static void fmt_put_prefix(struct sbuf *b, const struct babel_prefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	fmt_put_str(b, cfg_prefix_addr_str(p, a, sizeof(a)));
+	if (p->af == BABEL_AF_INET6) {
+		sbuf_put_ip6(b, p->addr);
+	} else if (p->af == BABEL_AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				sbuf_putn(b, ".", 1);
+			sbuf_put_uint(b, p->addr[i]);
+		}
+	} else {
+		fmt_put_str(b, cfg_prefix_addr_str(p, a, sizeof(a)));
+	}
 	sbuf_putn(b, "/", 1);
 	sbuf_put_uint(b, p->plen);
 }
