@@ -96,8 +96,8 @@ static void ctl_on_written(uv_write_t *req, int status)
 		ctl_set_reading(c, true);
 }
 
-/* Queues LEN bytes: copied from BUF, or OWNED itself (freed when written
- * or on failure; a 16 MB dump is not copied again). */
+/* Writes LEN bytes at BUF, which is OWNED (freed when written or on
+ * failure) or copied if it cannot all be written at once. */
 static void ctl_client_queue(struct ctl_client *c, const char *buf,
 			     size_t len, char *owned)
 {
@@ -120,6 +120,24 @@ static void ctl_client_queue(struct ctl_client *c, const char *buf,
 		ctl_client_close(c);
 		return;
 	}
+	/* What the socket takes now is written now, and freed: a reply
+	 * streamed in chunks to a client that keeps up holds one chunk. */
+	if (queued == 0) {
+		b = uv_buf_init((char *)buf, (unsigned)len);
+		r = uv_try_write((uv_stream_t *)&c->pipe, &b, 1);
+		if (r == (int)len) {
+			free(owned);
+			return;
+		}
+		if (r > 0) {
+			buf += r;
+			len -= (size_t)r;
+		} else if (r != UV_EAGAIN) {
+			free(owned);
+			ctl_client_close(c);
+			return;
+		}
+	}
 	w = malloc(sizeof(*w) + (owned ? 0 : len));
 	if (!w) {
 		free(owned);
@@ -130,8 +148,7 @@ static void ctl_client_queue(struct ctl_client *c, const char *buf,
 	w->owned = owned;
 	if (!owned)
 		memcpy(w->data, buf, len);
-	b = uv_buf_init(owned ? owned : w->data, (unsigned)len);
-	/* Try to write at once; uv_write queues whatever does not fit. */
+	b = uv_buf_init(owned ? (char *)buf : w->data, (unsigned)len);
 	r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, ctl_on_written);
 	if (r < 0) {
 		free(owned);

@@ -38,10 +38,10 @@ uint64_t fmt_neigh_id(unsigned ifindex, const struct babel_addr *a)
 	return fmt_hash(a->addr, 16, fmt_hash(&a->af, 1, h));
 }
 
-uint64_t fmt_route_id(const struct babel_route_info *r)
+/* A route's id from its neighbour's (fmt_neigh_id): the dump computes
+ * that once per neighbour. */
+static uint64_t fmt_route_id_from(uint64_t h, const struct babel_route_info *r)
 {
-	uint64_t h = fmt_neigh_id(r->neighbour.ifindex, &r->neighbour.addr);
-
 	h = fmt_hash(&r->prefix.af, 1, h);
 	h = fmt_hash(&r->prefix.plen, 1, h);
 	h = fmt_hash(r->prefix.addr, 16, h);
@@ -50,6 +50,12 @@ uint64_t fmt_route_id(const struct babel_route_info *r)
 		h = fmt_hash(r->src_prefix.addr, 16, h);
 	}
 	return h;
+}
+
+uint64_t fmt_route_id(const struct babel_route_info *r)
+{
+	return fmt_route_id_from(fmt_neigh_id(r->neighbour.ifindex,
+					      &r->neighbour.addr), r);
 }
 
 const char *fmt_ifname(struct daemon *d, unsigned ifindex, char *buf,
@@ -167,10 +173,16 @@ void fmt_route_line_cached(struct daemon *d, struct sbuf *b, const char *verb,
 		fmt_ifname(d, n->ifindex, nc->ifn, sizeof(nc->ifn));
 		nc->nh_len = strlen(nc->nh);
 		nc->ifn_len = strlen(nc->ifn);
+		nc->nb_id = fmt_neigh_id(n->ifindex, &n->addr);
+	}
+	if (!nc->rid_valid || memcmp(nc->rid, r->router_id, 8)) {
+		nc->rid_valid = true;
+		memcpy(nc->rid, r->router_id, 8);
+		fmt_router_id(r->router_id, nc->rid_s, sizeof(nc->rid_s));
 	}
 	fmt_put_str(b, verb);
 	sbuf_putn(b, " route ", 7);
-	sbuf_put_hex(b, fmt_route_id(r), 12);
+	sbuf_put_hex(b, fmt_route_id_from(nc->nb_id, r), 12);
 	sbuf_putn(b, " prefix ", 8);
 	fmt_put_prefix(b, &r->prefix);
 	sbuf_putn(b, " from ", 6);
@@ -183,11 +195,7 @@ void fmt_route_line_cached(struct daemon *d, struct sbuf *b, const char *verb,
 	else
 		sbuf_putn(b, "any/0", 5);
 	fmt_put_str(b, r->selected ? " installed yes id " : " installed no id ");
-	for (int i = 0; i < 8; i++) {
-		if (i)
-			sbuf_putn(b, ":", 1);
-		sbuf_put_hex(b, r->router_id[i], 2);
-	}
+	sbuf_putn(b, nc->rid_s, 23);
 	sbuf_putn(b, " metric ", 8);
 	sbuf_put_uint(b, r->metric);
 	sbuf_putn(b, " refmetric ", 11);

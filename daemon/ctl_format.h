@@ -38,6 +38,10 @@ struct fmt_nh_cache {
 	char nh[46];			/* INET6_ADDRSTRLEN */
 	char ifn[32];			/* CFG_IFNAME_MAX + 8 */
 	size_t nh_len, ifn_len;
+	uint64_t nb_id;			/* fmt_neigh_id */
+	bool rid_valid;			/* the last router-id, formatted */
+	uint8_t rid[8];
+	char rid_s[24];
 };
 void fmt_route_line_cached(struct daemon *d, struct sbuf *b, const char *verb,
 			   const struct babel_route_info *r,
