@@ -50,6 +50,21 @@ int ctl_monitor_count(struct daemon *d)
 	return mon_count_server(d->ctl_rw) + mon_count_server(d->ctl_ro);
 }
 
+/* Which forms the monitoring clients want: an event is formatted only in
+ * those (100,000 announces in a row make 100,000 events). */
+static void mon_wanted(struct daemon *d, bool *text, bool *json)
+{
+	struct ctl_server *ss[2] = { d->ctl_rw, d->ctl_ro };
+
+	*text = *json = false;
+	for (int i = 0; i < 2; i++)
+		for (struct ctl_client *c = ss[i] ? ss[i]->clients : NULL; c;
+		     c = c->next) {
+			*text |= c->monitor;
+			*json |= c->monitor_json;
+		}
+}
+
 void ctl_monitor_sync(struct daemon *d)
 {
 	if (d->babel)
@@ -258,8 +273,10 @@ void ctl_monitor_route_event(void *ctx, enum babel_event ev,
 	struct sbuf text = { 0 }, json = { 0 };
 	struct mon_key k = { false, &r->prefix,
 			     r->has_src_prefix ? &r->src_prefix : NULL };
+	bool wt, wj;
 
-	ctl_ev_route(d, ev, r, &text, &json);
+	mon_wanted(d, &wt, &wj);
+	ctl_ev_route(d, ev, r, wt ? &text : NULL, wj ? &json : NULL);
 	mon_send_both(d, &text, &json, &k);
 }
 
@@ -268,8 +285,10 @@ void ctl_monitor_neigh_event(void *ctx, enum babel_event ev,
 {
 	struct daemon *d = ctx;
 	struct sbuf text = { 0 }, json = { 0 };
+	bool wt, wj;
 
-	ctl_ev_neigh(d, ev, n, &text, &json);
+	mon_wanted(d, &wt, &wj);
+	ctl_ev_neigh(d, ev, n, wt ? &text : NULL, wj ? &json : NULL);
 	mon_send_both(d, &text, &json, NULL);
 }
 
@@ -280,8 +299,10 @@ void ctl_monitor_xroute_event(void *ctx, enum babel_event ev,
 	struct sbuf text = { 0 }, json = { 0 };
 	struct mon_key k = { true, &x->prefix,
 			     x->has_src_prefix ? &x->src_prefix : NULL };
+	bool wt, wj;
 
-	ctl_ev_xroute(d, ev, x, &text, &json);
+	mon_wanted(d, &wt, &wj);
+	ctl_ev_xroute(d, ev, x, wt ? &text : NULL, wj ? &json : NULL);
 	mon_send_both(d, &text, &json, &k);
 }
 
@@ -289,10 +310,12 @@ void ctl_monitor_iface(struct daemon *d, const struct d_iface *ifc,
 		       enum babel_event ev)
 {
 	struct sbuf text = { 0 }, json = { 0 };
+	bool wt, wj;
 
-	if (ctl_monitor_count(d) == 0)
+	mon_wanted(d, &wt, &wj);
+	if (!wt && !wj)
 		return;
-	ctl_ev_iface(d, ev, ifc, &text, &json);
+	ctl_ev_iface(d, ev, ifc, wt ? &text : NULL, wj ? &json : NULL);
 	mon_send_both(d, &text, &json, NULL);
 }
 
