@@ -405,9 +405,9 @@ static size_t bucket_batch(struct babel *b, struct babel_hnode *n,
 }
 
 /*
- * Visits the entries after the cursor in the walk's order; VISIT returns
- * how much of the budget an entry took (0 for one with nothing to show)
- * or a negative value to stop. Returns 1 at the end, 0 when the budget is
+ * Visits the entries after the cursor in the walk's order, moving the
+ * cursor onto each; VISIT adds what an entry showed to *spent and returns
+ * 0, or non-zero to stop. Returns 1 at the end, 0 when the budget is
  * spent, or VISIT's stop value.
  */
 typedef int (*walk_visit_fn)(struct babel *b, struct babel_entry *e,
@@ -435,7 +435,7 @@ static int walk_entries(struct babel *b, struct babel_route_cursor *cur,
 		/* The buckets come in a scattered order and so do their
 		 * entries: ask for the memory a few buckets ahead (a dump
 		 * of 100,000 routes otherwise waits on it most of its time). */
-		if (j + WALK_AHEAD < nb) {
+		if (bits && j + WALK_AHEAD < nb) {
 			struct babel_hnode *ahead =
 				b->entries.b[bitrev32(j + WALK_AHEAD) >> (32 - bits)];
 
