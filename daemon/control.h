@@ -141,6 +141,7 @@ void ctl_ev_send(struct daemon *d, struct ctl_ev *ev, const char *text_line);
  */
 enum ctl_walk_kind {
 	CTL_WALK_DUMP,			/* babeld's "add" lines, then ok */
+	CTL_WALK_MONITOR,		/* the same, a new monitor's state */
 	CTL_WALK_MONITOR_JSON,		/* the same as typed JSON events */
 	CTL_WALK_ROUTES,		/* show routes */
 	CTL_WALK_ROUTES_JSON,		/* show routes json */
@@ -149,8 +150,10 @@ void ctl_walk_start(struct ctl_client *c, enum ctl_walk_kind kind);
 /* Makes the next chunk into B; true when it was the last. */
 bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b);
 void ctl_walk_free(struct ctl_walk *w);
-/* Whether the walk has shown the route (or, XROUTE, the originated
- * prefix) P from SRC already: an event about it is news (ctl_monitor.c). */
+/* Whether an event about the route (or, XROUTE, the originated prefix) P
+ * from SRC is news to a monitor that is shown the walk: the state a new
+ * monitor is shown has passed it already (ctl_monitor.c). True for any
+ * other walk (a monitor that asked for a dump gets every event). */
 bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w, bool xroute,
 		     const struct babel_prefix *p, const struct babel_prefix *src);
 /* control.c: sends the walk's chunks as the client reads them. */

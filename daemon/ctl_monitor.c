@@ -372,7 +372,7 @@ void ctl_monitor_start(struct ctl_client *c, bool json)
 	c->monitor = !json;
 	c->monitor_json = json;
 	ctl_monitor_sync(d);
-	ctl_walk_start(c, json ? CTL_WALK_MONITOR_JSON : CTL_WALK_DUMP);
+	ctl_walk_start(c, json ? CTL_WALK_MONITOR_JSON : CTL_WALK_MONITOR);
 }
 
 void ctl_monitor_stop(struct ctl_client *c)

@@ -38,6 +38,7 @@ static int walk_route(void *arg, const struct babel_route_info *r)
 
 	switch (w->kind) {
 	case CTL_WALK_DUMP:
+	case CTL_WALK_MONITOR:
 		fmt_route_line_cached(w->d, w->out, "add", r, &w->nc);
 		break;
 	case CTL_WALK_MONITOR_JSON:
@@ -64,7 +65,7 @@ static int walk_xroute(void *arg, const struct babel_xroute_info *x)
 {
 	struct ctl_walk *w = arg;
 
-	if (w->kind == CTL_WALK_DUMP)
+	if (w->kind != CTL_WALK_MONITOR_JSON)
 		fmt_xroute_line(w->out, "add", x);
 	else
 		ctl_ev_xroute(w->d, BABEL_EVENT_ADD, x, NULL, w->out);
@@ -77,6 +78,7 @@ static void walk_head(struct ctl_walk *w)
 
 	switch (w->kind) {
 	case CTL_WALK_DUMP:
+	case CTL_WALK_MONITOR:
 		ctl_fmt_dump_head(d, &w->head, "add");
 		break;
 	case CTL_WALK_MONITOR_JSON:
@@ -129,6 +131,8 @@ bool ctl_walk_fill(struct ctl_walk *w, struct sbuf *b)
 bool ctl_walk_passed(struct daemon *d, const struct ctl_walk *w, bool xroute,
 		     const struct babel_prefix *p, const struct babel_prefix *src)
 {
+	if (w->kind != CTL_WALK_MONITOR && w->kind != CTL_WALK_MONITOR_JSON)
+		return true;
 	return babel_route_cursor_passed(d->babel, xroute ? &w->xcur : &w->cur,
 					 p, src);
 }

@@ -364,6 +364,24 @@ def run_tests(rw, ro, conf, d, tmp):
           json.loads(lines[greet + n]).get("originated") is not None
           and lines[-1] == "ok", lines[greet + n:][:3])
 
+    # A monitor that asks for a dump gets every change meanwhile, also of
+    # what the dump has not reached yet (only a new monitor's own first
+    # state leaves those out: it shows them as they are then).
+    m3 = Client(rw)
+    m3.s.settimeout(30)
+    first = m3.cmd("monitor")
+    m3.s.sendall(b"dump\n")
+    c.cmd("withdraw 2001:db8:101:1234::/64")
+    seen = False
+    while True:
+        line = m3.line()
+        seen |= line.startswith("flush xroute 2001:db8:101:1234::/64-::/0")
+        if line == "ok":
+            break
+    check("a monitor's own dump does not hide a change from it",
+          len(first) > 100000 and seen, (len(first), seen))
+    m3.close()
+
     # wgbabelctl: output, exit codes, messages.
     rc, out, err = ctl(rw, "show", "originated")
     check("wgbabelctl show originated exits 0 and prints the list",
