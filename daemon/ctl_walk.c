@@ -17,8 +17,8 @@
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
 
-/* Routes per chunk: about 40 KB of dump lines. */
-#define CTL_WALK_CHUNK 256
+/* Routes per chunk: about 150 KB of dump lines. */
+#define CTL_WALK_CHUNK 1024
 
 struct ctl_walk {
 	struct daemon *d;
