@@ -439,10 +439,17 @@ static int walk_entries(struct babel *b, struct babel_route_cursor *cur,
 			struct babel_hnode *ahead =
 				b->entries.b[bitrev32(j + WALK_AHEAD) >> (32 - bits)];
 
+			struct babel_hnode *near =
+				b->entries.b[bitrev32(j + WALK_AHEAD / 2) >> (32 - bits)];
+
 			WALK_PREFETCH(&b->entries.b[bitrev32(j + 2 * WALK_AHEAD) >>
 						    (32 - bits)]);
 			if (ahead)
 				WALK_PREFETCH(ahead);
+			/* its entry asked for two buckets ago: now its routes */
+			if (near)
+				WALK_PREFETCH(babel_container_of(near, struct babel_entry,
+								 hnode)->routes);
 		}
 
 		while ((k = bucket_batch(b, head, cur, it)) > 0) {
