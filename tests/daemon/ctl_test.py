@@ -341,12 +341,15 @@ def run_tests(rw, ro, conf, d, tmp):
     rss1 = rss_kb(d.pid)
     check("a dump nobody reads does not hold up other clients",
           r[-1] == "ok", r)
+    # Held whole, the dump would add its size; streamed, a chunk and what
+    # waits (under 1 MB), plus allocator noise (ASan's redzones and
+    # quarantine: 2.5 MB once): half the dump tells the two apart.
+    text_kb = sum(len(l) + 1 for l in fast) // 1024
     check("a dump nobody reads holds little memory (%s kB more, the dump is "
           "%d kB of text)" % (None if rss0 is None or rss1 is None
-                              else rss1 - rss0,
-                              sum(len(l) + 1 for l in fast) // 1024),
-          rss0 is not None and rss1 is not None and rss1 - rss0 < 2048,
-          (rss0, rss1))
+                              else rss1 - rss0, text_kb),
+          rss0 is not None and rss1 is not None
+          and rss1 - rss0 < text_kb // 2, (rss0, rss1))
     got = bytearray()
     while not got.endswith(b"]}\nok\n"):
         data = lazy.recv(1024)
