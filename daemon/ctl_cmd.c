@@ -7,6 +7,7 @@
  */
 #include "daemon/control.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ static const char ctl_help[] =
 	"commands:\n"
 	"  show interfaces|neighbours|routes|originated|allowedips|fib|"
 	"refused|status [json]\n"
+	"  show route ADDRESS|PREFIX [json] the longest match, every candidate\n"
 	"  announce PREFIX [metric N]     (read-write socket only)\n"
 	"  withdraw PREFIX                (read-write socket only)\n"
 	"  monitor [json]                 stream changes; unmonitor stops\n"
@@ -91,6 +93,31 @@ static bool ctl_is_json(const char *w)
 #define CTL_SHOW_WHAT "interfaces|neighbours|routes|originated|allowedips|" \
 	"fib|refused|status"
 
+static int ctl_parse_prefix(struct ctl_client *c, const char *cmd,
+			    const char *s, struct babel_prefix *p);
+
+/* "show route ADDRESS|PREFIX [json]". */
+static void ctl_show_one_route(struct ctl_client *c, char **w, size_t n)
+{
+	struct sbuf b = { 0 };
+	struct babel_prefix p;
+	bool json = n == 4 && ctl_is_json(w[3]);
+
+	if (n != 3 && !json) {
+		ctl_errorf(c, "usage: show route ADDRESS|PREFIX [json]");
+		return;
+	}
+	if (ctl_parse_prefix(c, "show route", w[2], &p) < 0)
+		return;
+	if (ctl_show_route_match(c->srv->d, &b, &p, json) == -ENOENT) {
+		sbuf_free(&b);
+		ctl_errorf(c, "show route: no route to %s", w[2]);
+		return;
+	}
+	sbuf_puts(&b, "ok\n");
+	ctl_client_write_sbuf(c, &b);
+}
+
 static void ctl_show(struct ctl_client *c, char **w, size_t n)
 {
 	struct sbuf b = { 0 };
@@ -111,6 +138,10 @@ static void ctl_show(struct ctl_client *c, char **w, size_t n)
 	if (!what) {
 		ctl_errorf(c, "usage: show %s [json]: show what?",
 			   CTL_SHOW_WHAT);
+		return;
+	}
+	if (!strcmp(what, "routes")) {
+		ctl_walk_start(c, json ? CTL_WALK_ROUTES_JSON : CTL_WALK_ROUTES);
 		return;
 	}
 	if (ctl_fmt_show(c->srv->d, &b, what, json) < 0) {
@@ -201,16 +232,16 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 		ctl_errorf(c, "usage: too many words");
 		return;
 	}
-	if (!strcmp(w[0], "show")) {
+	if (!strcmp(w[0], "show") && n >= 3 && !strcmp(w[1], "route")) {
+		ctl_show_one_route(c, w, n);
+	} else if (!strcmp(w[0], "show")) {
 		ctl_show(c, w, n);
 	} else if (!strcmp(w[0], "announce")) {
 		ctl_announce(c, w, n);
 	} else if (!strcmp(w[0], "withdraw")) {
 		ctl_withdraw(c, w, n);
 	} else if (!strcmp(w[0], "dump") && n == 1) {
-		ctl_fmt_dump(c->srv->d, &b, "add");
-		sbuf_puts(&b, "ok\n");
-		ctl_client_write_sbuf(c, &b);
+		ctl_walk_start(c, CTL_WALK_DUMP);
 	} else if ((!strcmp(w[0], "metrics") || !strcmp(w[0], "graph")) &&
 		   n == 1) {
 		if ((w[0][0] == 'm' ? metrics_write(c->srv->d, &b) :
@@ -225,7 +256,7 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 		   (n == 1 || (n == 2 && ctl_is_json(w[1])))) {
 		ctl_monitor_start(c, n == 2);
 	} else if (!strcmp(w[0], "unmonitor") && n == 1) {
-		c->monitor = c->monitor_json = false;
+		ctl_monitor_stop(c);
 		ctl_reply(c, "ok");
 	} else if (!strcmp(w[0], "help") && n == 1) {
 		sbuf_puts(&b, ctl_help);

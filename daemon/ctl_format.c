@@ -38,10 +38,10 @@ uint64_t fmt_neigh_id(unsigned ifindex, const struct babel_addr *a)
 	return fmt_hash(a->addr, 16, fmt_hash(&a->af, 1, h));
 }
 
-uint64_t fmt_route_id(const struct babel_route_info *r)
+/* A route's id from its neighbour's (fmt_neigh_id): the dump computes
+ * that once per neighbour. */
+static uint64_t fmt_route_id_from(uint64_t h, const struct babel_route_info *r)
 {
-	uint64_t h = fmt_neigh_id(r->neighbour.ifindex, &r->neighbour.addr);
-
 	h = fmt_hash(&r->prefix.af, 1, h);
 	h = fmt_hash(&r->prefix.plen, 1, h);
 	h = fmt_hash(r->prefix.addr, 16, h);
@@ -50,6 +50,12 @@ uint64_t fmt_route_id(const struct babel_route_info *r)
 		h = fmt_hash(r->src_prefix.addr, 16, h);
 	}
 	return h;
+}
+
+uint64_t fmt_route_id(const struct babel_route_info *r)
+{
+	return fmt_route_id_from(fmt_neigh_id(r->neighbour.ifindex,
+					      &r->neighbour.addr), r);
 }
 
 const char *fmt_ifname(struct daemon *d, unsigned ifindex, char *buf,
@@ -126,20 +132,7 @@ void fmt_xroute_line(struct sbuf *b, const char *verb,
 		    s, p, s, x->metric);
 }
 
-/*
- * Route lines are the bulk of a dump (100,000 and more), so they are built
- * with plain appends, not printf, and what consecutive lines share (the
- * neighbour's address and interface name) is formatted once per neighbour.
- */
-struct fmt_nh_cache {
-	bool valid;
-	unsigned ifindex;
-	struct babel_addr addr;
-	char nh[INET6_ADDRSTRLEN];
-	char ifn[CFG_IFNAME_MAX + 8];
-	size_t nh_len, ifn_len;
-};
-
+/* Route lines: plain appends, not printf (fmt_nh_cache). */
 static void fmt_put_str(struct sbuf *b, const char *s)
 {
 	sbuf_putn(b, s, strlen(s));
@@ -150,14 +143,24 @@ static void fmt_put_prefix(struct sbuf *b, const struct babel_prefix *p)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	fmt_put_str(b, cfg_prefix_addr_str(p, a, sizeof(a)));
+	if (p->af == BABEL_AF_INET6) {
+		sbuf_put_ip6(b, p->addr);
+	} else if (p->af == BABEL_AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			if (i)
+				sbuf_putn(b, ".", 1);
+			sbuf_put_uint(b, p->addr[i]);
+		}
+	} else {
+		fmt_put_str(b, cfg_prefix_addr_str(p, a, sizeof(a)));
+	}
 	sbuf_putn(b, "/", 1);
 	sbuf_put_uint(b, p->plen);
 }
 
-static void fmt_route_line_c(struct daemon *d, struct sbuf *b, const char *verb,
-			     const struct babel_route_info *r,
-			     struct fmt_nh_cache *nc)
+void fmt_route_line_cached(struct daemon *d, struct sbuf *b, const char *verb,
+			   const struct babel_route_info *r,
+			   struct fmt_nh_cache *nc)
 {
 	const struct babel_nexthop *n = &r->neighbour;
 
@@ -170,10 +173,16 @@ static void fmt_route_line_c(struct daemon *d, struct sbuf *b, const char *verb,
 		fmt_ifname(d, n->ifindex, nc->ifn, sizeof(nc->ifn));
 		nc->nh_len = strlen(nc->nh);
 		nc->ifn_len = strlen(nc->ifn);
+		nc->nb_id = fmt_neigh_id(n->ifindex, &n->addr);
+	}
+	if (!nc->rid_valid || memcmp(nc->rid, r->router_id, 8)) {
+		nc->rid_valid = true;
+		memcpy(nc->rid, r->router_id, 8);
+		fmt_router_id(r->router_id, nc->rid_s, sizeof(nc->rid_s));
 	}
 	fmt_put_str(b, verb);
 	sbuf_putn(b, " route ", 7);
-	sbuf_put_hex(b, fmt_route_id(r), 12);
+	sbuf_put_hex(b, fmt_route_id_from(nc->nb_id, r), 12);
 	sbuf_putn(b, " prefix ", 8);
 	fmt_put_prefix(b, &r->prefix);
 	sbuf_putn(b, " from ", 6);
@@ -186,11 +195,7 @@ static void fmt_route_line_c(struct daemon *d, struct sbuf *b, const char *verb,
 	else
 		sbuf_putn(b, "any/0", 5);
 	fmt_put_str(b, r->selected ? " installed yes id " : " installed no id ");
-	for (int i = 0; i < 8; i++) {
-		if (i)
-			sbuf_putn(b, ":", 1);
-		sbuf_put_hex(b, r->router_id[i], 2);
-	}
+	sbuf_putn(b, nc->rid_s, 23);
 	sbuf_putn(b, " metric ", 8);
 	sbuf_put_uint(b, r->metric);
 	sbuf_putn(b, " refmetric ", 11);
@@ -207,7 +212,89 @@ void fmt_route_line(struct daemon *d, struct sbuf *b, const char *verb,
 {
 	struct fmt_nh_cache nc = { .valid = false };
 
-	fmt_route_line_c(d, b, verb, r, &nc);
+	fmt_route_line_cached(d, b, verb, r, &nc);
+}
+
+/* ------------------------------------------------------ JSON events */
+
+void fmt_iface_fields(struct daemon *d, struct ctl_ev *e,
+		      const struct d_iface *ifc, bool present)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	(void)d;
+	ctl_ev_str(e, "interface", ifc->name);
+	ctl_ev_bool(e, "up", present && ifc->in_engine);
+	if (present && ifc->in_engine && ifc->ll6.af == BABEL_AF_INET6)
+		ctl_ev_str(e, "ipv6", (d_addr_str(&ifc->ll6, a, sizeof(a)), a));
+	if (present && ifc->in_engine && ifc->v4.af == BABEL_AF_INET)
+		ctl_ev_str(e, "ipv4", (d_addr_str(&ifc->v4, a, sizeof(a)), a));
+}
+
+static void fmt_ev_id(struct ctl_ev *e, uint64_t id)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%012llx",
+		 (unsigned long long)(id & 0xffffffffffffULL));
+	ctl_ev_str(e, "id", buf);
+}
+
+void fmt_neigh_fields(struct daemon *d, struct ctl_ev *e,
+		      const struct babel_neighbour_info *n)
+{
+	char a[INET6_ADDRSTRLEN], ifn[CFG_IFNAME_MAX + 8], h[8];
+
+	fmt_ev_id(e, fmt_neigh_id(n->ifindex, &n->addr));
+	d_addr_str(&n->addr, a, sizeof(a));
+	ctl_ev_str(e, "address", a);
+	ctl_ev_str(e, "interface", fmt_ifname(d, n->ifindex, ifn, sizeof(ifn)));
+	snprintf(h, sizeof(h), "%04x", n->mcast_history);
+	ctl_ev_str(e, "reach", h);
+	snprintf(h, sizeof(h), "%04x", n->ucast_history);
+	ctl_ev_str(e, "ureach", h);
+	ctl_ev_uint(e, "rxcost", n->rxcost);
+	ctl_ev_uint(e, "txcost", n->txcost);
+	if (n->rtt_valid) {
+		ctl_ev_uint(e, "rtt_us", n->rtt_us);
+		ctl_ev_uint(e, "rttcost", n->rtt_penalty);
+	}
+	ctl_ev_uint(e, "cost", n->cost);
+	ctl_ev_uint(e, "routes", n->routes);
+}
+
+void fmt_xroute_fields(struct ctl_ev *e, const struct babel_xroute_info *x)
+{
+	char p[64], s[64];
+
+	ctl_ev_str(e, "prefix", cfg_prefix_str(&x->prefix, p, sizeof(p)));
+	fmt_src(&x->prefix, x->has_src_prefix, &x->src_prefix, s, sizeof(s));
+	ctl_ev_str(e, "from", s);
+	ctl_ev_uint(e, "metric", x->metric);
+}
+
+void fmt_route_fields(struct daemon *d, struct ctl_ev *e,
+		      const struct babel_route_info *r)
+{
+	char p[64], a[INET6_ADDRSTRLEN], ifn[CFG_IFNAME_MAX + 8], rid[32];
+
+	fmt_ev_id(e, fmt_route_id(r));
+	ctl_ev_str(e, "prefix", cfg_prefix_str(&r->prefix, p, sizeof(p)));
+	fmt_src(&r->prefix, r->has_src_prefix, &r->src_prefix, p, sizeof(p));
+	ctl_ev_str(e, "from", p);
+	ctl_ev_bool(e, "installed", r->selected);
+	fmt_router_id(r->router_id, rid, sizeof(rid));
+	ctl_ev_str(e, "router_id", rid);
+	ctl_ev_uint(e, "metric", r->metric);
+	ctl_ev_uint(e, "refmetric", r->refmetric);
+	ctl_ev_uint(e, "seqno", r->seqno);
+	ctl_ev_bool(e, "feasible", r->feasible);
+	d_addr_str(&r->neighbour.addr, a, sizeof(a));
+	ctl_ev_str(e, "neighbour", a);
+	ctl_ev_str(e, "interface",
+		   fmt_ifname(d, r->neighbour.ifindex, ifn, sizeof(ifn)));
+	d_addr_str(&r->next_hop, a, sizeof(a));
+	ctl_ev_str(e, "via", a);
 }
 
 /* ------------------------------------------------------------ dump */
@@ -216,9 +303,6 @@ struct fmt_ctx {
 	struct daemon *d;
 	struct sbuf *b;
 	const char *verb;
-	bool json;
-	bool first;
-	struct fmt_nh_cache nc;
 };
 
 static int fmt_dump_neigh(void *arg, const struct babel_neighbour_info *n)
@@ -229,23 +313,7 @@ static int fmt_dump_neigh(void *arg, const struct babel_neighbour_info *n)
 	return 0;
 }
 
-static int fmt_dump_xroute(void *arg, const struct babel_xroute_info *x)
-{
-	struct fmt_ctx *f = arg;
-
-	fmt_xroute_line(f->b, f->verb, x);
-	return 0;
-}
-
-static int fmt_dump_route(void *arg, const struct babel_route_info *r)
-{
-	struct fmt_ctx *f = arg;
-
-	fmt_route_line_c(f->d, f->b, f->verb, r, &f->nc);
-	return 0;
-}
-
-void ctl_fmt_dump(struct daemon *d, struct sbuf *b, const char *verb)
+void ctl_fmt_dump_head(struct daemon *d, struct sbuf *b, const char *verb)
 {
 	struct fmt_ctx f = { .d = d, .b = b, .verb = verb };
 
@@ -253,6 +321,4 @@ void ctl_fmt_dump(struct daemon *d, struct sbuf *b, const char *verb)
 		if (d->ifaces[i]->present)
 			fmt_iface_line(d, b, verb, d->ifaces[i]);
 	babel_foreach_neighbour(d->babel, fmt_dump_neigh, &f);
-	babel_foreach_xroute(d->babel, fmt_dump_xroute, &f);
-	babel_foreach_route(d->babel, fmt_dump_route, &f);
 }

@@ -27,7 +27,6 @@
 
 struct ctl_server;
 struct mnl_socket;
-struct ctl_monitor;
 struct redist;
 struct net_sock;
 struct httpd;
@@ -158,11 +157,9 @@ struct daemon {
 	uv_timer_t refresh_timer;	/* re-read WireGuard devices */
 	uv_timer_t check_timer;		/* iface_check_all, every 5 s */
 	uv_timer_t grace_timer;		/* end of the restart grace period */
-	uv_timer_t monitor_timer;	/* control-socket monitor diffs */
 	uv_timer_t probe_timer;		/* probe.c: liveness probes */
 	uv_signal_t sigterm, sigint, sighup;
 
-	struct ctl_monitor *monitor;	/* only while someone monitors */
 	struct ctl_server *ctl_rw;
 	struct ctl_server *ctl_ro;
 

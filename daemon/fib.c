@@ -11,6 +11,7 @@
  * (--dry-run) the writes are counted and withheld: the plane still shows
  * what it would write (wgbabelctl show fib).
  */
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 
 #include <arpa/inet.h>
@@ -230,9 +231,10 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
 	struct wg_prefix wp;
 	char pf[64];
 
-	(void)old_nh;		/* the plane knows what it had */
 	if (d->stopping)	/* shutdown removes (or keeps) everything itself */
 		return;
+	if (!src_prefix)	/* the plane knows what it had: this is for monitors */
+		ctl_monitor_fib(d, prefix, old_nh, new_nh);
 	if (src_prefix) {
 		/* Allowed IPs and our kernel routes key on the destination
 		 * only. The engine ignores source-specific updates

@@ -23,6 +23,7 @@
  * listed as absent; one declared "type wireguard" that is not WireGuard
  * does not start (at start: the daemon exits).
  */
+#include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/wgquick.h"
 
@@ -49,6 +50,8 @@ static void iface_index_set(struct daemon *d, struct d_iface *ifc,
 {
 	struct d_iface **p;
 
+	bool was = ifc->present;
+
 	if (ifc->present)
 		wg_hmap_remove(&d->iface_by_index, &ifc->ifindex);
 	ifc->ifindex = ifindex;
@@ -58,12 +61,16 @@ static void iface_index_set(struct daemon *d, struct d_iface *ifc,
 		*p = ifc;
 	else
 		LOG_E(d, "%s: out of memory", ifc->name);
+	if (!was)
+		ctl_monitor_iface(d, ifc, BABEL_EVENT_ADD);
 }
 
 static void iface_index_clear(struct daemon *d, struct d_iface *ifc)
 {
-	if (ifc->present)
+	if (ifc->present) {
 		wg_hmap_remove(&d->iface_by_index, &ifc->ifindex);
+		ctl_monitor_iface(d, ifc, BABEL_EVENT_FLUSH);
+	}
 	ifc->present = false;
 }
 
@@ -235,6 +242,7 @@ static void iface_engine_del(struct daemon *d, struct d_iface *ifc)
 	babel_iface_del(d->babel, ifc->ifindex, d_now_us(d));
 	fib_iface_down(d, ifc);	/* after the engine withdrew its routes */
 	ifc->in_engine = false;
+	ctl_monitor_iface(d, ifc, BABEL_EVENT_CHANGE);
 	/* The engine forgot the peers too: they are registered again on the
 	 * next add. */
 	iface_peers_clear(ifc);
@@ -318,6 +326,7 @@ static void iface_engine_add(struct daemon *d, struct d_iface *ifc)
 		return;
 	}
 	ifc->in_engine = true;
+	ctl_monitor_iface(d, ifc, BABEL_EVENT_CHANGE);
 	fib_iface_up(d, ifc);
 	LOG_I(d, "%s: Babel running (type %s, hello %u ms, over %s%s)",
 	      ifc->name, cfg_iftype_name(ifc->params.type),

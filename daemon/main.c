@@ -546,6 +546,9 @@ static int start(struct daemon *d)
 		.save_state = state_save, .log = babel_log_cb,
 		.filter_in = filter_in, .filter_out = filter_out,
 		.neigh_lost = neigh_lost_cb,
+		.route_event = ctl_monitor_route_event,
+		.neigh_event = ctl_monitor_neigh_event,
+		.xroute_event = ctl_monitor_xroute_event,
 	};
 	struct kroute_config kc = {
 		.protocol = d->cfg->route_protocol,
@@ -644,12 +647,10 @@ static void init_handles(struct daemon *d)
 	uv_timer_init(d->loop, &d->babel_timer);
 	uv_timer_init(d->loop, &d->refresh_timer);
 	uv_timer_init(d->loop, &d->grace_timer);
-	uv_timer_init(d->loop, &d->monitor_timer);
 	uv_timer_init(d->loop, &d->probe_timer);
 	uv_timer_init(d->loop, &d->check_timer);
 	d->probe_timer.data = d->check_timer.data = d;
 	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
-	d->monitor_timer.data = d;
 	uv_signal_init(d->loop, &d->sigterm);
 	uv_signal_init(d->loop, &d->sigint);
 	uv_signal_init(d->loop, &d->sighup);
@@ -663,7 +664,7 @@ static void close_handles(struct daemon *d)
 {
 	uv_handle_t *hs[] = {
 		(uv_handle_t *)&d->babel_timer, (uv_handle_t *)&d->refresh_timer,
-		(uv_handle_t *)&d->grace_timer, (uv_handle_t *)&d->monitor_timer,
+		(uv_handle_t *)&d->grace_timer,
 		(uv_handle_t *)&d->probe_timer, (uv_handle_t *)&d->check_timer,
 		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
 		(uv_handle_t *)&d->sighup,
@@ -739,7 +740,6 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);	/* let the closes finish */
 	if (uv_loop_close(&loop) < 0)
 		LOG_D(&d, "libuv loop still had handles at exit");
-	ctl_monitor_free(&d);
 	if (d.mon)
 		kroute_monitor_free(d.mon);
 	if (d.babel)

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct sbuf {
 	char *p;
@@ -26,6 +27,8 @@ void sbuf_putn(struct sbuf *b, const char *s, size_t n);
 void sbuf_put_uint(struct sbuf *b, unsigned long long v);
 /* The low DIGITS hex digits of V, zero-padded (at most 16). */
 void sbuf_put_hex(struct sbuf *b, unsigned long long v, unsigned digits);
+/* An IPv6 address as inet_ntop() writes it, faster. */
+void sbuf_put_ip6(struct sbuf *b, const uint8_t a[16]);
 /* Appends S as a JSON string, quotes included. */
 void sbuf_json_str(struct sbuf *b, const char *s);
 /* Hands the bytes over (the caller frees them); B is empty afterwards. */

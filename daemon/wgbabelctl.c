@@ -36,6 +36,8 @@ static const char usage_text[] =
 "  show neighbours    Babel neighbours with costs and RTT; for WireGuard\n"
 "                     also the peer's public key, endpoint, last handshake\n"
 "  show routes        every route learned (* = selected, installed)\n"
+"  show route ADDRESS|PREFIX  the route used for it (longest match) and\n"
+"                     every candidate\n"
 "  show originated    prefixes this node announces\n"
 "  show allowedips    prefixes wgbabeld put into WireGuard AllowedIPs, and\n"
 "                     the ones it refused (held by a peer it does not manage)\n"

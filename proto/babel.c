@@ -169,6 +169,7 @@ void babel_free(struct babel *b)
 {
 	if (!b)
 		return;
+	b->events = false;
 	b->shut = true;
 	babel_heap_fini(&b->timers);	/* every timer idle before objects go */
 	while (!babel_list_empty(&b->xroutes)) {
@@ -701,6 +702,7 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 {
 	struct babel_entry *e;
 	struct babel_xroute *x;
+	bool created;
 
 	b->now = now_us;
 	if (!prefix || !prefix_ok(prefix) || (src_prefix && src_prefix->af &&
@@ -712,6 +714,7 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 	if (!e)
 		return -ENOMEM;
 	x = babel_xroute_find(b, e);
+	created = !x;
 	if (!x) {
 		x = babel_alloc(b, sizeof(*x));
 		if (!x) {
@@ -724,7 +727,10 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 		babel_list_add_tail(&b->xroutes, &x->link);
 		b->ctr.xroutes++;
 	}
-	x->metric = metric;
+	if (created || x->metric != metric) {
+		x->metric = metric;
+		babel_notify_xroute(b, x, created ? BABEL_EVENT_ADD : BABEL_EVENT_CHANGE);
+	}
 	babel_entry_select(b, e, now_us);
 	babel_entry_changed(b, e, false, now_us);
 	babel_flush(b);
@@ -752,6 +758,7 @@ static void xroute_free(struct babel *b, struct babel_entry *e)
 {
 	struct babel_xroute *x = babel_xroute_find(b, e);
 
+	babel_notify_xroute(b, x, BABEL_EVENT_FLUSH);
 	e->originated = false;
 	babel_htable_remove(&b->xroute_tab, &x->hnode);
 	babel_list_del(&x->link);

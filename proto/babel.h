@@ -188,6 +188,14 @@ enum babel_neigh_loss {
 /* "hello-timeout", "unreachable", "interface-down", "peer-removed". */
 const char *babel_neigh_loss_name(enum babel_neigh_loss cause);
 
+/* What happened to a route candidate, a neighbour or an originated prefix:
+ * babeld's add/change/flush (babel_callbacks.route_event and friends). */
+enum babel_event { BABEL_EVENT_ADD = 0, BABEL_EVENT_CHANGE, BABEL_EVENT_FLUSH };
+
+struct babel_route_info;
+struct babel_neighbour_info;
+struct babel_xroute_info;
+
 struct babel_callbacks {
 	void *ctx;
 	/* Send a datagram on ifindex, to dst (unicast, or the IPv4 group
@@ -242,12 +250,38 @@ struct babel_callbacks {
 	int (*filter_out)(void *ctx, const struct babel_prefix *prefix,
 			  const struct babel_prefix *src_prefix, unsigned ifindex,
 			  uint16_t metric);
+	/*
+	 * Optional events for monitors, as babeld's local_notify_*(): called
+	 * at the change, while babel_set_events(b, true) (off by default: no
+	 * cost at all when nobody watches). The info is the state after the
+	 * change (before it for a flush) and valid only for the call; the
+	 * callback must not call back into the engine except introspection.
+	 *
+	 * route_event: a candidate is learned (add), its seqno, refmetric,
+	 * router-id or selection changes, it is retracted (change), or it
+	 * is dropped (flush). A metric change that comes from its
+	 * neighbour's link cost is not a route event: the neighbour's
+	 * change event carries the new cost (babeld writes one line per
+	 * route then; 100,000 of them per RTT wobble would drown a monitor).
+	 * neigh_event: a neighbour appears, its link cost changes, it is
+	 * dropped (after its routes). xroute_event: babel_originate() of a
+	 * new prefix or a new metric, babel_withdraw()/babel_shutdown().
+	 */
+	void (*route_event)(void *ctx, enum babel_event ev,
+			    const struct babel_route_info *r);
+	void (*neigh_event)(void *ctx, enum babel_event ev,
+			    const struct babel_neighbour_info *n);
+	void (*xroute_event)(void *ctx, enum babel_event ev,
+			     const struct babel_xroute_info *x);
 };
 
 /* Returns NULL on allocation failure or a NULL send/fib_change callback. */
 struct babel *babel_new(const struct babel_config *cfg,
 			const struct babel_callbacks *cb, uint64_t now_us);
 void babel_free(struct babel *b);
+/* Turn the route/neigh/xroute event callbacks on (a monitor is watching)
+ * or off. */
+void babel_set_events(struct babel *b, bool on);
 
 /* Interfaces. Return 0 or a negative errno (-EEXIST, -ENOENT, -EINVAL,
  * -ENOMEM). An interface starts up. */
@@ -398,6 +432,50 @@ int babel_foreach_route(struct babel *b, babel_route_fn fn, void *ctx);
 int babel_route_lookup(struct babel *b, const struct babel_prefix *prefix,
 		       const struct babel_prefix *src_prefix,
 		       babel_route_fn fn, void *ctx);
+/*
+ * The route whose prefix covers P most specifically (longest-prefix match;
+ * destination routes only, as the FIB forwards by destination): P itself
+ * when it has routes, else the longest shorter prefix that has. *MATCHED
+ * is that prefix; fn gets every candidate, the selected one first.
+ * -ENOENT when no prefix covers P.
+ */
+int babel_route_match(struct babel *b, const struct babel_prefix *p,
+		      struct babel_prefix *matched, babel_route_fn fn,
+		      void *ctx);
+
+/*
+ * Walking the routes in chunks (a dump that goes out as fast as a client
+ * reads it). The cursor is a key, not a pointer: the position in an order
+ * fixed by each (prefix, src_prefix)'s hash, so whatever is added or
+ * deleted between two chunks, and however the table grows, every entry
+ * present from the start to the end of the walk is visited exactly once,
+ * its candidates together; one added or deleted meanwhile may or may not
+ * be. Zero the cursor to start.
+ */
+struct babel_route_cursor {	/* also for babel_xroute_walk */
+	uint32_t pos;			/* order key of the last entry walked */
+	bool started, done;
+	bool has_src;
+	struct babel_prefix prefix, src_prefix;	/* that entry */
+};
+/* Walks entries after the cursor until fn has seen at least max_routes
+ * routes (whole entries: one may go past) or the end; returns 1 at the
+ * end (cur->done), 0 when more remain, or fn's non-zero value (the entry
+ * fn stopped in is then not walked again: fn sees whole entries only when
+ * it returns 0). */
+int babel_route_walk(struct babel *b, struct babel_route_cursor *cur,
+		     size_t max_routes, babel_route_fn fn, void *ctx);
+/* The same over originated prefixes (a router may originate 100,000). */
+int babel_xroute_walk(struct babel *b, struct babel_route_cursor *cur,
+		      size_t max, babel_xroute_fn fn, void *ctx);
+/* Whether the walk has gone past (prefix, src_prefix): an event about it
+ * is news to a client that is shown the walk; one ahead of the cursor is
+ * not (the walk will show its state when it gets there). */
+bool babel_route_cursor_passed(struct babel *b,
+			       const struct babel_route_cursor *cur,
+			       const struct babel_prefix *prefix,
+			       const struct babel_prefix *src_prefix);
+
 int babel_foreach_source(struct babel *b, babel_source_fn fn, void *ctx);
 int babel_foreach_xroute(struct babel *b, babel_xroute_fn fn, void *ctx);
 void babel_get_counters(const struct babel *b, struct babel_counters *c);

@@ -238,6 +238,7 @@ struct babel {
 	struct babel_config cfg;
 	struct babel_callbacks cb;
 	unsigned batch;			/* babel_batch_begin() depth */
+	bool events;			/* babel_set_events() */
 	uint8_t router_id[8];
 	uint16_t seqno;
 	uint64_t hash_seed;
@@ -405,6 +406,13 @@ void babel_request_free(struct babel *b, struct babel_request *r);
 uint32_t babel_request_hnode_hash(const struct babel_hnode *n, const void *b);
 
 /* introspect.c / helpers */
+/* Tell the daemon (babel_callbacks.route_event ...) while events are on. */
+void babel_notify_route(struct babel *b, struct babel_route *r,
+			enum babel_event ev);
+void babel_notify_neigh(struct babel *b, struct babel_neigh *nb,
+			enum babel_event ev);
+void babel_notify_xroute(struct babel *b, struct babel_xroute *x,
+			 enum babel_event ev);
 uint32_t babel_prefix_hash(const struct babel *b, const struct babel_prefix *p,
 			   const struct babel_prefix *src);
 bool babel_src_equal(const struct babel_prefix *a, const struct babel_prefix *b);

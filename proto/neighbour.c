@@ -82,6 +82,7 @@ struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
 	babel_htable_insert(&b->neighs, &nb->hnode, neigh_hash(b, ifp->ifindex, addr));
 	b->ctr.neighbours++;
 	*created = true;
+	babel_notify_neigh(b, nb, BABEL_EVENT_ADD);
 	return nb;
 }
 
@@ -110,6 +111,7 @@ void babel_neigh_free(struct babel *b, struct babel_neigh *nb)
 	babel_heap_cancel(&b->timers, &nb->mc_timer);
 	babel_heap_cancel(&b->timers, &nb->uc_timer);
 	babel_heap_cancel(&b->timers, &nb->ihu_timer);
+	babel_notify_neigh(b, nb, BABEL_EVENT_FLUSH);
 	babel_list_del(&nb->iface_link);
 	babel_htable_remove(&b->neighs, &nb->hnode);
 	b->ctr.neighbours--;
@@ -183,6 +185,7 @@ void babel_neigh_update_cost(struct babel *b, struct babel_neigh *nb, uint64_t n
 	babel_list_for_each_safe(pos, tmp, &nb->routes)
 		babel_route_smoothed(b, babel_container_of(pos, struct babel_route, nlink), now);
 	nb->cost = c;
+	babel_notify_neigh(b, nb, BABEL_EVENT_CHANGE);
 	babel_list_for_each_safe(pos, tmp, &nb->routes) {
 		struct babel_route *r = babel_container_of(pos, struct babel_route, nlink);
 

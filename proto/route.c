@@ -372,6 +372,7 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	bool was_selected = babel_entry_selected(e) == r;
 	struct babel_nexthop lost;
 
+	babel_notify_route(b, r, BABEL_EVENT_FLUSH);
 	babel_route_nexthop(r, &lost);
 	while (*pp && *pp != r)
 		pp = &(*pp)->next;
@@ -393,10 +394,14 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 void babel_route_refresh_metric(struct babel *b, struct babel_route *r,
 				uint16_t new_refmetric, uint64_t now)
 {
+	uint16_t old = r->refmetric;
+
 	babel_route_smoothed(b, r, now);
 	r->refmetric = new_refmetric;
 	if (new_refmetric == BABEL_INFINITY)
 		r->smoothed = BABEL_INFINITY;
+	if (old != new_refmetric)
+		babel_notify_route(b, r, BABEL_EVENT_CHANGE);
 }
 
 /* The selected route goes first in the candidates (babel_entry_selected). */
@@ -507,6 +512,10 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 			e->poison = e->sent;
 		entry_set_selected(e, sel);
 		e->changed_ms = babel_ms32(now);
+		if (old && old != sel)
+			babel_notify_route(b, old, BABEL_EVENT_CHANGE);
+		if (sel && sel != old)
+			babel_notify_route(b, sel, BABEL_EVENT_CHANGE);
 		b->nselected += (sel != NULL) - (old != NULL);
 		b->cb.fib_change(b->cb.ctx, &e->prefix, babel_entry_src(e),
 				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
@@ -668,7 +677,7 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	struct babel_entry *e;
 	struct babel_route *r, **pp;
 	struct babel_source *s;
-	bool feasible, created = false;
+	bool feasible, created = false, changed;
 	int add = 0;
 
 	b->ctr.updates_received++;
@@ -742,6 +751,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	}
 	if (!created)
 		babel_route_smoothed(b, r, now);
+	changed = created || r->seqno != u->seqno || r->refmetric != u->metric ||
+		  r->add_metric != add || memcmp(r->router_id, u->router_id, 8);
 	memcpy(r->router_id, u->router_id, 8);
 	r->seqno = u->seqno;
 	r->refmetric = u->metric;
@@ -753,6 +764,8 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 		r->smoothed_ms = babel_ms32(now);
 	}
 	route_touch(b, r, u->interval, now);
+	if (changed)
+		babel_notify_route(b, r, created ? BABEL_EVENT_ADD : BABEL_EVENT_CHANGE);
 	babel_request_satisfy(b, e, u->router_id, u->seqno);
 	babel_entry_select(b, e, now);
 }

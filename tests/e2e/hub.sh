@@ -23,6 +23,23 @@ TOPO_LOG_LEVEL=debug
 # allowed IPs that NODE's wg0 has for the peer PEER
 aips() { wgt_peer_allowed "$1" wg0 "$2" wg0; }
 has_aip() { aips "$1" "$2" | grep -qx "$3"; }
+# whether the JSON monitor output FILE has an "allowedip" event moving PREFIX
+# from the peer with public key OLD to the one with NEW
+has_aip_move() {
+    python3 - "$@" <<'PY'
+import json, sys
+f, p, old, new = sys.argv[1:5]
+for line in open(f):
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if (e.get("type"), e.get("prefix"), e.get("old_peer"), e.get("new_peer")) == \
+            ("allowedip", p, old, new):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
 has_route() { wgt_ip "$1" -6 route show table 100 | grep -q "^$2 .*dev $(topo_if "$1")"; }
 
 setup() {
@@ -115,6 +132,18 @@ t_anycast() {
     topo_ctl c announce 2001:db8:ac::/48 >/dev/null
     wgt_assert_wait "[ \$(topo_ctl b show routes | grep -c ' 2001:db8:ac::/48 ') = 2 ]" 20 \
         "b: two candidates for the anycast prefix" || { topo_ctl b show routes >&2; return 1; }
+    # show route: the longest match for an address in it, both candidates.
+    local sr
+    sr=$(topo_ctl b show route 2001:db8:ac::1)
+    wgt_assert_contains "$sr" "2001:db8:ac::1/128: longest match 2001:db8:ac::/48"
+    wgt_assert_eq "$(grep -c ' 2001:db8:ac::/48 ' <<<"$sr")" 2 "candidates shown by show route"
+    wgt_assert_eq "$(grep -c '^\* 2001:db8:ac::/48 ' <<<"$sr")" 1 "selected route shown by show route"
+    wgt_assert_eq "$(topo_ctl b --json show route 2001:db8:ac::/48 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["prefix"], len(d["routes"]), d["routes"][0]["selected"])')" \
+        "2001:db8:ac::/48 2 True" "show route json: the prefix, the selected candidate first"
+    # The move of the allowed IP below is a typed monitor event.
+    timeout 40 "$WGBABELCTL" -s "$WGT_DIR/b.sock" --json monitor >"$WGT_DIR/monitor-aip.json" 2>&1 &
+    local mpid=$!
+    wgt_assert_wait "grep -q '\"type\":\"route\"' $WGT_DIR/monitor-aip.json" 10 "b's JSON monitor started"
     wgt_assert_wait "has_aip b a 2001:db8:ac::/48 || has_aip b c 2001:db8:ac::/48" 5 "b: anycast prefix installed"
     # Exactly one peer holds it (allowed IPs are a longest-match table).
     local n=0
@@ -124,8 +153,23 @@ t_anycast() {
     # A and C each keep their own origin (no route via b installed).
     wgt_assert_not has_aip a b 2001:db8:ac::/48
     # When c stops announcing, b moves the prefix to a.
-    topo_ctl c withdraw 2001:db8:ac::/48 >/dev/null
-    wgt_assert_wait "has_aip b a 2001:db8:ac::/48" 20 "b: anycast prefix moved to a"
+    local from
+    if has_aip b c 2001:db8:ac::/48; then from=c; else from=a; fi
+    topo_ctl "$from" withdraw 2001:db8:ac::/48 >/dev/null
+    local to=a
+    [ "$from" = a ] && to=c
+    wgt_assert_wait "has_aip b $to 2001:db8:ac::/48" 20 "b: anycast prefix moved to $to"
+    wgt_assert_wait "has_aip_move $WGT_DIR/monitor-aip.json 2001:db8:ac::/48 ${WGT_PUB[$from/wg0]} ${WGT_PUB[$to/wg0]}" 10 \
+        "b's JSON monitor: the allowed IP moved from $from's peer to $to's" ||
+        cat "$WGT_DIR/monitor-aip.json" >&2
+    kill "$mpid" 2>/dev/null
+    wait "$mpid" 2>/dev/null || true
+    # Back to the state the rest expects: a holds it, c does not announce.
+    if [ "$from" = a ]; then
+        topo_ctl a announce 2001:db8:ac::/48 >/dev/null
+        topo_ctl c withdraw 2001:db8:ac::/48 >/dev/null
+        wgt_assert_wait "has_aip b a 2001:db8:ac::/48" 20 "b: anycast prefix back on a"
+    fi
     wgt_assert_wait "has_aip c b 2001:db8:ac::/48" 20 "c: reaches the anycast prefix through b"
     topo_ctl a withdraw 2001:db8:ac::/48 >/dev/null
 }
@@ -140,6 +184,10 @@ t_foreign_allowed_ip_is_refused() {
     topo_ctl c announce 2001:db8:f::/48 >/dev/null
     wgt_assert_wait "topo_ctl b show refused | grep -q '2001:db8:f::/48'" 25 "b lists 2001:db8:f::/48 as refused" ||
         { topo_ctl b show allowedips >&2; return 1; }
+    # show allowedips agrees: its state for the prefix is "refused".
+    wgt_assert_wait "topo_ctl b show allowedips | grep -Eq ' 2001:db8:f::/48 +[^ ]+ refused\$'" 5 \
+        "show allowedips says refused where show refused lists it" ||
+        topo_ctl b show allowedips >&2
     wgt_assert has_aip b a 2001:db8:f::/48
     wgt_assert_not has_aip b c 2001:db8:f::/48
     topo_ctl c withdraw 2001:db8:f::/48 >/dev/null

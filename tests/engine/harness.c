@@ -72,6 +72,56 @@ static void cb_lost(void *ctx, unsigned ifindex, const struct babel_addr *a,
 	h->last_lost = *a;
 }
 
+static struct hev *h_ev(struct h *h, char kind, enum babel_event ev)
+{
+	struct hev *e = h->nev < MAXEV ? &h->ev[h->nev] : NULL;
+
+	h->nev++;
+	if (e) {
+		memset(e, 0, sizeof(*e));
+		e->kind = kind;
+		e->ev = ev;
+	}
+	return e;
+}
+
+static void cb_route_ev(void *ctx, enum babel_event ev,
+			const struct babel_route_info *r)
+{
+	struct hev *e = h_ev(ctx, 'r', ev);
+
+	if (!e)
+		return;
+	e->p = r->prefix;
+	e->addr = r->neighbour.addr;
+	e->selected = r->selected;
+	e->refmetric = r->refmetric;
+	e->seqno = r->seqno;
+	e->metric = r->metric;
+}
+
+static void cb_neigh_ev(void *ctx, enum babel_event ev,
+			const struct babel_neighbour_info *n)
+{
+	struct hev *e = h_ev(ctx, 'n', ev);
+
+	if (!e)
+		return;
+	e->addr = n->addr;
+	e->metric = n->cost;
+}
+
+static void cb_xroute_ev(void *ctx, enum babel_event ev,
+			 const struct babel_xroute_info *x)
+{
+	struct hev *e = h_ev(ctx, 'x', ev);
+
+	if (!e)
+		return;
+	e->p = x->prefix;
+	e->metric = x->metric;
+}
+
 static void cb_fib(void *ctx, const struct babel_prefix *prefix,
 		   const struct babel_prefix *src, const struct babel_nexthop *o,
 		   const struct babel_nexthop *n, uint16_t metric)
@@ -153,7 +203,10 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 				    .startup_hold_ms = BABEL_NO_HOLD };
 	struct babel_callbacks cb = { .send = cb_send, .fib_change = cb_fib,
 				      .save_state = cb_save, .log = cb_log,
-				      .neigh_lost = cb_lost };
+				      .neigh_lost = cb_lost,
+				      .route_event = cb_route_ev,
+				      .neigh_event = cb_neigh_ev,
+				      .xroute_event = cb_xroute_ev };
 	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
 					 .unicast_only = wg, .ll6 = our_ll() };
 

@@ -33,6 +33,17 @@ struct fibev {
 	uint16_t metric;
 };
 
+/* An event callback (babel_callbacks.route_event and friends). */
+struct hev {
+	char kind;			/* 'r' route, 'n' neighbour, 'x' xroute */
+	enum babel_event ev;
+	struct babel_prefix p;		/* routes and xroutes */
+	struct babel_addr addr;		/* routes (neighbour) and neighbours */
+	bool selected;
+	uint16_t refmetric, seqno, metric;
+};
+#define MAXEV 64
+
 struct h;
 typedef int (*h_filter_in_fn)(struct h *h, const struct babel_prefix *prefix,
 			      const struct babel_prefix *src_prefix, unsigned ifindex,
@@ -63,6 +74,8 @@ struct h {
 	int last_loss;			/* enum babel_neigh_loss */
 	struct babel_addr last_lost;
 	char last_log[256];
+	struct hev ev[MAXEV];
+	size_t nev;			/* all counted, the first MAXEV kept */
 };
 
 struct count_ctx {

@@ -238,6 +238,17 @@ def status_kb(pid, key):
     return None
 
 
+def reset_peak_rss(pid):
+    """Resets PID's VmHWM to its current RSS (writing 5 to clear_refs,
+    Linux >= 4.0) and returns that RSS in kB; None when it cannot."""
+    try:
+        with open("/proc/%d/clear_refs" % pid, "w") as f:
+            f.write("5")
+    except OSError:
+        return None
+    return status_kb(pid, "VmRSS")
+
+
 def snmp6(pid, key="Udp6RcvbufErrors"):
     """A counter of /proc/PID/net/snmp6: the namespace of PID."""
     try:

@@ -242,7 +242,7 @@ class Bird(Receiver):
                 "-P", self.path("pid")]
 
     def dump(self):
-        secs, out = measure.bird_command(self.path("sock"), "show route all")
+        secs, out = measure.bird_command(self.path("sock"), "show route")
         lines = out.count("\n")
         if lines < 3:
             # An error or refusal is one line ("8xxx ..."/"9xxx ...").
