@@ -185,6 +185,9 @@ struct babel_entry {
 	 * announced it before: poisoned reverse towards it (output.c). */
 	bool poison : 1;
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
+	/* Stable choice: since when (babel_ms32, | 1) a candidate has been
+	 * better than the selected route by the margin; 0: none is. */
+	uint32_t better_since_ms;
 	/* The first source inline: a prefix nearly always has exactly one.
 	 * It is the one announced last (babel_source_note_sent). */
 	struct babel_source source;

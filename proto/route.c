@@ -442,6 +442,44 @@ void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh)
 		nh->via = r->nexthop[0];
 }
 
+/* Whether E has the stable choice (babel_config.stable_hold_ms). */
+static bool entry_stable(struct babel *b, const struct babel_entry *e)
+{
+	if (!b->cfg.stable_hold_ms || e->has_src)
+		return false;
+	return e->prefix.plen == 0 ||
+	       (b->cb.stable && b->cb.stable(b->cb.ctx, &e->prefix));
+}
+
+/*
+ * Stable choice: OLD, still usable, is left for a candidate with metric BM
+ * only when some candidate has been better by stable_margin all through
+ * stable_hold_ms. Returns true when the time has come; otherwise the entry
+ * is re-checked when the hold ends (a metric that stops being better by
+ * the margin resets it).
+ */
+static bool entry_stable_choice(struct babel *b, struct babel_entry *e,
+				const struct babel_route *old, uint16_t bm,
+				uint64_t now)
+{
+	uint16_t om = babel_route_metric(old);
+	uint64_t hold_us = (uint64_t)b->cfg.stable_hold_ms * 1000;
+
+	if ((uint32_t)bm + b->cfg.stable_margin > om) {
+		e->better_since_ms = 0;
+		return false;
+	}
+	if (!e->better_since_ms)
+		e->better_since_ms = babel_ms32(now) | 1;
+	if (babel_since_ms32(now, e->better_since_ms & ~1u) >= hold_us)
+		return true;
+	babel_heap_arm_before(&b->timers, &e->timer,
+			      now + hold_us -
+			      babel_since_ms32(now, e->better_since_ms & ~1u) +
+			      1000);
+	return false;
+}
+
 /*
  * §3.6 route selection. Among usable (finite, feasible) candidates the one
  * with the smallest metric is best. Hysteresis, as babeld: a usable selected
@@ -470,7 +508,10 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		}
 	}
 	sel = best;
-	if (old && best && best != old && route_usable(b, old)) {
+	if (old && best && best != old && route_usable(b, old) &&
+	    entry_stable(b, e)) {
+		sel = entry_stable_choice(b, e, old, bm, now) ? best : old;
+	} else if (old && best && best != old && route_usable(b, old)) {
 		uint16_t om = babel_route_metric(old);
 
 		if ((uint32_t)bm + b->cfg.switch_threshold <= om) {
@@ -485,6 +526,8 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 						      now + b->half_life_us / 4 + 1000);
 		}
 	}
+	if (sel != old || !sel || sel == best)
+		e->better_since_ms = 0;
 	if (sel != old || lost) {
 		struct babel_nexthop onh, nnh;
 
