@@ -155,6 +155,13 @@ static int fk_route(struct fake *f, const struct nlmsghdr *nlh, bool add)
 	f->new_route++;
 	if (f->fail_err && wg_prefix_equal(&r.dst, &f->fail_dst))
 		return f->fail_err;
+	if (tb[RTA_PREFSRC]) {
+		size_t n = mnl_attr_get_payload_len(tb[RTA_PREFSRC]);
+
+		assert_int_equal(n, rtm->rtm_family == AF_INET ? 4 : 16);
+		r.prefsrc_family = rtm->rtm_family;
+		memcpy(r.prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), n);
+	}
 	if (tb[RTA_NH_ID]) {
 		r.nhid = mnl_attr_get_u32(tb[RTA_NH_ID]);
 		if (!fk_nh_find(f, r.nhid))

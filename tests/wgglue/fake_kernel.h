@@ -27,6 +27,8 @@ struct fk_route {
 	bool via;		/* RTA_VIA */
 	uint8_t protocol;
 	uint32_t table;
+	int prefsrc_family;	/* of RTA_PREFSRC, 0: none */
+	uint8_t prefsrc[16];
 };
 
 struct fk_nh {
