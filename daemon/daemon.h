@@ -142,7 +142,8 @@ struct daemon {
 	 * set for them (doc/egress.md) */
 	struct kroute *kr_egress;
 	struct krule *krule;
-	bool egress_active;		/* rules and marks in place */
+	bool egress_active;		/* marks in place */
+	uint8_t egress_fams;		/* rules in place: 1 IPv4, 2 IPv6 */
 	char egress_ledger[4216];	/* nexthops-NAME-egress */
 	char rules_ledger[8320];	/* rules-NAME */
 

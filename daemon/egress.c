@@ -6,7 +6,7 @@
  * stay intact, as wg-quick does for AllowedIPs = 0.0.0.0/0.
  *
  * Per family, two rules (wgglue/krule.h), made when the first egress route
- * is installed:
+ * of that family is installed (an IPv4-only client gets no IPv6 rule):
  *   egress-priority      from all lookup main suppress_prefixlength 0
  *   egress-priority + 1  from all not fwmark M lookup EGRESS-TABLE
  * The first lets the main table's routes win except its default (a host's
@@ -123,56 +123,63 @@ static int egress_mark_set(struct daemon *d, struct d_iface *ifc)
 	return 0;
 }
 
-static void egress_rules(struct daemon *d)
+static void egress_rule_specs(const struct daemon *d, uint8_t family,
+			      struct krule_spec rs[2])
 {
-	static const uint8_t fams[] = { AF_INET, AF_INET6 };
-
-	for (size_t i = 0; i < 2; i++) {
-		struct krule_spec rs[2] = {
-			{ .family = fams[i], .priority = d->cfg->egress_priority,
-			  .table = RT_TABLE_MAIN, .suppress_default = true },
-			{ .family = fams[i],
-			  .priority = d->cfg->egress_priority + 1,
-			  .table = d->cfg->egress_table,
-			  .fwmark = d->cfg->egress_fwmark, .invert = true },
-		};
-
-		for (size_t k = 0; k < 2; k++) {
-			int r = krule_add(d->krule, &rs[k]);
-
-			if (r == -EEXIST)
-				LOG_W(d, "an IPv%d rule at priority %u like "
-				      "wgbabeld's egress rule exists that "
-				      "wgbabeld did not make: used as it is, "
-				      "and left alone", fams[i] == AF_INET ? 4 : 6,
-				      rs[k].priority);
-			else if (r < 0)
-				LOG_E(d, "cannot add the IPv%d egress rule at "
-				      "priority %u: %s",
-				      fams[i] == AF_INET ? 4 : 6, rs[k].priority,
-				      strerror(-r));
-		}
-	}
+	rs[0] = (struct krule_spec){ .family = family,
+		.priority = d->cfg->egress_priority, .table = RT_TABLE_MAIN,
+		.suppress_default = true };
+	rs[1] = (struct krule_spec){ .family = family,
+		.priority = d->cfg->egress_priority + 1,
+		.table = d->cfg->egress_table,
+		.fwmark = d->cfg->egress_fwmark, .invert = true };
 }
 
-/* The first egress route: the marks and the rules. */
-static void egress_activate(struct daemon *d)
+static void egress_rules(struct daemon *d, uint8_t family)
 {
-	if (d->egress_active || !d->krule)
-		return;
-	d->egress_active = true;
-	for (size_t i = 0; i < d->n_ifaces; i++) {
-		struct d_iface *ifc = d->ifaces[i];
+	struct krule_spec rs[2];
+	int v = family == AF_INET ? 4 : 6;
 
-		if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
-		    ifc->fwmark_known && ifc->fwmark == 0)
-			egress_mark_set(d, ifc);
+	egress_rule_specs(d, family, rs);
+	for (size_t k = 0; k < 2; k++) {
+		int r = krule_add(d->krule, &rs[k]);
+
+		if (r == -EEXIST)
+			LOG_W(d, "an IPv%d rule at priority %u like wgbabeld's "
+			      "egress rule exists that wgbabeld did not make: "
+			      "used as it is, and left alone", v,
+			      rs[k].priority);
+		else if (r < 0)
+			LOG_E(d, "cannot add the IPv%d egress rule at priority "
+			      "%u: %s", v, rs[k].priority, strerror(-r));
 	}
-	egress_rules(d);
-	egress_check_rp_filter(d);
-	LOG_I(d, "egress: table %u behind rules at priorities %u and %u, "
-	      "fwmark 0x%x", d->cfg->egress_table, d->cfg->egress_priority,
-	      d->cfg->egress_priority + 1, d->cfg->egress_fwmark);
+	LOG_I(d, "egress: IPv%d table %u behind rules at priorities %u and "
+	      "%u, fwmark 0x%x", v, d->cfg->egress_table,
+	      d->cfg->egress_priority, d->cfg->egress_priority + 1,
+	      d->cfg->egress_fwmark);
+}
+
+/* The first egress route (of FAMILY): the marks and the rules. */
+static void egress_activate(struct daemon *d, uint8_t family)
+{
+	uint8_t bit = family == AF_INET ? 1 : 2;
+
+	if (!d->krule || (d->egress_fams & bit))
+		return;
+	if (!d->egress_active) {
+		d->egress_active = true;
+		for (size_t i = 0; i < d->n_ifaces; i++) {
+			struct d_iface *ifc = d->ifaces[i];
+
+			if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
+			    ifc->fwmark_known && ifc->fwmark == 0)
+				egress_mark_set(d, ifc);
+		}
+	}
+	d->egress_fams |= bit;
+	egress_rules(d, family);
+	if (family == AF_INET)
+		egress_check_rp_filter(d);
 }
 
 /* The marks we set go back to what they were, unless someone changed
@@ -206,6 +213,7 @@ static void egress_deactivate(struct daemon *d)
 		LOG_W(d, "removing the egress rules: %s", strerror(-r));
 	egress_marks_restore(d);
 	d->egress_active = false;
+	d->egress_fams = 0;
 }
 
 int egress_start(struct daemon *d)
@@ -266,9 +274,17 @@ int egress_start(struct daemon *d)
 	/* Rules or marks of a previous run: in place already, and taken
 	 * down at the end of the grace period if no egress route came. */
 	if (adopted || krule_mark_next(d->krule, &it, &mark, &prev)) {
+		struct krule_spec rs[2];
+
 		LOG_I(d, "%zu egress rules kept by a previous run (%s)",
 		      adopted, d->rules_ledger);
 		d->egress_active = true;
+		egress_rule_specs(d, AF_INET, rs);
+		if (krule_owned(d->krule, &rs[1]))
+			d->egress_fams |= 1;
+		egress_rule_specs(d, AF_INET6, rs);
+		if (krule_owned(d->krule, &rs[1]))
+			d->egress_fams |= 2;
 	}
 	return 0;
 }
@@ -281,7 +297,7 @@ void egress_route_set(struct daemon *d, const struct wg_prefix *p,
 
 	if (!d->kr_egress)
 		return;
-	egress_activate(d);
+	egress_activate(d, p->family);
 	if ((r = kroute_install(d->kr_egress, p, nh)) < 0)
 		LOG_W(d, "cannot install the egress route to %s: %s",
 		      wg_prefix_str(p, pf), strerror(-r));
