@@ -147,6 +147,9 @@ t_tables() {
     wgt_assert_wait "wgt_ip c4 -4 rule show | grep -q 'lookup $TABLE'" 10 "c4: IPv4 egress rule"
     wgt_assert_not_contains "$(wgt_ip c4 -6 rule show)" "lookup $TABLE" "c4: IPv6 rules"
     wgt_assert_eq "$(wgt_ip c4 -6 route show table "$TABLE" 2>/dev/null)" "" "c4: IPv6 egress table"
+    # An exit originates the default: no egress rule, no mark.
+    wgt_assert_not_contains "$(wgt_ip e1 -4 rule show; wgt_ip e1 -6 rule show)" "lookup $TABLE" "e1: rules"
+    wgt_assert_eq "$(topo_wg e1 fwmark)" off "e1: WireGuard fwmark"
 }
 
 t_nearest_exit() {
