@@ -69,11 +69,13 @@ setup_client() {
         wgt_ip "$c" link del "ve-$e" || return 1
         wgt_exec "$c" wg set "$(topo_if "$c")" peer "${WGT_PUB[$e/wg0]}" \
             endpoint "$(ep_addr "$e"):${WGT_PORT[$e/wg0]}" || return 1
-        wgt_exec "$e" wg set "$(topo_if "$e")" peer "${WGT_PUB[$c/wg0]}" \
-            endpoint "$(up_addr "$c"):${WGT_PORT[$c/wg0]}" || return 1
         # The exit answers from its endpoint address, so the client keeps
         # that endpoint (WireGuard roams to the source it hears from).
+        # Before the endpoint is set: kernel WireGuard keeps the source
+        # address of its first send to it.
         wgt_ip "$e" route add "$(up_addr "$c")/32" dev up0 src "$(ep_addr "$e")" || return 1
+        wgt_exec "$e" wg set "$(topo_if "$e")" peer "${WGT_PUB[$c/wg0]}" \
+            endpoint "$(up_addr "$c"):${WGT_PORT[$c/wg0]}" || return 1
     done
     policy_state "$c" >"$WGT_DIR/policy.$c.before"
 }
