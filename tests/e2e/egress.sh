@@ -17,8 +17,9 @@
 # tables, rules and fwmark; traffic to the Internet leaves through the
 # nearest exit (e1) while the tunnel keeps working over the underlay; e1's
 # daemon stops and traffic moves to e2 at once; e1 back, the stable choice
-# stays on e2; the clients' daemons stop and their rules, egress tables and
-# fwmarks are byte-identical to before.
+# stays on e2; the client crashes and restarts and adopts its rules; the
+# clients' daemons stop and their rules, egress tables and fwmarks are
+# byte-identical to before.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
 topo_init egress
@@ -62,9 +63,18 @@ table inet egress {
 NFT
 }
 
-# A client: no veth to the exits, their endpoints behind the gateway.
+# A client: no veth to the exits, their endpoints behind the gateway; its
+# uplink address a /32, so that even the exits' uplink addresses (which
+# WireGuard may roam to) are reached only through the gateway.
 setup_client() {
     local c=$1 e
+    wgt_ip "$c" -b - <<IP || return 1
+addr del $(up_addr "$c")/16 dev up0
+addr add $(up_addr "$c")/32 dev up0
+route add $TOPO_GW4/32 dev up0
+route add default via $TOPO_GW4 dev up0
+route add 10.9.9.0/24 via $TOPO_GW4 dev up0 proto static
+IP
     for e in e1 e2; do
         wgt_ip "$c" link del "ve-$e" || return 1
         wgt_exec "$c" wg set "$(topo_if "$c")" peer "${WGT_PUB[$e/wg0]}" \
@@ -160,19 +170,24 @@ t_nearest_exit() {
     ping_via c4 "$INET4" e1
 }
 
-# WireGuard's own packets (marked) take the main table to the endpoint;
-# anything else to that address takes the egress table.  The tunnel to
-# each exit carries traffic, so its packets do reach the endpoints.
+# WireGuard's own packets (marked) take the main table to the endpoint,
+# through the gateway; anything else to that address takes the egress
+# table.  The tunnel to each exit carries traffic, so its packets do reach
+# the endpoint.  (The endpoint is the one set, or the exit's uplink address
+# when WireGuard roamed to it: both only behind the gateway.)
 t_endpoints_stay_on_the_underlay() {
-    local e r
+    local e r ep
     for e in e1 e2; do
-        r=$(wgt_ip c route get "$(ep_addr "$e")" mark "$MARK")
-        wgt_assert_contains "$r" "via $TOPO_GW4 dev up0" "c: route to $e's endpoint, marked"
-        r=$(wgt_ip c route get "$(ep_addr "$e")")
-        wgt_assert_contains "$r" "dev $(topo_if c) table $TABLE" "c: route to $e's endpoint, unmarked"
         wgt_assert_ping c "$(topo_addr4 "$e")" 3
-        wgt_assert_eq "$(topo_wg c endpoints | awk -v k="${WGT_PUB[$e/wg0]}" '$1 == k { print $2 }')" \
-            "$(ep_addr "$e"):${WGT_PORT[$e/wg0]}" "c: endpoint of $e"
+        ep=$(topo_wg c endpoints | awk -v k="${WGT_PUB[$e/wg0]}" '$1 == k { print $2 }')
+        ep=${ep%:*}
+        wgt_log "c: endpoint of $e: $ep"
+        [ "$ep" = "$(ep_addr "$e")" ] || [ "$ep" = "$(up_addr "$e")" ] ||
+            wgt_fail "c: endpoint of $e is '$ep'"
+        r=$(wgt_ip c route get "$ep" mark "$MARK")
+        wgt_assert_contains "$r" "via $TOPO_GW4 dev up0" "c: route to $e's endpoint, marked"
+        r=$(wgt_ip c route get "$ep")
+        wgt_assert_contains "$r" "dev $(topo_if c) table $TABLE" "c: route to $e's endpoint, unmarked"
     done
 }
 
@@ -197,6 +212,24 @@ t_stable_choice() {
     ping_via c "$INET4" e2
 }
 
+# The client crashes (SIGKILL): its rules, mark and egress routes stay;
+# started again it adopts them from its ledgers: one rule of each, not two.
+t_crash_adopts() {
+    local f n
+    topo_kill c || return 1
+    wgt_assert_contains "$(wgt_ip c -4 rule show)" "lookup $TABLE" "c: IPv4 rules after the crash"
+    topo_start c || return 1
+    wgt_assert_wait "topo_ctl c show fib | grep -q '^0.0.0.0/0 .* egress'" 15 "c: 0.0.0.0/0 in the egress table again"
+    for f in -4 -6; do
+        n=$(wgt_ip c "$f" rule show | grep -c "proto babel")
+        wgt_assert_eq "$n" 2 "c: rules of ours (ip $f rule)"
+    done
+    wgt_assert_eq "$(topo_wg c fwmark)" "$MARK" "c: WireGuard fwmark"
+    wgt_assert_contains "$(cat "$WGT_DIR/wgbabeld-c.log")" "egress rules kept by a previous run" "c's log"
+    # A new process selects afresh: the nearest exit again.
+    ping_via c "$INET4" e1
+}
+
 t_cleanup() {
     local c
     for c in c c4; do
@@ -213,5 +246,6 @@ wgt_test "Internet traffic leaves through the nearest exit" t_nearest_exit
 wgt_test "the endpoints stay on the underlay (fwmark), the tunnel works" t_endpoints_stay_on_the_underlay
 wgt_test "the nearest exit's daemon stops: traffic moves to the other at once" t_exit_stops
 wgt_test "the first exit back, nearer by less than the margin: no move" t_stable_choice
+wgt_test "the client crashes and restarts: its rules adopted, not made twice" t_crash_adopts
 wgt_test "the clients stop: rules, tables and fwmarks as before" t_cleanup
 topo_done
