@@ -5,7 +5,7 @@
 #          /    \                         masquerade out of up0, count what
 #        c        c4                      they forward to the "Internet"
 #          \    /                       c: the client (IPv4 and IPv6)
-#            e2* (metric 200)           c4: an IPv4-only client (denies ::/0)
+#            e2* (metric 400)           c4: an IPv4-only client (denies ::/0)
 #
 # Every link is a WireGuard peering.  The clients' veths to the exits are
 # deleted before the daemons start: the exits' WireGuard endpoints
@@ -16,8 +16,10 @@
 # table, behind rules that WireGuard's marked packets skip.  Checks: the
 # tables, rules and fwmark; traffic to the Internet leaves through the
 # nearest exit (e1) while the tunnel keeps working over the underlay; e1's
-# daemon stops and traffic moves to e2 at once; e1 back, the stable choice
-# stays on e2; the client crashes and restarts and adopts its rules; the
+# daemon stops and traffic moves to e2 at once; e1 back, 400 better (more
+# than egress-margin), the client moves back only after egress-hold (5 s
+# here; a client that heard e2 first at its start does the same); the
+# client crashes and restarts and adopts its rules; the
 # clients' daemons stop and their rules, egress tables and fwmarks are
 # byte-identical to before.
 set -u
@@ -28,6 +30,7 @@ INET4=203.0.113.1
 INET6=2001:db8:ff::1
 TABLE=6696
 MARK=0x1a28
+HOLD=5
 
 ep_addr() { echo "198.51.100.$(topo_i "$1")"; }
 up_addr() { local i; i=$(topo_i "$1"); echo "100.64.$((i / 250)).$((i % 250 + 2))"; }
@@ -98,8 +101,10 @@ build() {
     topo_link c4 e2
     topo_announce e1 0.0.0.0/0
     topo_announce e1 ::/0
-    topo_announce e2 0.0.0.0/0 metric 200
-    topo_announce e2 ::/0 metric 200
+    topo_announce e2 0.0.0.0/0 metric 400
+    topo_announce e2 ::/0 metric 400
+    topo_conf c "egress-hold $HOLD"
+    topo_conf c4 "egress-hold $HOLD"
     topo_conf c "route-source $(topo_addr4 c)"
     topo_conf c "route-source $(topo_addr6 c)"
     topo_conf c4 "in prefix ::/0 le 0 deny"
@@ -164,7 +169,17 @@ t_tables() {
     wgt_assert_eq "$(topo_wg e1 fwmark)" off "e1: WireGuard fwmark"
 }
 
+# Until every client is on e1 (one that heard e2 first moves after the hold).
+on_e1() {
+    [ "$(topo_holder c 0.0.0.0/0)" = e1 ] && [ "$(topo_holder c ::/0)" = e1 ] &&
+        [ "$(topo_holder c4 0.0.0.0/0)" = e1 ]
+}
+
 t_nearest_exit() {
+    local t0
+    t0=$(wgt_now)
+    wgt_assert_wait on_e1 $((HOLD * 4)) "the clients' defaults on e1"
+    wgt_log "clients on e1 $(wgt_since "$t0") s after convergence"
     ping_via c "$INET4" e1
     ping_via c "$INET6" e1
     ping_via c4 "$INET4" e1
@@ -204,12 +219,19 @@ t_exit_stops() {
     ping_via c4 "$INET4" e2
 }
 
-# e1 is back, nearer by less than egress-margin: the client stays on e2.
+# e1 is back, better by more than egress-margin: the client stays on e2
+# for the hold, then moves (Babel's usual selection would move at once).
 t_stable_choice() {
+    local t0
     topo_start e1 || return 1
     wgt_assert_wait "topo_ctl c show routes | grep -E '^. 0\.0\.0\.0/0 +via $(topo_ll e1) .* metric [0-9]+ refmetric 0 '" 20 "c: e1's default heard again"
-    wgt_assert_eq "$(topo_holder c 0.0.0.0/0)" e2 "c: 0.0.0.0/0 stays on e2"
-    ping_via c "$INET4" e2
+    t0=$(wgt_now)
+    wgt_assert_eq "$(topo_holder c 0.0.0.0/0)" e2 "c: 0.0.0.0/0 still on e2 when e1 is heard"
+    wgt_assert_wait "[ \"\$(topo_holder c 0.0.0.0/0)\" = e1 ]" $((HOLD * 3)) "c: 0.0.0.0/0 back on e1"
+    wgt_log "c: back on e1 $(wgt_since "$t0") s after e1's default was seen (egress-hold $HOLD s)"
+    awk -v t="$(wgt_since "$t0")" -v h="$HOLD" 'BEGIN { exit !(t >= h - 1.5) }' ||
+        wgt_fail "c moved back to e1 before the hold"
+    ping_via c "$INET4" e1
 }
 
 # The client crashes (SIGKILL): its rules, mark and egress routes stay;
@@ -226,7 +248,9 @@ t_crash_adopts() {
     done
     wgt_assert_eq "$(topo_wg c fwmark)" "$MARK" "c: WireGuard fwmark"
     wgt_assert_contains "$(cat "$WGT_DIR/wgbabeld-c.log")" "egress rules kept by a previous run" "c's log"
-    # A new process selects afresh: the nearest exit again.
+    # A new process selects afresh: the nearest exit again (after the
+    # hold if it heard e2 first).
+    wgt_assert_wait "[ \"\$(topo_holder c 0.0.0.0/0)\" = e1 ]" $((HOLD * 4)) "c: 0.0.0.0/0 on e1"
     ping_via c "$INET4" e1
 }
 
@@ -245,7 +269,7 @@ wgt_test "learned defaults in the egress table behind our rules, main's default 
 wgt_test "Internet traffic leaves through the nearest exit" t_nearest_exit
 wgt_test "the endpoints stay on the underlay (fwmark), the tunnel works" t_endpoints_stay_on_the_underlay
 wgt_test "the nearest exit's daemon stops: traffic moves to the other at once" t_exit_stops
-wgt_test "the first exit back, nearer by less than the margin: no move" t_stable_choice
+wgt_test "the first exit back, better by the margin: a move only after the hold" t_stable_choice
 wgt_test "the client crashes and restarts: its rules adopted, not made twice" t_crash_adopts
 wgt_test "the clients stop: rules, tables and fwmarks as before" t_cleanup
 topo_done
