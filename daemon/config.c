@@ -413,6 +413,126 @@ static int cfg_do_route_metric(struct cfg_line *l)
 	return r;
 }
 
+/* "route-source ADDR": once per family. */
+static int cfg_do_route_source(struct cfg_line *l)
+{
+	struct babel_prefix p;
+	char buf[64];
+	int r;
+	const char *s;
+
+	if ((r = cfg_value(l, "route-source", &s)) < 0)
+		return r;
+	if (strchr(s, '/') || cfg_prefix(l, "route-source", s, &p) < 0)
+		return cfg_fail(l, "route-source: '%s' is not an IPv4 or IPv6 "
+				"address", s);
+	if (p.af == BABEL_AF_INET) {
+		if (l->c->has_route_src4)
+			return cfg_fail(l, "route-source: an IPv4 address is "
+					"already set");
+		memcpy(l->c->route_src4, p.addr, 4);
+		l->c->has_route_src4 = true;
+	} else {
+		if (l->c->has_route_src6)
+			return cfg_fail(l, "route-source: an IPv6 address is "
+					"already set");
+		if (p.addr[0] == 0xfe && (p.addr[1] & 0xc0) == 0x80)
+			return cfg_fail(l, "route-source: %s is link-local; a "
+					"source for routed traffic must not be",
+					cfg_prefix_addr_str(&p, buf, sizeof(buf)));
+		memcpy(l->c->route_src6, p.addr, 16);
+		l->c->has_route_src6 = true;
+	}
+	return 0;
+}
+
+/* "egress-table N" or "egress-table off". */
+static int cfg_do_egress_table(struct cfg_line *l)
+{
+	unsigned long v;
+	int r;
+
+	if (l->i < l->words->n && !strcmp(l->words->w[l->i], "off")) {
+		l->i++;
+		l->c->egress_table = 0;
+		return 0;
+	}
+	if ((r = cfg_one_uint(l, "egress-table", 1, UINT32_MAX, &v)) < 0)
+		return r;
+	/* rtnetlink.h: 253-255 are default, main and local */
+	if (v >= 253 && v <= 255)
+		return cfg_fail(l, "egress-table %lu is one of the kernel's "
+				"own tables (use another number, or off)", v);
+	l->c->egress_table = (uint32_t)v;
+	return 0;
+}
+
+static int cfg_do_egress_fwmark(struct cfg_line *l)
+{
+	unsigned long v;
+	const char *s;
+	char *end;
+	int r;
+
+	if ((r = cfg_value(l, "egress-fwmark", &s)) < 0)
+		return r;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (!isdigit((unsigned char)s[0]) || *end || errno || v == 0 ||
+	    v > UINT32_MAX)
+		return cfg_fail(l, "egress-fwmark: '%s' is not a mark from 1 "
+				"to 0xffffffff", s);
+	l->c->egress_fwmark = (uint32_t)v;
+	return 0;
+}
+
+static int cfg_do_egress_priority(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "egress-priority", 1, 32764, &v);
+
+	if (r == 0)
+		l->c->egress_priority = (uint32_t)v;
+	return r;
+}
+
+static int cfg_do_egress_margin(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "egress-margin", 0, 0xfffe, &v);
+
+	if (r == 0)
+		l->c->egress_margin = (uint16_t)v;
+	return r;
+}
+
+static int cfg_do_egress_hold(struct cfg_line *l)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "egress-hold", &s)) < 0)
+		return r;
+	return cfg_seconds(l, "egress-hold", s, 0, 86400 * 1000,
+			   &l->c->egress_hold_ms);
+}
+
+static int cfg_do_egress_prefix(struct cfg_line *l)
+{
+	struct babel_prefix p, *slot;
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "egress-prefix", &s)) < 0 ||
+	    (r = cfg_prefix(l, "egress-prefix", s, &p)) < 0)
+		return r;
+	if (!(slot = cfg_push((void **)&l->c->egress_prefixes,
+			      &l->c->n_egress_prefixes, sizeof(*slot))))
+		return -ENOMEM;
+	*slot = p;
+	return 0;
+}
+
 static int cfg_do_max_routes_per_neighbour(struct cfg_line *l)
 {
 	unsigned long v;
@@ -636,6 +756,13 @@ static const struct {
 	{ "route-protocol", cfg_do_route_protocol, false },
 	{ "route-metric", cfg_do_route_metric, false },
 	{ "keep-routes-on-exit", cfg_do_keep_routes, false },
+	{ "route-source", cfg_do_route_source, false },
+	{ "egress-table", cfg_do_egress_table, false },
+	{ "egress-fwmark", cfg_do_egress_fwmark, false },
+	{ "egress-priority", cfg_do_egress_priority, false },
+	{ "egress-margin", cfg_do_egress_margin, false },
+	{ "egress-hold", cfg_do_egress_hold, false },
+	{ "egress-prefix", cfg_do_egress_prefix, false },
 	{ "state-file", cfg_do_state_file, false },
 	{ "control-socket", cfg_do_control_socket, true },
 	{ "control-socket-ro", cfg_do_control_socket_ro, true },
@@ -692,6 +819,11 @@ struct cfg *cfg_new(void)
 	snprintf(c->source, sizeof(c->source), "(config)");
 	c->route_table = CFG_DEFAULT_ROUTE_TABLE;
 	c->route_protocol = CFG_DEFAULT_ROUTE_PROTOCOL;
+	c->egress_table = CFG_DEFAULT_EGRESS_TABLE;
+	c->egress_fwmark = CFG_DEFAULT_EGRESS_FWMARK;
+	c->egress_priority = CFG_DEFAULT_EGRESS_PRIORITY;
+	c->egress_margin = CFG_DEFAULT_EGRESS_MARGIN;
+	c->egress_hold_ms = CFG_DEFAULT_EGRESS_HOLD_MS;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 		 CFG_DEFAULT_STATE_FILE);
 	snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s",
@@ -710,6 +842,7 @@ void cfg_free(struct cfg *c)
 		return;
 	free(c->ifaces);
 	free(c->announces);
+	free(c->egress_prefixes);
 	free(c->redist);
 	free(c->in);
 	free(c->out);
@@ -722,6 +855,12 @@ static int cfg_check(struct cfg *c, char *err, size_t errlen)
 	if (c->ctl_rw.path[0] && !strcmp(c->ctl_rw.path, c->ctl_ro.path)) {
 		snprintf(err, errlen, "%s: control-socket and control-socket-ro "
 			 "are the same path %s", c->source, c->ctl_rw.path);
+		return -EINVAL;
+	}
+	if (c->egress_table && c->egress_table == c->route_table) {
+		snprintf(err, errlen, "%s: egress-table and route-table are "
+			 "both %u: the egress table must be a table of its own",
+			 c->source, c->route_table);
 		return -EINVAL;
 	}
 	return 0;

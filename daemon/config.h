@@ -158,6 +158,22 @@ struct cfg {
 	uint8_t route_protocol;
 	uint32_t route_metric;
 	bool keep_routes_on_exit;
+	/* "route-source ADDR": RTA_PREFSRC of our IPv4 / IPv6 routes */
+	bool has_route_src4, has_route_src6;
+	uint8_t route_src4[4], route_src6[16];
+
+	/* Egress (doc/egress.md): default routes, and routes that cover a
+	 * WireGuard endpoint, in a table of their own behind two rules per
+	 * family; egress_table 0: off ("egress-table off"). */
+	uint32_t egress_table;
+	uint32_t egress_fwmark;
+	uint32_t egress_priority;	/* suppress rule; the egress rule +1 */
+	/* Stable choice (proto/babel.h): margin and hold (0: off) */
+	uint16_t egress_margin;
+	uint32_t egress_hold_ms;
+	/* "egress-prefix": more prefixes with the stable choice */
+	struct babel_prefix *egress_prefixes;
+	size_t n_egress_prefixes;
 
 	char state_file[4096];
 	char pid_file[4096];
@@ -180,6 +196,15 @@ struct cfg {
 #define CFG_DEFAULT_STATE_FILE "/var/lib/wgbabeld/state"
 #define CFG_DEFAULT_ROUTE_TABLE 254	/* main */
 #define CFG_DEFAULT_ROUTE_PROTOCOL 42	/* RTPROT_BABEL, rtnetlink.h */
+/* Table and mark apart from wg-quick's 51820 (and the 51821 up it tries
+ * when that is taken): the Babel port, 6696. The rules go just before the
+ * main table's, as wg-quick's do (32765 and 32764), so that an operator's
+ * own rules keep their precedence. */
+#define CFG_DEFAULT_EGRESS_TABLE 6696
+#define CFG_DEFAULT_EGRESS_FWMARK 0x1a28	/* 6696 */
+#define CFG_DEFAULT_EGRESS_PRIORITY 32700	/* just before main (32766) */
+#define CFG_DEFAULT_EGRESS_MARGIN 256
+#define CFG_DEFAULT_EGRESS_HOLD_MS 60000
 
 /* A configuration holding only the defaults. NULL on ENOMEM. */
 struct cfg *cfg_new(void);

@@ -475,6 +475,10 @@ static const char *show_route_state(const struct show *s,
 		return "refused";
 	if (s->d->dry_run)
 		return "dry-run";
+	if (r && (r->flags & FWD_R_EGRESS))	/* the egress table */
+		return s->d->kr_egress &&
+		       kroute_lookup(s->d->kr_egress, p, NULL) ?
+		       "egress" : "pending";
 	if (!s->d->kr)
 		return "pending";
 	if (kroute_is_refused(s->d->kr, p))

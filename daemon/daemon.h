@@ -22,6 +22,7 @@
 #include "proto/babel.h"
 #include "wgglue/hmap.h"
 #include "wgglue/kroute.h"
+#include "wgglue/krule.h"
 #include "wgglue/reconcile.h"
 #include "wgglue/wg.h"
 
@@ -112,6 +113,11 @@ struct d_iface {
 	bool read_again;		/* asked for meanwhile */
 	bool wg_stalled;		/* timed out: no writes until a read */
 
+	/* egress.c: the device's fwmark at its last read; a foreign one
+	 * said once */
+	uint32_t fwmark;
+	bool fwmark_known, fwmark_warned;
+
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;
 	bool probing;
@@ -133,6 +139,14 @@ struct daemon {
 	struct wg_backend *wg_reader;	/* device reads, on worker threads */
 	struct kroute *kr;
 	struct kroute_monitor *mon;
+	/* egress.c: the egress table's routes, its rules and the fwmarks
+	 * set for them (doc/egress.md) */
+	struct kroute *kr_egress;
+	struct krule *krule;
+	bool egress_active;		/* marks in place */
+	uint8_t egress_fams;		/* rules in place: 1 IPv4, 2 IPv6 */
+	char egress_ledger[4216];	/* nexthops-NAME-egress */
+	char rules_ledger[8320];	/* rules-NAME */
 
 	struct d_iface *ifaces[D_MAX_IFACES];
 	size_t n_ifaces;
@@ -281,6 +295,21 @@ void fib_iface_down(struct daemon *d, struct d_iface *ifc);
 /* After a read of IFC's device: its peers and every peer's endpoint. */
 void fib_peers_update(struct daemon *d, struct d_iface *ifc);
 void fib_commit(struct daemon *d);
+
+/* egress.c */
+int egress_start(struct daemon *d);
+void egress_route_set(struct daemon *d, const struct wg_prefix *p,
+		      const struct kroute_nexthop *nh);
+void egress_route_unset(struct daemon *d, const struct wg_prefix *p);
+void egress_commit(struct daemon *d);
+void egress_device_read(struct daemon *d, struct d_iface *ifc,
+			uint32_t fwmark);
+/* IFC's link was deleted (or re-created): its routes and its mark went
+ * with it. */
+void egress_link_gone(struct daemon *d, struct d_iface *ifc, int ifindex);
+void egress_grace_over(struct daemon *d);
+void egress_stop(struct daemon *d);
+bool egress_stable(void *ctx, const struct babel_prefix *prefix);
 void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 			int err);
 void fib_change(void *ctx, const struct babel_prefix *prefix,

@@ -110,6 +110,29 @@ static void fib_route_unset(void *ctx, const struct wg_prefix *p)
 		kroute_remove(d->kr, p);	/* -ENOENT: nothing of ours */
 }
 
+static void fib_egress_set(void *ctx, const struct wg_prefix *p,
+			   const struct kroute_nexthop *nh)
+{
+	struct daemon *d = ctx;
+
+	if (d->dry_run) {
+		d->dry_writes++;
+		return;
+	}
+	egress_route_set(d, p, nh);
+}
+
+static void fib_egress_unset(void *ctx, const struct wg_prefix *p)
+{
+	struct daemon *d = ctx;
+
+	if (d->dry_run) {
+		d->dry_writes++;
+		return;
+	}
+	egress_route_unset(d, p);
+}
+
 static void fib_log(void *ctx, int level, const char *msg)
 {
 	struct daemon *d = ctx;
@@ -125,10 +148,12 @@ void fib_init(struct daemon *d)
 		.ctx = d,
 		.aip_set = fib_aip_set, .aip_unset = fib_aip_unset,
 		.route_set = fib_route_set, .route_unset = fib_route_unset,
+		.egress_set = fib_egress_set, .egress_unset = fib_egress_unset,
 		.log = fib_log,
 	};
 
 	fwd_init(&d->fwd, &ops);
+	fwd_egress_enable(&d->fwd, d->cfg->egress_table != 0);
 }
 
 /* ---- the plane's inputs ---- */
@@ -303,4 +328,5 @@ void fib_commit(struct daemon *d)
 {
 	if (d->kr)
 		kroute_commit(d->kr, fib_kernel_refused, d);
+	egress_commit(d);
 }

@@ -531,6 +531,7 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 	/* The forwarding plane diffs the peers itself: routes through a peer
 	 * unknown until now get their allowed IPs, and a moved endpoint its
 	 * refusals (fwd/plane.h). */
+	egress_device_read(d, ifc, dev.fwmark);
 	fib_peers_update(d, ifc);
 	if (ifc->rec && wg_rec_applies(ifc->rec) != applies) {
 		/* We wrote to the device while it was being read: the read
@@ -939,6 +940,7 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 			iface_engine_del(d, ifc);
 			if (d->kr)
 				kroute_forget_ifindex(d->kr, (int)ifc->ifindex);
+			egress_link_gone(d, ifc, (int)ifc->ifindex);
 		}
 		if (fresh) {
 			snprintf(ifc->kind, sizeof(ifc->kind), "%s", ev->kind);
@@ -971,6 +973,7 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 		iface_engine_del(d, ifc);
 		if (d->kr)
 			kroute_forget_ifindex(d->kr, ev->ifindex);
+		egress_link_gone(d, ifc, ev->ifindex);
 		iface_index_clear(d, ifc);
 		ifc->up = false;
 		iface_peers_clear(ifc);

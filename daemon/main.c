@@ -213,6 +213,7 @@ static void on_grace_over(uv_timer_t *t)
 	if (d->kr && (r = kroute_grace_over(d->kr)) < 0)
 		LOG_W(d, "removing routes left by a previous run: %s",
 		      strerror(-r));
+	egress_grace_over(d);
 }
 
 /* Route events of others: a foreign route that held a refused prefix's
@@ -302,6 +303,49 @@ static void notify(struct daemon *d, const char *state)
 		LOG_W(d, "cannot notify $NOTIFY_SOCKET: %s", strerror(-r));
 }
 
+/* route-source and egress-* are read at start (the kernel's tables and
+ * rules, the engine's configuration): a reload keeps them. */
+static bool egress_cfg_differs(const struct cfg *a, const struct cfg *b)
+{
+	if (a->n_egress_prefixes != b->n_egress_prefixes)
+		return true;
+	for (size_t i = 0; i < a->n_egress_prefixes; i++)
+		if (!cfg_prefix_equal(&a->egress_prefixes[i],
+				      &b->egress_prefixes[i]))
+			return true;
+	return a->egress_table != b->egress_table ||
+	       a->egress_fwmark != b->egress_fwmark ||
+	       a->egress_priority != b->egress_priority ||
+	       a->egress_margin != b->egress_margin ||
+	       a->egress_hold_ms != b->egress_hold_ms ||
+	       a->has_route_src4 != b->has_route_src4 ||
+	       a->has_route_src6 != b->has_route_src6 ||
+	       memcmp(a->route_src4, b->route_src4, 4) ||
+	       memcmp(a->route_src6, b->route_src6, 16);
+}
+
+static void egress_cfg_keep(struct cfg *nc, const struct cfg *old)
+{
+	struct babel_prefix *p = NULL;
+
+	if (old->n_egress_prefixes &&
+	    (p = malloc(old->n_egress_prefixes * sizeof(*p))))
+		memcpy(p, old->egress_prefixes,
+		       old->n_egress_prefixes * sizeof(*p));
+	free(nc->egress_prefixes);
+	nc->egress_prefixes = p;
+	nc->n_egress_prefixes = p ? old->n_egress_prefixes : 0;
+	nc->egress_table = old->egress_table;
+	nc->egress_fwmark = old->egress_fwmark;
+	nc->egress_priority = old->egress_priority;
+	nc->egress_margin = old->egress_margin;
+	nc->egress_hold_ms = old->egress_hold_ms;
+	nc->has_route_src4 = old->has_route_src4;
+	nc->has_route_src6 = old->has_route_src6;
+	memcpy(nc->route_src4, old->route_src4, 4);
+	memcpy(nc->route_src6, old->route_src6, 16);
+}
+
 /* Returns 0, or -1 when the file had errors and the running configuration
  * was kept. */
 static int do_reload(struct daemon *d)
@@ -327,9 +371,11 @@ static int do_reload(struct daemon *d)
 	    nc->max_routes_per_neighbour != old->max_routes_per_neighbour ||
 	    nc->keep_routes_on_exit != old->keep_routes_on_exit ||
 	    nc->has_router_id != old->has_router_id ||
-	    memcmp(nc->router_id, old->router_id, 8))
+	    memcmp(nc->router_id, old->router_id, 8) ||
+	    egress_cfg_differs(nc, old))
 		LOG_W(d, "reload: changes to sockets, metrics-listen, files, "
-		      "route-*, keep-routes-on-exit, max-routes* or router-id "
+		      "route-*, keep-routes-on-exit, max-routes*, router-id or "
+		      "egress-* "
 		      "take effect at the next restart");
 	memcpy(nc->state_file, old->state_file, sizeof(nc->state_file));
 	memcpy(nc->pid_file, old->pid_file, sizeof(nc->pid_file));
@@ -343,6 +389,7 @@ static int do_reload(struct daemon *d)
 	nc->max_routes_per_neighbour = old->max_routes_per_neighbour;
 	nc->has_router_id = old->has_router_id;
 	memcpy(nc->router_id, old->router_id, 8);
+	egress_cfg_keep(nc, old);
 	d->cfg = nc;
 	if (!d->log.level_forced)
 		d->log.level = nc->log_level;
@@ -395,6 +442,7 @@ static void shutdown_daemon(struct daemon *d)
 	if (!d->cfg->keep_routes_on_exit)
 		LOG_I(d, "removing the routes and allowed IPs wgbabeld "
 		      "installed");
+	egress_stop(d);		/* while the devices are known: the marks */
 	iface_remove_all(d);
 	if (d->kwatch_init) {
 		uv_close((uv_handle_t *)&d->kwatch_poll, close_cb_noop);
@@ -545,7 +593,7 @@ static int start(struct daemon *d)
 		.ctx = d, .send = net_send, .fib_change = fib_change,
 		.save_state = state_save, .log = babel_log_cb,
 		.filter_in = filter_in, .filter_out = filter_out,
-		.neigh_lost = neigh_lost_cb,
+		.neigh_lost = neigh_lost_cb, .stable = egress_stable,
 		.route_event = ctl_monitor_route_event,
 		.neigh_event = ctl_monitor_neigh_event,
 		.xroute_event = ctl_monitor_xroute_event,
@@ -557,6 +605,8 @@ static int start(struct daemon *d)
 		.keep_on_exit = d->cfg->keep_routes_on_exit,
 		.ledger_path = d->ledger_path,
 		.watch = true,
+		.prefsrc4 = d->cfg->has_route_src4,
+		.prefsrc6 = d->cfg->has_route_src6,
 	};
 	char dir[4096], err[256];
 	int r;
@@ -565,6 +615,8 @@ static int start(struct daemon *d)
 		return r;
 	mkdir_for(d, d->cfg->runtime_dir);
 	ledger_path(d);
+	memcpy(kc.src4, d->cfg->route_src4, 4);
+	memcpy(kc.src6, d->cfg->route_src6, 16);
 	kc.adopt_legacy = upgrade_from_journals(d);
 	if (kc.adopt_legacy)
 		LOG_I(d, "no %s yet, but journals of an older wgbabeld: "
@@ -587,13 +639,16 @@ static int start(struct daemon *d)
 		      "(wgbabelctl show fib); no allowed IP and no kernel route "
 		      "is written, and nothing is announced");
 		cb.filter_out = filter_deny_all;
-	} else if ((r = kroute_start(d, &kc)) < 0) {
+	} else if ((r = kroute_start(d, &kc)) < 0 ||
+		   (r = egress_start(d)) < 0) {
 		return r;
 	}
 	memcpy(bc.router_id, d->router_id, 8);
 	bc.seqno = d->seqno;
 	bc.max_routes = d->cfg->max_routes;
 	bc.max_routes_per_neighbour = d->cfg->max_routes_per_neighbour;
+	bc.stable_margin = d->cfg->egress_margin;
+	bc.stable_hold_ms = d->cfg->egress_hold_ms;
 	/* Allowed IPs and our kernel routes match the destination only, so
 	 * we act as a router without source-specific routing (RFC 9079):
 	 * selecting and re-announcing such a route would attract traffic we

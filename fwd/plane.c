@@ -42,6 +42,8 @@ void fwd_init(struct fwd *f, const struct fwd_ops *ops)
 		     sizeof(struct fwd_route));
 	wg_hmap_init(&f->covers_ep, sizeof(struct wg_prefix),
 		     sizeof(struct fwd_addr));
+	wg_hmap_init(&f->egress_ep, sizeof(struct wg_prefix),
+		     sizeof(struct fwd_addr));
 	fwd_ep_init(&f->eps);
 }
 
@@ -52,6 +54,7 @@ void fwd_free(struct fwd *f)
 	f->n_ifaces = 0;
 	wg_hmap_free(&f->routes);
 	wg_hmap_free(&f->covers_ep);
+	wg_hmap_free(&f->egress_ep);
 	fwd_ep_free(&f->eps);
 }
 
@@ -87,6 +90,35 @@ int fwd_iface_set(struct fwd *f, unsigned ifindex, bool wireguard)
 	}
 	fi->wireguard = wireguard;
 	return 0;
+}
+
+void fwd_egress_enable(struct fwd *f, bool on)
+{
+	f->egress = on;
+}
+
+static void fwd_kernel_write(struct fwd *f, const struct wg_prefix *p,
+			     struct fwd_route *r);
+
+int fwd_iface_egress(struct fwd *f, unsigned ifindex, bool ok)
+{
+	struct fwd_iface *fi = fwd_iface(f, ifindex);
+	const struct wg_prefix *k;
+	struct fwd_route *r;
+	size_t it = 0;
+
+	if (!fi || fi->no_egress == !ok)
+		return 0;
+	fi->no_egress = !ok;
+	/* The kernel writes change no map but covers_ep/egress_ep. */
+	while ((r = wg_hmap_next(&f->routes, &it, (const void **)&k))) {
+		struct wg_prefix p = *k;
+
+		if (r->nh.ifindex == ifindex &&
+		    (r->flags & (FWD_R_KERNEL | FWD_R_EGRESS | FWD_R_COVERS_EP)))
+			fwd_kernel_write(f, &p, r);
+	}
+	return 1;
 }
 
 void fwd_iface_del(struct fwd *f, unsigned ifindex)
@@ -153,14 +185,44 @@ static void fwd_aip_write(struct fwd *f, const struct wg_prefix *p,
 		f->ops.aip_unset(f->ops.ctx, fi->ifindex, p);
 }
 
-static void fwd_kernel_unset(struct fwd *f, const struct wg_prefix *p,
-			     struct fwd_route *r)
+static void fwd_main_unset(struct fwd *f, const struct wg_prefix *p,
+			   struct fwd_route *r)
 {
 	if (r->flags & FWD_R_KERNEL) {
 		r->flags &= (uint8_t)~FWD_R_KERNEL;
 		if (f->ops.route_unset)
 			f->ops.route_unset(f->ops.ctx, p);
 	}
+}
+
+static void fwd_egress_unset(struct fwd *f, const struct wg_prefix *p,
+			     struct fwd_route *r)
+{
+	if (r->flags & FWD_R_EGRESS) {
+		r->flags &= (uint8_t)~FWD_R_EGRESS;
+		f->n_egress--;
+		if (f->ops.egress_unset)
+			f->ops.egress_unset(f->ops.ctx, p);
+	}
+}
+
+/* P's kernel route goes, from whichever table holds it. */
+static void fwd_kernel_unset(struct fwd *f, const struct wg_prefix *p,
+			     struct fwd_route *r)
+{
+	fwd_main_unset(f, p, r);
+	fwd_egress_unset(f, p, r);
+}
+
+/* P is listed in neither map of prefixes that cover an endpoint. */
+static void fwd_ep_unlist(struct fwd *f, const struct wg_prefix *p,
+			  struct fwd_route *r)
+{
+	if (r->flags & FWD_R_COVERS_EP)
+		wg_hmap_remove(&f->covers_ep, p);
+	if (r->flags & FWD_R_EGRESS_EP)
+		wg_hmap_remove(&f->egress_ep, p);
+	r->flags &= (uint8_t)~(FWD_R_COVERS_EP | FWD_R_EGRESS_EP);
 }
 
 static void fwd_refuse_ep(struct fwd *f, const struct wg_prefix *p,
@@ -183,22 +245,74 @@ static void fwd_refuse_ep(struct fwd *f, const struct wg_prefix *p,
 			fwd_addr_str(ep, e, sizeof(e)));
 }
 
-/* The kernel route of P: installed unless it covers an endpoint. */
+static bool fwd_egress_ok(const struct fwd *f, const struct fwd_route *r)
+{
+	const struct fwd_iface *fi = fwd_iface(f, r->nh.ifindex);
+
+	return f->egress && fi && fi->wireguard && !fi->no_egress;
+}
+
+/* P covers EP and goes into the egress table: listed, so that it goes
+ * back to the main table when it covers no endpoint any more. */
+static void fwd_egress_list(struct fwd *f, const struct wg_prefix *p,
+			    struct fwd_route *r, const struct fwd_addr *ep)
+{
+	char pf[WG_PREFIX_STRLEN], e[INET6_ADDRSTRLEN];
+	struct fwd_addr *slot;
+	bool created;
+
+	if (r->flags & FWD_R_COVERS_EP) {
+		r->flags &= (uint8_t)~FWD_R_COVERS_EP;
+		wg_hmap_remove(&f->covers_ep, p);
+	}
+	if (!(slot = wg_hmap_get(&f->egress_ep, p, &created)))
+		return;		/* out of memory: not listed */
+	*slot = *ep;
+	r->flags |= FWD_R_EGRESS_EP;
+	if (created && p->plen)
+		fwd_log(f, FWD_LOG_INFO, "route to %s goes into the egress "
+			"table: it covers %s, the WireGuard endpoint of a peer",
+			wg_prefix_str(p, pf), fwd_addr_str(ep, e, sizeof(e)));
+}
+
+/*
+ * The kernel route of P. Into the egress table when egress is on and P is
+ * a default route or covers an endpoint; refused when it covers one
+ * otherwise; into the main table else. A route that changes tables is
+ * taken out of the old one first.
+ */
 static void fwd_kernel_write(struct fwd *f, const struct wg_prefix *p,
 			     struct fwd_route *r)
 {
 	struct kroute_nexthop nh;
 	struct fwd_addr ep;
+	bool covers = fwd_ep_covered(&f->eps, p->family, p->addr, p->plen,
+				     &ep);
+	bool egress = fwd_egress_ok(f, r) && (covers || p->plen == 0);
 
-	if (fwd_ep_covered(&f->eps, p->family, p->addr, p->plen, &ep)) {
+	if (covers && !egress) {
+		if (r->flags & FWD_R_EGRESS_EP) {
+			r->flags &= (uint8_t)~FWD_R_EGRESS_EP;
+			wg_hmap_remove(&f->egress_ep, p);
+		}
 		fwd_refuse_ep(f, p, r, &ep);
 		return;
 	}
-	if (r->flags & FWD_R_COVERS_EP) {
-		r->flags &= (uint8_t)~FWD_R_COVERS_EP;
-		wg_hmap_remove(&f->covers_ep, p);
-	}
+	if (covers)
+		fwd_egress_list(f, p, r, &ep);
+	else
+		fwd_ep_unlist(f, p, r);
 	fwd_route_kernel_nh(f, r, &nh);
+	if (egress) {
+		fwd_main_unset(f, p, r);
+		if (!(r->flags & FWD_R_EGRESS))
+			f->n_egress++;
+		r->flags |= FWD_R_EGRESS;
+		if (f->ops.egress_set)
+			f->ops.egress_set(f->ops.ctx, p, &nh);
+		return;
+	}
+	fwd_egress_unset(f, p, r);
 	r->flags |= FWD_R_KERNEL;
 	if (f->ops.route_set)
 		f->ops.route_set(f->ops.ctx, p, &nh);
@@ -214,8 +328,7 @@ static void fwd_route_drop(struct fwd *f, const struct wg_prefix *p,
 	if (fi && fi->wireguard && f->ops.aip_unset)
 		f->ops.aip_unset(f->ops.ctx, fi->ifindex, p);
 	fwd_kernel_unset(f, p, r);
-	if (r->flags & FWD_R_COVERS_EP)
-		wg_hmap_remove(&f->covers_ep, p);
+	fwd_ep_unlist(f, p, r);
 	wg_hmap_remove(&f->routes, p);
 }
 
@@ -260,8 +373,8 @@ int fwd_route_set(struct fwd *f, const struct wg_prefix *p,
 	}
 	if (!fi->wireguard) {
 		if (r) {	/* the kernel route is replaced, not removed */
-			if (r->flags & FWD_R_COVERS_EP)
-				wg_hmap_remove(&f->covers_ep, p);
+			fwd_egress_unset(f, p, r);	/* but not in egress */
+			fwd_ep_unlist(f, p, r);
 			wg_hmap_remove(&f->routes, p);
 		}
 		fwd_route_set_wired(f, p, nh);
@@ -363,6 +476,22 @@ int fwd_endpoints_set(struct fwd *f, const struct fwd_addr *list, size_t n)
 			"WireGuard endpoint any more", wg_prefix_str(&p, pf));
 		fwd_kernel_write(f, &p, r);
 	}
+	/* Egress prefixes that cover none any more: back to the main
+	 * table (a default route stays in the egress table). */
+	it = 0;
+	while ((ep = wg_hmap_next(&f->egress_ep, &it, (const void **)&k))) {
+		struct wg_prefix p = *k;
+		struct fwd_route *r;
+
+		if (fwd_ep_covered(&f->eps, p.family, p.addr, p.plen, ep))
+			continue;
+		wg_hmap_remove(&f->egress_ep, &p);
+		it = 0;
+		if (!(r = wg_hmap_find(&f->routes, &p)))
+			continue;
+		r->flags &= (uint8_t)~FWD_R_EGRESS_EP;
+		fwd_kernel_write(f, &p, r);
+	}
 	/* Routes that now cover an endpoint: a lookup per prefix length. */
 	for (size_t i = 0; i < f->eps.n; i++) {
 		const struct fwd_addr *e = &f->eps.v[i];
@@ -374,9 +503,9 @@ int fwd_endpoints_set(struct fwd *f, const struct fwd_addr *list, size_t n)
 
 			if (wg_prefix_make(&p, e->family, e->addr, plen) < 0 ||
 			    !(r = wg_hmap_find(&f->routes, &p)) ||
-			    (r->flags & FWD_R_COVERS_EP))
+			    (r->flags & (FWD_R_COVERS_EP | FWD_R_EGRESS_EP)))
 				continue;
-			fwd_refuse_ep(f, &p, r, e);
+			fwd_kernel_write(f, &p, r);
 		}
 	}
 	return 1;
@@ -422,4 +551,9 @@ const struct fwd_addr *fwd_covers_ep_next(const struct fwd *f, size_t *it,
 size_t fwd_wg_route_count(const struct fwd *f)
 {
 	return f->routes.count;
+}
+
+size_t fwd_egress_count(const struct fwd *f)
+{
+	return f->n_egress;
 }

@@ -14,10 +14,19 @@
  *     hop (aip_set; the reconciler makes it one move from the previous
  *     winner), and the kernel gets a "dev wgX" route;
  *   - on any other interface the kernel route is "via GATEWAY dev IF";
- *   - a prefix whose kernel route into a WireGuard interface would cover
- *     the WireGuard endpoint of one of our peers is refused that route (it would carry
- *     WireGuard's own packets into the tunnel) and installed when it no
- *     longer covers one (fwd/endpoints.h); its allowed IP is unaffected.
+ *   - egress (fwd_egress_enable): a default route through WireGuard, and
+ *     any prefix through WireGuard whose kernel route would cover the
+ *     WireGuard endpoint of one of our peers, goes into the egress table
+ *     instead (egress_set): policy rules that the executor owns keep
+ *     WireGuard's own (marked) packets and the main table's routes other
+ *     than its default out of it, as wg-quick does for AllowedIPs =
+ *     0.0.0.0/0. It goes back to the main table when it covers no
+ *     endpoint any more (a default route stays);
+ *   - without egress, or on an interface whose fwmark cannot be used
+ *     (fwd_iface_egress), a prefix that covers an endpoint is refused
+ *     its kernel route (it would carry WireGuard's own packets into the
+ *     tunnel) and installed when it no longer covers one
+ *     (fwd/endpoints.h); its allowed IP is unaffected.
  *
  * The plane keeps the routes through WireGuard (one compact entry per
  * prefix), so that a peer that appears after its route was selected, a
@@ -65,6 +74,10 @@ struct fwd_ops {
 			  const struct kroute_nexthop *nh);
 	/* ... is to go. */
 	void (*route_unset)(void *ctx, const struct wg_prefix *p);
+	/* The route to P in the egress table is to be NH; ... is to go. */
+	void (*egress_set)(void *ctx, const struct wg_prefix *p,
+			   const struct kroute_nexthop *nh);
+	void (*egress_unset)(void *ctx, const struct wg_prefix *p);
 	/* A decision worth a log line; MSG is a line without newline. */
 	void (*log)(void *ctx, int level, const char *msg);
 };
@@ -88,6 +101,8 @@ enum {
 	FWD_R_AIP = 1u << 0,		/* aip_set went out, to a known peer */
 	FWD_R_KERNEL = 1u << 1,		/* route_set went out */
 	FWD_R_COVERS_EP = 1u << 2,	/* refused: covers an endpoint */
+	FWD_R_EGRESS = 1u << 3,		/* egress_set went out */
+	FWD_R_EGRESS_EP = 1u << 4,	/* in the egress table: covers one */
 };
 
 /* One selected route through WireGuard, as the plane keeps it. */
@@ -100,6 +115,7 @@ struct fwd_route {
 struct fwd_iface {
 	unsigned ifindex;
 	bool wireguard;
+	bool no_egress;			/* fwd_iface_egress(false) */
 	struct wg_hmap peers;		/* struct fwd_addr -> struct wg_key */
 };
 
@@ -113,11 +129,23 @@ struct fwd {
 	struct fwd_endpoints eps;
 	/* Prefixes refused a kernel route, and the endpoint each covers. */
 	struct wg_hmap covers_ep;	/* struct wg_prefix -> fwd_addr */
+	/* Prefixes in the egress table because they cover an endpoint. */
+	struct wg_hmap egress_ep;	/* struct wg_prefix -> fwd_addr */
+	bool egress;			/* fwd_egress_enable */
+	size_t n_egress;		/* routes with FWD_R_EGRESS */
 };
 
 void fwd_init(struct fwd *f, const struct fwd_ops *ops);
 /* Frees memory only: nothing is written. */
 void fwd_free(struct fwd *f);
+
+/* Egress routing on or off (before the first route; off after fwd_init). */
+void fwd_egress_enable(struct fwd *f, bool on);
+/* Whether routes through WireGuard interface IFINDEX may go into the
+ * egress table (true after fwd_iface_set): false when its fwmark cannot
+ * keep WireGuard's own packets out of it. A change re-decides the
+ * interface's routes (one walk); returns 1 when it changed, else 0. */
+int fwd_iface_egress(struct fwd *f, unsigned ifindex, bool ok);
 
 /* An interface Babel runs on (again); -ENOSPC past FWD_MAX_IFACES. */
 int fwd_iface_set(struct fwd *f, unsigned ifindex, bool wireguard);
@@ -169,5 +197,7 @@ const struct fwd_addr *fwd_covers_ep_next(const struct fwd *f, size_t *it,
 					  const struct wg_prefix **p);
 /* Routes through WireGuard. */
 size_t fwd_wg_route_count(const struct fwd *f);
+/* Routes in the egress table. */
+size_t fwd_egress_count(const struct fwd *f);
 
 #endif

@@ -194,6 +194,7 @@ void babel_free(struct babel *b)
 	}
 	if (b->entries.b)
 		memset(b->entries.b, 0, babel_htable_buckets(&b->entries) * sizeof(*b->entries.b));
+	babel_dealloc(b, b->holds, b->cap_holds * sizeof(*b->holds));
 	babel_pool_fini(&b->entry_pool);
 	babel_pool_fini(&b->entry_src_pool);
 	babel_pool_fini(&b->route_pool);

@@ -168,6 +168,18 @@ struct babel_config {
 	 * announcing what it cannot install would attract traffic it then
 	 * forwards by destination. */
 	bool ignore_source_specific;
+	/*
+	 * Stable choice (for egress anycast; not in RFC 8966): for a default
+	 * route (0.0.0.0/0, ::/0) and the prefixes cb.stable marks, a
+	 * selected route that stays usable is left only for one better by at
+	 * least stable_margin (in metric) all through stable_hold_ms; one
+	 * that fails (retracted, infinite, unfeasible, its neighbour lost) is
+	 * replaced at once. Every move of a default route breaks the NAT'd
+	 * flows through the exit it left, so a slightly nearer exit is not
+	 * worth it. stable_hold_ms 0: off, Babel's usual selection (§3.6).
+	 */
+	uint16_t stable_margin;
+	uint32_t stable_hold_ms;
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
 #define BABEL_NO_HOLD UINT32_MAX
@@ -273,6 +285,10 @@ struct babel_callbacks {
 			    const struct babel_neighbour_info *n);
 	void (*xroute_event)(void *ctx, enum babel_event ev,
 			     const struct babel_xroute_info *x);
+	/* Optional: whether PREFIX (not a default route, which always is)
+	 * has the stable choice of babel_config.stable_hold_ms. Asked at
+	 * each selection of its entry; must be cheap. */
+	bool (*stable)(void *ctx, const struct babel_prefix *prefix);
 };
 
 /* Returns NULL on allocation failure or a NULL send/fib_change callback. */

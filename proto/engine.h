@@ -184,6 +184,9 @@ struct babel_entry {
 	/* The selection moved to a neighbour that may still hold what we
 	 * announced it before: poisoned reverse towards it (output.c). */
 	bool poison : 1;
+	/* Stable choice: a candidate is better by the margin, since the
+	 * time kept in b->holds (route.c) */
+	bool in_hold : 1;
 	uint32_t changed_ms;		/* last change of selection (babel_ms32) */
 	/* The first source inline: a prefix nearly always has exactly one.
 	 * It is the one announced last (babel_source_note_sent). */
@@ -234,8 +237,18 @@ struct babel_request {
 	struct babel_timer timer;
 };
 
+/* An entry with the stable choice whose candidate is better by the
+ * margin, and since when (babel_ms32). Few: default routes, and the
+ * prefixes the daemon marks, during a hold. */
+struct babel_hold {
+	struct babel_entry *e;
+	uint32_t since_ms;
+};
+
 struct babel {
 	struct babel_config cfg;
+	struct babel_hold *holds;
+	size_t n_holds, cap_holds;
 	struct babel_callbacks cb;
 	unsigned batch;			/* babel_batch_begin() depth */
 	bool events;			/* babel_set_events() */

@@ -187,8 +187,11 @@ static void source_free_old(struct babel *b, struct babel_entry *e, uint64_t now
 	}
 }
 
+static void entry_hold_clear(struct babel *b, struct babel_entry *e);
+
 static void entry_free(struct babel *b, struct babel_entry *e)
 {
+	entry_hold_clear(b, e);
 	babel_pool_free(e->has_src ? &b->entry_src_pool : &b->entry_pool, e);
 }
 
@@ -447,6 +450,91 @@ void babel_route_nexthop(const struct babel_route *r, struct babel_nexthop *nh)
 		nh->via = r->nexthop[0];
 }
 
+static struct babel_hold *entry_hold_find(struct babel *b,
+					  const struct babel_entry *e)
+{
+	if (!e->in_hold)
+		return NULL;
+	for (size_t i = 0; i < b->n_holds; i++)
+		if (b->holds[i].e == e)
+			return &b->holds[i];
+	return NULL;
+}
+
+static void entry_hold_clear(struct babel *b, struct babel_entry *e)
+{
+	struct babel_hold *h = entry_hold_find(b, e);
+
+	if (h)
+		*h = b->holds[--b->n_holds];
+	e->in_hold = false;
+}
+
+/* E's hold, started NOW when it has none; NULL without memory. */
+static struct babel_hold *entry_hold_get(struct babel *b,
+					 struct babel_entry *e, uint64_t now)
+{
+	struct babel_hold *h = entry_hold_find(b, e);
+
+	if (h)
+		return h;
+	if (b->n_holds == b->cap_holds) {
+		size_t cap = b->cap_holds ? 2 * b->cap_holds : 4;
+
+		if (!(h = babel_alloc(b, cap * sizeof(*h))))
+			return NULL;
+		if (b->n_holds)
+			memcpy(h, b->holds, b->n_holds * sizeof(*h));
+		babel_dealloc(b, b->holds, b->cap_holds * sizeof(*h));
+		b->holds = h;
+		b->cap_holds = cap;
+	}
+	h = &b->holds[b->n_holds++];
+	h->e = e;
+	h->since_ms = babel_ms32(now);
+	e->in_hold = true;
+	return h;
+}
+
+/* Whether E has the stable choice (babel_config.stable_hold_ms). */
+static bool entry_stable(struct babel *b, const struct babel_entry *e)
+{
+	if (!b->cfg.stable_hold_ms || e->has_src)
+		return false;
+	return e->prefix.plen == 0 ||
+	       (b->cb.stable && b->cb.stable(b->cb.ctx, &e->prefix));
+}
+
+/*
+ * Stable choice: OLD, still usable, is left for a candidate with metric BM
+ * only when some candidate has been better by stable_margin all through
+ * stable_hold_ms. Returns true when the time has come; otherwise the entry
+ * is re-checked when the hold ends (a metric that stops being better by
+ * the margin resets it).
+ */
+static bool entry_stable_choice(struct babel *b, struct babel_entry *e,
+				const struct babel_route *old, uint16_t bm,
+				uint64_t now)
+{
+	uint16_t om = babel_route_metric(old);
+	uint64_t hold_us = (uint64_t)b->cfg.stable_hold_ms * 1000;
+
+	struct babel_hold *h;
+	uint64_t held;
+
+	if ((uint32_t)bm + b->cfg.stable_margin > om) {
+		entry_hold_clear(b, e);
+		return false;
+	}
+	if (!(h = entry_hold_get(b, e, now)))
+		return false;	/* no memory: stay, try again later */
+	held = babel_since_ms32(now, h->since_ms);
+	if (held >= hold_us)
+		return true;
+	babel_heap_arm_before(&b->timers, &e->timer, now + hold_us - held + 1000);
+	return false;
+}
+
 /*
  * §3.6 route selection. Among usable (finite, feasible) candidates the one
  * with the smallest metric is best. Hysteresis, as babeld: a usable selected
@@ -475,7 +563,10 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		}
 	}
 	sel = best;
-	if (old && best && best != old && route_usable(b, old)) {
+	if (old && best && best != old && route_usable(b, old) &&
+	    entry_stable(b, e)) {
+		sel = entry_stable_choice(b, e, old, bm, now) ? best : old;
+	} else if (old && best && best != old && route_usable(b, old)) {
 		uint16_t om = babel_route_metric(old);
 
 		if ((uint32_t)bm + b->cfg.switch_threshold <= om) {
@@ -490,6 +581,8 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 						      now + b->half_life_us / 4 + 1000);
 		}
 	}
+	if (e->in_hold && (sel != old || !sel || sel == best))
+		entry_hold_clear(b, e);
 	if (sel != old || lost) {
 		struct babel_nexthop onh, nnh;
 

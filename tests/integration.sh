@@ -22,16 +22,20 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # (--dry-run: the plan shown, nothing written or announced) and mesh20
 # (20-node full mesh convergence: 31 s in the
 # emulated guest on 2026-11-30, about 110 s of CI time with its set-up;
-# 1.5-5 s on the host with wireguard-go).  interop runs babeld and BIRD
+# 1.5-5 s on the host with wireguard-go), egress (a client and an
+# IPv4-only client, two exits announcing the default routes, endpoints
+# behind the underlay gateway: the egress table, its rules and fwmark,
+# the nearest exit, a stopped exit, the stable choice, and nothing left
+# behind).  interop runs babeld and BIRD
 # over plain veths, no WireGuard: host only.  On wireguard-go the same
 # WireGuard scenarios run again (the backend wgbabeld talks to there is
 # the UAPI socket, not netlink), plus stall (wireguard-go stopped for
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun mesh20}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun mesh20 egress}
 else
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun stall mesh20 interop}
+	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun stall mesh20 interop egress}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the

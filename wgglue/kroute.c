@@ -447,6 +447,10 @@ void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
 	mnl_attr_put(nlh, RTA_DST, dst->family == AF_INET ? 4 : 16, dst->addr);
 	mnl_attr_put_u32(nlh, RTA_TABLE, kr->cfg.table);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, kr->cfg.metric);
+	if (dst->family == AF_INET && kr->cfg.prefsrc4)
+		mnl_attr_put(nlh, RTA_PREFSRC, 4, kr->cfg.src4);
+	else if (dst->family == AF_INET6 && kr->cfg.prefsrc6)
+		mnl_attr_put(nlh, RTA_PREFSRC, 16, kr->cfg.src6);
 	if (nh->id) {
 		mnl_attr_put_u32(nlh, RTA_NH_ID, nh->id);
 		return;

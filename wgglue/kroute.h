@@ -73,6 +73,11 @@ struct kroute_config {
 	 * upgrade, when the daemon finds no ledger but that version's
 	 * journals. */
 	bool adopt_legacy;
+	/* The preferred source (RTA_PREFSRC) of the IPv4 / IPv6 routes, so
+	 * that this host's own traffic into the mesh leaves from it; it must
+	 * be an address of this host (the kernel refuses the route else). */
+	bool prefsrc4, prefsrc6;
+	uint8_t src4[4], src6[16];
 };
 
 struct kroute_nexthop {

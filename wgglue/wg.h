@@ -17,6 +17,7 @@
 #ifndef WGB_WGGLUE_WG_H
 #define WGB_WGGLUE_WG_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,6 +148,10 @@ struct wg_backend_ops {
 	 * real peer is touched). */
 	int (*probe)(struct wg_backend *be, const char *ifname,
 		     unsigned *caps);
+	/* Sets the device's fwmark (the mark on its own UDP packets; 0:
+	 * none), nothing else. NULL: not supported (-EOPNOTSUPP). */
+	int (*set_fwmark)(struct wg_backend *be, const char *ifname,
+			  uint32_t mark);
 	/* The backend's long-lived socket, or -1 (libuv integration). */
 	int (*fd)(struct wg_backend *be);
 	void (*destroy)(struct wg_backend *be);
@@ -200,6 +205,13 @@ static inline int wg_backend_apply(struct wg_backend *be, const char *ifname,
 				   size_t n)
 {
 	return be->ops->apply(be, ifname, changes, n);
+}
+
+static inline int wg_backend_set_fwmark(struct wg_backend *be,
+					const char *ifname, uint32_t mark)
+{
+	return be->ops->set_fwmark ? be->ops->set_fwmark(be, ifname, mark)
+				   : -EOPNOTSUPP;
 }
 
 /* Probes and stores the result in be->caps as well. */

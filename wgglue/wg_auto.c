@@ -56,6 +56,12 @@ static int wa_probe(struct wg_backend *be, const char *ifname, unsigned *caps)
 	return wg_backend_probe(wa_pick(be, ifname), ifname, caps);
 }
 
+static int wa_set_fwmark(struct wg_backend *be, const char *ifname,
+			 uint32_t mark)
+{
+	return wg_backend_set_fwmark(wa_pick(be, ifname), ifname, mark);
+}
+
 static int wa_fd(struct wg_backend *be)
 {
 	return wg_backend_fd(wa_of(be)->kernel);
@@ -75,6 +81,7 @@ static const struct wg_backend_ops wa_ops = {
 	.get_device = wa_get_device,
 	.apply = wa_apply,
 	.probe = wa_probe,
+	.set_fwmark = wa_set_fwmark,
 	.fd = wa_fd,
 	.destroy = wa_destroy,
 };

@@ -13,6 +13,7 @@ struct wg_fake {
 	char ifname[WG_IFNAME_LEN];
 	bool present;
 	unsigned caps;
+	uint32_t fwmark;
 	struct wg_hmap peers;	/* wg_key -> uint8_t (unused) */
 	struct wg_hmap aips;	/* wg_prefix -> wg_key */
 	size_t fail_after;
@@ -40,6 +41,7 @@ static int fake_get_device(struct wg_backend *be, const char *ifname,
 	if (!f->present || strcmp(ifname, f->ifname) != 0)
 		return -ENODEV;
 	snprintf(out->ifname, sizeof(out->ifname), "%s", f->ifname);
+	out->fwmark = f->fwmark;
 	while (wg_hmap_next(&f->peers, &it, &k))
 		if (!wg_device_add_peer(out, k))
 			goto nomem;
@@ -162,6 +164,17 @@ static int fake_probe(struct wg_backend *be, const char *ifname,
 	return 0;
 }
 
+static int fake_set_fwmark(struct wg_backend *be, const char *ifname,
+			   uint32_t mark)
+{
+	struct wg_fake *f = fake_of(be);
+
+	if (!f->present || strcmp(ifname, f->ifname) != 0)
+		return -ENODEV;
+	f->fwmark = mark;
+	return 0;
+}
+
 static void fake_destroy(struct wg_backend *be)
 {
 	struct wg_fake *f = fake_of(be);
@@ -177,6 +190,7 @@ static const struct wg_backend_ops fake_ops = {
 	.get_device = fake_get_device,
 	.apply = fake_apply,
 	.probe = fake_probe,
+	.set_fwmark = fake_set_fwmark,
 	.fd = NULL,
 	.destroy = fake_destroy,
 };

@@ -633,6 +633,26 @@ static int kw_probe(struct wg_backend *be, const char *ifname, unsigned *caps)
 	return ret;
 }
 
+static int kw_set_fwmark(struct wg_backend *be, const char *ifname,
+			 uint32_t mark)
+{
+	struct wg_kernel *kw = kw_of(be);
+	struct kw_reply rep = { NULL, NULL, false };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if ((ret = kw_resolve(kw)) < 0)
+		return ret;
+	nlh = kw_msg_start(kw, kw->family, 0, WG_CMD_SET_DEVICE,
+			   WG_GENL_VERSION);
+	mnl_attr_put_strz(nlh, WGDEVICE_A_IFNAME, ifname);
+	mnl_attr_put_u32(nlh, WGDEVICE_A_FWMARK, mark);
+	ret = kw_send(kw, nlh);
+	if (ret == 0)
+		ret = kw_wait(kw, nlh->nlmsg_seq, &rep);
+	return ret;
+}
+
 static int kw_fd(struct wg_backend *be)
 {
 	return mnl_socket_get_fd(kw_of(be)->nl);
@@ -654,6 +674,7 @@ static const struct wg_backend_ops kw_ops = {
 	.get_device = kw_get_device,
 	.apply = kw_apply,
 	.probe = kw_probe,
+	.set_fwmark = kw_set_fwmark,
 	.fd = kw_fd,
 	.destroy = kw_destroy,
 };

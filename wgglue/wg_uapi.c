@@ -545,6 +545,20 @@ static int wu_probe(struct wg_backend *be, const char *ifname, unsigned *caps)
 	return 0;
 }
 
+static int wu_set_fwmark(struct wg_backend *be, const char *ifname,
+			 uint32_t mark)
+{
+	struct wu_conn *c;
+	int ret;
+
+	if ((ret = wu_connect(wu_of(be), ifname, &c)) < 0)
+		return ret;
+	wu_put(c, "set=1\nfwmark=%u\n", (unsigned)mark);
+	ret = wu_finish(c, NULL, NULL);
+	wu_close(c);
+	return ret;
+}
+
 static void wu_destroy(struct wg_backend *be)
 {
 	free(wu_of(be));
@@ -555,6 +569,7 @@ static const struct wg_backend_ops wu_ops = {
 	.get_device = wu_get_device,
 	.apply = wu_apply,
 	.probe = wu_probe,
+	.set_fwmark = wu_set_fwmark,
 	.fd = NULL,
 	.destroy = wu_destroy,
 };

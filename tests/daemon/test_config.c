@@ -47,6 +47,67 @@ static struct babel_prefix pfx(const char *s)
 	return p;
 }
 
+/* ------------------------------------------------------- egress */
+
+static void test_egress_defaults_stay_apart_from_wg_quick(void **state)
+{
+	struct cfg *c = parse_ok("");
+
+	assert_int_equal(c->egress_table, 6696);
+	assert_int_equal(c->egress_fwmark, 0x1a28);
+	assert_int_equal(c->egress_priority, 32700);
+	assert_int_equal(c->egress_margin, 256);
+	assert_int_equal(c->egress_hold_ms, 60000);
+	assert_false(c->has_route_src4 || c->has_route_src6);
+	cfg_free(c);
+}
+
+static void test_egress_and_route_source_keywords(void **state)
+{
+	struct cfg *c = parse_ok("egress-table 100\negress-fwmark 0xca6c\n"
+				 "egress-priority 1000\negress-margin 0\n"
+				 "egress-hold 2.5\negress-prefix 10.99.0.0/16\n"
+				 "route-source 192.0.2.1\n"
+				 "route-source 2001:db8::1\n");
+	struct babel_prefix p = pfx("10.99.0.0/16");
+	const uint8_t v4[4] = { 192, 0, 2, 1 };
+
+	assert_int_equal(c->egress_table, 100);
+	assert_int_equal(c->egress_fwmark, 51820);
+	assert_int_equal(c->egress_priority, 1000);
+	assert_int_equal(c->egress_margin, 0);
+	assert_int_equal(c->egress_hold_ms, 2500);
+	assert_int_equal(c->n_egress_prefixes, 1);
+	assert_true(cfg_prefix_equal(&c->egress_prefixes[0], &p));
+	assert_true(c->has_route_src4 && c->has_route_src6);
+	assert_memory_equal(c->route_src4, v4, 4);
+	assert_int_equal(c->route_src6[0], 0x20);
+	cfg_free(c);
+	c = parse_ok("egress-table off\n");
+	assert_int_equal(c->egress_table, 0);
+	cfg_free(c);
+}
+
+static void test_egress_bad_values_are_refused_with_a_reason(void **state)
+{
+	expect_error("egress-table 254\n", "t.conf:1: egress-table 254 is one "
+		     "of the kernel's own tables (use another number, or off)");
+	expect_error("route-table 100\negress-table 100\n", "t.conf: "
+		     "egress-table and route-table are both 100: the egress "
+		     "table must be a table of its own");
+	expect_error("egress-fwmark 0\n", "t.conf:1: egress-fwmark: '0' is "
+		     "not a mark from 1 to 0xffffffff");
+	expect_error("egress-priority 32766\n", "t.conf:1: egress-priority "
+		     "must be between 1 and 32764 (got 32766)");
+	expect_error("route-source 10.0.0.0/8\n", "t.conf:1: route-source: "
+		     "'10.0.0.0/8' is not an IPv4 or IPv6 address");
+	expect_error("route-source 10.0.0.1\nroute-source 10.0.0.2\n",
+		     "t.conf:2: route-source: an IPv4 address is already set");
+	expect_error("route-source fe80::1\n", "t.conf:1: route-source: "
+		     "fe80::1 is link-local; a source for routed traffic must "
+		     "not be");
+}
+
 /* ------------------------------------------------------- defaults */
 
 static void test_empty_file_gives_documented_defaults(void **state)
@@ -575,6 +636,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_empty_file_gives_documented_defaults),
+		cmocka_unit_test(test_egress_defaults_stay_apart_from_wg_quick),
+		cmocka_unit_test(test_egress_and_route_source_keywords),
+		cmocka_unit_test(test_egress_bad_values_are_refused_with_a_reason),
 		cmocka_unit_test(test_interface_glob_with_type_wireguard_matches_wg_names),
 		cmocka_unit_test(test_interface_type_is_detected_when_not_given),
 		cmocka_unit_test(test_interface_types_wired_wireless_tunnel_auto),

@@ -31,7 +31,8 @@
 
 /* ------------------------------------------------- recording executor */
 
-enum { W_AIP_SET, W_AIP_UNSET, W_ROUTE_SET, W_ROUTE_UNSET };
+enum { W_AIP_SET, W_AIP_UNSET, W_ROUTE_SET, W_ROUTE_UNSET, W_EGRESS_SET,
+       W_EGRESS_UNSET };
 
 struct write {
 	int op;
@@ -84,6 +85,23 @@ static void r_route_unset(void *ctx, const struct wg_prefix *p)
 	r->w[r->n++] = (struct write){ .op = W_ROUTE_UNSET, .p = *p };
 }
 
+static void r_egress_set(void *ctx, const struct wg_prefix *p,
+			 const struct kroute_nexthop *nh)
+{
+	struct rec *r = ctx;
+
+	assert_true(r->n < 64);
+	r->w[r->n++] = (struct write){ .op = W_EGRESS_SET, .p = *p, .nh = *nh };
+}
+
+static void r_egress_unset(void *ctx, const struct wg_prefix *p)
+{
+	struct rec *r = ctx;
+
+	assert_true(r->n < 64);
+	r->w[r->n++] = (struct write){ .op = W_EGRESS_UNSET, .p = *p };
+}
+
 static void r_log(void *ctx, int level, const char *msg)
 {
 	struct rec *r = ctx;
@@ -129,6 +147,7 @@ static int setup(void **state)
 	struct fwd_ops ops = {
 		.aip_set = r_aip_set, .aip_unset = r_aip_unset,
 		.route_set = r_route_set, .route_unset = r_route_unset,
+		.egress_set = r_egress_set, .egress_unset = r_egress_unset,
 		.log = r_log,
 	};
 
@@ -447,6 +466,122 @@ static void test_an_endpoint_that_appears_takes_out_the_routes_covering_it(void 
 	assert_int_equal(x->r.n, 1);
 	assert_int_equal(x->r.w[0].op, W_AIP_UNSET);
 	assert_int_equal(fwd_covers_ep_count(&x->f), 1);
+}
+
+/* ---------------------------------------------------------- egress */
+
+static void test_egress_a_learned_default_goes_into_the_egress_table(void **state)
+{
+	struct fx *x = *state;
+	struct fwd_nexthop na = NH(WG, "fe80::a");
+	struct wg_prefix d4 = P("0.0.0.0/0"), d6 = P("::/0"), net = P("10.0.0.0/8");
+
+	fwd_egress_enable(&x->f, true);
+	peers_ab(x);
+	fwd_route_set(&x->f, &d4, &na, 96);
+	fwd_route_set(&x->f, &d6, &na, 96);
+	fwd_route_set(&x->f, &net, &na, 96);
+	/* Allowed IPs for all; the defaults in the egress table ("dev
+	 * wgX"), never in the main table; 10/8 where it always was. */
+	assert_int_equal(x->r.n, 6);
+	assert_write(&x->r.w[0], W_AIP_SET, WG, "0.0.0.0/0");
+	assert_write(&x->r.w[1], W_EGRESS_SET, 0, "0.0.0.0/0");
+	assert_int_equal(x->r.w[1].nh.ifindex, WG);
+	assert_int_equal(x->r.w[1].nh.via_family, 0);
+	assert_write(&x->r.w[2], W_AIP_SET, WG, "::/0");
+	assert_write(&x->r.w[3], W_EGRESS_SET, 0, "::/0");
+	assert_write(&x->r.w[5], W_ROUTE_SET, 0, "10.0.0.0/8");
+	assert_int_equal(fwd_egress_count(&x->f), 2);
+	assert_int_equal(fwd_covers_ep_count(&x->f), 0);
+	/* Lost: out of the egress table, nothing else. */
+	x->r.n = 0;
+	fwd_route_unset(&x->f, &d4);
+	assert_int_equal(x->r.n, 2);
+	assert_write(&x->r.w[0], W_AIP_UNSET, WG, "0.0.0.0/0");
+	assert_write(&x->r.w[1], W_EGRESS_UNSET, 0, "0.0.0.0/0");
+	assert_int_equal(fwd_egress_count(&x->f), 1);
+}
+
+static void test_egress_a_prefix_covering_an_endpoint_moves_between_tables(void **state)
+{
+	struct fx *x = *state;
+	struct fwd_nexthop na = NH(WG, "fe80::a");
+	struct wg_prefix def = P("0.0.0.0/0"), net = P("198.51.100.0/24");
+	struct fwd_addr ep = A("198.51.100.7");
+
+	fwd_egress_enable(&x->f, true);
+	peers_ab(x);
+	fwd_route_set(&x->f, &def, &na, 96);
+	fwd_route_set(&x->f, &net, &na, 96);
+	assert_write(&x->r.w[3], W_ROUTE_SET, 0, "198.51.100.0/24");
+	/* The endpoint appears in the /24: out of main, into egress; the
+	 * default stays where it is, and nothing is refused. */
+	x->r.n = 0;
+	assert_int_equal(fwd_endpoints_set(&x->f, &ep, 1), 1);
+	assert_int_equal(x->r.n, 3);
+	assert_write(&x->r.w[0], W_EGRESS_SET, 0, "0.0.0.0/0");
+	assert_write(&x->r.w[1], W_ROUTE_UNSET, 0, "198.51.100.0/24");
+	assert_write(&x->r.w[2], W_EGRESS_SET, 0, "198.51.100.0/24");
+	assert_int_equal(fwd_covers_ep_count(&x->f), 0);
+	assert_int_equal(fwd_egress_count(&x->f), 2);
+	assert_true(fwd_route_find(&x->f, &net)->flags & FWD_R_EGRESS_EP);
+	/* The endpoint goes: the /24 back to main, the default stays. */
+	x->r.n = 0;
+	assert_int_equal(fwd_endpoints_set(&x->f, NULL, 0), 1);
+	assert_int_equal(x->r.n, 3);
+	assert_write(&x->r.w[0], W_EGRESS_SET, 0, "0.0.0.0/0");
+	assert_write(&x->r.w[1], W_EGRESS_UNSET, 0, "198.51.100.0/24");
+	assert_write(&x->r.w[2], W_ROUTE_SET, 0, "198.51.100.0/24");
+	assert_int_equal(fwd_egress_count(&x->f), 1);
+}
+
+static void test_egress_refused_on_an_interface_whose_fwmark_cannot_be_used(void **state)
+{
+	struct fx *x = *state;
+	struct fwd_nexthop na = NH(WG, "fe80::a");
+	struct wg_prefix def = P("0.0.0.0/0");
+	struct fwd_addr ep = A("198.51.100.7");
+
+	fwd_egress_enable(&x->f, true);
+	peers_ab(x);
+	assert_int_equal(fwd_endpoints_set(&x->f, &ep, 1), 1);
+	fwd_route_set(&x->f, &def, &na, 96);
+	assert_int_equal(fwd_egress_count(&x->f), 1);
+	/* Its fwmark is someone else's: the default that covers an endpoint
+	 * is refused as without egress, and comes back when it is usable. */
+	x->r.n = 0;
+	assert_int_equal(fwd_iface_egress(&x->f, WG, false), 1);
+	assert_int_equal(x->r.n, 1);
+	assert_write(&x->r.w[0], W_EGRESS_UNSET, 0, "0.0.0.0/0");
+	assert_int_equal(fwd_covers_ep_count(&x->f), 1);
+	assert_int_equal(fwd_egress_count(&x->f), 0);
+	assert_int_equal(fwd_iface_egress(&x->f, WG, false), 0);
+	x->r.n = 0;
+	assert_int_equal(fwd_iface_egress(&x->f, WG, true), 1);
+	assert_int_equal(x->r.n, 1);
+	assert_write(&x->r.w[0], W_EGRESS_SET, 0, "0.0.0.0/0");
+	assert_int_equal(fwd_covers_ep_count(&x->f), 0);
+}
+
+static void test_egress_a_default_moving_to_a_wired_neighbour_leaves_the_egress_table(void **state)
+{
+	struct fx *x = *state;
+	struct fwd_nexthop na = NH(WG, "fe80::a"), ne = NH(ETH, "fe80::1");
+	struct wg_prefix def = P("::/0");
+
+	fwd_egress_enable(&x->f, true);
+	peers_ab(x);
+	fwd_route_set(&x->f, &def, &na, 96);
+	x->r.n = 0;
+	fwd_route_set(&x->f, &def, &ne, 96);
+	/* A wired next hop cannot carry WireGuard's packets into a tunnel:
+	 * the main table, as any wired route. */
+	assert_int_equal(x->r.n, 3);
+	assert_write(&x->r.w[0], W_AIP_UNSET, WG, "::/0");
+	assert_write(&x->r.w[1], W_EGRESS_UNSET, 0, "::/0");
+	assert_write(&x->r.w[2], W_ROUTE_SET, 0, "::/0");
+	assert_int_equal(x->r.w[2].nh.ifindex, ETH);
+	assert_int_equal(fwd_egress_count(&x->f), 0);
 }
 
 static void test_a_route_on_an_interface_babel_does_not_run_on_is_dropped(void **state)
@@ -858,6 +993,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_peer_gone_is_a_change_that_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_default_route_covering_an_endpoint_gets_no_kernel_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_endpoint_that_appears_takes_out_the_routes_covering_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_egress_a_learned_default_goes_into_the_egress_table,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_egress_a_prefix_covering_an_endpoint_moves_between_tables,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_egress_refused_on_an_interface_whose_fwmark_cannot_be_used,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_egress_a_default_moving_to_a_wired_neighbour_leaves_the_egress_table,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_route_on_an_interface_babel_does_not_run_on_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_interface_stopped_needs_no_allowed_ip_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_a_new_winner_is_one_add_that_moves_the_prefix, dsetup, dteardown),

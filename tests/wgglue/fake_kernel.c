@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/fib_rules.h>
 #include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
@@ -154,6 +155,13 @@ static int fk_route(struct fake *f, const struct nlmsghdr *nlh, bool add)
 	f->new_route++;
 	if (f->fail_err && wg_prefix_equal(&r.dst, &f->fail_dst))
 		return f->fail_err;
+	if (tb[RTA_PREFSRC]) {
+		size_t n = mnl_attr_get_payload_len(tb[RTA_PREFSRC]);
+
+		assert_int_equal(n, rtm->rtm_family == AF_INET ? 4 : 16);
+		r.prefsrc_family = rtm->rtm_family;
+		memcpy(r.prefsrc, mnl_attr_get_payload(tb[RTA_PREFSRC]), n);
+	}
 	if (tb[RTA_NH_ID]) {
 		r.nhid = mnl_attr_get_u32(tb[RTA_NH_ID]);
 		if (!fk_nh_find(f, r.nhid))
@@ -256,6 +264,133 @@ static void fk_dump(struct fake *f, const struct nlmsghdr *req)
 	fk_reply(f, buf, len);
 }
 
+/* ---- FIB rules ---- */
+
+static bool fk_spec_eq(const struct krule_spec *a, const struct krule_spec *b)
+{
+	return a->family == b->family && a->priority == b->priority &&
+	       a->table == b->table && a->fwmark == b->fwmark &&
+	       a->invert == b->invert &&
+	       a->suppress_default == b->suppress_default;
+}
+
+static void fk_rule_parse(const struct nlmsghdr *nlh, struct fk_rule *out,
+			  bool *has_proto)
+{
+	/* fk_attr_cb keeps types up to RTA_MAX */
+	const struct nlattr *tb[RTA_MAX + FRA_MAX + 1] = { 0 };
+	const struct fib_rule_hdr *h = mnl_nlmsg_get_payload(nlh);
+
+	memset(out, 0, sizeof(*out));
+	mnl_attr_parse(nlh, sizeof(*h), fk_attr_cb, tb);
+	out->s.family = h->family;
+	out->s.table = tb[FRA_TABLE] ? mnl_attr_get_u32(tb[FRA_TABLE]) : h->table;
+	out->s.priority = tb[FRA_PRIORITY] ? mnl_attr_get_u32(tb[FRA_PRIORITY]) : 0;
+	out->s.fwmark = tb[FRA_FWMARK] ? mnl_attr_get_u32(tb[FRA_FWMARK]) : 0;
+	out->s.invert = h->flags & FIB_RULE_INVERT;
+	out->s.suppress_default = tb[FRA_SUPPRESS_PREFIXLEN] &&
+		mnl_attr_get_u32(tb[FRA_SUPPRESS_PREFIXLEN]) == 0;
+	*has_proto = tb[FRA_PROTOCOL] != NULL;
+	out->protocol = *has_proto ? mnl_attr_get_u8(tb[FRA_PROTOCOL]) : 0;
+}
+
+/* As Linux: NLM_F_EXCL and an identical rule (whoever made it) is
+ * EEXIST; a delete matches the attributes given, protocol included. */
+static int fk_rule(struct fake *f, const struct nlmsghdr *nlh, bool add)
+{
+	struct fk_rule r;
+	bool has_proto;
+
+	fk_rule_parse(nlh, &r, &has_proto);
+	for (size_t i = 0; i < f->n_rules; i++) {
+		if (!fk_spec_eq(&f->rules[i].s, &r.s))
+			continue;
+		if (add && (nlh->nlmsg_flags & NLM_F_EXCL))
+			return -EEXIST;
+		if (!add && (!has_proto || f->rules[i].protocol == r.protocol)) {
+			f->del_rule++;
+			f->rules[i] = f->rules[--f->n_rules];
+			return 0;
+		}
+	}
+	if (!add)
+		return -ENOENT;
+	assert_true(f->n_rules < 64);
+	f->new_rule++;
+	f->rules[f->n_rules++] = r;
+	return 0;
+}
+
+static void fk_rule_dump(struct fake *f, const struct nlmsghdr *req)
+{
+	const struct fib_rule_hdr *q = mnl_nlmsg_get_payload(req);
+	uint8_t buf[16384];
+	size_t len = 0;
+	struct nlmsghdr *nlh;
+
+	for (size_t i = 0; i < f->n_rules; i++) {
+		const struct fk_rule *r = &f->rules[i];
+		struct fib_rule_hdr *h;
+
+		if (q->family && q->family != r->s.family)
+			continue;
+		nlh = mnl_nlmsg_put_header(buf + len);
+		nlh->nlmsg_type = RTM_NEWRULE;
+		nlh->nlmsg_seq = req->nlmsg_seq;
+		nlh->nlmsg_flags = NLM_F_MULTI;
+		h = mnl_nlmsg_put_extra_header(nlh, sizeof(*h));
+		h->family = r->s.family;
+		h->action = FR_ACT_TO_TBL;
+		h->table = r->s.table < 256 ? (uint8_t)r->s.table : 0;
+		h->flags = r->s.invert ? FIB_RULE_INVERT : 0;
+		mnl_attr_put_u32(nlh, FRA_TABLE, r->s.table);
+		if (r->s.priority)
+			mnl_attr_put_u32(nlh, FRA_PRIORITY, r->s.priority);
+		if (r->s.fwmark) {
+			mnl_attr_put_u32(nlh, FRA_FWMARK, r->s.fwmark);
+			mnl_attr_put_u32(nlh, FRA_FWMASK, 0xffffffffu);
+		}
+		if (r->s.suppress_default)
+			mnl_attr_put_u32(nlh, FRA_SUPPRESS_PREFIXLEN, 0);
+		mnl_attr_put_u8(nlh, FRA_PROTOCOL, r->protocol);
+		len += NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	nlh = mnl_nlmsg_put_header(buf + len);
+	nlh->nlmsg_type = NLMSG_DONE;
+	nlh->nlmsg_seq = req->nlmsg_seq;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	len += NLMSG_ALIGN(nlh->nlmsg_len);
+	fk_reply(f, buf, len);
+}
+
+struct krule *fk_krule(struct fake *f, const struct krule_config *c)
+{
+	struct kroute_io io = { f, fk_send, fk_recv };
+	struct krule *k;
+
+	assert_int_equal(krule_new_io(&k, c, &io), 0);
+	return k;
+}
+
+void fk_rule_foreign(struct fake *f, const struct krule_spec *s,
+		     uint8_t protocol)
+{
+	assert_true(f->n_rules < 64);
+	f->rules[f->n_rules++] = (struct fk_rule){ *s, protocol };
+}
+
+size_t fk_rule_count(const struct fake *f, const struct krule_spec *s,
+		     uint8_t protocol)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_rules; i++)
+		n += fk_spec_eq(&f->rules[i].s, s) &&
+		     f->rules[i].protocol == protocol;
+	return n;
+}
+
 int fk_send(void *ctx, const void *buf, size_t len)
 {
 	struct fake *f = ctx;
@@ -271,7 +406,17 @@ int fk_send(void *ctx, const void *buf, size_t len)
 			fk_dump(f, nlh);
 			continue;
 		}
+		if (nlh->nlmsg_type == RTM_GETRULE) {
+			fk_rule_dump(f, nlh);
+			continue;
+		}
 		switch (nlh->nlmsg_type) {
+		case RTM_NEWRULE:
+			err = fk_rule(f, nlh, true);
+			break;
+		case RTM_DELRULE:
+			err = fk_rule(f, nlh, false);
+			break;
 		case RTM_NEWNEXTHOP:
 			err = fk_new_nh(f, nlh);
 			break;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "wgglue/kroute.h"
+#include "wgglue/krule.h"
 
 #define FK_MAX 2048
 
@@ -26,6 +27,8 @@ struct fk_route {
 	bool via;		/* RTA_VIA */
 	uint8_t protocol;
 	uint32_t table;
+	int prefsrc_family;	/* of RTA_PREFSRC, 0: none */
+	uint8_t prefsrc[16];
 };
 
 struct fk_nh {
@@ -37,12 +40,20 @@ struct fk_nh {
 	uint8_t protocol;
 };
 
+struct fk_rule {
+	struct krule_spec s;
+	uint8_t protocol;
+};
+
 /* The fake kernel: what it holds, what it was sent, what it answers. */
 struct fake {
 	struct fk_route routes[FK_MAX];
 	size_t n_routes;
 	struct fk_nh nhs[FK_MAX];
 	size_t n_nhs;
+	struct fk_rule rules[64];	/* FIB rules, in no order */
+	size_t n_rules;
+	unsigned new_rule, del_rule;
 	int refuse_nh;			/* error for RTM_NEWNEXTHOP, or 0 */
 	struct wg_prefix fail_dst;	/* installs of it get fail_err */
 	int fail_err;
@@ -68,6 +79,15 @@ void fk_nh_del(struct fake *f, struct fk_nh *nh);
 /* The transport itself (struct kroute_io), for tests that build one. */
 int fk_send(void *ctx, const void *buf, size_t len);
 long fk_recv(void *ctx, void *buf, size_t len, bool wait);
+/* A krule on the fake kernel. */
+struct krule *fk_krule(struct fake *f, const struct krule_config *c);
+/* Someone else's rule (PROTOCOL), e.g. wg-quick's. */
+void fk_rule_foreign(struct fake *f, const struct krule_spec *s,
+		     uint8_t protocol);
+/* How many rules equal to S the kernel holds (with PROTOCOL). */
+size_t fk_rule_count(const struct fake *f, const struct krule_spec *s,
+		     uint8_t protocol);
+
 /* Someone else's route to PREFIX (table main, dev 7, PROTOCOL). */
 void fk_foreign(struct fake *f, const char *prefix, uint8_t protocol);
 

@@ -91,6 +91,28 @@ static void test_routes_through_one_gateway_share_one_nexthop_object(void **stat
 	assert_int_equal(f->n_nhs, 0);
 }
 
+static void test_routes_carry_the_preferred_source_of_their_family(void **state)
+{
+	struct fake *f = *state;
+	struct kroute_config c = { .prefsrc4 = true,
+				   .src4 = { 192, 0, 2, 1 } };
+	struct kroute *kr = fk_kroute(f, &c);
+	struct kroute_nexthop a = nh_via(3, "fe80::2/128");
+	struct wg_prefix p4 = pfx("10.1.0.0/16"), p6 = pfx("2001:db8:1::/64");
+	struct fk_route *r;
+
+	assert_int_equal(kroute_install(kr, &p4, &a), 0);
+	assert_int_equal(kroute_install(kr, &p6, &a), 0);
+	assert_int_equal(kroute_commit(kr, NULL, NULL), 0);
+	assert_non_null(r = fk_route_find(f, &p4));
+	assert_int_equal(r->prefsrc_family, AF_INET);
+	assert_memory_equal(r->prefsrc, c.src4, 4);
+	/* none configured for IPv6: the kernel picks as always */
+	assert_non_null(r = fk_route_find(f, &p6));
+	assert_int_equal(r->prefsrc_family, 0);
+	kroute_free(kr);
+}
+
 static void test_a_device_next_hop_is_an_ipv6_object_for_both_families(void **state)
 {
 	struct fake *f = *state;
@@ -1009,6 +1031,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_routes_through_one_gateway_share_one_nexthop_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_carry_the_preferred_source_of_their_family, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_device_next_hop_is_an_ipv6_object_for_both_families, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdrawing_every_route_of_a_next_hop_deletes_only_the_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_withdrawing_some_routes_of_a_next_hop_deletes_those_routes, setup, teardown),
