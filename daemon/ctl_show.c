@@ -585,7 +585,10 @@ static void show_status(struct show *s)
 			    "\"dry_run\":%s,\"writes_withheld\":%" PRIu64 ","
 			    "\"neighbours_lost\":{\"hello-timeout\":%" PRIu64
 			    ",\"unreachable\":%" PRIu64 ",\"interface-down\":%"
-			    PRIu64 ",\"peer-removed\":%" PRIu64 "},"
+			    PRIu64 ",\"peer-removed\":%" PRIu64 ",\"probe\":%"
+			    PRIu64 "},"
+			    "\"fast_probed\":%u,\"fast_probes_sent\":%" PRIu64
+			    ",\"fast_probe_refused\":%" PRIu64 ","
 			    "\"engine_bytes\":%zu}\n",
 			    rid, c.seqno, c.neighbours, c.prefixes, c.routes,
 			    c.selected, c.sources, c.xroutes, c.refused_routes,
@@ -602,6 +605,8 @@ static void show_status(struct show *s)
 			    c.neighbours_lost[BABEL_LOSS_UNREACHABLE],
 			    c.neighbours_lost[BABEL_LOSS_IFACE_DOWN],
 			    c.neighbours_lost[BABEL_LOSS_PEER_REMOVED],
+			    c.neighbours_lost[BABEL_LOSS_PROBE],
+			    c.fast_probed, c.fast_probes_sent, c.fast_probe_refused,
 			    c.mem_bytes);
 		return;
 	}
@@ -630,11 +635,15 @@ static void show_status(struct show *s)
 		    c.mem_bytes);
 	sbuf_printf(s->b, "neighbours lost: hello-timeout %" PRIu64
 		    ", unreachable %" PRIu64 ", interface-down %" PRIu64
-		    ", peer-removed %" PRIu64 "\n",
+		    ", peer-removed %" PRIu64 ", probe %" PRIu64 "\n"
+		    "fast probes: %u neighbours probed, %" PRIu64 " sent, %"
+		    PRIu64 " next hops left slow (at the limit)\n",
 		    c.neighbours_lost[BABEL_LOSS_HELLO_TIMEOUT],
 		    c.neighbours_lost[BABEL_LOSS_UNREACHABLE],
 		    c.neighbours_lost[BABEL_LOSS_IFACE_DOWN],
-		    c.neighbours_lost[BABEL_LOSS_PEER_REMOVED]);
+		    c.neighbours_lost[BABEL_LOSS_PEER_REMOVED],
+		    c.neighbours_lost[BABEL_LOSS_PROBE],
+		    c.fast_probed, c.fast_probes_sent, c.fast_probe_refused);
 	if (s->d->dry_run)
 		sbuf_printf(s->b, "dry run: %" PRIu64 " writes withheld "
 			    "(wgbabelctl show fib)\n", s->d->dry_writes);

@@ -37,6 +37,8 @@ int babel_foreach_neighbour(struct babel *b, babel_neighbour_fn fn, void *ctx)
 			i.mcast_history = nb->mc.history;
 			i.ucast_history = nb->uc.history;
 			i.routes = nb->nroutes;
+			i.selected = nb->nselected;
+			i.fast_probe = nb->fast;
 			rc = fn(ctx, &i);
 			if (rc)
 				return rc;
@@ -180,6 +182,7 @@ void babel_get_counters(const struct babel *b, struct babel_counters *c)
 {
 	*c = b->ctr;
 	c->routes = b->nroutes;
+	c->fast_probed = b->nfast;
 	c->selected = b->nselected;
 	c->sources = b->nsources;
 	c->seqno = b->seqno;

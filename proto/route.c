@@ -380,6 +380,7 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	if (was_selected) {
 		e->has_selected = false;
 		b->nselected--;
+		babel_neigh_selected(b, r->nb, -1, now);
 	}
 	babel_list_del(&r->nlink);
 	r->nb->nroutes--;
@@ -508,6 +509,10 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		entry_set_selected(e, sel);
 		e->changed_ms = babel_ms32(now);
 		b->nselected += (sel != NULL) - (old != NULL);
+		if (sel != old && old)
+			babel_neigh_selected(b, old->nb, -1, now);
+		if (sel != old && sel)
+			babel_neigh_selected(b, sel->nb, +1, now);
 		b->cb.fib_change(b->cb.ctx, &e->prefix, babel_entry_src(e),
 				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);
