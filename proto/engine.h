@@ -114,6 +114,7 @@ struct babel_neigh {
 	bool heard;			/* a packet since the last probe tick */
 	uint8_t misses;
 	uint16_t probe_nonce;
+	uint16_t txcost_ok;		/* its last finite IHU */
 	struct babel_timer probe_timer;
 };
 

@@ -162,9 +162,26 @@ static uint16_t neigh_compute_cost(const struct babel_neigh *nb)
 	bool etx = ifp->cfg.link_cost == BABEL_LINK_COST_ETX ||
 		   (ifp->cfg.link_cost == BABEL_LINK_COST_DEFAULT &&
 		    ifp->cfg.type == BABEL_IFACE_WIRELESS);
-	uint16_t rx = babel_neigh_rxcost(nb);
-	uint16_t c = etx ? babel_link_cost_etx(rx, nb->txcost)
-			 : babel_link_cost_2of3(rx, nb->txcost);
+	uint16_t rx = babel_neigh_rxcost(nb), tx = nb->txcost;
+	uint16_t c;
+
+	/*
+	 * 2-out-of-3 (Appendix A.2.1) judges a link by its last three Hellos
+	 * each way: 4 s apart, a link losing 10 % of packets fails it every
+	 * few minutes (two of three lost: 2.8 % per Hello) and the routes
+	 * flap. A next hop under fast probes (below) that is still heard
+	 * within fast_probe_misses intervals has just proved the link works
+	 * both ways, a far finer test; keep its nominal costs then. Its
+	 * Hellos still carry the rest: a neighbour that answers probes but
+	 * whose Hellos stop is lost by the Hello timeout.
+	 */
+	if (!etx && nb->fast && babel_neigh_alive(nb)) {
+		if (rx == BABEL_INFINITY)
+			rx = ifp->rxcost;
+		if (tx == BABEL_INFINITY && nb->txcost_ok)
+			tx = nb->txcost_ok;
+	}
+	c = etx ? babel_link_cost_etx(rx, tx) : babel_link_cost_2of3(rx, tx);
 
 	if (c != BABEL_INFINITY && ifp->rtt && nb->rtt_valid) {
 		c = babel_metric_add(c, babel_rtt_penalty(nb->srtt, ifp->rtt_min_us,
@@ -248,6 +265,8 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 	uint32_t sample;
 
 	nb->txcost = ihu->rxcost;
+	if (ihu->rxcost != BABEL_INFINITY)
+		nb->txcost_ok = ihu->rxcost;
 	/* §3.4.2: the IHU hold time is 3.5 times its interval. */
 	babel_heap_arm(&b->timers, &nb->ihu_timer, now + interval * 7 / 2);
 	/* Heard only through IHUs so far (babel_receive): no Hello timer
@@ -299,6 +318,7 @@ static void neigh_check_dead(struct babel *b, struct babel_neigh *nb, uint64_t n
 		return;
 	if (nb->is_peer) {
 		nb->txcost = BABEL_INFINITY;
+		nb->txcost_ok = 0;
 		nb->rtt_valid = false;
 		nb->have_ts = false;
 		babel_heap_cancel(&b->timers, &nb->ihu_timer);
