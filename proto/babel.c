@@ -339,7 +339,7 @@ int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_
 				babel_heap_cancel(&b->timers, &nb->uc_timer);
 				babel_heap_cancel(&b->timers, &nb->ihu_timer);
 				nb->txcost = BABEL_INFINITY;
-				nb->cost = BABEL_INFINITY;
+				babel_neigh_set_cost(b, nb, BABEL_INFINITY);
 				nb->rtt_valid = false;
 				babel_neigh_flush_routes(b, nb, now_us);
 				babel_dump_stop(b, &nb->dump);

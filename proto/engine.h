@@ -274,6 +274,7 @@ struct babel {
 	uint64_t hold_until;
 	uint32_t nroutes, nsources, nselected;
 	uint32_t nfast;			/* neighbours probed fast */
+	uint32_t nlinks;		/* neighbours with a finite link cost */
 	struct babel_counters ctr;
 	/* route limits: one log line per BABEL_LIMIT_LOG_US at most */
 	bool limit_logged;
@@ -327,6 +328,8 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now);
 uint16_t babel_neigh_rxcost(const struct babel_neigh *nb);
 void babel_neigh_update_cost(struct babel *b, struct babel_neigh *nb, uint64_t now);
+/* Set nb's cached link cost (b->nlinks follows). */
+void babel_neigh_set_cost(struct babel *b, struct babel_neigh *nb, uint16_t c);
 void babel_neigh_flush_routes(struct babel *b, struct babel_neigh *nb, uint64_t now);
 /* A selected route through nb appeared (+1) or went (-1): starts or stops
  * its fast probes. */

@@ -115,6 +115,7 @@ void babel_neigh_free(struct babel *b, struct babel_neigh *nb)
 	babel_heap_cancel(&b->timers, &nb->ihu_timer);
 	/* No route left, so no fast probe (babel_neigh_selected). */
 	babel_heap_cancel(&b->timers, &nb->probe_timer);
+	babel_neigh_set_cost(b, nb, BABEL_INFINITY);
 	babel_list_del(&nb->iface_link);
 	babel_htable_remove(&b->neighs, &nb->hnode);
 	b->ctr.neighbours--;
@@ -204,7 +205,7 @@ void babel_neigh_update_cost(struct babel *b, struct babel_neigh *nb, uint64_t n
 	/* Smoothed metrics advance with the old cost up to now. */
 	babel_list_for_each_safe(pos, tmp, &nb->routes)
 		babel_route_smoothed(b, babel_container_of(pos, struct babel_route, nlink), now);
-	nb->cost = c;
+	babel_neigh_set_cost(b, nb, c);
 	babel_list_for_each_safe(pos, tmp, &nb->routes) {
 		struct babel_route *r = babel_container_of(pos, struct babel_route, nlink);
 
@@ -323,7 +324,7 @@ static void neigh_check_dead(struct babel *b, struct babel_neigh *nb, uint64_t n
 		nb->have_ts = false;
 		babel_heap_cancel(&b->timers, &nb->ihu_timer);
 		babel_neigh_flush_routes(b, nb, now);
-		nb->cost = BABEL_INFINITY;
+		babel_neigh_set_cost(b, nb, BABEL_INFINITY);
 		return;
 	}
 	babel_neigh_free(b, nb);
@@ -378,11 +379,16 @@ static void neigh_kill(struct babel *b, struct babel_neigh *nb,
  * neighbour. So probes go only where they buy something: to neighbours
  * that are next hops of selected routes (only there does a silent death
  * black-hole traffic that could move), and to at most fast_probe_max of
- * them; every other neighbour keeps the slow Hellos.
+ * them; every other neighbour keeps the slow Hellos. And only while
+ * there is somewhere else to go: a router with a single working link (a
+ * spoke with one hub) gains nothing from knowing its only way is dead a
+ * few seconds sooner, so it does not probe (a hub with 1,000 such spokes
+ * is then asked nothing).
  */
 static bool neigh_probe_wanted(const struct babel *b, const struct babel_neigh *nb)
 {
-	return nb->nselected && nb->ifp->probe_us && nb->ifp->up && !b->shut;
+	return nb->nselected && b->nlinks >= 2 && nb->ifp->probe_us && nb->ifp->up &&
+	       !b->shut;
 }
 
 static void neigh_probe_start(struct babel *b, struct babel_neigh *nb, uint64_t now)
@@ -434,6 +440,33 @@ static void neigh_probe_check(struct babel *b, struct babel_neigh *nb, uint64_t 
 	babel_heap_cancel(&b->timers, &nb->probe_timer);
 	if (b->nfast + 1 == b->cfg.fast_probe_max && b->ctr.fast_probe_refused)
 		neigh_probe_promote(b, now);
+}
+
+/* The number of working links crossed 2 (neigh_probe_wanted): every next
+ * hop is looked at again. Rare, so a walk over the neighbours. */
+static void neigh_probe_recheck_all(struct babel *b, uint64_t now)
+{
+	for (struct babel_list *p = b->iface_list.next; p != &b->iface_list; p = p->next) {
+		struct babel_iface *ifp = babel_container_of(p, struct babel_iface, link);
+		struct babel_list *q, *tmp;
+
+		babel_list_for_each_safe(q, tmp, &ifp->neighs)
+			neigh_probe_check(b, babel_container_of(q, struct babel_neigh,
+								iface_link), now);
+	}
+}
+
+void babel_neigh_set_cost(struct babel *b, struct babel_neigh *nb, uint16_t c)
+{
+	bool was = nb->cost != BABEL_INFINITY, is = c != BABEL_INFINITY;
+	uint32_t before = b->nlinks;
+
+	nb->cost = c;
+	if (was == is)
+		return;
+	b->nlinks += is ? 1 : (uint32_t)-1;
+	if ((before >= 2) != (b->nlinks >= 2) && !b->shut)
+		neigh_probe_recheck_all(b, b->now);
 }
 
 void babel_neigh_selected(struct babel *b, struct babel_neigh *nb, int delta,

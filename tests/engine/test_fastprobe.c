@@ -103,20 +103,41 @@ static void test_a_silent_next_hop_is_lost_by_probe_within_1_s(void **state)
 	/* 9 intervals of 100 ms with nothing heard: 0.9-1.0 s. */
 	assert_in_range(lost, 900 * MS, SEC);
 	assert_true(selected_via(h, "10.20.0.0/16", 1, NULL));
-	/* The new next hop is probed; the lost one no more. */
+	/* Neither is probed now: 1 is the only working link left, and if it
+	 * died too there would be nowhere to go. */
 	{
 		struct fast_ctx f = fast_of(h);
-		struct babel_addr b = nb_addr(1);
 		struct babel_counters c;
 
-		assert_int_equal(f.n, 1);
-		assert_true(babel_addr_equal(&f.addr, &b));
+		assert_int_equal(f.n, 0);
 		babel_get_counters(h->b, &c);
 		assert_int_equal(c.neighbours_lost[BABEL_LOSS_PROBE], 1);
 	}
 	clear_sent(h);
 	run_alive(h, h->now + SEC, 0, true);
 	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 0);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 0);
+}
+
+static void test_a_router_with_a_single_link_does_not_probe(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+
+	/* A spoke with one hub: its next hop, but nowhere else to go. */
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	bring_up(h, 0, true);
+	send1(h, 0, upd(0, "10.20.0.0/16", 9, 5, 100));
+	run_alive(h, h->now + 2 * SEC, 1, true);
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+	assert_int_equal(fast_of(h).n, 0);
+	/* A second link comes up: now the next hop is worth probing. */
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	bring_up(h, 1, true);
+	clear_sent(h);
+	run_alive(h, h->now + SEC, 2, true);
+	assert_int_equal(fast_of(h).n, 1);
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 9, 11);
 }
 
 static void test_rx_evidence_from_the_daemon_answers_probes(void **state)
@@ -206,6 +227,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_only_the_next_hop_gets_ack_requests),
 		T(test_a_silent_next_hop_is_lost_by_probe_within_1_s),
+		T(test_a_router_with_a_single_link_does_not_probe),
 		T(test_rx_evidence_from_the_daemon_answers_probes),
 		T(test_at_most_fast_probe_max_neighbours_are_probed),
 		T(test_an_ack_request_is_answered_at_once),
