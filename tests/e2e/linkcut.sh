@@ -73,10 +73,12 @@ t_cut() {
     wgt_exec n3 python3 "$TOPO_HERE/pace_ping.py" "$(topo_addr6 n3)" "$DST" 100 8 \
         >"$WGT_DIR/pace.n3" 2>&1 &
     PACE_PID=$!
-    wgt_wait_until "grep -q started $WGT_DIR/pace.n3" 10 || { wgt_fail "pace_ping did not start"; return 1; }
+    # A Python start takes seconds in the emulated guest.
+    wgt_wait_until "grep -q started $WGT_DIR/pace.n3" 60 || { wgt_fail "pace_ping did not start"; return 1; }
     sleep 2
     t0=$(wgt_now)
     silent_cut n3 n1 add || return 1
+    CUT=1
     wgt_wait_until "holder_is n3 $P6 n2" 10 || wgt_fail "n3 did not move the prefix to n2 after the silent cut"
     MOVED=$(wgt_since "$t0")
     wait "$PACE_PID"
@@ -101,6 +103,7 @@ t_cut() {
 t_restore() {
     local a1
     a1=$(topo_addr6 n1)/128
+    [ -n "${CUT:-}" ] || { wgt_fail "the link was not cut"; return 1; }
     silent_cut n3 n1 delete || return 1
     # n1 is heard again with its next Hello (4 s): its own address, which
     # only it offers, is back on peer n1 and answers.
