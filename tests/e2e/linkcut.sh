@@ -47,9 +47,25 @@ build() {
 
 holder_is() { [ "$(topo_holders "$1" "$2")" = "$3" ]; }
 
-# silent_cut A B add|delete: drop everything arriving on the A-B veth, at
-# both ends, before the IP stack sees it.
-silent_cut() {
+# silent_cut_at X Y add|delete: drop (or stop dropping) everything that
+# arrives at X on its veth to Y, before X's IP stack sees it.
+silent_cut_at() {
+    local x=$1 y=$2
+    if [ "$3" = add ]; then
+        wgt_exec "$x" nft -f - <<EOF2 || { wgt_fail "nft drop on $x ve-$y"; return 1; }
+table netdev wgb_linkcut {
+    chain in { type filter hook ingress device "ve-$y" priority -500; policy drop; }
+}
+EOF2
+    else
+        wgt_exec "$x" nft delete table netdev wgb_linkcut || { wgt_fail "nft delete on $x"; return 1; }
+    fi
+}
+
+# silent_cut A B add|delete: both ends.
+silent_cut() { silent_cut_at "$1" "$2" "$3" && silent_cut_at "$2" "$1" "$3"; }
+
+t_cut() {
     local x y
     for x in "$1" "$2"; do
         [ "$x" = "$1" ] && y=$2 || y=$1
@@ -84,9 +100,12 @@ t_cut() {
         return 1
     }
     sleep 2
+    # The clock starts when n3 stops hearing n1 (an nft run takes a
+    # second or two in the emulated guest).
+    silent_cut_at n3 n1 add || return 1
     t0=$(wgt_now)
-    silent_cut n3 n1 add || return 1
     CUT=1
+    silent_cut_at n1 n3 add || return 1
     wgt_wait_until "holder_is n3 $P6 n2" 10 || wgt_fail "n3 did not move the prefix to n2 after the silent cut"
     MOVED=$(wgt_since "$t0")
     wait "$PACE_PID"
