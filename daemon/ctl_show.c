@@ -637,7 +637,7 @@ static void show_status(struct show *s)
 		    ", unreachable %" PRIu64 ", interface-down %" PRIu64
 		    ", peer-removed %" PRIu64 ", probe %" PRIu64 "\n"
 		    "fast probes: %u neighbours probed, %" PRIu64 " sent, %"
-		    PRIu64 " next hops left slow (at the limit)\n",
+		    PRIu64 " times a next hop was left slow (at the limit)\n",
 		    c.neighbours_lost[BABEL_LOSS_HELLO_TIMEOUT],
 		    c.neighbours_lost[BABEL_LOSS_UNREACHABLE],
 		    c.neighbours_lost[BABEL_LOSS_IFACE_DOWN],

@@ -402,7 +402,7 @@ struct babel_counters {
 	uint64_t seqno_bumps;		/* own seqno increased on request */
 	uint64_t neighbours_lost[BABEL_LOSS_MAX];	/* by cause */
 	uint64_t fast_probes_sent;	/* Ack Requests (fast_probe_ms) */
-	uint64_t fast_probe_refused;	/* next hops left slow (fast_probe_max) */
+	uint64_t fast_probe_refused;	/* times a next hop was left slow (fast_probe_max) */
 	uint32_t fast_probed;		/* neighbours probed fast now */
 	uint32_t neighbours;
 	uint32_t prefixes;		/* (prefix, src_prefix) entries */
