@@ -730,7 +730,8 @@ static void show_refused(struct show *s)
 enum { ST_RID, ST_SEQNO, ST_NB, ST_PFX, ST_ROUTES, ST_SEL, ST_SRC, ST_ORIG,
        ST_REFUSED, ST_SSI, ST_RX, ST_TX, ST_DROP, ST_SENDERR, ST_WGREF,
        ST_PROBES, ST_UNREACH, ST_ICMP, ST_KR, ST_KRREF, ST_MEM, ST_LOST_HT,
-       ST_LOST_UR, ST_LOST_ID, ST_LOST_PR, ST_DRY, ST_WITHHELD };
+       ST_LOST_UR, ST_LOST_ID, ST_LOST_PR, ST_LOST_PROBE, ST_FP, ST_FPS, ST_FPR,
+       ST_DRY, ST_WITHHELD };
 
 static const struct view_field st_fields[] = {
 	[ST_RID] = { "router_id", VIEW_STR, "router-id %s", NULL },
@@ -770,7 +771,15 @@ static const struct view_field st_fields[] = {
 	[ST_LOST_ID] = { "neighbours_lost.interface-down", VIEW_UINT,
 			 ", interface-down %s", NULL },
 	[ST_LOST_PR] = { "neighbours_lost.peer-removed", VIEW_UINT,
-			 ", peer-removed %s\n", NULL },
+			 ", peer-removed %s", NULL },
+	[ST_LOST_PROBE] = { "neighbours_lost.probe", VIEW_UINT,
+			    ", probe %s\n", NULL },
+	[ST_FP] = { "fast_probed", VIEW_UINT,
+		    "fast probes: %s neighbours probed", NULL },
+	[ST_FPS] = { "fast_probes_sent", VIEW_UINT, ", %s sent", NULL },
+	[ST_FPR] = { "fast_probe_refused", VIEW_UINT,
+		     ", %s times a next hop was left slow (at the limit)\n",
+		     NULL },
 	[ST_DRY] = { "dry_run", VIEW_BOOL, "dry run: ", NULL },
 	[ST_WITHHELD] = { "writes_withheld", VIEW_UINT,
 			  "%s writes withheld (wgbabelctl show fib)\n", NULL },
@@ -812,6 +821,10 @@ static void show_status(struct show *s)
 	view_uint(&v, ST_LOST_UR, c.neighbours_lost[BABEL_LOSS_UNREACHABLE]);
 	view_uint(&v, ST_LOST_ID, c.neighbours_lost[BABEL_LOSS_IFACE_DOWN]);
 	view_uint(&v, ST_LOST_PR, c.neighbours_lost[BABEL_LOSS_PEER_REMOVED]);
+	view_uint(&v, ST_LOST_PROBE, c.neighbours_lost[BABEL_LOSS_PROBE]);
+	view_uint(&v, ST_FP, c.fast_probed);
+	view_uint(&v, ST_FPS, c.fast_probes_sent);
+	view_uint(&v, ST_FPR, c.fast_probe_refused);
 	view_bool(&v, ST_DRY, d->dry_run);
 	view_uint(&v, ST_WITHHELD, d->dry_writes);
 	/* The dry-run line only in a dry run. */

@@ -275,6 +275,9 @@ static void neigh_lost_cb(void *ctx, unsigned ifindex,
 		[BABEL_LOSS_IFACE_DOWN] = "the interface went down",
 		[BABEL_LOSS_PEER_REMOVED] = "its peer was removed from the "
 			"WireGuard device",
+		[BABEL_LOSS_PROBE] = "nothing answered its fast probes "
+			"(Ack Requests) for about a second: the link or the "
+			"peer's host stopped answering",
 	};
 	struct daemon *d = ctx;
 	struct d_iface *ifc = iface_find(d, ifindex);

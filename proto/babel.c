@@ -105,6 +105,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 		b->cfg.update_scale_entries = 25000;
 	if (!b->cfg.source_gc_ms)
 		b->cfg.source_gc_ms = 180000;
+	if (!b->cfg.fast_probe_max)
+		b->cfg.fast_probe_max = 32;
 	b->half_life_us = b->cfg.smoothing_half_life_ms == BABEL_NO_SMOOTHING
 				  ? 0 : (uint64_t)b->cfg.smoothing_half_life_ms * 1000;
 	memcpy(b->router_id, cfg->router_id, 8);
@@ -240,7 +242,8 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 
 	b->now = now_us;
 	if (!cfg || cfg->type > BABEL_IFACE_WIREGUARD || cfg->link_cost > BABEL_LINK_COST_ETX ||
-	    cfg->transport > BABEL_TRANSPORT_BOTH)
+	    cfg->transport > BABEL_TRANSPORT_BOTH ||
+	    (cfg->fast_probe_ms > 60000 && cfg->fast_probe_ms != BABEL_NO_FAST_PROBE))
 		return -EINVAL;
 	if (babel_iface_find(b, ifindex))
 		return -EEXIST;
@@ -265,6 +268,15 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	ifp->rtt_min_us = (cfg->rtt_min_ms ? cfg->rtt_min_ms : 10) * 1000u;
 	ifp->rtt_max_us = (cfg->rtt_max_ms ? cfg->rtt_max_ms : 120) * 1000u;
 	ifp->max_rtt_penalty = cfg->max_rtt_penalty ? cfg->max_rtt_penalty : 150;
+	/* Fast probes (neighbour.c): by default on links without multicast,
+	 * WireGuard: a tunnel whose peer dies says nothing. */
+	if (cfg->fast_probe_ms == BABEL_NO_FAST_PROBE)
+		ifp->probe_us = 0;
+	else if (cfg->fast_probe_ms)
+		ifp->probe_us = cfg->fast_probe_ms * 1000u;
+	else
+		ifp->probe_us = cfg->unicast_only ? 100000 : 0;
+	ifp->probe_misses = cfg->fast_probe_misses ? cfg->fast_probe_misses : 9;
 	ifp->hello_seqno = (uint16_t)(b->hash_seed >> 32);
 	babel_list_init(&ifp->neighs);
 	babel_timer_init(&ifp->hello_timer, T_IFACE_HELLO);
@@ -329,7 +341,7 @@ int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_
 				babel_heap_cancel(&b->timers, &nb->uc_timer);
 				babel_heap_cancel(&b->timers, &nb->ihu_timer);
 				nb->txcost = BABEL_INFINITY;
-				nb->cost = BABEL_INFINITY;
+				babel_neigh_set_cost(b, nb, BABEL_INFINITY);
 				nb->rtt_valid = false;
 				babel_neigh_flush_routes(b, nb, now_us);
 				babel_dump_stop(b, &nb->dump);
@@ -533,6 +545,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	 * from the moment it is registered and stays one when it dies, so
 	 * "created" alone would miss it. */
 	silent = !nb->mc.history && !nb->uc.history;
+	nb->heard = true;	/* any packet answers a fast probe */
 	for (size_t i = 0; i < n; i++) {
 		const struct babel_tlv *t = &b->tlvs[i];
 
@@ -646,6 +659,7 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 	case T_NEIGH_UC_HELLO:
 	case T_NEIGH_IHU:
 	case T_NEIGH_ROUTES:
+	case T_NEIGH_PROBE:
 		babel_neigh_timer(b, t, now);
 		break;
 	case T_ENTRY:

@@ -120,7 +120,19 @@ struct babel_iface_config {
 	 * Unicast-only links: the families of the registered peers decide.
 	 */
 	enum babel_transport transport;
+	/*
+	 * Fast failure detection (neighbour.c): a neighbour that is the next
+	 * hop of a selected route gets an Ack Request (§3.3, §4.6.3) every
+	 * fast_probe_ms and is lost (BABEL_LOSS_PROBE) after
+	 * fast_probe_misses consecutive intervals in which nothing at all
+	 * was heard from it. 0: 100 ms and 9 misses (lost 0.9-1.0 s after
+	 * it went silent) on unicast_only links, off elsewhere;
+	 * BABEL_NO_FAST_PROBE: off.
+	 */
+	uint32_t fast_probe_ms;
+	uint8_t fast_probe_misses;
 };
+#define BABEL_NO_FAST_PROBE UINT32_MAX
 
 struct babel_config {
 	uint8_t router_id[8];
@@ -180,6 +192,10 @@ struct babel_config {
 	 */
 	uint16_t stable_margin;
 	uint32_t stable_hold_ms;
+	/* At most this many neighbours are probed fast at once (0: 32), the
+	 * first ones to become next hops; the bound on what fast detection
+	 * costs a router with many peers (neighbour.c). */
+	uint32_t fast_probe_max;
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
 #define BABEL_NO_HOLD UINT32_MAX
@@ -194,10 +210,12 @@ enum babel_neigh_loss {
 	BABEL_LOSS_UNREACHABLE,		/* babel_neigh_unreachable (ICMP) */
 	BABEL_LOSS_IFACE_DOWN,		/* its interface went down or away */
 	BABEL_LOSS_PEER_REMOVED,	/* babel_iface_del_peer */
+	BABEL_LOSS_PROBE,		/* fast probes unanswered (fast_probe_ms) */
 	BABEL_LOSS_MAX,
 };
 
-/* "hello-timeout", "unreachable", "interface-down", "peer-removed". */
+/* "hello-timeout", "unreachable", "interface-down", "peer-removed",
+ * "probe". */
 const char *babel_neigh_loss_name(enum babel_neigh_loss cause);
 
 /* What happened to a route candidate, a neighbour or an originated prefix:
@@ -332,6 +350,13 @@ int babel_receive(struct babel *b, unsigned ifindex,
 int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 			    const struct babel_addr *addr, uint64_t now_us);
 
+/* The daemon has other evidence that the neighbour at addr on ifindex is
+ * alive now (its WireGuard peer's rx counter rose): counts as a packet
+ * heard from it for fast failure detection. It cannot prove the contrary:
+ * only missed probes or Hellos lose a neighbour. Returns 0 or -ENOENT. */
+int babel_neigh_heard(struct babel *b, unsigned ifindex,
+		      const struct babel_addr *addr, uint64_t now_us);
+
 /* Fire every timer due at now_us and flush pending output. Returns the next
  * deadline (absolute, µs); UINT64_MAX when nothing is scheduled. */
 uint64_t babel_run(struct babel *b, uint64_t now_us);
@@ -372,6 +397,8 @@ struct babel_neighbour_info {
 	uint16_t mcast_history;		/* bit 15 = most recent Hello */
 	uint16_t ucast_history;
 	uint32_t routes;		/* routes learned from it */
+	uint32_t selected;		/* selected routes through it */
+	bool fast_probe;		/* probed fast (fast_probe_ms) */
 };
 
 struct babel_route_info {
@@ -424,6 +451,9 @@ struct babel_counters {
 	uint64_t route_requests_received;
 	uint64_t seqno_bumps;		/* own seqno increased on request */
 	uint64_t neighbours_lost[BABEL_LOSS_MAX];	/* by cause */
+	uint64_t fast_probes_sent;	/* Ack Requests (fast_probe_ms) */
+	uint64_t fast_probe_refused;	/* times a next hop was left slow (fast_probe_max) */
+	uint32_t fast_probed;		/* neighbours probed fast now */
 	uint32_t neighbours;
 	uint32_t prefixes;		/* (prefix, src_prefix) entries */
 	uint32_t routes;		/* (prefix, neighbour) candidates */

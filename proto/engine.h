@@ -31,6 +31,7 @@ enum babel_timer_kind {
 	T_NEIGH_UC_HELLO,
 	T_NEIGH_IHU,
 	T_NEIGH_ROUTES,
+	T_NEIGH_PROBE,
 	T_ENTRY,
 	T_REQUEST,
 	T_PACE,
@@ -62,6 +63,8 @@ struct babel_iface {
 	uint16_t rxcost;
 	uint32_t rtt_min_us, rtt_max_us;
 	uint16_t max_rtt_penalty;
+	uint32_t probe_us;		/* fast probe interval, 0: off */
+	uint8_t probe_misses;
 	uint16_t hello_seqno;		/* multicast Hellos */
 	uint64_t last_prompt;		/* last out-of-schedule Hello */
 	struct babel_timer hello_timer;
@@ -104,6 +107,15 @@ struct babel_neigh {
 	struct babel_timer routes_timer;
 	struct babel_obuf *ucast;
 	struct babel_dump dump;		/* unicast full dump (wildcard request) */
+	/* Fast failure detection (neighbour.c): selected routes through
+	 * it, and the probe state while it is one of b->nfast. */
+	uint32_t nselected;
+	bool fast;
+	bool heard;			/* a packet since the last probe tick */
+	uint8_t misses;
+	uint16_t probe_nonce;
+	uint16_t txcost_ok;		/* its last finite IHU */
+	struct babel_timer probe_timer;
 };
 
 /* A source of an entry and its feasibility distance (§3.5.1, §3.7.3). */
@@ -275,6 +287,8 @@ struct babel {
 	struct babel_timer startup;	/* end of the startup hold */
 	uint64_t hold_until;
 	uint32_t nroutes, nsources, nselected;
+	uint32_t nfast;			/* neighbours probed fast */
+	uint32_t nlinks;		/* neighbours with a finite link cost */
 	struct babel_counters ctr;
 	/* route limits: one log line per BABEL_LIMIT_LOG_US at most */
 	bool limit_logged;
@@ -328,7 +342,13 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now);
 uint16_t babel_neigh_rxcost(const struct babel_neigh *nb);
 void babel_neigh_update_cost(struct babel *b, struct babel_neigh *nb, uint64_t now);
+/* Set nb's cached link cost (b->nlinks follows). */
+void babel_neigh_set_cost(struct babel *b, struct babel_neigh *nb, uint16_t c);
 void babel_neigh_flush_routes(struct babel *b, struct babel_neigh *nb, uint64_t now);
+/* A selected route through nb appeared (+1) or went (-1): starts or stops
+ * its fast probes. */
+void babel_neigh_selected(struct babel *b, struct babel_neigh *nb, int delta,
+			  uint64_t now);
 
 /* route.c */
 struct babel_entry *babel_entry_find(struct babel *b, const struct babel_prefix *p,

@@ -28,6 +28,8 @@ static void neigh_info(struct babel_neigh *nb, struct babel_neighbour_info *i)
 	i->mcast_history = nb->mc.history;
 	i->ucast_history = nb->uc.history;
 	i->routes = nb->nroutes;
+	i->selected = nb->nselected;
+	i->fast_probe = nb->fast;
 }
 
 int babel_foreach_neighbour(struct babel *b, babel_neighbour_fn fn, void *ctx)
@@ -191,6 +193,7 @@ void babel_get_counters(const struct babel *b, struct babel_counters *c)
 {
 	*c = b->ctr;
 	c->routes = b->nroutes;
+	c->fast_probed = b->nfast;
 	c->selected = b->nselected;
 	c->sources = b->nsources;
 	c->seqno = b->seqno;

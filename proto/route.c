@@ -384,6 +384,7 @@ void babel_route_free(struct babel *b, struct babel_route *r, uint64_t now)
 	if (was_selected) {
 		e->has_selected = false;
 		b->nselected--;
+		babel_neigh_selected(b, r->nb, -1, now);
 	}
 	babel_list_del(&r->nlink);
 	r->nb->nroutes--;
@@ -610,6 +611,10 @@ static void entry_select(struct babel *b, struct babel_entry *e,
 		if (sel && sel != old)
 			babel_notify_route(b, sel, BABEL_EVENT_CHANGE);
 		b->nselected += (sel != NULL) - (old != NULL);
+		if (sel != old && old)
+			babel_neigh_selected(b, old->nb, -1, now);
+		if (sel != old && sel)
+			babel_neigh_selected(b, sel->nb, +1, now);
 		b->cb.fib_change(b->cb.ctx, &e->prefix, babel_entry_src(e),
 				 (old || lost) ? &onh : NULL, sel ? &nnh : NULL,
 				 sel ? babel_route_metric(sel) : BABEL_INFINITY);

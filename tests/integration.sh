@@ -14,6 +14,8 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # on a host without it) is what users run, so every scenario that runs
 # over WireGuard runs there: anycast (metric with RTT, nearest origin),
 # failover (loss when the winner moves, is withdrawn, stops, crashes),
+# linkcut (a next hop's link cut silently under traffic: fast probes move
+# the routes within 2 s),
 # multihop (four hops; restarts of a transit node: crash, SIGTERM,
 # keep-routes-on-exit), wgquick (wg-quick's static allowed IPs next to
 # wgbabeld's), foreign (a host with a default, static routes, babeld and
@@ -33,9 +35,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun mesh20 egress}
+	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun mesh20 egress}
 else
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun stall mesh20 interop egress}
+	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun stall mesh20 interop egress}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the

@@ -142,7 +142,7 @@ t_crash() {
     wgt_assert topo_ping n6 "$TOPO_ANYCAST4" 3
     # The links were cut right after the kill: the Hellos stop (an ICMP
     # may still come back in between, from a Hello sent before the cut).
-    wgt_assert_wait "tail -n +$((CRASH_LOGN + 1)) $WGT_DIR/wgbabeld-n6.log | grep -Eq 'neighbour $(topo_ll n1) lost \((hello-timeout|unreachable)\)'" 30 \
+    wgt_assert_wait "tail -n +$((CRASH_LOGN + 1)) $WGT_DIR/wgbabeld-n6.log | grep -Eq 'neighbour $(topo_ll n1) lost \((hello-timeout|unreachable|probe)\)'" 30 \
         "n6 logs n1's loss after the crash, with its cause"
     wgt_log "n6: $(tail -n +$((CRASH_LOGN + 1)) "$WGT_DIR/wgbabeld-n6.log" | grep -o "neighbour $(topo_ll n1) lost ([a-z-]*)" | head -n 1)"
     # n1's links come back (its wgbabeld stays dead): a link that goes

@@ -329,11 +329,27 @@ void send1(struct h *h, int nbi, struct babel_tlv t)
 	feed(h, nbi, &t, 1);
 }
 
+/* Live peers answer Ack Requests: an Ack from each every 100 ms keeps
+ * the engine's fast probes (neighbour.c) satisfied, as a real one would. */
+static void answer_probes(struct h *h, uint64_t until, int n)
+{
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+
+	while (h->now + 100 * MS <= until) {
+		run_to(h, h->now + 100 * MS);
+		for (int i = 0; i < n; i++)
+			feed(h, i, &ack, 1);
+	}
+}
+
 /* Advance to t in 1 s steps, neighbours 0..n-1 sending Hello + IHU. */
 void run_alive(struct h *h, uint64_t t, int n, bool unicast)
 {
 	while (h->now + SEC <= t) {
-		run_to(h, h->now + SEC);
+		uint64_t next = h->now + SEC;
+
+		answer_probes(h, next, n);
+		run_to(h, next);
 		for (int i = 0; i < n; i++) {
 			struct babel_tlv x[2] = { hello(h, i, unicast), ihu(96) };
 

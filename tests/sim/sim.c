@@ -611,6 +611,13 @@ static int follow(struct sim *s, unsigned r, int k)
 	return -2;
 }
 
+int sim_next_hop(struct sim *s, unsigned r, int k)
+{
+	int ep = s->r[r].fib_ep[k];
+
+	return ep >= 0 ? (int)s->eps[ep].router : -1;
+}
+
 int sim_reaches(struct sim *s, unsigned r, int k)
 {
 	int o = follow(s, r, k);

@@ -72,6 +72,8 @@ uint64_t sim_run_until_converged(struct sim *s, uint16_t cost_per_hop,
 				 uint64_t bound_us);
 /* The origin router a router's packets for tracked prefix k reach, -1 none. */
 int sim_reaches(struct sim *s, unsigned r, int k);
+/* The router r forwards tracked prefix k to, -1 none. */
+int sim_next_hop(struct sim *s, unsigned r, int k);
 struct babel *sim_router(struct sim *s, unsigned r);
 /* The router whose next hops for some tracked prefix loop (*prefix set),
  * or -1. Run after every step; exposed to test the checker itself. */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/engine/test_fastprobe.c — fast failure detection (neighbour.c):
+ * Ack Requests every 100 ms to the next hops of selected routes on a
+ * unicast-only link, the neighbour lost ("probe") after 9 silent
+ * intervals, any packet or the daemon's evidence as an answer, at most
+ * fast_probe_max neighbours probed, and an Ack Request answered.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto/babel.h"
+#include "tests/engine/harness.h"
+
+static int h_free_state(void **state)
+{
+	return h_teardown(state);
+}
+
+struct fast_ctx {
+	unsigned n;
+	struct babel_addr addr;
+};
+
+static int first_fast(void *ctx, const struct babel_neighbour_info *i)
+{
+	struct fast_ctx *f = ctx;
+
+	if (i->fast_probe) {
+		if (!f->n)
+			f->addr = i->addr;
+		f->n++;
+	}
+	return 0;
+}
+
+static struct fast_ctx fast_of(struct h *h)
+{
+	struct fast_ctx f = { 0 };
+
+	babel_foreach_neighbour(h->b, first_fast, &f);
+	return f;
+}
+
+/* Neighbours 0 and 1 up; 0 is the better way to 10.20/16, 1 the other. */
+static struct h *two_ways(const struct babel_config *cfg)
+{
+	struct h *h = h_new(cfg, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	bring_up(h, 0, true);
+	bring_up(h, 1, true);
+	send1(h, 0, upd(0, "10.20.0.0/16", 9, 5, 100));
+	send1(h, 1, upd(1, "10.20.0.0/16", 7, 5, 300));	/* another origin */
+	run_alive(h, h->now + 2 * SEC, 2, true);
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+	return h;
+}
+
+static void test_only_the_next_hop_gets_ack_requests(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	struct fast_ctx f = fast_of(h);
+	struct babel_addr a = nb_addr(0);
+
+	assert_int_equal(f.n, 1);
+	assert_true(babel_addr_equal(&f.addr, &a));
+	clear_sent(h);
+	run_alive(h, h->now + 2 * SEC, 2, true);
+	/* 100 ms apart: 20 in 2 s, to 0 only. */
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 19, 21);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 0);
+	assert_int_equal(h->nlost, 0);
+}
+
+static void test_a_silent_next_hop_is_lost_by_probe_within_1_s(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+	uint64_t silent = h->now, lost = 0;
+
+	/* 0 falls silent; 1 keeps answering. */
+	while (h->now < silent + 3 * SEC && !h->nlost) {
+		run_to(h, h->now + 10 * MS);
+		if ((h->now - silent) % (100 * MS) == 0)
+			feed(h, 1, &ack, 1);
+		if (h->nlost)
+			lost = h->now - silent;
+	}
+	print_message("  lost %.3f s after its last packet\n", (double)lost / SEC);
+	assert_int_equal(h->nlost, 1);
+	assert_int_equal(h->last_loss, BABEL_LOSS_PROBE);
+	assert_string_equal(babel_neigh_loss_name(BABEL_LOSS_PROBE), "probe");
+	/* 9 intervals of 100 ms with nothing heard: 0.9-1.0 s. */
+	assert_in_range(lost, 900 * MS, SEC);
+	assert_true(selected_via(h, "10.20.0.0/16", 1, NULL));
+	/* Neither is probed now: 1 is the only working link left, and if it
+	 * died too there would be nowhere to go. */
+	{
+		struct fast_ctx f = fast_of(h);
+		struct babel_counters c;
+
+		assert_int_equal(f.n, 0);
+		babel_get_counters(h->b, &c);
+		assert_int_equal(c.neighbours_lost[BABEL_LOSS_PROBE], 1);
+	}
+	clear_sent(h);
+	run_alive(h, h->now + SEC, 0, true);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 0);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 0);
+}
+
+static void test_a_router_with_a_single_link_does_not_probe(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+
+	/* A spoke with one hub: its next hop, but nowhere else to go. */
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	bring_up(h, 0, true);
+	send1(h, 0, upd(0, "10.20.0.0/16", 9, 5, 100));
+	run_alive(h, h->now + 2 * SEC, 1, true);
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+	assert_int_equal(fast_of(h).n, 0);
+	/* A second link comes up: now the next hop is worth probing. */
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
+	bring_up(h, 1, true);
+	clear_sent(h);
+	run_alive(h, h->now + SEC, 2, true);
+	assert_int_equal(fast_of(h).n, 1);
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 9, 11);
+}
+
+static void test_rx_evidence_from_the_daemon_answers_probes(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	struct babel_addr a = nb_addr(0), stranger = nb_addr(5);
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+
+	/* No packet from 0 for 3 s, but its WireGuard rx counter rises. */
+	for (int i = 0; i < 30; i++) {
+		run_to(h, h->now + 100 * MS);
+		assert_int_equal(babel_neigh_heard(h->b, 1, &a, h->now), 0);
+		feed(h, 1, &ack, 1);
+	}
+	assert_int_equal(h->nlost, 0);
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+	assert_int_equal(babel_neigh_heard(h->b, 1, &stranger, h->now), -ENOENT);
+	assert_int_equal(babel_neigh_heard(h->b, 9, &a, h->now), -ENOENT);
+}
+
+static void test_at_most_fast_probe_max_neighbours_are_probed(void **state)
+{
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 },
+				    .seqno = 100, .fast_probe_max = 1 };
+	struct h *h = *state = two_ways(&cfg);
+	struct babel_addr b = nb_addr(1);
+	struct babel_counters c;
+	struct fast_ctx f;
+
+	/* 1 becomes the next hop of another prefix: over the limit. */
+	send1(h, 1, upd(1, "10.21.0.0/16", 8, 5, 100));
+	run_alive(h, h->now + SEC, 2, true);
+	assert_true(selected_via(h, "10.21.0.0/16", 1, NULL));
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.fast_probed, 1);
+	assert_int_equal(c.fast_probe_refused, 1);
+	clear_sent(h);
+	run_alive(h, h->now + SEC, 2, true);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 0);
+	/* 0 retracts its prefix and is no next hop any more: 1 takes the
+	 * free place at once. */
+	send1(h, 0, upd(0, "10.20.0.0/16", 9, 5, BABEL_INFINITY));
+	f = fast_of(h);
+	assert_int_equal(f.n, 1);
+	assert_true(babel_addr_equal(&f.addr, &b));
+	clear_sent(h);
+	run_alive(h, h->now + SEC, 2, true);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 0);
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 9, 11);
+}
+
+static void test_an_ack_request_is_answered_at_once(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0);
+	struct babel_tlv req = { .type = BABEL_TLV_ACK_REQ };
+	const struct babel_tlv *ack;
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	bring_up(h, 0, true);
+	clear_sent(h);
+	req.ack_req.nonce = 0x4242;
+	req.ack_req.interval = 10;
+	send1(h, 0, req);
+	ack = find_sent(h, BABEL_TLV_ACK);
+	assert_non_null(ack);
+	assert_int_equal(ack->ack.nonce, 0x4242);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK, 0, NULL), 1);
+}
+
+static void test_a_probe_interval_out_of_range_is_refused(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_iface_config ic = { .type = BABEL_IFACE_WIREGUARD,
+					 .unicast_only = true,
+					 .fast_probe_ms = 60001 };
+
+	assert_int_equal(babel_iface_add(h->b, 2, &ic, h->now), -EINVAL);
+	ic.fast_probe_ms = BABEL_NO_FAST_PROBE;
+	assert_int_equal(babel_iface_add(h->b, 2, &ic, h->now), 0);
+}
+
+#define T(f) cmocka_unit_test_teardown(f, h_free_state)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_only_the_next_hop_gets_ack_requests),
+		T(test_a_silent_next_hop_is_lost_by_probe_within_1_s),
+		T(test_a_router_with_a_single_link_does_not_probe),
+		T(test_rx_evidence_from_the_daemon_answers_probes),
+		T(test_at_most_fast_probe_max_neighbours_are_probed),
+		T(test_an_ack_request_is_answered_at_once),
+		T(test_a_probe_interval_out_of_range_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
