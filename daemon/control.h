@@ -71,6 +71,9 @@ int ctl_monitor_count(struct daemon *d);
 void ctl_monitor_tick(struct daemon *d);
 void ctl_monitor_start(struct ctl_client *c, bool json);
 void ctl_monitor_free(struct daemon *d);
+/* An event no snapshot shows (a health check's verdict, a drain): sent to
+ * every monitoring client at once, as "TYPE LINE" or as a JSON object. */
+void ctl_monitor_event(struct daemon *d, const char *type, const char *line);
 
 /* ctl_format.c: the lines and JSON objects of show, dump and monitor. */
 void ctl_fmt_dump(struct daemon *d, struct sbuf *b, const char *verb);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/check.h"
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
 
@@ -21,9 +22,12 @@
 static const char ctl_help[] =
 	"commands:\n"
 	"  show interfaces|neighbours|routes|originated|allowedips|fib|"
-	"refused|status [json]\n"
+	"refused|status|checks [json]\n"
 	"  announce PREFIX [metric N]     (read-write socket only)\n"
 	"  withdraw PREFIX                (read-write socket only)\n"
+	"  drain PREFIX                   raise its metric, withdraw it after "
+	"drain-delay\n"
+	"  undrain PREFIX                 (both read-write socket only)\n"
 	"  monitor [json]                 stream changes; unmonitor stops\n"
 	"  dump                           babeld's dump format\n"
 	"  quit\n";
@@ -86,7 +90,7 @@ static bool ctl_is_json(const char *w)
 
 /* The things "show" shows, for its usage line. */
 #define CTL_SHOW_WHAT "interfaces|neighbours|routes|originated|allowedips|" \
-	"fib|refused|status"
+	"fib|refused|status|checks"
 
 static void ctl_show(struct ctl_client *c, char **w, size_t n)
 {
@@ -186,6 +190,29 @@ static void ctl_withdraw(struct ctl_client *c, char **w, size_t n)
 	ctl_reply(c, "ok");
 }
 
+/* "drain PREFIX" / "undrain PREFIX" (daemon/check.c). */
+static void ctl_drain(struct ctl_client *c, char **w, size_t n, bool on)
+{
+	struct babel_prefix p;
+	char err[256];
+
+	if (c->srv->readonly) {
+		ctl_errorf(c, "%s: this socket is read-only", w[0]);
+		return;
+	}
+	if (n != 2) {
+		ctl_errorf(c, "usage: %s PREFIX", w[0]);
+		return;
+	}
+	if (ctl_parse_prefix(c, w[0], w[1], &p) < 0)
+		return;
+	if (check_drain(c->srv->d, &p, on, err, sizeof(err)) < 0) {
+		ctl_errorf(c, "%s: %s", w[0], err);
+		return;
+	}
+	ctl_reply(c, "ok");
+}
+
 void ctl_cmd_run(struct ctl_client *c, char *line)
 {
 	char *w[CTL_MAX_WORDS + 1];
@@ -204,6 +231,8 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 		ctl_announce(c, w, n);
 	} else if (!strcmp(w[0], "withdraw")) {
 		ctl_withdraw(c, w, n);
+	} else if (!strcmp(w[0], "drain") || !strcmp(w[0], "undrain")) {
+		ctl_drain(c, w, n, w[0][0] == 'd');
 	} else if (!strcmp(w[0], "dump") && n == 1) {
 		ctl_fmt_dump(c->srv->d, &b, "add");
 		sbuf_puts(&b, "ok\n");

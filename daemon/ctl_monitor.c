@@ -395,6 +395,33 @@ static void mon_on_timer(uv_timer_t *t)
 	ctl_monitor_tick(t->data);
 }
 
+void ctl_monitor_event(struct daemon *d, const char *type, const char *line)
+{
+	struct ctl_server *srv[] = { d->ctl_rw, d->ctl_ro };
+	struct sbuf text = { 0 }, json = { 0 };
+
+	if (ctl_monitor_count(d) == 0)
+		return;
+	sbuf_printf(&text, "change %s %s\n", type, line);
+	sbuf_printf(&json, "{\"event\":\"change\",\"type\":\"%s\","
+		    "\"line\":", type);
+	sbuf_json_str(&json, line);
+	sbuf_puts(&json, "}\n");
+	for (size_t i = 0; i < 2; i++) {
+		struct ctl_client *c, *next;
+
+		for (c = srv[i] ? srv[i]->clients : NULL; c; c = next) {
+			next = c->next;	/* a slow client may be closed */
+			if (c->monitor && text.len)
+				ctl_client_write(c, text.p, text.len);
+			else if (c->monitor_json && json.len)
+				ctl_client_write(c, json.p, json.len);
+		}
+	}
+	sbuf_free(&text);
+	sbuf_free(&json);
+}
+
 /*
  * A new monitor gets the current state as "add" lines (babeld does the
  * same), then changes. The shared snapshot is brought up to date first so

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/check.h"
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
 
@@ -254,10 +255,25 @@ static void show_originated(struct show *s)
 			sbuf_printf(s->b, ",\"metric\":%u", o->metric);
 			show_jstr(s, "source", orig_sources_str(o->sources, src,
 								 sizeof(src)), true);
+			/* what a health check or a drain left of it */
+			sbuf_printf(s->b, ",\"announced\":%s", o->in_engine ?
+				    "true" : "false");
+			if (o->in_engine)
+				sbuf_printf(s->b, ",\"announced_metric\":%u",
+					    o->announced);
 			sbuf_puts(s->b, "}");
 		} else {
-			sbuf_printf(s->b, "%s metric %u (%s)\n", p, o->metric,
-				    orig_sources_str(o->sources, src, sizeof(src)));
+			char held[48] = "";
+
+			if (!o->in_engine)
+				snprintf(held, sizeof(held), " withdrawn "
+					 "(check down or drained)");
+			else if (o->announced != o->metric)
+				snprintf(held, sizeof(held), " announced with "
+					 "metric %u", o->announced);
+			sbuf_printf(s->b, "%s metric %u (%s)%s\n", p, o->metric,
+				    orig_sources_str(o->sources, src, sizeof(src)),
+				    held);
 		}
 	}
 	if (s->json)
@@ -680,6 +696,8 @@ int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 			sbuf_puts(b, "]}\n");
 	} else if (!strcmp(what, "status")) {
 		show_status(&s);
+	} else if (!strcmp(what, "checks")) {
+		check_show(d, b, json);
 	} else {
 		return -1;
 	}

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/check.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/sdnotify.h"
@@ -343,6 +344,7 @@ static int do_reload(struct daemon *d)
 	d->cfg = nc;
 	if (!d->log.level_forced)
 		d->log.level = nc->log_level;
+	check_apply_config(d, nc);
 	orig_apply_config(d, old, nc);
 	redist_reload(d);
 	iface_reconfigure(d);
@@ -600,6 +602,7 @@ static int start(struct daemon *d)
 	if ((r = ctl_server_open(d, &d->cfg->ctl_rw, false, &d->ctl_rw)) < 0 ||
 	    (r = ctl_server_open(d, &d->cfg->ctl_ro, true, &d->ctl_ro)) < 0)
 		return r;
+	check_apply_config(d, d->cfg);	/* before: a checked prefix waits */
 	for (size_t i = 0; i < d->cfg->n_announces; i++) {
 		const struct cfg_announce *a = &d->cfg->announces[i];
 
@@ -669,6 +672,7 @@ static void close_handles(struct daemon *d)
 		uv_close((uv_handle_t *)&d->mon_poll, close_cb_noop);
 	}
 	redist_stop(d);
+	check_stop(d);
 	ctl_server_close(d->ctl_rw);
 	ctl_server_close(d->ctl_ro);
 	d->ctl_rw = d->ctl_ro = NULL;

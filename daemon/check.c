@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/check.c — health-checked announcements and drain: runs the probes
+ * of "announce ... check" lines on the loop, feeds their results to the
+ * state machine (check_sm.c), and has originate.c re-announce a prefix
+ * when its check state or its drain changes.
+ *
+ * Nothing here blocks the loop: ICMP and TCP probes are non-blocking
+ * sockets watched by libuv, "exec" is a child process; every probe has a
+ * deadline timer, and a command still running at its deadline is killed
+ * with its process group. Probes are bound to the uplink ("bind IFNAME":
+ * SO_BINDTODEVICE, "fwmark N": SO_MARK): an exit that withdrew its prefix
+ * learns the other exit's route, and a probe that followed that route would
+ * succeed and bring the prefix back, to flap.
+ *
+ * ICMP: an unprivileged ping socket (SOCK_DGRAM, IPPROTO_ICMP, allowed by
+ * net.ipv4.ping_group_range), else a raw socket (CAP_NET_RAW, which the
+ * systemd unit keeps). New network namespaces start with an empty
+ * ping_group_range, so the raw socket is the usual case for root.
+ */
+#include "daemon/check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+
+extern char **environ;
+
+#define CHECK_RESULT_MAX 160
+#define CHECK_HTTP_MAX 512	/* what is read of a response */
+
+struct check {
+	struct daemon *d;
+	struct check *next;
+	struct babel_prefix prefix;	/* orig_key form */
+	struct cfg_announce cfg;	/* check kind NONE: drain only */
+	struct check_sm sm;
+
+	/* the last result */
+	char last[CHECK_RESULT_MAX];
+	bool last_ok;
+	uint64_t last_us;		/* when it came */
+	uint32_t last_ms;		/* how long the probe took */
+
+	/* drain: "wgbabelctl drain" or the drain file */
+	bool drain_ctl, drain_file;
+	enum check_drain drain;
+	uint64_t drain_since_us;
+
+	uv_timer_t timer;		/* the next probe */
+	uv_timer_t deadline;		/* the running probe's timeout */
+	uv_timer_t drain_timer;		/* end of the raised-metric phase */
+	uv_fs_poll_t file_poll;		/* the drain file */
+	bool file_polling;
+
+	/* the probe in flight */
+	bool running;
+	uint64_t start_us;
+	uint16_t seq;
+	uint16_t icmp_id;
+	bool icmp_raw;
+	int icmp_fd;
+	uv_poll_t icmp_poll;
+	bool icmp_open;
+	uv_tcp_t tcp;
+	uv_connect_t conn;
+	uv_write_t wreq;
+	bool tcp_open;
+	char req[CFG_CHECK_PATH_MAX + CFG_CHECK_HOST_MAX + 128];
+	char resp[CHECK_HTTP_MAX];
+	size_t resp_len;
+	uv_process_t proc;
+	bool proc_open;			/* until its exit callback */
+
+	unsigned handles;		/* initialised, not yet closed */
+	bool dying;
+};
+
+static void check_free_maybe(struct check *ck)
+{
+	if (ck->dying && ck->handles == 0)
+		free(ck);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	struct check *ck = h->data;
+
+	ck->handles--;
+	check_free_maybe(ck);
+}
+
+static void check_close(struct check *ck, uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, on_handle_closed);
+}
+
+/* The form of the originated table's keys (originate.c). */
+static void check_key(const struct babel_prefix *p, struct babel_prefix *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->af = p->af;
+	k->plen = p->plen;
+	memcpy(k->addr, p->addr, p->af == BABEL_AF_INET ? 4 : 16);
+}
+
+static struct check *check_find(struct daemon *d, const struct babel_prefix *k)
+{
+	for (struct check *ck = d->checks; ck; ck = ck->next)
+		if (cfg_prefix_equal(&ck->prefix, k))
+			return ck;
+	return NULL;
+}
+
+bool check_gate_for(struct daemon *d, const struct babel_prefix *k,
+		    uint16_t metric, uint16_t *out)
+{
+	const struct check *ck = check_find(d, k);
+
+	if (!ck) {
+		*out = metric;
+		return true;
+	}
+	return check_gate(metric, &ck->cfg.check, ck->sm.state, ck->drain, out);
+}
+
+static const char *check_drain_name(enum check_drain s)
+{
+	return s == CHECK_DRAINING ? "draining" : s == CHECK_DRAINED ?
+	       "drained" : "no";
+}
+
+/* "icmp 192.0.2.1", "tcp [2001:db8::1]:80", "http http://...", "exec CMD" */
+static void check_target_str(const struct cfg_check *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (c->kind == CFG_CHECK_NONE) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	d_addr_str(&c->addr, a, sizeof(a));
+	switch (c->kind) {
+	case CFG_CHECK_ICMP:
+		snprintf(buf, len, "icmp %s", a);
+		break;
+	case CFG_CHECK_TCP:
+		snprintf(buf, len, c->addr.af == BABEL_AF_INET6 ? "tcp [%s]:%u" :
+			 "tcp %s:%u", a, c->port);
+		break;
+	case CFG_CHECK_HTTP:
+		snprintf(buf, len, "http http://%s%s", c->host, c->path);
+		break;
+	default:
+		snprintf(buf, len, "exec %s", c->cmd);
+		break;
+	}
+}
+
+/* A change for the log and for monitors: one line. */
+static void check_event(struct check *ck, const char *what)
+{
+	struct daemon *d = ck->d;
+	char pf[64], tg[CFG_CHECK_CMD_MAX + 16], line[1536];
+
+	cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
+	check_target_str(&ck->cfg.check, tg, sizeof(tg));
+	snprintf(line, sizeof(line), "check %s %s: state %s drain %s last %s "
+		 "(%s)", pf, what, check_state_name(ck->sm.state),
+		 check_drain_name(ck->drain), ck->last[0] ? (ck->last_ok ?
+		 "ok" : "fail") : "none", ck->last[0] ? ck->last : tg);
+	LOG_I(d, "%s", line);
+	ctl_monitor_event(d, "check", line);
+}
+
+/* ---------------------------------------------------------- results */
+
+static void on_probe_timer(uv_timer_t *t);
+
+static void check_schedule(struct check *ck)
+{
+	uint64_t now = d_now_us(ck->d);
+	uint64_t next = check_sm_next_us(&ck->sm, &ck->cfg.check, ck->start_us);
+
+	/* At least 1 ms: a timer due now would run in this same timers
+	 * phase, before the last probe's handles have finished closing. */
+	uv_timer_start(&ck->timer, on_probe_timer,
+		       next > now + 1000 ? (next - now + 999) / 1000 : 1, 0);
+}
+
+static void probe_end_io(struct check *ck)
+{
+	if (ck->icmp_open) {
+		ck->icmp_open = false;
+		check_close(ck, (uv_handle_t *)&ck->icmp_poll);
+		close(ck->icmp_fd);
+		ck->icmp_fd = -1;
+	}
+	if (ck->tcp_open) {
+		ck->tcp_open = false;
+		check_close(ck, (uv_handle_t *)&ck->tcp);
+	}
+}
+
+static void probe_done(struct check *ck, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void probe_done(struct check *ck, bool ok, const char *fmt, ...)
+{
+	uint64_t now = d_now_us(ck->d);
+	va_list ap;
+
+	if (!ck->running)
+		return;
+	ck->running = false;
+	uv_timer_stop(&ck->deadline);
+	probe_end_io(ck);
+	va_start(ap, fmt);
+	vsnprintf(ck->last, sizeof(ck->last), fmt, ap);
+	va_end(ap);
+	ck->last_ok = ok;
+	ck->last_us = now;
+	ck->last_ms = (uint32_t)((now - ck->start_us) / 1000);
+	if (check_sm_result(&ck->sm, &ck->cfg.check, ok, now)) {
+		check_event(ck, ck->sm.state == CHECK_UP ? "up" : "down");
+		orig_regate(ck->d, &ck->prefix);
+	} else {
+		char pf[64];
+
+		LOG_D(ck->d, "check %s: %s (%s), state %s",
+		      cfg_prefix_str(&ck->prefix, pf, sizeof(pf)),
+		      ok ? "ok" : "fail", ck->last,
+		      check_state_name(ck->sm.state));
+	}
+	if (!ck->dying)
+		check_schedule(ck);
+}
+
+/* ----------------------------------------------------------- sockets */
+
+static void check_sockaddr(const struct cfg_check *c, struct sockaddr_storage *ss,
+			   socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (c->addr.af == BABEL_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(c->port);
+		memcpy(&in->sin_addr, c->addr.addr, 4);
+		*len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(c->port);
+		memcpy(&in6->sin6_addr, c->addr.addr, 16);
+		*len = sizeof(*in6);
+	}
+}
+
+/* A non-blocking socket bound to the uplink; -errno on failure. */
+static int check_socket(const struct cfg_check *c, int type, int proto)
+{
+	int af = c->addr.af == BABEL_AF_INET ? AF_INET : AF_INET6;
+	int fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	int e;
+
+	if (fd < 0)
+		return -errno;
+	if (c->bind[0] && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, c->bind,
+				     (socklen_t)strlen(c->bind)) < 0)
+		goto fail;
+	if (c->fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &c->fwmark,
+				    sizeof(c->fwmark)) < 0)
+		goto fail;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	return -e;
+}
+
+/* -------------------------------------------------------------- icmp */
+
+static void on_icmp_readable(uv_poll_t *h, int status, int events)
+{
+	struct check *ck = h->data;
+	bool v6 = ck->cfg.check.addr.af == BABEL_AF_INET6;
+	uint8_t buf[1500];
+	ssize_t n;
+
+	(void)events;
+	if (status < 0) {
+		probe_done(ck, false, "icmp: %s", uv_strerror(status));
+		return;
+	}
+	while (ck->icmp_open &&
+	       (n = recv(ck->icmp_fd, buf, sizeof(buf), 0)) >= 0) {
+		/* A ping socket's replies are already ours (the kernel
+		 * matches its identifier); a raw one sees every echo reply. */
+		if (check_icmp_is_reply(v6, ck->icmp_raw && !v6, ck->icmp_id,
+					ck->icmp_raw, ck->seq, buf, (size_t)n)) {
+			probe_done(ck, true, "echo reply in %" PRIu64 " ms",
+				   (d_now_us(ck->d) - ck->start_us) / 1000);
+			return;
+		}
+	}
+}
+
+static void probe_icmp(struct check *ck)
+{
+	const struct cfg_check *c = &ck->cfg.check;
+	bool v6 = c->addr.af == BABEL_AF_INET6;
+	int proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint8_t pkt[64];
+	size_t n;
+	int fd, r;
+
+	fd = check_socket(c, SOCK_DGRAM, proto);
+	ck->icmp_raw = false;
+	if (fd == -EACCES || fd == -EPERM) {
+		fd = check_socket(c, SOCK_RAW, proto);
+		ck->icmp_raw = true;
+	}
+	if (fd < 0) {
+		probe_done(ck, false, "icmp: cannot open a socket: %s",
+			   strerror(-fd));
+		return;
+	}
+	ck->icmp_fd = fd;
+	if ((r = uv_poll_init_socket(ck->d->loop, &ck->icmp_poll, fd)) < 0) {
+		close(fd);
+		probe_done(ck, false, "icmp: %s", uv_strerror(r));
+		return;
+	}
+	ck->handles++;
+	ck->icmp_poll.data = ck;
+	ck->icmp_open = true;
+	uv_poll_start(&ck->icmp_poll, UV_READABLE, on_icmp_readable);
+	n = check_icmp_echo(v6, ck->icmp_id, ++ck->seq, pkt, sizeof(pkt));
+	check_sockaddr(c, &ss, &sl);
+	if (sendto(fd, pkt, n, 0, (struct sockaddr *)&ss, sl) < 0)
+		probe_done(ck, false, "icmp: send: %s", strerror(errno));
+}
+
+/* ---------------------------------------------------------- tcp, http */
+
+static void on_http_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct check *ck = h->data;
+
+	(void)hint;
+	b->base = ck->resp + ck->resp_len;
+	b->len = sizeof(ck->resp) - ck->resp_len;
+}
+
+static void on_http_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct check *ck = s->data;
+	int code;
+
+	(void)b;
+	if (n == 0)
+		return;
+	if (n > 0)
+		ck->resp_len += (size_t)n;
+	code = check_http_status(ck->resp, ck->resp_len);
+	if (code > 0) {
+		probe_done(ck, code == ck->cfg.check.expect,
+			   "http: status %d%s", code,
+			   code == ck->cfg.check.expect ? "" : ", not expected");
+	} else if (code < 0) {
+		probe_done(ck, false, "http: not an HTTP/1 response");
+	} else if (n < 0) {
+		probe_done(ck, false, "http: %s before the status line",
+			   n == UV_EOF ? "connection closed" :
+			   uv_strerror((int)n));
+	} else if (ck->resp_len == sizeof(ck->resp)) {
+		probe_done(ck, false, "http: status line too long");
+	}
+}
+
+static void on_http_written(uv_write_t *w, int status)
+{
+	struct check *ck = w->data;
+
+	if (status < 0 && status != UV_ECANCELED)
+		probe_done(ck, false, "http: send: %s", uv_strerror(status));
+}
+
+static void on_tcp_connect(uv_connect_t *req, int status)
+{
+	struct check *ck = req->data;
+	uv_buf_t b;
+	int n;
+
+	if (status == UV_ECANCELED || !ck->running)
+		return;
+	if (status < 0) {
+		probe_done(ck, false, "%s: connect: %s",
+			   cfg_check_kind_name(ck->cfg.check.kind),
+			   uv_strerror(status));
+		return;
+	}
+	if (ck->cfg.check.kind == CFG_CHECK_TCP) {
+		probe_done(ck, true, "connected in %" PRIu64 " ms",
+			   (d_now_us(ck->d) - ck->start_us) / 1000);
+		return;
+	}
+	n = check_http_request(&ck->cfg.check, ck->req, sizeof(ck->req));
+	if (n < 0) {
+		probe_done(ck, false, "http: request too long");
+		return;
+	}
+	b = uv_buf_init(ck->req, (unsigned)n);
+	ck->resp_len = 0;
+	ck->wreq.data = ck;
+	if ((n = uv_write(&ck->wreq, (uv_stream_t *)&ck->tcp, &b, 1,
+			  on_http_written)) < 0 ||
+	    (n = uv_read_start((uv_stream_t *)&ck->tcp, on_http_alloc,
+			       on_http_read)) < 0)
+		probe_done(ck, false, "http: %s", uv_strerror(n));
+}
+
+static void probe_tcp(struct check *ck)
+{
+	const struct cfg_check *c = &ck->cfg.check;
+	const char *kind = cfg_check_kind_name(c->kind);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int fd, r;
+
+	fd = check_socket(c, SOCK_STREAM, 0);
+	if (fd < 0) {
+		probe_done(ck, false, "%s: cannot open a socket: %s", kind,
+			   strerror(-fd));
+		return;
+	}
+	if ((r = uv_tcp_init(ck->d->loop, &ck->tcp)) < 0) {
+		close(fd);
+		probe_done(ck, false, "%s: %s", kind, uv_strerror(r));
+		return;
+	}
+	ck->handles++;
+	ck->tcp.data = ck;
+	ck->tcp_open = true;
+	if ((r = uv_tcp_open(&ck->tcp, fd)) < 0) {
+		close(fd);
+		probe_done(ck, false, "%s: %s", kind, uv_strerror(r));
+		return;
+	}
+	check_sockaddr(c, &ss, &sl);
+	ck->conn.data = ck;
+	if ((r = uv_tcp_connect(&ck->conn, &ck->tcp, (struct sockaddr *)&ss,
+				on_tcp_connect)) < 0)
+		probe_done(ck, false, "%s: connect: %s", kind, uv_strerror(r));
+}
+
+/* -------------------------------------------------------------- exec */
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct check *ck = p->data;
+
+	ck->proc_open = false;
+	check_close(ck, (uv_handle_t *)p);
+	if (sig)
+		probe_done(ck, false, "exec: killed by signal %d", sig);
+	else
+		probe_done(ck, status == 0, "exec: exit status %" PRId64,
+			   status);
+}
+
+static void probe_exec(struct check *ck)
+{
+	const struct cfg_check *c = &ck->cfg.check;
+	char *args[] = { "/bin/sh", "-c", (char *)c->cmd, NULL };
+	char e_prefix[96], e_bind[64], e_mark[48];
+	uv_stdio_container_t io[3] = {
+		{ .flags = UV_IGNORE }, { .flags = UV_IGNORE },
+		{ .flags = UV_INHERIT_FD, .data.fd = 2 },
+	};
+	uv_process_options_t o = { 0 };
+	size_t n = 0, i = 0;
+	char pf[64], **env;
+	int r;
+
+	if (ck->proc_open) {
+		probe_done(ck, false, "exec: the previous command is still "
+			   "running");
+		return;
+	}
+	while (environ[n])
+		n++;
+	env = calloc(n + 4, sizeof(*env));
+	if (!env) {
+		probe_done(ck, false, "exec: out of memory");
+		return;
+	}
+	/* What the command needs to probe the same way as the built-in
+	 * checks: the prefix, and how to reach the uplink. */
+	snprintf(e_prefix, sizeof(e_prefix), "WGB_CHECK_PREFIX=%s",
+		 cfg_prefix_str(&ck->prefix, pf, sizeof(pf)));
+	snprintf(e_bind, sizeof(e_bind), "WGB_CHECK_BIND=%s", c->bind);
+	snprintf(e_mark, sizeof(e_mark), "WGB_CHECK_FWMARK=%" PRIu32,
+		 c->fwmark);
+	for (size_t j = 0; j < n; j++)
+		if (strncmp(environ[j], "WGB_CHECK_", 10))
+			env[i++] = environ[j];
+	env[i++] = e_prefix;
+	env[i++] = e_bind;
+	env[i++] = e_mark;
+	o.file = args[0];
+	o.args = args;
+	o.env = env;
+	o.exit_cb = on_proc_exit;
+	o.stdio = io;
+	o.stdio_count = 3;
+	/* Its own process group: a command that timed out is killed with
+	 * whatever it started. */
+	o.flags = UV_PROCESS_DETACHED;
+	r = uv_spawn(ck->d->loop, &ck->proc, &o);
+	free(env);
+	if (r < 0) {
+		/* libuv wants the handle closed even when spawn failed. */
+		ck->handles++;
+		ck->proc.data = ck;
+		check_close(ck, (uv_handle_t *)&ck->proc);
+		probe_done(ck, false, "exec: %s", uv_strerror(r));
+		return;
+	}
+	ck->handles++;
+	ck->proc.data = ck;
+	ck->proc_open = true;
+}
+
+static void proc_kill(struct check *ck)
+{
+	if (ck->proc_open && ck->proc.pid > 0)
+		kill(-ck->proc.pid, SIGKILL);
+}
+
+/* ---------------------------------------------------------- timers */
+
+static void on_deadline(uv_timer_t *t)
+{
+	struct check *ck = t->data;
+
+	if (ck->cfg.check.kind == CFG_CHECK_EXEC && ck->proc_open) {
+		proc_kill(ck);
+		probe_done(ck, false, "exec: timed out after %u ms, killed",
+			   ck->cfg.check.timeout_ms);
+		return;
+	}
+	probe_done(ck, false, "%s: timed out after %u ms",
+		   cfg_check_kind_name(ck->cfg.check.kind),
+		   ck->cfg.check.timeout_ms);
+}
+
+static void on_probe_timer(uv_timer_t *t)
+{
+	struct check *ck = t->data;
+
+	if (ck->running || ck->dying)
+		return;
+	ck->running = true;
+	ck->start_us = d_now_us(ck->d);
+	uv_timer_start(&ck->deadline, on_deadline, ck->cfg.check.timeout_ms, 0);
+	switch (ck->cfg.check.kind) {
+	case CFG_CHECK_ICMP:
+		probe_icmp(ck);
+		break;
+	case CFG_CHECK_TCP:
+	case CFG_CHECK_HTTP:
+		probe_tcp(ck);
+		break;
+	case CFG_CHECK_EXEC:
+		probe_exec(ck);
+		break;
+	case CFG_CHECK_NONE:
+		ck->running = false;
+		uv_timer_stop(&ck->deadline);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ drain */
+
+static void on_drain_timer(uv_timer_t *t)
+{
+	struct check *ck = t->data;
+
+	if (ck->drain != CHECK_DRAINING)
+		return;
+	ck->drain = CHECK_DRAINED;
+	check_event(ck, "drained");
+	orig_regate(ck->d, &ck->prefix);
+}
+
+static void check_drain_update(struct check *ck)
+{
+	bool want = ck->drain_ctl || ck->drain_file;
+
+	if (want && ck->drain == CHECK_UNDRAINED) {
+		ck->drain = ck->cfg.drain_delay_ms ? CHECK_DRAINING :
+			    CHECK_DRAINED;
+		ck->drain_since_us = d_now_us(ck->d);
+		if (ck->drain == CHECK_DRAINING)
+			uv_timer_start(&ck->drain_timer, on_drain_timer,
+				       ck->cfg.drain_delay_ms, 0);
+		check_event(ck, ck->drain == CHECK_DRAINING ? "draining" :
+			    "drained");
+		orig_regate(ck->d, &ck->prefix);
+	} else if (!want && ck->drain != CHECK_UNDRAINED) {
+		uv_timer_stop(&ck->drain_timer);
+		ck->drain = CHECK_UNDRAINED;
+		check_event(ck, "undrained");
+		orig_regate(ck->d, &ck->prefix);
+	}
+}
+
+static void on_drain_file(uv_fs_poll_t *h, int status, const uv_stat_t *prev,
+			  const uv_stat_t *cur)
+{
+	struct check *ck = h->data;
+
+	(void)prev;
+	(void)cur;
+	ck->drain_file = status == 0;
+	check_drain_update(ck);
+}
+
+static void check_file_start(struct check *ck)
+{
+	if (!ck->cfg.drain_file[0])
+		return;
+	/* uv_fs_poll stats on the thread pool; 1 s is its granularity
+	 * here, and the first callback comes only on a change, so the
+	 * file's presence at start is read now. */
+	ck->drain_file = access(ck->cfg.drain_file, F_OK) == 0;
+	if (uv_fs_poll_start(&ck->file_poll, on_drain_file, ck->cfg.drain_file,
+			     1000) == 0)
+		ck->file_polling = true;
+}
+
+static void check_file_stop(struct check *ck)
+{
+	if (ck->file_polling) {
+		uv_fs_poll_stop(&ck->file_poll);
+		ck->file_polling = false;
+	}
+}
+
+/* ------------------------------------------------------- lifecycle */
+
+static struct check *check_new(struct daemon *d, const struct babel_prefix *k)
+{
+	struct check *ck = calloc(1, sizeof(*ck));
+
+	if (!ck)
+		return NULL;
+	ck->d = d;
+	ck->prefix = *k;
+	ck->icmp_fd = -1;
+	/* An identifier of our own for the raw socket's echo replies. */
+	ck->icmp_id = (uint16_t)((uintptr_t)ck >> 4 ^ (uint64_t)getpid());
+	check_sm_init(&ck->sm);
+	uv_timer_init(d->loop, &ck->timer);
+	uv_timer_init(d->loop, &ck->deadline);
+	uv_timer_init(d->loop, &ck->drain_timer);
+	uv_fs_poll_init(d->loop, &ck->file_poll);
+	ck->timer.data = ck->deadline.data = ck->drain_timer.data = ck;
+	ck->file_poll.data = ck;
+	ck->handles = 4;
+	ck->next = d->checks;
+	d->checks = ck;
+	return ck;
+}
+
+/* Stops the probes; the state machine starts again. */
+static void check_stop_probes(struct check *ck)
+{
+	uv_timer_stop(&ck->timer);
+	if (ck->running) {
+		proc_kill(ck);
+		ck->running = false;
+		uv_timer_stop(&ck->deadline);
+		probe_end_io(ck);
+	}
+	check_file_stop(ck);
+}
+
+static void check_configure(struct check *ck, const struct cfg_announce *a)
+{
+	ck->cfg = *a;
+	check_sm_init(&ck->sm);
+	ck->last[0] = '\0';
+	if (a->check.kind != CFG_CHECK_NONE) {
+		uv_timer_start(&ck->timer, on_probe_timer, 0, 0);
+	}
+	check_file_start(ck);
+}
+
+static void check_destroy(struct daemon *d, struct check *ck)
+{
+	for (struct check **pp = &d->checks; *pp; pp = &(*pp)->next) {
+		if (*pp == ck) {
+			*pp = ck->next;
+			break;
+		}
+	}
+	check_stop_probes(ck);
+	ck->dying = true;
+	check_close(ck, (uv_handle_t *)&ck->timer);
+	check_close(ck, (uv_handle_t *)&ck->deadline);
+	check_close(ck, (uv_handle_t *)&ck->drain_timer);
+	check_close(ck, (uv_handle_t *)&ck->file_poll);
+	/* A running command keeps its handle until it has exited (killed
+	 * above): its exit callback closes it, then the check is freed. */
+}
+
+void check_apply_config(struct daemon *d, const struct cfg *c)
+{
+	struct check *ck, *next;
+
+	for (ck = d->checks; ck; ck = next) {
+		const struct cfg_announce *a = NULL;
+
+		next = ck->next;
+		for (size_t i = 0; i < c->n_announces && !a; i++)
+			if (cfg_prefix_equal(&c->announces[i].prefix,
+					     &ck->prefix))
+				a = &c->announces[i];
+		if (a && (a->check.kind != CFG_CHECK_NONE || a->drain_file[0]))
+			continue;	/* handled below */
+		if (ck->drain_ctl) {
+			/* drained on the control socket: stays drained */
+			struct cfg_announce none;
+
+			memset(&none, 0, sizeof(none));
+			none.prefix = ck->prefix;
+			none.drain_delay_ms = a ? a->drain_delay_ms :
+					      ck->cfg.drain_delay_ms;
+			check_stop_probes(ck);
+			ck->drain_file = false;
+			check_configure(ck, &none);
+			check_drain_update(ck);
+		} else {
+			struct babel_prefix k = ck->prefix;
+
+			check_destroy(d, ck);
+			orig_regate(d, &k);
+		}
+	}
+	for (size_t i = 0; i < c->n_announces; i++) {
+		const struct cfg_announce *a = &c->announces[i];
+		struct babel_prefix k;
+
+		if (a->check.kind == CFG_CHECK_NONE && !a->drain_file[0])
+			continue;
+		check_key(&a->prefix, &k);
+		ck = check_find(d, &k);
+		if (ck && cfg_announce_check_equal(&ck->cfg, a))
+			continue;
+		if (!ck && !(ck = check_new(d, &k))) {
+			LOG_E(d, "%s:%u: out of memory for the check",
+			      c->source, a->line);
+			continue;
+		}
+		check_stop_probes(ck);
+		check_configure(ck, a);
+		check_drain_update(ck);
+		orig_regate(d, &k);
+	}
+}
+
+void check_stop(struct daemon *d)
+{
+	while (d->checks)
+		check_destroy(d, d->checks);
+}
+
+int check_drain(struct daemon *d, const struct babel_prefix *p, bool on,
+		char *err, size_t errlen)
+{
+	struct babel_prefix key, *k = &key;
+	struct check *ck;
+	char pf[64];
+
+	check_key(p, k);
+	ck = check_find(d, k);
+
+	cfg_prefix_str(k, pf, sizeof(pf));
+	if (!wg_hmap_find(&d->originated, k)) {
+		snprintf(err, errlen, "%s is not announced by this node", pf);
+		return -ENOENT;
+	}
+	if (!ck && !on)
+		return 0;
+	if (!ck) {
+		struct cfg_announce none;
+
+		memset(&none, 0, sizeof(none));
+		none.prefix = *k;
+		none.drain_delay_ms = CFG_DRAIN_DELAY_MS;
+		for (size_t i = 0; i < d->cfg->n_announces; i++)
+			if (cfg_prefix_equal(&d->cfg->announces[i].prefix, k))
+				none.drain_delay_ms =
+					d->cfg->announces[i].drain_delay_ms;
+		if (!(ck = check_new(d, k))) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		check_configure(ck, &none);
+	}
+	ck->drain_ctl = on;
+	check_drain_update(ck);
+	return 0;
+}
+
+/* ------------------------------------------------------------ show */
+
+void check_show(struct daemon *d, struct sbuf *b, bool json)
+{
+	uint64_t now = d_now_us(d);
+	bool first = true;
+
+	if (json)
+		sbuf_puts(b, "{\"checks\":[");
+	else
+		sbuf_printf(b, "%-20s %-5s %-8s %-9s %-8s %s\n", "prefix",
+			    "state", "run", "drain", "age", "check: last result");
+	for (const struct check *ck = d->checks; ck; ck = ck->next) {
+		const struct cfg_check *c = &ck->cfg.check;
+		char pf[64], tg[CFG_CHECK_CMD_MAX + 16], age[32], run[16];
+		uint16_t m = 0;
+		const struct d_orig *o = wg_hmap_find(&d->originated,
+						      &ck->prefix);
+		bool on = o && o->in_engine;
+
+		cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
+		check_target_str(c, tg, sizeof(tg));
+		if (o)
+			m = o->announced;
+		if (ck->last[0])
+			snprintf(age, sizeof(age), "%.1fs",
+				 (double)(now - ck->last_us) / 1e6);
+		else
+			snprintf(age, sizeof(age), "-");
+		snprintf(run, sizeof(run), "%u/%u", ck->sm.run,
+			 ck->sm.state == CHECK_UP ? c->fall : c->rise);
+		if (json) {
+			sbuf_puts(b, first ? "{" : ",{");
+			first = false;
+			sbuf_puts(b, "\"prefix\":");
+			sbuf_json_str(b, pf);
+			sbuf_puts(b, ",\"check\":");
+			sbuf_json_str(b, tg);
+			sbuf_printf(b, ",\"state\":\"%s\",\"run\":%u,"
+				    "\"rise\":%u,\"fall\":%u,\"ok\":%" PRIu64
+				    ",\"failed\":%" PRIu64 ",\"drain\":\"%s\","
+				    "\"drain_ctl\":%s,\"drain_file\":%s,"
+				    "\"announced\":%s",
+				    c->kind == CFG_CHECK_NONE ? "none" :
+				    check_state_name(ck->sm.state), ck->sm.run,
+				    c->rise, c->fall, ck->sm.n_ok, ck->sm.n_fail,
+				    check_drain_name(ck->drain),
+				    ck->drain_ctl ? "true" : "false",
+				    ck->drain_file ? "true" : "false",
+				    on ? "true" : "false");
+			if (on)
+				sbuf_printf(b, ",\"metric\":%u", m);
+			if (ck->last[0]) {
+				sbuf_printf(b, ",\"last\":{\"ok\":%s,\"age_ms\":"
+					    "%" PRIu64 ",\"duration_ms\":%u,"
+					    "\"result\":",
+					    ck->last_ok ? "true" : "false",
+					    (now - ck->last_us) / 1000,
+					    ck->last_ms);
+				sbuf_json_str(b, ck->last);
+				sbuf_puts(b, "}");
+			}
+			sbuf_puts(b, "}");
+		} else {
+			char ann[32];
+
+			if (on)
+				snprintf(ann, sizeof(ann), "metric %u", m);
+			else
+				snprintf(ann, sizeof(ann), "withdrawn");
+			sbuf_printf(b, "%-20s %-5s %-8s %-9s %-8s %s: %s%s%s "
+				    "[%s]\n", pf,
+				    c->kind == CFG_CHECK_NONE ? "-" :
+				    check_state_name(ck->sm.state), run,
+				    check_drain_name(ck->drain), age, tg,
+				    ck->last[0] ? (ck->last_ok ? "ok" : "fail") :
+				    "none", ck->last[0] ? ", " : "", ck->last,
+				    ann);
+		}
+	}
+	if (json)
+		sbuf_puts(b, "]}\n");
+}
