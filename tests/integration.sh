@@ -14,6 +14,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # on a host without it) is what users run, so every scenario that runs
 # over WireGuard runs there: anycast (metric with RTT, nearest origin),
 # failover (loss when the winner moves, is withdrawn, stops, crashes),
+# check (health-checked anycast: failover within 1 s of the verdict, a
+# drain without loss at 100 echo requests/s, a hung check killed; the
+# daemons under the systemd unit's capabilities),
 # multihop (four hops; restarts of a transit node: crash, SIGTERM,
 # keep-routes-on-exit), wgquick (wg-quick's static allowed IPs next to
 # wgbabeld's), foreign (a host with a default, static routes, babeld and
@@ -29,9 +32,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun mesh20}
+	e2e=${WGB_E2E:-anycast failover check multihop wgquick foreign dryrun mesh20}
 else
-	e2e=${WGB_E2E:-anycast failover multihop wgquick foreign dryrun stall mesh20 interop}
+	e2e=${WGB_E2E:-anycast failover check multihop wgquick foreign dryrun stall mesh20 interop}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the
