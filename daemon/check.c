@@ -178,11 +178,11 @@ static void check_event(struct check *ck, const char *what)
 
 	cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
 	check_target_str(&ck->cfg.check, tg, sizeof(tg));
-	snprintf(line, sizeof(line), "check %s %s: state %s drain %s last %s "
-		 "(%s)", pf, what, check_state_name(ck->sm.state),
+	snprintf(line, sizeof(line), "%s %s: state %s drain %s last %s (%s)",
+		 pf, what, check_state_name(ck->sm.state),
 		 check_drain_name(ck->drain), ck->last[0] ? (ck->last_ok ?
 		 "ok" : "fail") : "none", ck->last[0] ? ck->last : tg);
-	LOG_I(d, "%s", line);
+	LOG_I(d, "check %s", line);
 	ctl_monitor_event(d, "check", line);
 }
 
@@ -711,6 +711,7 @@ static void check_configure(struct check *ck, const struct cfg_announce *a)
 	ck->cfg = *a;
 	check_sm_init(&ck->sm);
 	ck->last[0] = '\0';
+	ck->drain_file = false;		/* read again below, if a file */
 	if (a->check.kind != CFG_CHECK_NONE) {
 		uv_timer_start(&ck->timer, on_probe_timer, 0, 0);
 	}
@@ -776,8 +777,11 @@ void check_apply_config(struct daemon *d, const struct cfg *c)
 			continue;
 		check_key(&a->prefix, &k);
 		ck = check_find(d, &k);
-		if (ck && cfg_announce_check_equal(&ck->cfg, a))
+		if (ck && cfg_announce_check_equal(&ck->cfg, a)) {
+			ck->cfg.metric = a->metric;	/* state kept */
+			ck->cfg.line = a->line;
 			continue;
+		}
 		if (!ck && !(ck = check_new(d, &k))) {
 			LOG_E(d, "%s:%u: out of memory for the check",
 			      c->source, a->line);

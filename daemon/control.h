@@ -72,7 +72,8 @@ void ctl_monitor_tick(struct daemon *d);
 void ctl_monitor_start(struct ctl_client *c, bool json);
 void ctl_monitor_free(struct daemon *d);
 /* An event no snapshot shows (a health check's verdict, a drain): sent to
- * every monitoring client at once, as "TYPE LINE" or as a JSON object. */
+ * every monitoring client at once, as "change TYPE LINE" or as a JSON
+ * object with that line. */
 void ctl_monitor_event(struct daemon *d, const char *type, const char *line);
 
 /* ctl_format.c: the lines and JSON objects of show, dump and monitor. */

@@ -402,11 +402,13 @@ void ctl_monitor_event(struct daemon *d, const char *type, const char *line)
 
 	if (ctl_monitor_count(d) == 0)
 		return;
-	sbuf_printf(&text, "change %s %s\n", type, line);
+	sbuf_printf(&text, "change %s %s", type, line);
 	sbuf_printf(&json, "{\"event\":\"change\",\"type\":\"%s\","
 		    "\"line\":", type);
-	sbuf_json_str(&json, line);
+	if (text.p)
+		sbuf_json_str(&json, text.p);
 	sbuf_puts(&json, "}\n");
+	sbuf_puts(&text, "\n");
 	for (size_t i = 0; i < 2; i++) {
 		struct ctl_client *c, *next;
 

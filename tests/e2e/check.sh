@@ -43,9 +43,9 @@ build() {
     TOPO_ORIGIN[o2]=1
     topo_announce o1 "$P4 check icmp $TOPO_GW4 $CHK drain-delay 3 drain-file $WGT_DIR/o1.drain"
     topo_announce o2 "$P4 check http http://$TOPO_GW4:$HTTP_PORT/ expect 200 $CHK"
-    # The IPv6 anycast address without a check (topo.sh's convergence
-    # wants both): it stays where it is.
-    topo_announce o1 "$TOPO_ANYCAST6/128"
+    # The IPv6 anycast address (topo.sh's convergence wants both): o1
+    # checks it with ICMPv6, o2 has no check.
+    topo_announce o1 "$TOPO_ANYCAST6/128 check icmp $TOPO_GW6 $CHK"
     topo_announce o2 "$TOPO_ANYCAST6/128"
     # The hung command: a shell that waits on a child, as a real check
     # script would.
@@ -99,9 +99,13 @@ t_unit_capabilities() {
 t_checks_up() {
     wgt_assert_wait "[ \"\$(check_state o1 $P4)\" = up ]" 10 "o1's check up"
     wgt_assert_wait "[ \"\$(check_state o2 $P4)\" = up ]" 10 "o2's check up"
+    wgt_assert_wait "[ \"\$(check_state o1 $TOPO_ANYCAST6/128)\" = up ]" 10 "o1's ICMPv6 check up"
+    wgt_assert_contains "$(check_json o1 "$TOPO_ANYCAST6/128")" '"result":"echo reply in' "o1: last ICMPv6 result"
     wgt_assert_contains "$(check_json o1 "$P4")" '"announced":true' "o1: show checks"
     wgt_assert_contains "$(check_json o2 "$P4")" '"result":"http: status 200"' "o2: last HTTP result"
     wgt_assert_contains "$(topo_ctl o1 show checks)" "icmp $TOPO_GW4: ok, echo reply" "o1: show checks (text)"
+    wgt_assert eval "topo_ctl o1 --json show checks | python3 -m json.tool >/dev/null"
+    wgt_assert eval "topo_ctl o1 --json show originated | python3 -m json.tool >/dev/null"
 }
 
 t_check_fails_over() {
@@ -122,7 +126,9 @@ EOF
     awk -v d="$dt" 'BEGIN { exit !(d <= 1.0) }' || wgt_fail "failover took ${dt}s after the verdict, more than 1 s"
     wgt_assert_contains "$(check_json o1 "$P4")" '"announced":false' "o1: withdrawn"
     wgt_assert_contains "$(check_json o1 "$P4")" 'timed out after 300 ms' "o1: last result"
-    wgt_assert_wait "grep -q '\"type\":\"check\",\"line\":\"check $P4 down: state down' $mon" 5 "monitor event for the verdict"
+    wgt_assert_wait "[ \"\$(check_state o1 $TOPO_ANYCAST6/128)\" = down ]" 5 "o1's ICMPv6 check down"
+    wgt_assert_wait "holder_is c $TOPO_ANYCAST6/128 m" 5 "c moved the IPv6 prefix to o2"
+    wgt_assert_wait "grep -q '\"type\":\"check\",\"line\":\"change check $P4 down: state down' $mon" 5 "monitor event for the verdict"
     kill "$MON_PID" 2>/dev/null
     wait "$MON_PID" 2>/dev/null || true
 }
@@ -146,7 +152,9 @@ t_drain_loses_nothing() {
     c2=$(topo_echo_count o2)
     wgt_exec c python3 "$TOPO_HERE/ping100.py" "$(topo_addr4 c)" "$TOPO_ANYCAST4" 6 >"$WGT_DIR/ping100.out" 2>&1 &
     local ppid=$!
-    sleep 1   # traffic on o1 first; the drain comes one second in
+    # Traffic on o1 first (half a second of it), then the drain.
+    wgt_wait_until "[ \$(topo_echo_count o1) -ge $((c1 + 50)) ]" 5 ||
+        wgt_fail "no traffic reached o1 before the drain"
     topo_ctl o1 drain "$P4" >/dev/null || wgt_fail "wgbabelctl drain"
     DRAIN_T0=$(wgt_now)
     wait_move m 5 || wgt_fail "c did not move to o2 after the drain"
@@ -161,6 +169,8 @@ t_drain_loses_nothing() {
     DRAIN_SENT=$sent DRAIN_LOST=$((sent - got)) DRAIN_NOREPLY=$((sent - recv))
     wgt_log "drain: c moved ${DRAIN_DT}s after the command; $sent echo requests in 6 s, $got reached an origin (o1 $(($(topo_echo_count o1) - c1)), o2 $(($(topo_echo_count o2) - c2))), $recv replies"
     [ "$sent" -ge 590 ] || wgt_fail "the sender sent $sent, not 100 a second"
+    [ $(($(topo_echo_count o1) - c1)) -ge 50 ] && [ $(($(topo_echo_count o2) - c2)) -ge 100 ] ||
+        wgt_fail "the traffic was not on o1 then on o2"
     wgt_assert_eq "$DRAIN_LOST" 0 "echo requests lost in the drain"
     wgt_assert_eq "$DRAIN_NOREPLY" 0 "echo replies missing in the drain"
     # After drain-delay (3 s): withdrawn.
@@ -201,20 +211,32 @@ hung_count() {
     echo "$n"
 }
 
+hung_failed() { check_json o2 10.201.0.0/24 | grep -o '"failed":[0-9]*' | cut -d: -f2; }
+
 t_hung_exec_killed() {
-    local max=0 k i
+    local max=0 k f0 deadline
     # Each failure after the first is no change of state: counted in
     # show checks, not logged.
     wgt_assert_wait "check_json o2 10.201.0.0/24 | grep -Eq '\"failed\":([3-9]|[1-9][0-9])'" 15 "three killed runs"
     wgt_assert_contains "$(check_json o2 10.201.0.0/24)" '"result":"exec: timed out after 500 ms, killed"' "the hung check's last result"
     # One run at a time at most: the killed ones are gone with their shell.
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    # Sampled while three more runs are killed.
+    f0=$(hung_failed)
+    deadline=$(awk -v n="$(wgt_now)" 'BEGIN { printf "%.3f", n + 10 }')
+    while [ "$(hung_failed)" -lt $((f0 + 3)) ]; do
         k=$(hung_count)
         [ "$k" -gt "$max" ] && max=$k
-        sleep 0.1
+        awk -v n="$(wgt_now)" -v d="$deadline" 'BEGIN { exit !(n > d) }' &&
+            { wgt_fail "the hung check stopped running"; break; }
     done
-    wgt_log "hung exec check: $(check_json o2 10.201.0.0/24 | grep -o '"failed":[0-9]*') runs killed so far, at most $max sleep running at once"
-    [ "$max" -le 1 ] || wgt_fail "$max hung commands running at once"
+    wgt_log "hung exec check: $(hung_failed) runs killed so far, at most $max sleep running at once"
+    # Seen running (the sampling works), never two at once.
+    wgt_assert_eq "$max" 1 "hung commands running at once, at most" || {
+        local pid
+        for pid in $(ip netns pids "${WGT_NS[o2]}"); do
+            wgt_log "o2: $pid $({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)"
+        done
+    }
     wgt_assert_eq "$(check_state o2 10.201.0.0/24)" down "the hung check's state"
     wgt_assert_contains "$(check_json o2 10.201.0.0/24)" '"announced":false' "the hung check's prefix"
     wgt_assert_not holder_is c 10.201.0.0/24 m
