@@ -2,7 +2,8 @@
 /*
  * daemon/cfgcheck.c — the health-check and drain options of an "announce"
  * line (wgbabeld.conf(5)): "check icmp|tcp|http|exec ...", its timing,
- * "bind", "fwmark", "down", "drain-file" and "drain-delay". Parse only:
+ * "bind", "fwmark", "down", "drain-file", "drain-delay" and "on-change".
+ * Parse only:
  * daemon/check.c runs the checks.
  *
  * Targets are numeric addresses: a name would need a resolver, and a
@@ -285,6 +286,17 @@ int cfg_announce_word(struct cfg_line *l, const char *w,
 			return r;
 		return 1;
 	}
+	if (!strcmp(w, "on-change")) {
+		if ((r = cfg_value(l, w, &s)) < 0)
+			return r;
+		if (!*s)
+			return cfg_fail(l, "on-change: empty command");
+		if (strlen(s) >= sizeof(a->on_change))
+			return cfg_fail(l, "on-change: command longer than %zu "
+					"characters", sizeof(a->on_change) - 1);
+		strcpy(a->on_change, s);
+		return 1;
+	}
 	if (!strcmp(w, "drain-delay")) {
 		if ((r = cfg_value(l, w, &s)) < 0 ||
 		    (r = cfg_seconds(l, w, s, 0, 3600000,
@@ -339,5 +351,6 @@ bool cfg_announce_check_equal(const struct cfg_announce *a,
 	       x->fwmark == y->fwmark && x->down == y->down &&
 	       x->down_metric == y->down_metric &&
 	       !strcmp(a->drain_file, b->drain_file) &&
+	       !strcmp(a->on_change, b->on_change) &&
 	       a->drain_delay_ms == b->drain_delay_ms;
 }

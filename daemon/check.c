@@ -84,6 +84,13 @@ struct check {
 	uv_process_t proc;
 	bool proc_open;			/* until its exit callback */
 
+	/* "on-change": one command at a time; a change while it runs is
+	 * run after it (the latest one only) */
+	uv_process_t hook;
+	bool hook_open;
+	uv_timer_t hook_timer;		/* kills a hook that hangs */
+	char hook_next[16];		/* the event waiting, "" = none */
+
 	unsigned handles;		/* initialised, not yet closed */
 	bool dying;
 };
@@ -137,6 +144,13 @@ bool check_gate_for(struct daemon *d, const struct babel_prefix *k,
 	return check_gate(metric, &ck->cfg.check, ck->sm.state, ck->drain, out);
 }
 
+/* "none" for a prefix that only drains or runs a command */
+static const char *check_ck_state(const struct check *ck)
+{
+	return ck->cfg.check.kind == CFG_CHECK_NONE ? "none" :
+	       check_state_name(ck->sm.state);
+}
+
 static const char *check_drain_name(enum check_drain s)
 {
 	return s == CHECK_DRAINING ? "draining" : s == CHECK_DRAINED ?
@@ -170,7 +184,9 @@ static void check_target_str(const struct cfg_check *c, char *buf, size_t len)
 	}
 }
 
-/* A change for the log and for monitors: one line. */
+static void hook_run(struct check *ck, const char *event);
+
+/* A change for the log, for monitors and for "on-change": one line. */
 static void check_event(struct check *ck, const char *what)
 {
 	struct daemon *d = ck->d;
@@ -179,11 +195,11 @@ static void check_event(struct check *ck, const char *what)
 	cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
 	check_target_str(&ck->cfg.check, tg, sizeof(tg));
 	snprintf(line, sizeof(line), "%s %s: state %s drain %s last %s (%s)",
-		 pf, what, check_state_name(ck->sm.state),
-		 check_drain_name(ck->drain), ck->last[0] ? (ck->last_ok ?
+		 pf, what, check_ck_state(ck), check_drain_name(ck->drain), ck->last[0] ? (ck->last_ok ?
 		 "ok" : "fail") : "none", ck->last[0] ? ck->last : tg);
 	LOG_I(d, "check %s", line);
 	ctl_monitor_event(d, "check", line);
+	hook_run(ck, what);
 }
 
 /* ---------------------------------------------------------- results */
@@ -487,30 +503,71 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
 			   status);
 }
 
-static void probe_exec(struct check *ck)
+#define CHECK_ENV_MAX 8
+
+/* Our environment without WGB_CHECK_*, then EXTRA (NULL-terminated). */
+static char **check_env(char *const *extra)
 {
-	const struct cfg_check *c = &ck->cfg.check;
-	char *args[] = { "/bin/sh", "-c", (char *)c->cmd, NULL };
-	char e_prefix[96], e_bind[64], e_mark[48];
+	size_t n = 0, i = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + CHECK_ENV_MAX + 1, sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t j = 0; j < n; j++)
+		if (strncmp(environ[j], "WGB_CHECK_", 10))
+			env[i++] = environ[j];
+	for (size_t j = 0; extra[j] && j < CHECK_ENV_MAX; j++)
+		env[i++] = extra[j];
+	return env;
+}
+
+/* /bin/sh -c CMD in its own process group (a command killed at its
+ * timeout goes with whatever it started), stdin and stdout on /dev/null,
+ * stderr ours. */
+static int check_spawn(struct check *ck, uv_process_t *p, const char *cmd,
+		       char *const *extra, uv_exit_cb cb)
+{
+	char *args[] = { "/bin/sh", "-c", (char *)cmd, NULL };
 	uv_stdio_container_t io[3] = {
 		{ .flags = UV_IGNORE }, { .flags = UV_IGNORE },
 		{ .flags = UV_INHERIT_FD, .data.fd = 2 },
 	};
 	uv_process_options_t o = { 0 };
-	size_t n = 0, i = 0;
-	char pf[64], **env;
+	char **env = check_env(extra);
+	int r;
+
+	if (!env)
+		return UV_ENOMEM;
+	o.file = args[0];
+	o.args = args;
+	o.env = env;
+	o.exit_cb = cb;
+	o.stdio = io;
+	o.stdio_count = 3;
+	o.flags = UV_PROCESS_DETACHED;
+	r = uv_spawn(ck->d->loop, p, &o);
+	free(env);
+	/* libuv wants the handle closed even when spawn failed. */
+	ck->handles++;
+	p->data = ck;
+	if (r < 0)
+		check_close(ck, (uv_handle_t *)p);
+	return r;
+}
+
+static void probe_exec(struct check *ck)
+{
+	const struct cfg_check *c = &ck->cfg.check;
+	char e_prefix[96], e_bind[64], e_mark[48], pf[64];
+	char *extra[] = { e_prefix, e_bind, e_mark, NULL };
 	int r;
 
 	if (ck->proc_open) {
 		probe_done(ck, false, "exec: the previous command is still "
 			   "running");
-		return;
-	}
-	while (environ[n])
-		n++;
-	env = calloc(n + 4, sizeof(*env));
-	if (!env) {
-		probe_done(ck, false, "exec: out of memory");
 		return;
 	}
 	/* What the command needs to probe the same way as the built-in
@@ -520,34 +577,84 @@ static void probe_exec(struct check *ck)
 	snprintf(e_bind, sizeof(e_bind), "WGB_CHECK_BIND=%s", c->bind);
 	snprintf(e_mark, sizeof(e_mark), "WGB_CHECK_FWMARK=%" PRIu32,
 		 c->fwmark);
-	for (size_t j = 0; j < n; j++)
-		if (strncmp(environ[j], "WGB_CHECK_", 10))
-			env[i++] = environ[j];
-	env[i++] = e_prefix;
-	env[i++] = e_bind;
-	env[i++] = e_mark;
-	o.file = args[0];
-	o.args = args;
-	o.env = env;
-	o.exit_cb = on_proc_exit;
-	o.stdio = io;
-	o.stdio_count = 3;
-	/* Its own process group: a command that timed out is killed with
-	 * whatever it started. */
-	o.flags = UV_PROCESS_DETACHED;
-	r = uv_spawn(ck->d->loop, &ck->proc, &o);
-	free(env);
+	r = check_spawn(ck, &ck->proc, c->cmd, extra, on_proc_exit);
 	if (r < 0) {
-		/* libuv wants the handle closed even when spawn failed. */
-		ck->handles++;
-		ck->proc.data = ck;
-		check_close(ck, (uv_handle_t *)&ck->proc);
 		probe_done(ck, false, "exec: %s", uv_strerror(r));
 		return;
 	}
-	ck->handles++;
-	ck->proc.data = ck;
 	ck->proc_open = true;
+}
+
+/* ------------------------------------------------------------ hooks */
+
+#define CHECK_HOOK_TIMEOUT_MS 10000
+
+static void hook_run(struct check *ck, const char *event);
+
+static void on_hook_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct check *ck = p->data;
+	char pf[64];
+
+	ck->hook_open = false;
+	uv_timer_stop(&ck->hook_timer);
+	check_close(ck, (uv_handle_t *)p);
+	cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
+	if (sig)
+		LOG_W(ck->d, "check %s: on-change command killed by signal %d",
+		      pf, sig);
+	else if (status)
+		LOG_W(ck->d, "check %s: on-change command exited with status "
+		      "%" PRId64, pf, status);
+	if (ck->hook_next[0] && !ck->dying) {
+		char ev[sizeof(ck->hook_next)];
+
+		memcpy(ev, ck->hook_next, sizeof(ev));
+		ck->hook_next[0] = '\0';
+		hook_run(ck, ev);
+	}
+}
+
+static void on_hook_timer(uv_timer_t *t)
+{
+	struct check *ck = t->data;
+
+	if (ck->hook_open && ck->hook.pid > 0)
+		kill(-ck->hook.pid, SIGKILL);
+}
+
+/* "on-change": EVENT (up, down, draining, drained, undrained) with the
+ * state in the environment. */
+static void hook_run(struct check *ck, const char *event)
+{
+	char e_prefix[96], e_event[48], e_state[48], e_drain[48];
+	char e_result[CHECK_RESULT_MAX + 32], pf[64];
+	char *extra[] = { e_prefix, e_event, e_state, e_drain, e_result, NULL };
+	int r;
+
+	if (!ck->cfg.on_change[0] || ck->dying)
+		return;
+	if (ck->hook_open) {
+		snprintf(ck->hook_next, sizeof(ck->hook_next), "%s", event);
+		return;
+	}
+	cfg_prefix_str(&ck->prefix, pf, sizeof(pf));
+	snprintf(e_prefix, sizeof(e_prefix), "WGB_CHECK_PREFIX=%s", pf);
+	snprintf(e_event, sizeof(e_event), "WGB_CHECK_EVENT=%s", event);
+	snprintf(e_state, sizeof(e_state), "WGB_CHECK_STATE=%s",
+		 check_ck_state(ck));
+	snprintf(e_drain, sizeof(e_drain), "WGB_CHECK_DRAIN=%s",
+		 check_drain_name(ck->drain));
+	snprintf(e_result, sizeof(e_result), "WGB_CHECK_RESULT=%s", ck->last);
+	r = check_spawn(ck, &ck->hook, ck->cfg.on_change, extra, on_hook_exit);
+	if (r < 0) {
+		LOG_W(ck->d, "check %s: cannot run the on-change command: %s",
+		      pf, uv_strerror(r));
+		return;
+	}
+	ck->hook_open = true;
+	uv_timer_start(&ck->hook_timer, on_hook_timer, CHECK_HOOK_TIMEOUT_MS,
+		       0);
 }
 
 static void proc_kill(struct check *ck)
@@ -685,9 +792,10 @@ static struct check *check_new(struct daemon *d, const struct babel_prefix *k)
 	uv_timer_init(d->loop, &ck->deadline);
 	uv_timer_init(d->loop, &ck->drain_timer);
 	uv_fs_poll_init(d->loop, &ck->file_poll);
+	uv_timer_init(d->loop, &ck->hook_timer);
 	ck->timer.data = ck->deadline.data = ck->drain_timer.data = ck;
-	ck->file_poll.data = ck;
-	ck->handles = 4;
+	ck->file_poll.data = ck->hook_timer.data = ck;
+	ck->handles = 5;
 	ck->next = d->checks;
 	d->checks = ck;
 	return ck;
@@ -732,8 +840,18 @@ static void check_destroy(struct daemon *d, struct check *ck)
 	check_close(ck, (uv_handle_t *)&ck->deadline);
 	check_close(ck, (uv_handle_t *)&ck->drain_timer);
 	check_close(ck, (uv_handle_t *)&ck->file_poll);
+	check_close(ck, (uv_handle_t *)&ck->hook_timer);
+	if (ck->hook_open && ck->hook.pid > 0)
+		kill(-ck->hook.pid, SIGKILL);
 	/* A running command keeps its handle until it has exited (killed
 	 * above): its exit callback closes it, then the check is freed. */
+}
+
+/* A line with a check, a drain file or a command has a struct check. */
+static bool ann_managed(const struct cfg_announce *a)
+{
+	return a->check.kind != CFG_CHECK_NONE || a->drain_file[0] ||
+	       a->on_change[0];
 }
 
 void check_apply_config(struct daemon *d, const struct cfg *c)
@@ -748,7 +866,7 @@ void check_apply_config(struct daemon *d, const struct cfg *c)
 			if (cfg_prefix_equal(&c->announces[i].prefix,
 					     &ck->prefix))
 				a = &c->announces[i];
-		if (a && (a->check.kind != CFG_CHECK_NONE || a->drain_file[0]))
+		if (a && ann_managed(a))
 			continue;	/* handled below */
 		if (ck->drain_ctl) {
 			/* drained on the control socket: stays drained */
@@ -773,7 +891,7 @@ void check_apply_config(struct daemon *d, const struct cfg *c)
 		const struct cfg_announce *a = &c->announces[i];
 		struct babel_prefix k;
 
-		if (a->check.kind == CFG_CHECK_NONE && !a->drain_file[0])
+		if (!ann_managed(a))
 			continue;
 		check_key(&a->prefix, &k);
 		ck = check_find(d, &k);
@@ -881,8 +999,7 @@ void check_show(struct daemon *d, struct sbuf *b, bool json)
 				    ",\"failed\":%" PRIu64 ",\"drain\":\"%s\","
 				    "\"drain_ctl\":%s,\"drain_file\":%s,"
 				    "\"announced\":%s",
-				    c->kind == CFG_CHECK_NONE ? "none" :
-				    check_state_name(ck->sm.state), ck->sm.run,
+				    check_ck_state(ck), ck->sm.run,
 				    c->rise, c->fall, ck->sm.n_ok, ck->sm.n_fail,
 				    check_drain_name(ck->drain),
 				    ck->drain_ctl ? "true" : "false",

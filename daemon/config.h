@@ -147,6 +147,7 @@ struct cfg_announce {
 	struct cfg_check check;		/* kind NONE: no check */
 	char drain_file[CFG_CHECK_PATH_MAX];	/* "" = none */
 	uint32_t drain_delay_ms;	/* drained: raised metric, then withdraw */
+	char on_change[CFG_CHECK_CMD_MAX];	/* run at each change, "" = none */
 };
 
 struct cfg_redistribute {

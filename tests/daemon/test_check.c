@@ -322,7 +322,8 @@ static void test_announce_http_and_exec_checks(void **state)
 		"expect 204\n"
 		"announce 10.2.0.0/16 check http http://[2001:db8::9]\n"
 		"announce 10.3.0.0/16 check exec \"curl -sf http://x/ >/dev/null\" "
-		"down withdraw\n");
+		"down withdraw\n"
+		"announce 10.4.0.0/16 on-change \"logger $WGB_CHECK_EVENT\"\n");
 
 	(void)state;
 	assert_int_equal(c->announces[0].check.kind, CFG_CHECK_HTTP);
@@ -337,6 +338,9 @@ static void test_announce_http_and_exec_checks(void **state)
 	assert_int_equal(c->announces[2].check.kind, CFG_CHECK_EXEC);
 	assert_string_equal(c->announces[2].check.cmd,
 			    "curl -sf http://x/ >/dev/null");
+	/* on-change without a check: drains run it */
+	assert_int_equal(c->announces[3].check.kind, CFG_CHECK_NONE);
+	assert_string_equal(c->announces[3].on_change, "logger $WGB_CHECK_EVENT");
 	cfg_free(c);
 }
 
@@ -392,6 +396,8 @@ static void test_bad_check_options_are_clear_errors(void **state)
 		     "t.conf:1: announce: more than one 'check'");
 	expect_error("announce 10.0.0.0/8 check tcp 192.0.2.1:80 fwmark 0\n",
 		     "t.conf:1: fwmark: '0' is not a mark from 1 to 0xffffffff");
+	expect_error("announce 10.0.0.0/8 on-change \"\"\n",
+		     "t.conf:1: on-change: empty command");
 	expect_error("announce 10.0.0.0/8 drain-file run/drain\n",
 		     "t.conf:1: drain-file: 'run/drain' is not an absolute path");
 	expect_error("announce 10.0.0.0/8 check tcp 192.0.2.1:80 bind "
@@ -405,13 +411,17 @@ static void test_check_options_compare_for_reload(void **state)
 	struct cfg *a = parse_ok("announce 10.0.0.0/8 check tcp 192.0.2.1:80\n"
 				 "announce 10.1.0.0/16 check tcp 192.0.2.1:80\n"
 				 "announce 10.2.0.0/16 check tcp 192.0.2.1:80 "
-				 "rise 2\n");
+				 "rise 2\n"
+				 "announce 10.3.0.0/16 check tcp 192.0.2.1:80 "
+				 "on-change true\n");
 
 	(void)state;
 	assert_true(cfg_announce_check_equal(&a->announces[0],
 					     &a->announces[1]));
 	assert_false(cfg_announce_check_equal(&a->announces[0],
 					      &a->announces[2]));
+	assert_false(cfg_announce_check_equal(&a->announces[0],
+					      &a->announces[3]));
 	cfg_free(a);
 }
 
