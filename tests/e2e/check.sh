@@ -17,6 +17,8 @@
 #    the anycast address: c moves to o2 and not one request is lost
 #    (counted at the origins); o1 withdraws after its drain-delay; undrain
 #    brings it back; the drain file does the same as the command;
+#  - o1's on-change command sees every change (down, up, draining,
+#    drained, undrained);
 #  - a hung exec check (sleep) is killed at its timeout, over and over,
 #    and nothing of it is left running;
 #  - a bad check option in a reload is a clear error that changes nothing.
@@ -31,8 +33,15 @@ UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$TOPO_TOP/contrib/wgbabeld@.s
 WGB_DAEMON_WRAP="setpriv --bounding-set -all,$(tr 'A-Z ' 'a-z,' <<<"$UNIT_CAPS" | sed 's/cap_/+/g') --inh-caps -all --no-new-privs --"
 
 P4=$TOPO_ANYCAST4/32
+# From the verdict to c's move: at most 1 s (issue 15).  In the emulated
+# guest (qemu TCG, about ten times slower; each look at c's allowed IPs
+# costs 0.3 s there) 1.7 s was measured: 3 s.
+MOVE_LIM=1.0
+[ "${WGB_IN_GUEST:-0}" = 1 ] && MOVE_LIM=3.0
 HTTP_PORT=8080
 CHK="interval 1 fast-interval 0.2 rise 2 fall 2 timeout 0.3 bind up0"
+# o1's on-change command: one line per change in o1.events.
+HOOK='echo $WGB_CHECK_EVENT $WGB_CHECK_STATE $WGB_CHECK_DRAIN >>'"$WGT_DIR/o1.events"
 
 build() {
     topo_node o1 c m o2
@@ -41,7 +50,7 @@ build() {
     topo_link m o2
     TOPO_ORIGIN[o1]=1
     TOPO_ORIGIN[o2]=1
-    topo_announce o1 "$P4 check icmp $TOPO_GW4 $CHK drain-delay 3 drain-file $WGT_DIR/o1.drain"
+    topo_announce o1 "$P4 check icmp $TOPO_GW4 $CHK drain-delay 3 drain-file $WGT_DIR/o1.drain on-change \"$HOOK\""
     topo_announce o2 "$P4 check http http://$TOPO_GW4:$HTTP_PORT/ expect 200 $CHK"
     # The IPv6 anycast address (topo.sh's convergence wants both): o1
     # checks it with ICMPv6, o2 has no check.
@@ -49,9 +58,12 @@ build() {
     topo_announce o2 "$TOPO_ANYCAST6/128"
     # The hung command: a shell that waits on a child, as a real check
     # script would.
-    topo_announce o2 "10.201.0.0/24 check exec \"sleep 31.5; true\" interval 1 fast-interval 0.5 timeout 0.5"
+    topo_announce o2 "10.201.0.0/24 check exec \"sleep 31.5; true\" interval 2 fast-interval 1 timeout 1.5"
     topo_build || return 1
     wgt_daemon gw http python3 -m http.server --bind "$TOPO_GW4" --directory "$WGT_DIR" "$HTTP_PORT" || return 1
+    # Python takes seconds to start in the emulated guest.
+    wgt_wait_until "wgt_exec gw ss -Hltn 'sport = :$HTTP_PORT' | grep -q LISTEN" 60 ||
+        { wgt_fail "the HTTP server in gw does not listen"; return 1; }
     topo_launch || return 1
     topo_wait_converged 60 || return 1
     wgt_assert_wait "[ \"\$(topo_holders c $P4)\" = o1 ]" 20 "c uses o1"
@@ -123,12 +135,13 @@ EOF
     dt=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     FAIL_DT=$dt
     wgt_log "o1's check down (log $(grep "check $P4 down:" "$WGT_DIR/wgbabeld-o1.log" | tail -n 1 | cut -d' ' -f1)); c moved to o2 ${dt}s after the verdict"
-    awk -v d="$dt" 'BEGIN { exit !(d <= 1.0) }' || wgt_fail "failover took ${dt}s after the verdict, more than 1 s"
+    awk -v d="$dt" -v l="$MOVE_LIM" 'BEGIN { exit !(d <= l) }' || wgt_fail "failover took ${dt}s after the verdict, more than $MOVE_LIM s"
     wgt_assert_contains "$(check_json o1 "$P4")" '"announced":false' "o1: withdrawn"
     wgt_assert_contains "$(check_json o1 "$P4")" 'timed out after 300 ms' "o1: last result"
     wgt_assert_wait "[ \"\$(check_state o1 $TOPO_ANYCAST6/128)\" = down ]" 5 "o1's ICMPv6 check down"
     wgt_assert_wait "holder_is c $TOPO_ANYCAST6/128 m" 5 "c moved the IPv6 prefix to o2"
     wgt_assert_wait "grep -q '\"type\":\"check\",\"line\":\"change check $P4 down: state down' $mon" 5 "monitor event for the verdict"
+    wgt_assert_wait "grep -qx 'down down no' $WGT_DIR/o1.events" 5 "on-change ran for the verdict"
     kill "$MON_PID" 2>/dev/null
     wait "$MON_PID" 2>/dev/null || true
 }
@@ -140,20 +153,21 @@ t_check_recovers() {
     vt=$(log_time o1 "check $P4 up:") || { wgt_fail "no up verdict in o1's log"; return 1; }
     dt=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     BACK_DT=$dt
+    wgt_assert_wait "[ \$(grep -cx 'up up no' $WGT_DIR/o1.events) -ge 2 ]" 5 "on-change ran for the way back (and at the start)"
     wgt_log "o1's check up again; c back on o1 ${dt}s after the verdict"
-    awk -v d="$dt" 'BEGIN { exit !(d <= 1.0) }' || wgt_fail "moving back took ${dt}s after the verdict"
+    awk -v d="$dt" -v l="$MOVE_LIM" 'BEGIN { exit !(d <= l) }' || wgt_fail "moving back took ${dt}s after the verdict, more than $MOVE_LIM s"
 }
 
 # Drain with 100 echo requests a second from c: every one reaches an
 # origin.
 t_drain_loses_nothing() {
-    local c1 c2 out sent recv got
+    local c1 c2 out sent recv got lag
     c1=$(topo_echo_count o1)
     c2=$(topo_echo_count o2)
     wgt_exec c python3 "$TOPO_HERE/ping100.py" "$(topo_addr4 c)" "$TOPO_ANYCAST4" 6 >"$WGT_DIR/ping100.out" 2>&1 &
     local ppid=$!
     # Traffic on o1 first (half a second of it), then the drain.
-    wgt_wait_until "[ \$(topo_echo_count o1) -ge $((c1 + 50)) ]" 5 ||
+    wgt_wait_until "[ \$(topo_echo_count o1) -ge $((c1 + 50)) ]" 30 ||
         wgt_fail "no traffic reached o1 before the drain"
     topo_ctl o1 drain "$P4" >/dev/null || wgt_fail "wgbabelctl drain"
     DRAIN_T0=$(wgt_now)
@@ -163,12 +177,18 @@ t_drain_loses_nothing() {
     wait "$ppid"
     out=$(cat "$WGT_DIR/ping100.out")
     sent=$(sed -n 's/^sent \([0-9]*\) .*/\1/p' <<<"$out")
-    recv=$(sed -n 's/.* received \([0-9]*\)$/\1/p' <<<"$out")
+    recv=$(sed -n 's/.* received \([0-9]*\) .*/\1/p' <<<"$out")
+    lag=$(sed -n 's/.* late \([0-9]*\) ms$/\1/p' <<<"$out")
     [ -n "$sent" ] || { wgt_fail "ping100: $out"; return 1; }
     got=$(($(topo_echo_count o1) - c1 + $(topo_echo_count o2) - c2))
     DRAIN_SENT=$sent DRAIN_LOST=$((sent - got)) DRAIN_NOREPLY=$((sent - recv))
     wgt_log "drain: c moved ${DRAIN_DT}s after the command; $sent echo requests in 6 s, $got reached an origin (o1 $(($(topo_echo_count o1) - c1)), o2 $(($(topo_echo_count o2) - c2))), $recv replies"
-    [ "$sent" -ge 590 ] || wgt_fail "the sender sent $sent, not 100 a second"
+    # 100 a second on its schedule, catching up when late: never a second
+    # behind (on the host: 137 ms seen with a load of 10 on 2 cores; the
+    # emulated guest is logged only).
+    wgt_log "drain: the sender's latest request was ${lag:-?} ms late"
+    [ "${WGB_IN_GUEST:-0}" = 1 ] || [ "${lag:-9999}" -le 1000 ] ||
+        wgt_fail "the sender fell ${lag:-?} ms behind its 100/s schedule"
     [ $(($(topo_echo_count o1) - c1)) -ge 50 ] && [ $(($(topo_echo_count o2) - c2)) -ge 100 ] ||
         wgt_fail "the traffic was not on o1 then on o2"
     wgt_assert_eq "$DRAIN_LOST" 0 "echo requests lost in the drain"
@@ -178,6 +198,8 @@ t_drain_loses_nothing() {
     wgt_assert_contains "$(topo_ctl o1 show originated)" "$P4 metric 0 (config) withdrawn" "o1: show originated"
     topo_ctl o1 undrain "$P4" >/dev/null || wgt_fail "wgbabelctl undrain"
     wgt_assert_wait "holder_is c $P4 o1" 10 "c back on o1 after undrain"
+    wgt_assert_wait "grep -qx 'undrained up no' $WGT_DIR/o1.events" 5 "on-change ran for undrain"
+    wgt_assert_eq "$(tail -n 3 "$WGT_DIR/o1.events" | tr '\n' ';')" "draining up draining;drained up drained;undrained up no;" "on-change events of the drain"
     # Not ours to drain; a bad command line.
     wgt_assert_not topo_ctl o1 drain 10.77.0.0/16 2>/dev/null
     wgt_assert_contains "$(topo_ctl o1 drain 10.77.0.0/16 2>&1)" "10.77.0.0/16 is not announced by this node" "drain of a prefix not announced"
@@ -214,22 +236,26 @@ hung_count() {
 hung_failed() { check_json o2 10.201.0.0/24 | grep -o '"failed":[0-9]*' | cut -d: -f2; }
 
 t_hung_exec_killed() {
-    local max=0 k f0 deadline
+    local max=0 k f0 f deadline samples=0
     # Each failure after the first is no change of state: counted in
     # show checks, not logged.
-    wgt_assert_wait "check_json o2 10.201.0.0/24 | grep -Eq '\"failed\":([3-9]|[1-9][0-9])'" 15 "three killed runs"
-    wgt_assert_contains "$(check_json o2 10.201.0.0/24)" '"result":"exec: timed out after 500 ms, killed"' "the hung check's last result"
+    wgt_assert_wait "check_json o2 10.201.0.0/24 | grep -Eq '\"failed\":([3-9]|[1-9][0-9])'" 30 "three killed runs"
+    wgt_assert_contains "$(check_json o2 10.201.0.0/24)" '"result":"exec: timed out after 1500 ms, killed"' "the hung check's last result"
     # One run at a time at most: the killed ones are gone with their shell.
     # Sampled while three more runs are killed.
     f0=$(hung_failed)
-    deadline=$(awk -v n="$(wgt_now)" 'BEGIN { printf "%.3f", n + 10 }')
-    while [ "$(hung_failed)" -lt $((f0 + 3)) ]; do
+    [ -n "$f0" ] || { wgt_fail "no failure count in show checks"; return 1; }
+    deadline=$(awk -v n="$(wgt_now)" 'BEGIN { printf "%.3f", n + 30 }')
+    f=$f0
+    while [ "${f:-0}" -lt $((f0 + 3)) ]; do
         k=$(hung_count)
+        samples=$((samples + 1))
         [ "$k" -gt "$max" ] && max=$k
         awk -v n="$(wgt_now)" -v d="$deadline" 'BEGIN { exit !(n > d) }' &&
             { wgt_fail "the hung check stopped running"; break; }
+        f=$(hung_failed)
     done
-    wgt_log "hung exec check: $(hung_failed) runs killed so far, at most $max sleep running at once"
+    wgt_log "hung exec check: $(hung_failed) runs killed so far (from $f0); $samples samples: at most $max sleep running at once"
     # Seen running (the sampling works), never two at once.
     wgt_assert_eq "$max" 1 "hung commands running at once, at most" || {
         local pid

@@ -2,9 +2,10 @@
 # tests/e2e/ping100.py SRC DST SECONDS [RATE]: ICMP echo requests from SRC
 # to DST (IPv4) at RATE a second (default 100) on an absolute schedule,
 # for SECONDS; then waits 1 s for the last replies and prints
-# "sent N received M".  iputils ping -i 0.01 sends only about 60 a second
-# on the test machines (tests/e2e/failover.sh counts what it really sent);
-# this one keeps the rate, catching up after a late wake-up.
+# "sent N received M late L ms" (L: how late the latest request left
+# against its schedule).  iputils ping -i 0.01 sends only about 60 a
+# second on the test machines (tests/e2e/failover.sh counts what it
+# really sent); this one keeps the rate, catching up after a late wake-up.
 import os
 import select
 import socket
@@ -33,10 +34,12 @@ def main():
     got = set()
     t0 = time.monotonic()
     sent = 0
+    late = 0.0
     end = t0 + secs + 1.0
     while True:
         now = time.monotonic()
         while sent < total and now >= t0 + sent / rate:
+            late = max(late, now - (t0 + sent / rate))
             sent += 1
             seq = sent & 0xFFFF
             h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"wgbabeld-check"
@@ -60,7 +63,7 @@ def main():
                     t, _, _, i, q = struct.unpack("!BBHHH", d[ihl:ihl + 8])
                     if t == 0 and i == ident:
                         got.add(q)
-    print("sent %d received %d" % (sent, len(got)))
+    print("sent %d received %d late %d ms" % (sent, len(got), late * 1000))
 
 
 main()
