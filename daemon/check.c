@@ -143,11 +143,19 @@ static void check_event(struct check *ck, const char *what)
 
 static void on_probe_timer(uv_timer_t *t);
 
-static void check_schedule(struct check *ck)
+void check_schedule(struct check *ck)
 {
 	uint64_t now = d_now_us(ck->d);
 	uint64_t next = check_sm_next_us(&ck->sm, &ck->cfg.check, ck->start_us);
 
+	/* A command killed at its timeout has not exited yet: the next run
+	 * waits for that (on_proc_exit), rather than fail as "still
+	 * running". */
+	if (ck->proc_open) {
+		ck->sched_on_exit = true;
+		return;
+	}
+	ck->sched_on_exit = false;
 	/* At least 1 ms: a timer due now would run in this same timers
 	 * phase, before the last probe's handles have finished closing. */
 	uv_timer_start(&ck->timer, on_probe_timer,

@@ -56,6 +56,7 @@ struct check {
 	size_t resp_len;
 	uv_process_t proc;
 	bool proc_open;			/* until its exit callback */
+	bool sched_on_exit;		/* next probe once the killed one exited */
 
 	/* "on-change": one command at a time; a change while it runs is
 	 * run after it (the latest one only) */
@@ -75,6 +76,8 @@ void check_close(struct check *ck, uv_handle_t *h);
  * next probe scheduled. Nothing when no probe runs (a late callback). */
 void check_probe_done(struct check *ck, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Starts the timer of the next probe (after a killed command's exit). */
+void check_schedule(struct check *ck);
 
 /* check_probe.c: each starts a probe, which ends in check_probe_done */
 void check_probe_icmp(struct check *ck);

@@ -272,6 +272,8 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig)
 
 	ck->proc_open = false;
 	check_close(ck, (uv_handle_t *)p);
+	if (ck->sched_on_exit && !ck->dying && !ck->running)
+		check_schedule(ck);
 	if (sig)
 		check_probe_done(ck, false, "exec: killed by signal %d", sig);
 	else
