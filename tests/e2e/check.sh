@@ -60,7 +60,7 @@ build() {
     # script would.
     topo_announce o2 "10.201.0.0/24 check exec \"sleep 31.5; true\" interval 2 fast-interval 1 timeout 1.5"
     topo_build || return 1
-    wgt_daemon gw http python3 -m http.server --bind "$TOPO_GW4" --directory "$WGT_DIR" "$HTTP_PORT" || return 1
+    wgt_daemon gw http python3 "$TOPO_HERE/http200.py" "$TOPO_GW4" "$HTTP_PORT" || return 1
     # Python takes seconds to start in the emulated guest.
     wgt_wait_until "wgt_exec gw ss -Hltn 'sport = :$HTTP_PORT' | grep -q LISTEN" 60 ||
         { wgt_fail "the HTTP server in gw does not listen"; return 1; }
