@@ -52,4 +52,12 @@ int cfg_match_check(struct cfg_line *l, struct cfg_prefix_match *m);
 void *cfg_push(void **arr, size_t *n, size_t size);
 int cfg_path(struct cfg_line *l, const char *kw, char *out, size_t outlen);
 
+/* cfgcheck.c: the health-check and drain options of "announce". */
+void cfg_announce_defaults(struct cfg_announce *a);
+/* 1 if W (with its values) was one of them; SET collects which. */
+int cfg_announce_word(struct cfg_line *l, const char *w,
+		      struct cfg_announce *a, unsigned *set);
+int cfg_announce_finish(struct cfg_line *l, struct cfg_announce *a,
+			unsigned set);
+
 #endif

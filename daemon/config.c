@@ -213,17 +213,25 @@ static int cfg_do_announce(struct cfg_line *l)
 {
 	struct cfg_announce a = { .metric = 0 };
 	const char *s, *w;
+	unsigned set = 0;
 	int r;
 
+	cfg_announce_defaults(&a);
 	if ((r = cfg_value(l, "announce", &s)) < 0 ||
 	    (r = cfg_prefix(l, "announce", s, &a.prefix)) < 0)
 		return r;
 	while ((w = cfg_next(l))) {
+		if ((r = cfg_announce_word(l, w, &a, &set)) < 0)
+			return r;
+		if (r)
+			continue;
 		if (strcmp(w, "metric"))
 			return cfg_fail(l, "announce: unknown option '%s'", w);
 		if ((r = cfg_metric(l, "metric", &a.metric)) < 0)
 			return r;
 	}
+	if ((r = cfg_announce_finish(l, &a, set)) < 0)
+		return r;
 	for (size_t i = 0; i < l->c->n_announces; i++) {
 		if (cfg_prefix_equal(&l->c->announces[i].prefix,
 					   &a.prefix))

@@ -96,10 +96,58 @@ struct cfg_prefix_match {
 	int ge;				/* -1: not given */
 };
 
+/* "announce PREFIX check KIND ...": a health check (daemon/check.c). */
+enum cfg_check_kind {
+	CFG_CHECK_NONE = 0,
+	CFG_CHECK_ICMP,			/* echo request to addr */
+	CFG_CHECK_TCP,			/* connect to addr:port */
+	CFG_CHECK_HTTP,			/* GET path from addr:port, status */
+	CFG_CHECK_EXEC,			/* /bin/sh -c cmd, exit status 0 */
+};
+
+/* What a failed check does to the announcement. */
+enum cfg_check_down {
+	CFG_CHECK_DOWN_WITHDRAW = 0,	/* stop announcing (the default) */
+	CFG_CHECK_DOWN_METRIC,		/* announce with down_metric added */
+};
+
+#define CFG_CHECK_CMD_MAX 1024
+#define CFG_CHECK_PATH_MAX 512
+#define CFG_CHECK_HOST_MAX 256
+
+struct cfg_check {
+	enum cfg_check_kind kind;
+	struct babel_addr addr;		/* icmp, tcp, http: numeric only */
+	uint16_t port;			/* tcp, http */
+	char host[CFG_CHECK_HOST_MAX];	/* http: the Host header */
+	char path[CFG_CHECK_PATH_MAX];	/* http: the request target */
+	uint16_t expect;		/* http: the status that means up */
+	char cmd[CFG_CHECK_CMD_MAX];	/* exec */
+	uint32_t interval_ms;
+	uint32_t fast_interval_ms;	/* while the state is changing */
+	uint32_t timeout_ms;
+	uint16_t rise, fall;
+	char bind[CFG_IFNAME_MAX];	/* SO_BINDTODEVICE, "" = none */
+	uint32_t fwmark;		/* SO_MARK, 0 = none */
+	enum cfg_check_down down;
+	uint16_t down_metric;
+};
+
+#define CFG_CHECK_INTERVAL_MS 5000
+#define CFG_CHECK_FAST_INTERVAL_MS 1000
+#define CFG_CHECK_TIMEOUT_MS 2000
+#define CFG_CHECK_RISE 3
+#define CFG_CHECK_FALL 3
+#define CFG_DRAIN_DELAY_MS 10000
+
 struct cfg_announce {
 	struct babel_prefix prefix;
 	uint16_t metric;
 	unsigned line;
+	struct cfg_check check;		/* kind NONE: no check */
+	char drain_file[CFG_CHECK_PATH_MAX];	/* "" = none */
+	uint32_t drain_delay_ms;	/* drained: raised metric, then withdraw */
+	char on_change[CFG_CHECK_CMD_MAX];	/* run at each change, "" = none */
 };
 
 struct cfg_redistribute {
@@ -252,6 +300,11 @@ int cfg_filter_eval(const struct cfg_filter *f, size_t n,
  */
 int cfg_redistribute_eval(const struct cfg *c, int proto,
 			  const struct babel_prefix *p);
+
+/* The same check and drain options (prefix and metric aside). */
+bool cfg_announce_check_equal(const struct cfg_announce *a,
+			      const struct cfg_announce *b);
+const char *cfg_check_kind_name(enum cfg_check_kind k);
 
 bool cfg_prefix_equal(const struct babel_prefix *a,
 		      const struct babel_prefix *b);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon/check.h"
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
 #include "daemon/metrics.h"
@@ -23,10 +24,13 @@
 static const char ctl_help[] =
 	"commands:\n"
 	"  show interfaces|neighbours|routes|originated|allowedips|fib|"
-	"refused|status [json]\n"
+	"refused|status|checks [json]\n"
 	"  show route ADDRESS|PREFIX [json] the longest match, every candidate\n"
 	"  announce PREFIX [metric N]     (read-write socket only)\n"
 	"  withdraw PREFIX                (read-write socket only)\n"
+	"  drain PREFIX                   raise its metric, withdraw it after "
+	"drain-delay\n"
+	"  undrain PREFIX                 (both read-write socket only)\n"
 	"  monitor [json]                 stream changes; unmonitor stops\n"
 	"  dump                           babeld's dump format\n"
 	"  metrics                        Prometheus text format\n"
@@ -91,7 +95,7 @@ static bool ctl_is_json(const char *w)
 
 /* The things "show" shows, for its usage line. */
 #define CTL_SHOW_WHAT "interfaces|neighbours|routes|originated|allowedips|" \
-	"fib|refused|status"
+	"fib|refused|status|checks"
 
 static int ctl_parse_prefix(struct ctl_client *c, const char *cmd,
 			    const char *s, struct babel_prefix *p);
@@ -220,6 +224,29 @@ static void ctl_withdraw(struct ctl_client *c, char **w, size_t n)
 	ctl_reply(c, "ok");
 }
 
+/* "drain PREFIX" / "undrain PREFIX" (daemon/check.c). */
+static void ctl_drain(struct ctl_client *c, char **w, size_t n, bool on)
+{
+	struct babel_prefix p;
+	char err[256];
+
+	if (c->srv->readonly) {
+		ctl_errorf(c, "%s: this socket is read-only", w[0]);
+		return;
+	}
+	if (n != 2) {
+		ctl_errorf(c, "usage: %s PREFIX", w[0]);
+		return;
+	}
+	if (ctl_parse_prefix(c, w[0], w[1], &p) < 0)
+		return;
+	if (check_drain(c->srv->d, &p, on, err, sizeof(err)) < 0) {
+		ctl_errorf(c, "%s: %s", w[0], err);
+		return;
+	}
+	ctl_reply(c, "ok");
+}
+
 void ctl_cmd_run(struct ctl_client *c, char *line)
 {
 	char *w[CTL_MAX_WORDS + 1];
@@ -240,6 +267,8 @@ void ctl_cmd_run(struct ctl_client *c, char *line)
 		ctl_announce(c, w, n);
 	} else if (!strcmp(w[0], "withdraw")) {
 		ctl_withdraw(c, w, n);
+	} else if (!strcmp(w[0], "drain") || !strcmp(w[0], "undrain")) {
+		ctl_drain(c, w, n, w[0][0] == 'd');
 	} else if (!strcmp(w[0], "dump") && n == 1) {
 		ctl_walk_start(c, CTL_WALK_DUMP);
 	} else if ((!strcmp(w[0], "metrics") || !strcmp(w[0], "graph")) &&

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/check.h"
 #include "daemon/ctl_format.h"
 #include "daemon/ctl_view.h"
 #include "daemon/daemon.h"
@@ -306,12 +307,17 @@ int ctl_show_route_match(struct daemon *d, struct sbuf *b,
 
 /* ------------------------------------------------------ originated */
 
-enum { OR_PREFIX, OR_METRIC, OR_SOURCE };
+enum { OR_PREFIX, OR_METRIC, OR_SOURCE, OR_ANNOUNCED, OR_ANN_METRIC,
+       OR_HELD };
 
 static const struct view_field or_fields[] = {
 	[OR_PREFIX] = { "prefix", VIEW_STR, "%s", NULL },
 	[OR_METRIC] = { "metric", VIEW_UINT, " metric %s", NULL },
-	[OR_SOURCE] = { "source", VIEW_STR, " (%s)\n", NULL },
+	[OR_SOURCE] = { "source", VIEW_STR, " (%s)", NULL },
+	[OR_ANNOUNCED] = { "announced", VIEW_BOOL, NULL, NULL },
+	[OR_ANN_METRIC] = { "announced_metric", VIEW_UINT,
+			    " announced with metric %s", NULL },
+	[OR_HELD] = { NULL, VIEW_STR, "%s\n", NULL },
 };
 static const struct view or_view = VIEW(or_fields, false);
 
@@ -332,6 +338,15 @@ static void show_originated(struct show *s)
 		view_uint(&r, OR_METRIC, o->metric);
 		view_str(&r, OR_SOURCE, orig_sources_str(o->sources, src,
 							 sizeof(src)));
+		/* what a health check or a drain left of it */
+		view_bool(&r, OR_ANNOUNCED, o->in_engine);
+		if (o->in_engine) {
+			view_uint(&r, OR_ANN_METRIC, o->announced);
+			if (o->announced == o->metric)
+				view_text(&r, OR_ANN_METRIC, NULL);
+		}
+		view_text_only(&r, OR_HELD, o->in_engine ? "" :
+			       " withdrawn (check down or drained)");
 		view_render(s->b, s->json, &s->first, &r);
 	}
 	if (s->json)
@@ -870,6 +885,8 @@ int ctl_fmt_show(struct daemon *d, struct sbuf *b, const char *what,
 			sbuf_puts(b, "]}\n");
 	} else if (!strcmp(what, "status")) {
 		show_status(&s);
+	} else if (!strcmp(what, "checks")) {
+		check_show(d, b, json);
 	} else {
 		return -1;
 	}

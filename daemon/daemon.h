@@ -26,6 +26,7 @@
 #include "wgglue/reconcile.h"
 #include "wgglue/wg.h"
 
+struct check;
 struct ctl_server;
 struct mnl_socket;
 struct redist;
@@ -156,6 +157,7 @@ struct daemon {
 
 	/* Prefixes we originate: config + control socket. */
 	struct wg_hmap originated;	/* struct babel_prefix -> struct d_orig */
+	struct check *checks;		/* check.c: checked or drained prefixes */
 	/* fib.c: the forwarding plane, what the selected routes become */
 	struct fwd fwd;
 	/* --dry-run: learn, select and show, write nothing (fib.c) */
@@ -211,6 +213,10 @@ enum {
 struct d_orig {
 	uint16_t metric;
 	uint8_t sources;		/* ORIG_* */
+	/* What the engine has (check.c may hold the prefix back or raise
+	 * its metric): originated or not, and with which metric. */
+	bool in_engine;
+	uint16_t announced;
 };
 
 static inline uint64_t d_now_us(const struct daemon *d)
@@ -334,6 +340,9 @@ void orig_drop(struct daemon *d, const struct babel_prefix *p,
 const char *orig_sources_str(unsigned sources, char *buf, size_t len);
 void orig_apply_config(struct daemon *d, const struct cfg *old,
 		       const struct cfg *new_cfg);
+/* P's check state or drain changed: announce, re-announce or withdraw it
+ * in the engine as check_gate_for() says. */
+void orig_regate(struct daemon *d, const struct babel_prefix *p);
 
 /* redist.c: "redistribute" lines applied to kernel routes */
 int redist_start(struct daemon *d);

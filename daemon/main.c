@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/check.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "daemon/httpd.h"
@@ -396,6 +397,7 @@ static int do_reload(struct daemon *d)
 	d->cfg = nc;
 	if (!d->log.level_forced)
 		d->log.level = nc->log_level;
+	check_apply_config(d, nc);
 	orig_apply_config(d, old, nc);
 	redist_reload(d);
 	iface_reconfigure(d);
@@ -667,6 +669,7 @@ static int start(struct daemon *d)
 	if (d->cfg->metrics.family &&
 	    (r = httpd_open(d, &d->cfg->metrics, &d->httpd)) < 0)
 		return r;
+	check_apply_config(d, d->cfg);	/* before: a checked prefix waits */
 	for (size_t i = 0; i < d->cfg->n_announces; i++) {
 		const struct cfg_announce *a = &d->cfg->announces[i];
 
@@ -734,6 +737,7 @@ static void close_handles(struct daemon *d)
 		uv_close((uv_handle_t *)&d->mon_poll, close_cb_noop);
 	}
 	redist_stop(d);
+	check_stop(d);
 	ctl_server_close(d->ctl_rw);
 	ctl_server_close(d->ctl_ro);
 	d->ctl_rw = d->ctl_ro = NULL;

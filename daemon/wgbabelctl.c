@@ -49,6 +49,10 @@ static const char usage_text[] =
 "  announce PREFIX [metric N]   start announcing PREFIX (anycast: several\n"
 "                     nodes may announce the same prefix)\n"
 "  withdraw PREFIX    stop announcing PREFIX\n"
+"  show checks        health checks and drains: state, last result\n"
+"  drain PREFIX       move traffic away first: announce PREFIX with a\n"
+"                     raised metric, withdraw it after its drain-delay\n"
+"  undrain PREFIX     announce PREFIX as before the drain\n"
 "  monitor            print changes as they happen (Ctrl-C to stop)\n"
 "  dump               everything in babeld's local-protocol format\n"
 "  metrics            the counters in Prometheus' text format (what\n"
@@ -331,7 +335,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show")) {
 		fprintf(stderr, "wgbabelctl: show what? (interfaces, neighbours, "
-			"routes, originated, allowedips, fib, refused, status)\n");
+			"routes, originated, allowedips, fib, refused, status, checks)\n");
 		return CTL_EXIT_USAGE;
 	}
 	monitor = !strcmp(cmd, "monitor");

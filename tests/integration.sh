@@ -16,6 +16,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # failover (loss when the winner moves, is withdrawn, stops, crashes),
 # linkcut (a next hop's link cut silently under traffic: fast probes move
 # the routes within 2 s),
+# check (health-checked anycast: failover within 1 s of the verdict, a
+# drain without loss at 100 echo requests/s, a hung check killed; the
+# daemons under the systemd unit's capabilities),
 # multihop (four hops; restarts of a transit node: crash, SIGTERM,
 # keep-routes-on-exit), wgquick (wg-quick's static allowed IPs next to
 # wgbabeld's), foreign (a host with a default, static routes, babeld and
@@ -35,9 +38,9 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun mesh20 egress}
+	e2e=${WGB_E2E:-anycast failover linkcut check multihop wgquick foreign dryrun mesh20 egress}
 else
-	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun stall mesh20 interop egress}
+	e2e=${WGB_E2E:-anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the

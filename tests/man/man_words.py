@@ -31,6 +31,8 @@ RULES = [
      r'case CFG_LOG_\w+: return "([a-z]+)"', "log level"),
     ("wgbabeld.conf.5", "daemon/cfgvalue.c",
      r'strcmp\((?:w|s), "([^"]+)"\)', "keyword or value"),
+    ("wgbabeld.conf.5", "daemon/cfgcheck.c",
+     r'strcmp\((?:w|s|k), "([^"]+)"\)', "announce option or value"),
     ("wgbabelctl.8", "daemon/ctl_cmd.c",
      r'strcmp\(w(?:\[\d\])?, "([^"]+)"\)', "control command word"),
     ("wgbabelctl.8", "daemon/ctl_show.c",
