@@ -319,12 +319,12 @@ static void update_tlv(struct babel_iface *ifp, struct babel_entry *e,
 		u->has_src_prefix = true;
 		u->src_prefix = e->src[0];
 	}
+	u->has_router_id = true;
+	memcpy(u->router_id, rid, 8);
 	if (metric == BABEL_INFINITY) {
 		u->ae = prefix_ae(&e->prefix);
 		return;
 	}
-	u->has_router_id = true;
-	memcpy(u->router_id, rid, 8);
 	if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)
 		u->next_hop = ifp->cfg.v4;
 	else
@@ -416,6 +416,26 @@ static bool split_horizon_silences(const struct babel_entry *e,
 	return !poison_due(e, ifp, now);
 }
 
+/*
+ * What a retraction of e carries when nothing is announced any more, as
+ * babeld's do (message.c, flushupdates): the router-id and seqno of the
+ * source we announced last, else ours and our current seqno; never seqno 0
+ * without a router-id. A receiver looks the route's source up by router-id
+ * (babeld's update_route), and FRR's babeld refuses a non-wildcard Update
+ * that has none (§4.6.9 only makes it optional for retractions).
+ */
+static void retraction_origin(const struct babel *b, const struct babel_entry *e,
+			      uint8_t rid[8], uint16_t *seqno)
+{
+	if (!e->sent_own && e->has_source) {
+		memcpy(rid, e->source.router_id, 8);
+		*seqno = e->source.seqno;
+		return;
+	}
+	memcpy(rid, b->router_id, 8);
+	*seqno = b->seqno;
+}
+
 void babel_send_entry(struct babel *b, struct babel_entry *e,
 		      struct babel_iface *only_ifp, struct babel_neigh *nb,
 		      bool triggered, uint64_t now)
@@ -432,6 +452,8 @@ void babel_send_entry(struct babel *b, struct babel_entry *e,
 		return;
 	if (have && !e->originated)
 		babel_source_note_sent(b, e, rid, seqno, metric, now);
+	if (!have)
+		retraction_origin(b, e, rid, &seqno);
 	if (nb) {
 		send_to(b, e, nb->ifp, nb, have, rid, seqno, metric, triggered);
 		return;
