@@ -438,6 +438,17 @@ static int cfg_do_keep_routes(struct cfg_line *l)
 	return cfg_bool(l, "keep-routes-on-exit", &l->c->keep_routes_on_exit);
 }
 
+static int cfg_do_shutdown_delay(struct cfg_line *l)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "shutdown-delay", &s)) < 0)
+		return r;
+	return cfg_seconds(l, "shutdown-delay", s, 0, CFG_MAX_SHUTDOWN_DELAY_MS,
+			   &l->c->shutdown_delay_ms);
+}
+
 static int cfg_do_state_file(struct cfg_line *l)
 {
 	return cfg_path(l, "state-file", l->c->state_file,
@@ -585,6 +596,7 @@ static const struct {
 	{ "route-protocol", cfg_do_route_protocol, false },
 	{ "route-metric", cfg_do_route_metric, false },
 	{ "keep-routes-on-exit", cfg_do_keep_routes, false },
+	{ "shutdown-delay", cfg_do_shutdown_delay, false },
 	{ "state-file", cfg_do_state_file, false },
 	{ "control-socket", cfg_do_control_socket, true },
 	{ "control-socket-ro", cfg_do_control_socket_ro, true },
@@ -640,6 +652,7 @@ struct cfg *cfg_new(void)
 	snprintf(c->source, sizeof(c->source), "(config)");
 	c->route_table = CFG_DEFAULT_ROUTE_TABLE;
 	c->route_protocol = CFG_DEFAULT_ROUTE_PROTOCOL;
+	c->shutdown_delay_ms = CFG_DEFAULT_SHUTDOWN_DELAY_MS;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 		 CFG_DEFAULT_STATE_FILE);
 	snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s",

@@ -151,6 +151,7 @@ struct cfg {
 	uint8_t route_protocol;
 	uint32_t route_metric;
 	bool keep_routes_on_exit;
+	uint32_t shutdown_delay_ms;	/* main.c: retract, wait, then stop */
 
 	char state_file[4096];
 	char pid_file[4096];
@@ -172,6 +173,15 @@ struct cfg {
 #define CFG_DEFAULT_STATE_FILE "/var/lib/wgbabeld/state"
 #define CFG_DEFAULT_ROUTE_TABLE 254	/* main */
 #define CFG_DEFAULT_ROUTE_PROTOCOL 42	/* RTPROT_BABEL, rtnetlink.h */
+/*
+ * shutdown-delay: long enough for neighbours to hear the retractions (sent
+ * twice) and move, short enough that the last Hello makes babeld and FRR,
+ * which hold a retracted route as unreachable until its neighbour is lost,
+ * drop ours within a second of the stop. The maximum is what the systemd
+ * unit's TimeoutStopSec leaves room for (contrib/wgbabeld@.service.in).
+ */
+#define CFG_DEFAULT_SHUTDOWN_DELAY_MS 500
+#define CFG_MAX_SHUTDOWN_DELAY_MS 30000
 
 /* A configuration holding only the defaults. NULL on ENOMEM. */
 struct cfg *cfg_new(void);

@@ -158,6 +158,7 @@ struct daemon {
 	uv_timer_t grace_timer;		/* end of the restart grace period */
 	uv_timer_t monitor_timer;	/* control-socket monitor diffs */
 	uv_timer_t probe_timer;		/* probe.c: liveness probes */
+	uv_timer_t shutdown_timer;	/* main.c: the shutdown delay */
 	uv_signal_t sigterm, sigint, sighup;
 
 	struct ctl_monitor *monitor;	/* only while someone monitors */
@@ -180,6 +181,9 @@ struct daemon {
 	bool in_grace;
 	bool in_kick;
 	bool stopping;
+	/* SIGTERM with a shutdown delay: retracted, still forwarding;
+	 * retire_repeated once the retractions went out a second time. */
+	bool retiring, retire_repeated;
 };
 
 /* Why we originate a prefix: any of these keeps it announced. */

@@ -255,6 +255,7 @@ struct babel {
 	struct babel_htable source_tab;		/* babel_source_node */
 	struct babel_list iface_list;
 	bool shut;
+	bool retiring;			/* babel_retire: announce nothing finite */
 	struct babel_list dumps;
 	struct babel_list pending;	/* obufs waiting to be sent */
 	struct babel_timer pace;
@@ -369,6 +370,7 @@ void babel_flush(struct babel *b);
 void babel_obuf_discard(struct babel *b, struct babel_obuf *o);
 void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now);
+void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 /* An out-of-schedule Hello (+IHU) to a new or newly reachable neighbour,
  * at most one per quarter Hello interval. */
 void babel_prompt_hello(struct babel *b, struct babel_neigh *nb, uint64_t now);

@@ -232,6 +232,33 @@ static void hello_tlv(struct babel_iface *ifp, struct babel_tlv *t, bool unicast
 	}
 }
 
+/*
+ * On exit, as babeld: a Hello (no IHU) announcing the next one within
+ * BABEL_GOODBYE_HELLO_CS, which never comes; the neighbours count it
+ * missed after 1.5 such intervals and lose us with our routes.
+ */
+void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+	struct babel_tlv t;
+
+	if (!ifp->cfg.unicast_only) {
+		hello_tlv(ifp, &t, false, ifp->hello_seqno++, now);
+		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		babel_out_tlv(b, ifp, NULL, &t);
+		return;
+	}
+	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+		struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+							    iface_link);
+		if (!nb->is_peer)
+			continue;
+		hello_tlv(ifp, &t, true, nb->uc_seqno++, now);
+		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		babel_out_tlv(b, ifp, nb, &t);
+	}
+}
+
 /* §3.4.1: a unicast Hello (own unicast seqno) and an IHU to one neighbour. */
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now)
 {

@@ -537,6 +537,8 @@ bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
 {
 	const struct babel_route *sel;
 
+	if (b->retiring)	/* babel_retire: everything is retracted */
+		return false;
 	if (e->originated) {
 		memcpy(rid, b->router_id, 8);
 		*seqno = b->seqno;

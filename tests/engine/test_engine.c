@@ -571,6 +571,63 @@ static void test_retractions_carry_the_router_id_and_seqno_of_their_source(void 
 	assert_int_equal(u->seqno, 100);
 }
 
+static bool is_goodbye_hello(const struct babel_tlv *t)
+{
+	return t->hello.interval == BABEL_GOODBYE_HELLO_CS;
+}
+
+/*
+ * The shutdown delay: babel_retire retracts everything (originated
+ * prefixes by name, the rest by a wildcard) and from then on nothing finite
+ * is announced, not even in the periodic updates, while Hellos and IHUs go
+ * on and the FIB keeps its routes; calling it again repeats the
+ * retractions. babel_shutdown then ends with a short-interval Hello.
+ */
+static void test_retiring_retracts_everything_and_keeps_hellos_and_routes(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("10.12.0.0/16");
+	size_t nfib;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	babel_originate(h->b, &p, NULL, 0, h->now);
+	send1(h, 1, upd(1, "10.13.0.0/16", 7, 4321, 100));
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	assert_true(selected_via(h, "10.13.0.0/16", 1, NULL));
+	clear_sent(h);
+	nfib = h->nfib;
+	babel_retire(h->b, h->now);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_non_null(sent_retraction(h, "10.12.0.0/16"));
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	/* 20 s: several full updates, a new route learned; Hellos and IHUs */
+	send1(h, 0, upd(0, "10.14.0.0/16", 8, 1, 100));
+	run_alive(h, h->now + 20 * SEC, 2, false);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_true(count_sent(h, BABEL_TLV_HELLO, -1, NULL) >= 4);
+	assert_true(count_sent(h, BABEL_TLV_IHU, -1, NULL) >= 2);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, -1, is_goodbye_hello), 0);
+	/* routes stay selected and in the FIB, the new one too */
+	assert_true(selected_via(h, "10.13.0.0/16", 1, NULL));
+	assert_true(selected_via(h, "10.14.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, nfib + 1);
+	clear_sent(h);
+	babel_retire(h->b, h->now);	/* the repeat */
+	assert_non_null(sent_retraction(h, "10.12.0.0/16"));
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	clear_sent(h);
+	babel_shutdown(h->b, h->now);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, -1, is_goodbye_hello), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_IHU, -1, NULL), 0);
+	/* nothing at all afterwards */
+	clear_sent(h);
+	run_to(h, h->now + 10 * SEC);
+	assert_int_equal(h->nsent, 0);
+}
+
 static bool unicast_hello_with_ts(const struct babel_tlv *t)
 {
 	return (t->hello.flags & BABEL_HELLO_F_UNICAST) && t->hello.has_timestamp;
@@ -1298,6 +1355,7 @@ int main(void)
 		T(test_originated_prefix_wins_over_a_learned_route),
 		T(test_shutdown_retracts_every_originated_prefix),
 		T(test_retractions_carry_the_router_id_and_seqno_of_their_source),
+		T(test_retiring_retracts_everything_and_keeps_hellos_and_routes),
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
 		T(test_a_peer_heard_for_the_first_time_gets_the_table_at_once),
