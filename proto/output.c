@@ -349,7 +349,12 @@ static void update_tlv(struct babel_iface *ifp, struct babel_entry *e,
 	u->has_router_id = true;
 	memcpy(u->router_id, rid, 8);
 	if (metric == BABEL_INFINITY) {
+		/* An IPv4 retraction has an IPv4 next hop where we have one:
+		 * FRR's babeld drops an AE 1 Update without one, retraction
+		 * or not (babeld >= 1.10 does not). */
 		u->ae = prefix_ae(&e->prefix);
+		if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)
+			u->next_hop = ifp->cfg.v4;
 		return;
 	}
 	if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)

@@ -408,7 +408,8 @@ int babel_write_update(struct babel_writer *w, const struct babel_update *u)
 	if (u->has_router_id && u->ae != BABEL_AE_WILDCARD &&
 	    (!w->have_router_id || memcmp(w->router_id, u->router_id, 8)))
 		rid_len = ROUTER_ID_TLV_LEN;
-	if (!retraction) {
+	/* A retraction's next hop is optional: written when given. */
+	if (!retraction || (u->next_hop.af != BABEL_AF_NONE && u->ae != BABEL_AE_WILDCARD)) {
 		rc = update_next_hop(w, u, &nh);
 		if (rc < 0)
 			return rc;

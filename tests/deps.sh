@@ -13,7 +13,7 @@ pkgs=(
 	# integration tests: namespaces, real WireGuard, Babel peers
 	iproute2 iputils-ping procps kmod cpio xz-utils busybox-static nftables
 	wireguard-tools wireguard-go qemu-system-x86 tcpdump
-	babeld bird2
+	babeld bird2 frr
 	# man page lint
 	mandoc
 	# systemd-analyze security/verify of the unit (no running systemd needed)
