@@ -96,6 +96,7 @@ struct babel_neigh {
 	bool have_ts;
 	uint32_t ts_origin, ts_receive;
 	bool rtt_valid;
+	uint8_t rtt_samples;		/* since it (re)appeared: babel_rtt_update */
 	uint32_t srtt;
 	uint16_t cost;			/* cached link cost incl. RTT penalty */
 	/* Its routes, oldest refresh first: the list is also the expiry queue. */
