@@ -85,6 +85,11 @@ struct babel_neigh {
 	struct babel_list iface_link;
 	struct babel_iface *ifp;
 	struct babel_addr addr;
+	/* The same router's address of the other family, learned from the
+	 * next hops it announces (an IPv6 prefix over IPv4 carries its IPv6
+	 * link-local, an IPv4 one over IPv6 its IPv4 address): on a link
+	 * with transport both it is one router heard as two neighbours. */
+	struct babel_addr other_af;
 	bool is_peer;			/* registered by babel_iface_add_peer */
 	struct babel_hello_hist mc, uc;	/* §3.4.1: kept apart */
 	struct babel_timer mc_timer, uc_timer;

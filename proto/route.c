@@ -674,6 +674,9 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	int add = 0;
 
 	b->ctr.updates_received++;
+	if (u->next_hop.af != BABEL_AF_NONE && u->next_hop.af != nb->addr.af &&
+	    !babel_addr_equal(&nb->other_af, &u->next_hop))
+		nb->other_af = u->next_hop;
 	if (u->prefix.af == BABEL_AF_NONE) {
 		if (u->metric == BABEL_INFINITY)
 			retract_all(b, nb, u->interval, now);
