@@ -57,7 +57,7 @@ static void test_empty_file_gives_documented_defaults(void **state)
 	assert_int_equal(c->route_protocol, 42);
 	assert_int_equal(c->route_metric, 0);
 	assert_false(c->keep_routes_on_exit);
-	assert_int_equal(c->shutdown_delay_ms, 500);
+	assert_int_equal(c->shutdown_delay_ms, 300);
 	assert_string_equal(c->ctl_rw.path, "/run/wgbabeld.sock");
 	assert_int_equal(c->ctl_rw.mode, 0600);
 	assert_string_equal(c->ctl_ro.path, "");

@@ -188,7 +188,7 @@ t_sigterm_restart() {
     req_split
     LOSS_TERM="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
     wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
-    # The shutdown delay (0.5 s): n3 retracts and forwards on while n2 and
+    # The shutdown delay (0.5 s then, 0.3 s now): n3 retracts and forwards on while n2 and
     # n4 move away.  Issue 16 asks for no request lost here; not met yet:
     # 5 requests and 4 replies of 1009 on the host (2026-12-05), not broken
     # down by phase.  Suspected: the move back after the restart, where a
