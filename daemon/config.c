@@ -566,6 +566,17 @@ static int cfg_do_keep_routes(struct cfg_line *l)
 	return cfg_bool(l, "keep-routes-on-exit", &l->c->keep_routes_on_exit);
 }
 
+static int cfg_do_shutdown_delay(struct cfg_line *l)
+{
+	const char *s;
+	int r;
+
+	if ((r = cfg_value(l, "shutdown-delay", &s)) < 0)
+		return r;
+	return cfg_seconds(l, "shutdown-delay", s, 0, CFG_MAX_SHUTDOWN_DELAY_MS,
+			   &l->c->shutdown_delay_ms);
+}
+
 static int cfg_do_state_file(struct cfg_line *l)
 {
 	return cfg_path(l, "state-file", l->c->state_file,
@@ -771,6 +782,7 @@ static const struct {
 	{ "egress-margin", cfg_do_egress_margin, false },
 	{ "egress-hold", cfg_do_egress_hold, false },
 	{ "egress-prefix", cfg_do_egress_prefix, false },
+	{ "shutdown-delay", cfg_do_shutdown_delay, false },
 	{ "state-file", cfg_do_state_file, false },
 	{ "control-socket", cfg_do_control_socket, true },
 	{ "control-socket-ro", cfg_do_control_socket_ro, true },
@@ -832,6 +844,7 @@ struct cfg *cfg_new(void)
 	c->egress_priority = CFG_DEFAULT_EGRESS_PRIORITY;
 	c->egress_margin = CFG_DEFAULT_EGRESS_MARGIN;
 	c->egress_hold_ms = CFG_DEFAULT_EGRESS_HOLD_MS;
+	c->shutdown_delay_ms = CFG_DEFAULT_SHUTDOWN_DELAY_MS;
 	snprintf(c->state_file, sizeof(c->state_file), "%s",
 		 CFG_DEFAULT_STATE_FILE);
 	snprintf(c->runtime_dir, sizeof(c->runtime_dir), "%s",

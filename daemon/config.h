@@ -222,6 +222,7 @@ struct cfg {
 	/* "egress-prefix": more prefixes with the stable choice */
 	struct babel_prefix *egress_prefixes;
 	size_t n_egress_prefixes;
+	uint32_t shutdown_delay_ms;	/* main.c: retract, wait, then stop */
 
 	char state_file[4096];
 	char pid_file[4096];
@@ -253,6 +254,17 @@ struct cfg {
 #define CFG_DEFAULT_EGRESS_PRIORITY 32700	/* just before main (32766) */
 #define CFG_DEFAULT_EGRESS_MARGIN 256
 #define CFG_DEFAULT_EGRESS_HOLD_MS 60000
+/*
+ * shutdown-delay: long enough for neighbours to hear the retractions (sent
+ * twice) and move, short enough that the last Hello makes babeld and FRR,
+ * which hold a retracted route as unreachable until its neighbour is lost,
+ * drop ours within a second of the stop: FRR's babeld needs about 0.5 s
+ * after that Hello (its zebra adds 0.2-0.3 s to every change), and with
+ * 0.5 s here took 1.01-1.08 s in one run. The maximum is what the systemd
+ * unit's TimeoutStopSec leaves room for (contrib/wgbabeld@.service.in).
+ */
+#define CFG_DEFAULT_SHUTDOWN_DELAY_MS 300
+#define CFG_MAX_SHUTDOWN_DELAY_MS 30000
 
 /* A configuration holding only the defaults. NULL on ENOMEM. */
 struct cfg *cfg_new(void);

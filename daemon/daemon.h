@@ -174,6 +174,7 @@ struct daemon {
 	uv_timer_t check_timer;		/* iface_check_all, every 5 s */
 	uv_timer_t grace_timer;		/* end of the restart grace period */
 	uv_timer_t probe_timer;		/* probe.c: liveness probes */
+	uv_timer_t shutdown_timer;	/* main.c: the shutdown delay */
 	uv_signal_t sigterm, sigint, sighup;
 
 	struct ctl_server *ctl_rw;
@@ -201,6 +202,9 @@ struct daemon {
 	bool in_grace;
 	bool in_kick;
 	bool stopping;
+	/* SIGTERM with a shutdown delay: retracted, still forwarding;
+	 * retire_repeated once the retractions went out a second time. */
+	bool retiring, retire_repeated;
 };
 
 /* Why we originate a prefix: any of these keeps it announced. */

@@ -408,6 +408,45 @@ static int do_reload(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The shutdown delay (shutdown-delay, as babeld's shutdown-delay-ms):
+ * everything is retracted at once and again half-way (at most 300 ms
+ * later), while Hellos, IHUs and the installed routes go on, so that
+ * neighbours move before we stop forwarding; then the loop stops and
+ * shutdown_daemon retracts a last time, says goodbye and flushes.
+ */
+static void on_shutdown_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	uint64_t half = d->cfg->shutdown_delay_ms / 2;
+
+	if (d->retire_repeated || !d->babel) {
+		uv_stop(d->loop);
+		return;
+	}
+	d->retire_repeated = true;
+	babel_retire(d->babel, d_now_us(d));
+	daemon_kick(d);
+	uv_timer_start(&d->shutdown_timer, on_shutdown_timer,
+		       d->cfg->shutdown_delay_ms - (half > 300 ? 300 : half), 0);
+}
+
+static void shutdown_begin(struct daemon *d)
+{
+	uint64_t half = d->cfg->shutdown_delay_ms / 2;
+
+	if (!d->babel || d->cfg->shutdown_delay_ms == 0) {
+		uv_stop(d->loop);
+		return;
+	}
+	d->retiring = true;
+	LOG_I(d, "retracting every route; stopping in %.3f s (shutdown-delay)",
+	      d->cfg->shutdown_delay_ms / 1000.0);
+	babel_retire(d->babel, d_now_us(d));
+	daemon_kick(d);
+	uv_timer_start(&d->shutdown_timer, on_shutdown_timer, half > 300 ? 300 : half, 0);
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -426,9 +465,14 @@ static void on_signal(uv_signal_t *h, int signum)
 		       "the previous configuration is kept");
 		return;
 	}
+	if (d->retiring) {
+		LOG_I(d, "%s again: stopping without waiting", strsignal(signum));
+		uv_stop(d->loop);
+		return;
+	}
 	LOG_I(d, "%s: shutting down", strsignal(signum));
 	notify(d, "STOPPING=1\nSTATUS=shutting down: retracting routes");
-	uv_stop(d->loop);
+	shutdown_begin(d);
 }
 
 static void close_cb_noop(uv_handle_t *h)
@@ -710,7 +754,8 @@ static void init_handles(struct daemon *d)
 	uv_timer_init(d->loop, &d->grace_timer);
 	uv_timer_init(d->loop, &d->probe_timer);
 	uv_timer_init(d->loop, &d->check_timer);
-	d->probe_timer.data = d->check_timer.data = d;
+	uv_timer_init(d->loop, &d->shutdown_timer);
+	d->probe_timer.data = d->check_timer.data = d->shutdown_timer.data = d;
 	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
 	uv_signal_init(d->loop, &d->sigterm);
 	uv_signal_init(d->loop, &d->sigint);
@@ -727,6 +772,7 @@ static void close_handles(struct daemon *d)
 		(uv_handle_t *)&d->babel_timer, (uv_handle_t *)&d->refresh_timer,
 		(uv_handle_t *)&d->grace_timer,
 		(uv_handle_t *)&d->probe_timer, (uv_handle_t *)&d->check_timer,
+		(uv_handle_t *)&d->shutdown_timer,
 		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
 		(uv_handle_t *)&d->sighup,
 	};

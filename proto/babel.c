@@ -800,22 +800,12 @@ int babel_withdraw(struct babel *b, const struct babel_prefix *prefix,
 	return 0;
 }
 
-void babel_shutdown(struct babel *b, uint64_t now_us)
+/* §4.6.9: one wildcard retraction on every interface. */
+static void retract_everything(struct babel *b)
 {
 	struct babel_list *pos, *tmp;
 	struct babel_tlv t;
 
-	b->now = now_us;
-	babel_list_for_each_safe(pos, tmp, &b->xroutes) {
-		struct babel_xroute *x = babel_container_of(pos, struct babel_xroute, link);
-		struct babel_entry *e = x->e;
-
-		xroute_free(b, e);
-		/* an explicit retraction, whatever we learned for it */
-		e->sent = true;
-		babel_send_entry(b, e, NULL, NULL, true, now_us);
-	}
-	/* §4.6.9: and one wildcard retraction for everything else we announced. */
 	memset(&t, 0, sizeof(t));
 	t.type = BABEL_TLV_UPDATE;
 	t.update.ae = BABEL_AE_WILDCARD;
@@ -825,6 +815,50 @@ void babel_shutdown(struct babel *b, uint64_t now_us)
 
 		t.update.interval = (uint16_t)(ifp->update_us / 10000);
 		babel_out_tlv(b, ifp, NULL, &t);
+	}
+}
+
+void babel_retire(struct babel *b, uint64_t now_us)
+{
+	struct babel_list *pos, *tmp;
+
+	b->now = now_us;
+	if (b->shut)
+		return;
+	b->retiring = true;
+	babel_list_for_each_safe(pos, tmp, &b->xroutes) {
+		struct babel_xroute *x = babel_container_of(pos, struct babel_xroute, link);
+
+		babel_send_entry(b, x->e, NULL, NULL, true, now_us);
+	}
+	retract_everything(b);
+	babel_flush(b);
+}
+
+void babel_shutdown(struct babel *b, uint64_t now_us)
+{
+	struct babel_list *pos, *tmp;
+
+	b->now = now_us;
+	if (b->shut)
+		return;
+	b->retiring = true;
+	babel_list_for_each_safe(pos, tmp, &b->xroutes) {
+		struct babel_xroute *x = babel_container_of(pos, struct babel_xroute, link);
+		struct babel_entry *e = x->e;
+
+		xroute_free(b, e);
+		/* an explicit retraction, whatever we learned for it */
+		e->sent = true;
+		babel_send_entry(b, e, NULL, NULL, true, now_us);
+	}
+	/* and one wildcard retraction for everything else we announced */
+	retract_everything(b);
+	babel_list_for_each_safe(pos, tmp, &b->iface_list) {
+		struct babel_iface *ifp = babel_container_of(pos, struct babel_iface, link);
+
+		if (ifp->up)
+			babel_send_goodbye_hellos(b, ifp, now_us);
 	}
 	babel_flush(b);
 	b->shut = true;

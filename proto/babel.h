@@ -380,7 +380,25 @@ int babel_originate(struct babel *b, const struct babel_prefix *prefix,
 /* Stop originating: a retraction is sent. -ENOENT when not originated. */
 int babel_withdraw(struct babel *b, const struct babel_prefix *prefix,
 		   const struct babel_prefix *src_prefix, uint64_t now_us);
-/* On SIGTERM: retract every originated prefix and send the retractions now. */
+/*
+ * The start of a planned stop (the daemon's shutdown delay): from now on
+ * nothing finite is announced. Every originated prefix is retracted by name
+ * and everything else by one wildcard retraction (§4.6.9); Hellos, IHUs
+ * and the routes in the FIB go on, so traffic already on its way through
+ * us is still forwarded while neighbours move. Calling it again repeats
+ * the retractions (a lost packet must not leave a neighbour on us).
+ */
+void babel_retire(struct babel *b, uint64_t now_us);
+/*
+ * The end: retract every originated prefix and everything else again, and
+ * send a last Hello with a short interval (BABEL_GOODBYE_HELLO_CS) so that
+ * neighbours drop us at once, as babeld does on exit: babeld and FRR keep
+ * a retracted route as an unreachable one until it expires or its
+ * neighbour is lost. 1 cs as babeld 1.12's last Hello: babeld loses a
+ * neighbour once 16 Hellos are missed, 0.16 s at that interval (1.6 s at
+ * babeld 1.13's 10 cs). Nothing is sent afterwards.
+ */
+#define BABEL_GOODBYE_HELLO_CS 1
 void babel_shutdown(struct babel *b, uint64_t now_us);
 
 /* ---- introspection (control socket) ---- */

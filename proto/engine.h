@@ -88,6 +88,11 @@ struct babel_neigh {
 	struct babel_list iface_link;
 	struct babel_iface *ifp;
 	struct babel_addr addr;
+	/* The same router's address of the other family, learned from the
+	 * next hops it announces (an IPv6 prefix over IPv4 carries its IPv6
+	 * link-local, an IPv4 one over IPv6 its IPv4 address): on a link
+	 * with transport both it is one router heard as two neighbours. */
+	struct babel_addr other_af;
 	bool is_peer;			/* registered by babel_iface_add_peer */
 	struct babel_hello_hist mc, uc;	/* §3.4.1: kept apart */
 	struct babel_timer mc_timer, uc_timer;
@@ -99,6 +104,7 @@ struct babel_neigh {
 	bool have_ts;
 	uint32_t ts_origin, ts_receive;
 	bool rtt_valid;
+	uint8_t rtt_samples;		/* since it (re)appeared: babel_rtt_update */
 	uint32_t srtt;
 	uint16_t cost;			/* cached link cost incl. RTT penalty */
 	/* Its routes, oldest refresh first: the list is also the expiry queue. */
@@ -281,6 +287,7 @@ struct babel {
 	struct babel_htable source_tab;		/* babel_source_node */
 	struct babel_list iface_list;
 	bool shut;
+	bool retiring;			/* babel_retire: announce nothing finite */
 	struct babel_list dumps;
 	struct babel_list pending;	/* obufs waiting to be sent */
 	struct babel_timer pace;
@@ -403,6 +410,7 @@ void babel_flush(struct babel *b);
 void babel_obuf_discard(struct babel *b, struct babel_obuf *o);
 void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now);
+void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 /* An out-of-schedule Hello (+IHU) to a new or newly reachable neighbour,
  * at most one per quarter Hello interval. */
 void babel_prompt_hello(struct babel *b, struct babel_neigh *nb, uint64_t now);

@@ -242,6 +242,7 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 		 */
 		babel_neigh_flush_routes(b, nb, now);
 		nb->have_ts = false;
+		nb->rtt_samples = 0;	/* its RTT starts again too */
 	}
 	hist->interval_cs = h->interval;
 	/* Appendix A.1: a Hello is missed when none came within 1.5 intervals. */
@@ -283,7 +284,9 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 	    ihu->ts_origin != 0 &&
 	    babel_rtt_sample(babel_us32(now), ihu->ts_origin, ihu->ts_receive,
 			     hello->timestamp, &sample)) {
-		nb->srtt = babel_rtt_smooth(nb->srtt, nb->rtt_valid, sample);
+		if (!nb->rtt_valid)
+			nb->rtt_samples = 0;
+		nb->srtt = babel_rtt_update(nb->srtt, &nb->rtt_samples, sample);
 		nb->rtt_valid = true;
 	}
 	babel_neigh_update_cost(b, nb, now);

@@ -232,6 +232,33 @@ static void hello_tlv(struct babel_iface *ifp, struct babel_tlv *t, bool unicast
 	}
 }
 
+/*
+ * On exit, as babeld: a Hello (no IHU) announcing the next one within
+ * BABEL_GOODBYE_HELLO_CS, which never comes; the neighbours count it
+ * missed after 1.5 such intervals and lose us with our routes.
+ */
+void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
+{
+	struct babel_list *pos, *tmp;
+	struct babel_tlv t;
+
+	if (!ifp->cfg.unicast_only) {
+		hello_tlv(ifp, &t, false, ifp->hello_seqno++, now);
+		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		babel_out_tlv(b, ifp, NULL, &t);
+		return;
+	}
+	babel_list_for_each_safe(pos, tmp, &ifp->neighs) {
+		struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+							    iface_link);
+		if (!nb->is_peer)
+			continue;
+		hello_tlv(ifp, &t, true, nb->uc_seqno++, now);
+		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		babel_out_tlv(b, ifp, nb, &t);
+	}
+}
+
 /* §3.4.1: a unicast Hello (own unicast seqno) and an IHU to one neighbour. */
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now)
 {
@@ -319,12 +346,17 @@ static void update_tlv(struct babel_iface *ifp, struct babel_entry *e,
 		u->has_src_prefix = true;
 		u->src_prefix = e->src[0];
 	}
-	if (metric == BABEL_INFINITY) {
-		u->ae = prefix_ae(&e->prefix);
-		return;
-	}
 	u->has_router_id = true;
 	memcpy(u->router_id, rid, 8);
+	if (metric == BABEL_INFINITY) {
+		/* An IPv4 retraction has an IPv4 next hop where we have one:
+		 * FRR's babeld drops an AE 1 Update without one, retraction
+		 * or not (babeld >= 1.10 does not). */
+		u->ae = prefix_ae(&e->prefix);
+		if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)
+			u->next_hop = ifp->cfg.v4;
+		return;
+	}
 	if (e->prefix.af == BABEL_AF_INET && ifp->cfg.v4.af == BABEL_AF_INET)
 		u->next_hop = ifp->cfg.v4;
 	else
@@ -416,6 +448,26 @@ static bool split_horizon_silences(const struct babel_entry *e,
 	return !poison_due(e, ifp, now);
 }
 
+/*
+ * What a retraction of e carries when nothing is announced any more, as
+ * babeld's do (message.c, flushupdates): the router-id and seqno of the
+ * source we announced last, else ours and our current seqno; never seqno 0
+ * without a router-id. A receiver looks the route's source up by router-id
+ * (babeld's update_route), and FRR's babeld refuses a non-wildcard Update
+ * that has none (§4.6.9 only makes it optional for retractions).
+ */
+static void retraction_origin(const struct babel *b, const struct babel_entry *e,
+			      uint8_t rid[8], uint16_t *seqno)
+{
+	if (!e->sent_own && e->has_source) {
+		memcpy(rid, e->source.router_id, 8);
+		*seqno = e->source.seqno;
+		return;
+	}
+	memcpy(rid, b->router_id, 8);
+	*seqno = b->seqno;
+}
+
 void babel_send_entry(struct babel *b, struct babel_entry *e,
 		      struct babel_iface *only_ifp, struct babel_neigh *nb,
 		      bool triggered, uint64_t now)
@@ -432,6 +484,8 @@ void babel_send_entry(struct babel *b, struct babel_entry *e,
 		return;
 	if (have && !e->originated)
 		babel_source_note_sent(b, e, rid, seqno, metric, now);
+	if (!have)
+		retraction_origin(b, e, rid, &seqno);
 	if (nb) {
 		send_to(b, e, nb->ifp, nb, have, rid, seqno, metric, triggered);
 		return;

@@ -257,14 +257,30 @@ void babel_handle_route_req(struct babel *b, struct babel_neigh *nb,
 	}
 }
 
+/*
+ * Whether a and b are one router: the same neighbour, or on a link with
+ * transport both its IPv6 and IPv4 selves (babel_neigh.other_af). §3.8.1.2
+ * forwards a request to a neighbour other than the one it came from, and
+ * that router is the requester whatever address or transport it used.
+ */
+static bool same_router(const struct babel_neigh *a, const struct babel_neigh *b)
+{
+	if (a == b)
+		return true;
+	if (a->ifp != b->ifp || a->addr.af == b->addr.af)
+		return false;
+	return babel_addr_equal(&a->other_af, &b->addr) ||
+	       babel_addr_equal(&b->other_af, &a->addr);
+}
+
 /* The neighbour to forward a seqno request to: the selected route's, or
  * any other with a finite metric; never the requester. */
 static struct babel_neigh *forward_target(struct babel_entry *e, struct babel_neigh *from)
 {
-	if (babel_entry_selected(e) && babel_entry_selected(e)->nb != from)
+	if (babel_entry_selected(e) && !same_router(babel_entry_selected(e)->nb, from))
 		return babel_entry_selected(e)->nb;
 	for (struct babel_route *r = e->routes; r; r = r->next)
-		if (r->nb != from && r->refmetric != BABEL_INFINITY &&
+		if (!same_router(r->nb, from) && r->refmetric != BABEL_INFINITY &&
 		    r->nb->cost != BABEL_INFINITY)
 			return r->nb;
 	return NULL;

@@ -644,6 +644,8 @@ bool babel_entry_advert(struct babel *b, struct babel_entry *e, uint8_t rid[8],
 {
 	const struct babel_route *sel;
 
+	if (b->retiring)	/* babel_retire: everything is retracted */
+		return false;
 	if (e->originated) {
 		memcpy(rid, b->router_id, 8);
 		*seqno = b->seqno;
@@ -779,6 +781,9 @@ void babel_route_handle_update(struct babel *b, struct babel_neigh *nb,
 	int add = 0;
 
 	b->ctr.updates_received++;
+	if (u->next_hop.af != BABEL_AF_NONE && u->next_hop.af != nb->addr.af &&
+	    !babel_addr_equal(&nb->other_af, &u->next_hop))
+		nb->other_af = u->next_hop;
 	if (u->prefix.af == BABEL_AF_NONE) {
 		if (u->metric == BABEL_INFINITY)
 			retract_all(b, nb, u->interval, now);

@@ -144,6 +144,17 @@ uint32_t babel_rtt_smooth(uint32_t srtt, bool have_srtt, uint32_t sample)
 	return (uint32_t)(((uint64_t)srtt * 214 + (uint64_t)sample * 42) / 256);
 }
 
+uint32_t babel_rtt_update(uint32_t srtt, uint8_t *nsamples, uint32_t sample)
+{
+	uint8_t n = *nsamples;
+
+	if (n < BABEL_RTT_START_SAMPLES)
+		*nsamples = (uint8_t)(n + 1);
+	if (n == 0 || (n < BABEL_RTT_START_SAMPLES && sample < srtt))
+		return sample;
+	return babel_rtt_smooth(srtt, true, sample);
+}
+
 uint16_t babel_rtt_penalty(uint32_t srtt_us, uint32_t rtt_min_us,
 			   uint32_t rtt_max_us, uint16_t max_penalty)
 {

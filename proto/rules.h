@@ -80,6 +80,16 @@ bool babel_rtt_sample(uint32_t now, uint32_t origin, uint32_t receive,
 		      uint32_t hello_ts, uint32_t *rtt);
 /* RFC 9616 §4.2: exponential smoothing, alpha = 0.836 (babeld's decay 42/256). */
 uint32_t babel_rtt_smooth(uint32_t srtt, bool have_srtt, uint32_t sample);
+/*
+ * The smoothed RTT after one more sample, *nsamples counting the samples
+ * since the neighbour (re)appeared. Among the first BABEL_RTT_START_SAMPLES
+ * a smaller sample is taken as it is: delays only ever add to a sample,
+ * and the first ones after a neighbour's (re)start hold the time our Hello
+ * waited in its socket while its daemon started (139.6 ms for a 1 ms link,
+ * issue 16), which smoothing alone takes tens of seconds to forget.
+ */
+#define BABEL_RTT_START_SAMPLES 4
+uint32_t babel_rtt_update(uint32_t srtt, uint8_t *nsamples, uint32_t sample);
 /* RFC 9616 §4.3: 0 below rtt_min, max_penalty above rtt_max, linear between. */
 uint16_t babel_rtt_penalty(uint32_t srtt_us, uint32_t rtt_min_us,
 			   uint32_t rtt_max_us, uint16_t max_penalty);

@@ -428,8 +428,15 @@ static enum tlv_verdict parse_update(struct babel_parser *p, struct bytes_rd r,
 	u->has_src_prefix = st.has_src;
 	u->src_prefix = st.src;
 
-	if (u->metric == BABEL_INFINITY)
-		return TLV_RETURN;	/* a retraction needs neither */
+	if (u->metric == BABEL_INFINITY) {
+		/* A retraction needs neither; the router-id in force, if
+		 * any, names the source it retracts. */
+		if (p->have_router_id && u->ae != BABEL_AE_WILDCARD) {
+			u->has_router_id = true;
+			memcpy(u->router_id, p->router_id, 8);
+		}
+		return TLV_RETURN;
+	}
 	if (!p->have_router_id)
 		return TLV_NO_ROUTER_ID;
 	u->has_router_id = true;

@@ -380,7 +380,8 @@ static int update_check(const struct babel_update *u)
 		       u->metric == BABEL_INFINITY && !u->has_src_prefix ? 0 : -EINVAL;
 	if (!prefix_fits_ae(u->ae, &u->prefix))
 		return -EINVAL;
-	if (u->metric != BABEL_INFINITY &&
+	/* A retraction's router-id is optional (§4.6.9) but checked too. */
+	if ((u->metric != BABEL_INFINITY || u->has_router_id) &&
 	    (!u->has_router_id || !router_id_ok(u->router_id)))
 		return -EINVAL;
 	return 0;
@@ -402,9 +403,13 @@ int babel_write_update(struct babel_writer *w, const struct babel_update *u)
 		rc = src_prefix_len(u->ae, u->has_src_prefix, &u->src_prefix, &src_len);
 	if (rc < 0)
 		return rc;
-	if (!retraction) {
-		if (!w->have_router_id || memcmp(w->router_id, u->router_id, 8))
-			rid_len = ROUTER_ID_TLV_LEN;
+	/* A retraction names its source too, when it has one (babeld does:
+	 * receivers find the route's source by router-id). */
+	if (u->has_router_id && u->ae != BABEL_AE_WILDCARD &&
+	    (!w->have_router_id || memcmp(w->router_id, u->router_id, 8)))
+		rid_len = ROUTER_ID_TLV_LEN;
+	/* A retraction's next hop is optional: written when given. */
+	if (!retraction || (u->next_hop.af != BABEL_AF_NONE && u->ae != BABEL_AE_WILDCARD)) {
 		rc = update_next_hop(w, u, &nh);
 		if (rc < 0)
 			return rc;

@@ -13,7 +13,7 @@ pkgs=(
 	# integration tests: namespaces, real WireGuard, Babel peers
 	iproute2 iputils-ping procps kmod cpio xz-utils busybox-static nftables
 	wireguard-tools wireguard-go qemu-system-x86 tcpdump
-	babeld bird2
+	babeld bird2 frr
 	# metrics scraped by a real Prometheus (bookworm 2.42: 19 MB download,
 	# 96 MB installed; promtool comes with it), wgbabelctl graph rendered
 	prometheus graphviz

@@ -118,6 +118,7 @@ static void test_empty_file_gives_documented_defaults(void **state)
 	assert_int_equal(c->route_protocol, 42);
 	assert_int_equal(c->route_metric, 0);
 	assert_false(c->keep_routes_on_exit);
+	assert_int_equal(c->shutdown_delay_ms, 300);
 	assert_string_equal(c->ctl_rw.path, "/run/wgbabeld.sock");
 	assert_int_equal(c->ctl_rw.mode, 0600);
 	assert_string_equal(c->ctl_ro.path, "");
@@ -405,6 +406,27 @@ static void test_global_directives_are_stored(void **state)
 	cfg_free(c);
 }
 
+/* shutdown-delay: seconds to the millisecond, 0 to 30 (TimeoutStopSec). */
+static void test_shutdown_delay_is_seconds_up_to_thirty(void **state)
+{
+	struct cfg *c = parse_ok("shutdown-delay 2.25\n");
+
+	(void)state;
+	assert_int_equal(c->shutdown_delay_ms, 2250);
+	cfg_free(c);
+	c = parse_ok("shutdown-delay 0\n");
+	assert_int_equal(c->shutdown_delay_ms, 0);
+	cfg_free(c);
+	c = parse_ok("shutdown-delay 30\n");
+	assert_int_equal(c->shutdown_delay_ms, 30000);
+	cfg_free(c);
+	expect_error("shutdown-delay 30.001\n",
+		     "t.conf:1: shutdown-delay must be between 0.000 and 30.000 seconds (got 30.001)");
+	expect_error("shutdown-delay\n", "t.conf:1: 'shutdown-delay' needs a value");
+	expect_error("shutdown-delay soon\n",
+		     "t.conf:1: shutdown-delay: 'soon' is not a number of seconds");
+}
+
 static void test_router_id_plain_hex_and_booleans(void **state)
 {
 	struct cfg *c = parse_ok("router-id 021122fffe334455\n"
@@ -639,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_egress_defaults_stay_apart_from_wg_quick),
 		cmocka_unit_test(test_egress_and_route_source_keywords),
 		cmocka_unit_test(test_egress_bad_values_are_refused_with_a_reason),
+		cmocka_unit_test(test_shutdown_delay_is_seconds_up_to_thirty),
 		cmocka_unit_test(test_interface_glob_with_type_wireguard_matches_wg_names),
 		cmocka_unit_test(test_interface_type_is_detected_when_not_given),
 		cmocka_unit_test(test_interface_types_wired_wireless_tunnel_auto),

@@ -77,6 +77,35 @@ t_path() {
     wgt_assert_contains "$out" "ttl=61" "ping n1 -> n5 over IPv4 (via IPv6 next hops)"
 }
 
+# Echo requests from n1 that reached n5, counted by nftables on n5's input:
+# a request lost (what a planned restart must not lose) is told apart from
+# a reply lost on its way back (WireGuard drops a reply that comes from a
+# peer that no longer holds its source, when n2 or n4 switch back).
+req_reset() {
+    wgt_exec n5 nft -f - <<EOF
+table inet wgbreq
+delete table inet wgbreq
+table inet wgbreq {
+    chain in {
+        type filter hook input priority 0;
+        ip6 saddr $(topo_addr6 n1) icmpv6 type echo-request counter
+    }
+}
+EOF
+}
+req_count() {
+    wgt_exec n5 nft list table inet wgbreq |
+        awk '{ for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }'
+}
+# After topo_loss_wait: REQ_LOST and REP_LOST from the counter.
+req_split() {
+    local arrived
+    arrived=$(req_count)
+    [ -n "$arrived" ] || { wgt_fail "no request counter on n5"; REQ_LOST='?' REP_LOST='?'; return 1; }
+    REQ_LOST=$((TOPO_SENT - arrived))
+    REP_LOST=$((arrived - (TOPO_SENT - TOPO_LOST)))
+}
+
 static_of() { # static allowed IPs NODE has for PEER
     topo_wg "$1" allowed-ips | grep "^${WGT_PUB[$2/wg0]}" | tr ' \t' '\n\n' |
         grep -E "^($(topo_ll "$2")/128|$(topo_tun4 "$2")/32|$(topo_tun6 "$2")/128)$" | sort | tr '\n' ' '
@@ -101,6 +130,7 @@ t_crash_restart() {
     : >"$WGT_DIR/samples"
     sampler &
     spid=$!
+    req_reset || return 1
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_kill n3
@@ -108,8 +138,9 @@ t_crash_restart() {
     sleep 0.5
     topo_start n3
     topo_loss_wait n1
-    wgt_log "crash-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
-    LOSS_CRASH=$TOPO_LOSS
+    req_split
+    wgt_log "crash-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
+    LOSS_CRASH="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
     # n3's AllowedIPs and routes stay (checked below), but its neighbours
     # hear ICMP port unreachable from its Babel port while it is down and
     # drop it at once (021946b): n2 and n4 detour over their 60 ms link
@@ -149,12 +180,21 @@ t_crash_restart() {
 t_sigterm_restart() {
     local static2
     static2=$(static_of n3 n2)
+    req_reset || return 1
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_restart n3
     topo_loss_wait n1
-    LOSS_TERM=$TOPO_LOSS
-    wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
+    req_split
+    LOSS_TERM="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
+    wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
+    # The shutdown delay (0.5 s then, 0.3 s now): n3 retracts and forwards on while n2 and
+    # n4 move away.  Issue 16 asks for no request lost here; not met yet:
+    # 5 requests and 4 replies of 1009 on the host (2026-12-05), not broken
+    # down by phase.  Suspected: the move back after the restart, where a
+    # request in flight on the detour reaches n4 from n2 after n4 took n1
+    # back to n3 (cryptokey routing drops it), or n2 moving to the new n3
+    # before n3 holds n1 on n2.  Reported, bounded as before.
     # Without keep-routes-on-exit a SIGTERM retracts and removes what n3
     # installed: n2 and n4 route around it over the slow links meanwhile.
     # In the TCG guest one CI run lost 36 % (5.6 s; others 0.7-6.5 %, not
@@ -176,15 +216,17 @@ t_keep_restart() {
     : >"$WGT_DIR/samples"
     sampler &
     spid=$!
+    req_reset || return 1
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_restart n3
     topo_loss_wait n1
+    req_split
     kill "$spid"
     wait "$spid" 2>/dev/null
     sed -i '$d' "$WGT_DIR/samples"    # the last one may be cut short
-    LOSS_KEEP=$TOPO_LOSS
-    wgt_log "SIGTERM-restart of transit n3 with keep-routes-on-exit: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%)"
+    LOSS_KEEP="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
+    wgt_log "SIGTERM-restart of transit n3 with keep-routes-on-exit: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
     live="$(topo_addr6 n5)/128"
     bad=$(grep -vc "${WGT_PUB[n4/wg0]} [^;]*$live" "$WGT_DIR/samples")
     wgt_log "$(wc -l <"$WGT_DIR/samples") samples of n3's AllowedIPs, $bad without $live on n4"
@@ -204,5 +246,5 @@ wgt_test "n1 -> n5 crosses four WireGuard hops (hop limit 61)" t_path
 wgt_test "crash-restart of transit n3: no live allowed IP withdrawn at n3, the stale one removed" t_crash_restart
 wgt_test "SIGTERM-restart of transit n3: converges back, no stale allowed IP" t_sigterm_restart
 wgt_test "SIGTERM-restart with keep-routes-on-exit: no live allowed IP withdrawn" t_keep_restart
-echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}%, SIGTERM-restart ${LOSS_TERM:-?}%, with keep-routes-on-exit ${LOSS_KEEP:-?}%"
+echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}, SIGTERM-restart ${LOSS_TERM:-?}, with keep-routes-on-exit ${LOSS_KEEP:-?}"
 topo_done

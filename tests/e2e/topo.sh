@@ -74,6 +74,7 @@ TOPO_UNDERLAY=veth
 declare -gA TOPO_IDX=() TOPO_WGQ=() TOPO_PEERS=() TOPO_DELAY=() TOPO_UA=()
 declare -gA TOPO_ANN=() TOPO_CONF=() TOPO_PID=() TOPO_KEYNODE=() TOPO_ORIGIN=()
 declare -gA TOPO_DELAYABLE=() TOPO_LNUM=() TOPO_NBATCH=()
+declare -gA TOPO_ZEBRA_PID=()
 declare -gA TOPO_KIND=() TOPO_HASWG=() TOPO_WPEERS=() TOPO_WADDR=() TOPO_IFOPT=() TOPO_LO=()
 declare -gA TOPO_ARGS=()
 TOPO_WIRES=()
@@ -99,9 +100,10 @@ topo_init() {
 # topo_underlay veth|bridge
 topo_underlay() { TOPO_UNDERLAY=$1; }
 
-# topo_node NAME... [--wg-quick | --babeld | --bird]: declare nodes (NAME
-# at most 7 characters); --wg-quick: wg-quick brings its wg0 up; --babeld,
-# --bird: that daemon runs there instead of wgbabeld.
+# topo_node NAME... [--wg-quick | --babeld | --bird | --frr]: declare nodes
+# (NAME at most 7 characters); --wg-quick: wg-quick brings its wg0 up;
+# --babeld, --bird, --frr (FRR's zebra and babeld): that daemon runs there
+# instead of wgbabeld.
 topo_node() {
     local n wgq=0 a kind=wgbabeld
     for a in "$@"; do
@@ -109,6 +111,7 @@ topo_node() {
         --wg-quick) wgq=1 ;;
         --babeld) kind=babeld ;;
         --bird) kind=bird ;;
+        --frr) kind=frr ;;
         esac
     done
     for n in "$@"; do
@@ -508,6 +511,50 @@ EOF
 EOF
 }
 
+# FRR (Debian's frr, /usr/lib/frr): zebra and FRR's babeld, with their
+# own sockets in $WGT_DIR/NODE.frr (no system paths, no TCP vty); Babel on
+# the wires.  It only learns (nothing redistributed).  FRR 8.4's babeld
+# never reads its socket when it enabled an interface before zebra told it
+# about that interface ("setsockopt(IPV6_JOIN_GROUP) ... Address already
+# in use", FRRouting/frr#13569, seen here in one start of two): it starts
+# with no configuration and Babel is configured through vtysh once babeld
+# lists the interfaces as up.
+TOPO_FRR=/usr/lib/frr
+_topo_frr_vtysh() { vtysh --vty_socket "$WGT_DIR/$1.frr" -d "$2" "${@:3}"; }
+
+_topo_frr_launch() {
+    local n=$1 d=$WGT_DIR/$1.frr p ms
+    local conf=(-c "configure terminal")
+    # FRR's daemons drop to user frr (root would have to be in group
+    # frrvty): their folder is theirs, $WGT_DIR only traversable.
+    mkdir -p "$d"
+    : >"$d/zebra.conf"
+    : >"$d/babeld.conf"
+    chown -R frr:frr "$d" && chmod o+x "$WGT_DIR" || { wgt_fail "FRR's folder on $n"; return 1; }
+    wgt_daemon "$n" "zebra-$n" "$TOPO_FRR/zebra" -f "$d/zebra.conf" \
+        -i "$d/zebra.pid" -z "$d/zserv.api" --vty_socket "$d" -P 0 \
+        --log "file:$d/zebra.log" || return 1
+    TOPO_ZEBRA_PID[$n]=$WGT_LAST_PID
+    wgt_wait_until "[ -S $d/zserv.api ]" 10 || { wgt_fail "zebra on $n did not start"; return 1; }
+    wgt_daemon "$n" "frr-$n" "$TOPO_FRR/babeld" -f "$d/babeld.conf" \
+        -i "$d/babeld.pid" -z "$d/zserv.api" --vty_socket "$d" -P 0 \
+        --log "file:$d/babeld.log" || return 1
+    for p in ${TOPO_WPEERS[$n]}; do
+        wgt_wait_until "[ -S $d/babeld.vty ] && _topo_frr_vtysh $n babeld -c 'show babel interface ve-$p' | grep -q 've-$p is up'" 10 ||
+            { wgt_fail "FRR's babeld on $n does not see ve-$p"; return 1; }
+        conf+=(-c "interface ve-$p" -c "babel wired")
+        if [ "$TOPO_HELLO" != default ]; then
+            ms=$(awk -v s="$TOPO_HELLO" 'BEGIN { printf "%d", s * 1000 }')
+            conf+=(-c "babel hello-interval $ms")
+        fi
+        conf+=(-c "exit")
+    done
+    conf+=(-c "router babel")
+    for p in ${TOPO_WPEERS[$n]}; do conf+=(-c "network ve-$p"); done
+    _topo_frr_vtysh "$n" babeld "${conf[@]}" >/dev/null ||
+        { wgt_fail "FRR's babeld on $n: cannot configure Babel"; return 1; }
+}
+
 # topo_start NODE: start NODE's daemon (config rewritten from the
 # topology); waits until its control socket is there (wgbabeld's answers).
 topo_start() { _topo_launch "$1" && _topo_started "$1"; }
@@ -521,6 +568,9 @@ _topo_launch() {
         _topo_babeld_conf "$n" >"$WGT_DIR/$n.conf"
         wgt_daemon "$n" "babeld-$n" babeld -c "$WGT_DIR/$n.conf" -I "$WGT_DIR/$n.pid" \
             -S "$WGT_DIR/$n.state" -G "$WGT_DIR/$n.babeld" || return 1
+        ;;
+    frr)
+        _topo_frr_launch "$n" || return 1
         ;;
     bird)
         _topo_bird_conf "$n" >"$WGT_DIR/$n.conf"
@@ -544,6 +594,7 @@ _topo_started() {
     case ${TOPO_KIND[$n]} in
     babeld) wgt_wait_until "[ -S $WGT_DIR/$n.babeld ]" 10 ;;
     bird) wgt_wait_until "[ -S $WGT_DIR/$n.bird ]" 10 ;;
+    frr) wgt_wait_until "[ -S $WGT_DIR/$n.frr/babeld.vty ]" 10 ;;
     *) wgt_wait_until "$WGBABELCTL -s $WGT_DIR/$n.sock show status" 10 ;;
     esac || {
         tail -n 20 "$log" | sed 's/^/#   /' >&2

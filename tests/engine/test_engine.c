@@ -509,6 +509,125 @@ static void test_shutdown_retracts_every_originated_prefix(void **state)
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
 }
 
+/* The last retraction of prefix that was sent, NULL if none. */
+static const struct babel_update *sent_retraction(struct h *h, const char *prefix)
+{
+	struct babel_prefix p = pfx(prefix);
+	const struct babel_update *last = NULL;
+
+	for (size_t i = 0; i < h->nsent; i++)
+		for (size_t j = 0; j < h->sent[i].ntlv; j++) {
+			const struct babel_update *u = &h->sent[i].tlv[j].update;
+
+			if (h->sent[i].tlv[j].type == BABEL_TLV_UPDATE &&
+			    u->metric == BABEL_INFINITY && babel_prefix_equal(&u->prefix, &p))
+				last = u;
+		}
+	return last;
+}
+
+/*
+ * Retractions name their source as babeld's do: a withdrawn or shut down
+ * prefix of ours with our router-id and current seqno, a lost learned
+ * route with the router-id and seqno of the source we announced; never
+ * seqno 0 without a router-id (babeld, FRR's babeld).
+ */
+static void test_retractions_carry_the_router_id_and_seqno_of_their_source(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("10.12.0.0/16"), q = pfx("2001:db8:12::/48");
+	const struct babel_update *u;
+	static const uint8_t ours[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	babel_originate(h->b, &p, NULL, 0, h->now);
+	babel_originate(h->b, &q, NULL, 0, h->now);
+	send1(h, 1, upd(1, "10.13.0.0/16", 7, 4321, 100));
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	clear_sent(h);
+	assert_int_equal(babel_withdraw(h->b, &p, NULL, h->now), 0);
+	u = sent_retraction(h, "10.12.0.0/16");
+	assert_non_null(u);
+	assert_true(u->has_router_id);
+	assert_memory_equal(u->router_id, ours, 8);
+	assert_int_equal(u->seqno, 100);	/* the harness's configured seqno */
+	/* a learned route lost: its source's router-id and seqno */
+	clear_sent(h);
+	send1(h, 1, upd(1, "10.13.0.0/16", 7, 4321, BABEL_INFINITY));
+	u = sent_retraction(h, "10.13.0.0/16");
+	assert_non_null(u);
+	assert_true(u->has_router_id);
+	assert_int_equal(u->router_id[0], 0xAA);
+	assert_int_equal(u->router_id[7], 7);
+	assert_int_equal(u->seqno, 4321);
+	/* shutdown: ours again, the wildcard retraction without one */
+	clear_sent(h);
+	babel_shutdown(h->b, h->now);
+	u = sent_retraction(h, "2001:db8:12::/48");
+	assert_non_null(u);
+	assert_true(u->has_router_id);
+	assert_memory_equal(u->router_id, ours, 8);
+	assert_int_equal(u->seqno, 100);
+}
+
+static bool is_goodbye_hello(const struct babel_tlv *t)
+{
+	return t->hello.interval == BABEL_GOODBYE_HELLO_CS;
+}
+
+/*
+ * The shutdown delay: babel_retire retracts everything (originated
+ * prefixes by name, the rest by a wildcard) and from then on nothing finite
+ * is announced, not even in the periodic updates, while Hellos and IHUs go
+ * on and the FIB keeps its routes; calling it again repeats the
+ * retractions. babel_shutdown then ends with a short-interval Hello.
+ */
+static void test_retiring_retracts_everything_and_keeps_hellos_and_routes(void **state)
+{
+	struct h *h = *state = h_new(NULL, false);
+	struct babel_prefix p = pfx("10.12.0.0/16");
+	size_t nfib;
+
+	bring_up(h, 0, false);
+	bring_up(h, 1, false);
+	babel_originate(h->b, &p, NULL, 0, h->now);
+	send1(h, 1, upd(1, "10.13.0.0/16", 7, 4321, 100));
+	run_alive(h, h->now + 2 * SEC, 2, false);
+	assert_true(selected_via(h, "10.13.0.0/16", 1, NULL));
+	clear_sent(h);
+	nfib = h->nfib;
+	babel_retire(h->b, h->now);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_non_null(sent_retraction(h, "10.12.0.0/16"));
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	/* 20 s: several full updates, a new route learned; Hellos and IHUs */
+	send1(h, 0, upd(0, "10.14.0.0/16", 8, 1, 100));
+	run_alive(h, h->now + 20 * SEC, 2, false);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_true(count_sent(h, BABEL_TLV_HELLO, -1, NULL) >= 4);
+	assert_true(count_sent(h, BABEL_TLV_IHU, -1, NULL) >= 2);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, -1, is_goodbye_hello), 0);
+	/* routes stay selected and in the FIB, the new one too */
+	assert_true(selected_via(h, "10.13.0.0/16", 1, NULL));
+	assert_true(selected_via(h, "10.14.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, nfib + 1);
+	clear_sent(h);
+	babel_retire(h->b, h->now);	/* the repeat */
+	assert_non_null(sent_retraction(h, "10.12.0.0/16"));
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	clear_sent(h);
+	babel_shutdown(h->b, h->now);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_finite), 0);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, is_wildcard_retraction), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, -1, is_goodbye_hello), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_IHU, -1, NULL), 0);
+	/* nothing at all afterwards */
+	clear_sent(h);
+	run_to(h, h->now + 10 * SEC);
+	assert_int_equal(h->nsent, 0);
+}
+
 static bool unicast_hello_with_ts(const struct babel_tlv *t)
 {
 	return (t->hello.flags & BABEL_HELLO_F_UNICAST) && t->hello.has_timestamp;
@@ -1235,6 +1354,8 @@ int main(void)
 		T(test_periodic_update_interval_grows_with_the_table),
 		T(test_originated_prefix_wins_over_a_learned_route),
 		T(test_shutdown_retracts_every_originated_prefix),
+		T(test_retractions_carry_the_router_id_and_seqno_of_their_source),
+		T(test_retiring_retracts_everything_and_keeps_hellos_and_routes),
 		T(test_unicast_only_interface_sends_unicast_hellos_to_each_peer),
 		T(test_split_horizon_does_not_announce_a_route_back_to_its_next_hop),
 		T(test_a_peer_heard_for_the_first_time_gets_the_table_at_once),

@@ -150,6 +150,36 @@ static void test_rtt_penalty_is_linear_between_min_and_max(void **state)
 	assert_true(babel_rtt_smooth(8000, true, 80000) < 80000 / 4);
 }
 
+/*
+ * The first samples after a neighbour (re)appears: a smaller one replaces
+ * the estimate at once (a first sample inflated by the neighbour's start
+ * is forgotten by the second), a larger one is smoothed; from the
+ * BABEL_RTT_START_SAMPLES-th on, every sample is smoothed.
+ */
+static void test_rtt_start_takes_the_smallest_early_sample(void **state)
+{
+	uint8_t n = 0;
+	uint32_t srtt;
+
+	(void)state;
+	srtt = babel_rtt_update(0, &n, 139600);		/* held at its start */
+	assert_int_equal(srtt, 139600);
+	srtt = babel_rtt_update(srtt, &n, 1000);	/* the link's RTT */
+	assert_int_equal(srtt, 1000);
+	srtt = babel_rtt_update(srtt, &n, 9000);	/* larger: smoothed */
+	assert_int_equal(srtt, babel_rtt_smooth(1000, true, 9000));
+	assert_true(srtt < 9000);
+	srtt = babel_rtt_update(srtt, &n, 500);		/* 4th: still early */
+	assert_int_equal(srtt, 500);
+	assert_int_equal(n, BABEL_RTT_START_SAMPLES);
+	srtt = babel_rtt_update(srtt, &n, 100);		/* 5th: smoothed */
+	assert_int_equal(srtt, babel_rtt_smooth(500, true, 100));
+	assert_true(srtt > 100);
+	assert_int_equal(n, BABEL_RTT_START_SAMPLES);
+	/* smoothing alone keeps most of a 139.6 ms first sample for seconds */
+	assert_true(babel_rtt_smooth(139600, true, 1000) > 100000);
+}
+
 static void test_smoothed_metric_halves_the_gap_every_half_life(void **state)
 {
 	(void)state;
@@ -174,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_etx_cost_grows_with_loss),
 		cmocka_unit_test(test_rtt_sample_subtracts_the_neighbours_hold_time),
 		cmocka_unit_test(test_rtt_penalty_is_linear_between_min_and_max),
+		cmocka_unit_test(test_rtt_start_takes_the_smallest_early_sample),
 		cmocka_unit_test(test_smoothed_metric_halves_the_gap_every_half_life),
 	};
 

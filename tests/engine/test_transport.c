@@ -565,6 +565,62 @@ static void test_ipv4_peer_on_a_unicast_link_gets_ipv4_datagrams(void **state)
 	assert_true(babel_addr_equal(&u6->update.next_hop, &t->ll6));
 }
 
+/* Seqno requests for PREFIX sent to DST since FROM. */
+static unsigned seqno_reqs_to(struct t *t, const char *dst, const char *prefix,
+			      size_t from)
+{
+	struct babel_addr d = addr(dst);
+	struct babel_prefix p = pfx(prefix);
+	unsigned n = 0;
+
+	for (size_t i = from; i < t->npkt; i++)
+		for (size_t j = 0; j < t->pkt[i].ntlv; j++)
+			if (!t->pkt[i].mcast6 && babel_addr_equal(&t->pkt[i].dst, &d) &&
+			    t->pkt[i].tlv[j].type == BABEL_TLV_SEQNO_REQ &&
+			    babel_prefix_equal(&t->pkt[i].tlv[j].seqno_req.prefix, &p))
+				n++;
+	return n;
+}
+
+/*
+ * §3.8.1.2: a seqno request is never forwarded to the router it came from.
+ * With transport both, router R is heard as fe80::2 and as 10.0.0.2 (its
+ * IPv6 prefix over IPv4 names fe80::2 as next hop): a request from
+ * fe80::2 is not sent back to 10.0.0.2, one from another router is.
+ */
+static void test_seqno_request_is_not_forwarded_back_over_the_other_transport(void **state)
+{
+	struct t *t = *state = t_new(BABEL_TRANSPORT_BOTH, true, true);
+	struct babel_addr r6 = addr("fe80::2");
+	struct babel_tlv u = update_tlv("2001:db8:9::/48", &r6), rq = { .type = BABEL_TLV_SEQNO_REQ };
+	struct babel_counters c;
+	size_t mark;
+
+	bring_up_from(t, "10.0.0.2", &t->v4);
+	bring_up_from(t, "fe80::2", &t->ll6);
+	bring_up_from(t, "fe80::3", &t->ll6);
+	feed_from(t, "10.0.0.2", &u, 1);
+	babel_run(t->b, t->now);
+	assert_non_null(fib_for(t, "2001:db8:9::/48"));
+	rq.seqno_req.prefix = pfx("2001:db8:9::/48");
+	rq.seqno_req.ae = BABEL_AE_IPV6;
+	rq.seqno_req.seqno = 8;		/* newer than the 7 we have */
+	rq.seqno_req.hop_count = 5;
+	rq.seqno_req.router_id[0] = 0xAA;
+	rq.seqno_req.router_id[7] = 2;
+	mark = t->npkt;
+	feed_from(t, "fe80::2", &rq, 1);
+	babel_run(t->b, t->now);
+	assert_int_equal(seqno_reqs_to(t, "10.0.0.2", "2001:db8:9::/48", mark), 0);
+	babel_get_counters(t->b, &c);
+	assert_int_equal(c.seqno_requests_forwarded, 0);
+	/* the same request from another router goes to R */
+	t->now += 3 * SEC;
+	feed_from(t, "fe80::3", &rq, 1);
+	babel_run(t->b, t->now);
+	assert_int_equal(seqno_reqs_to(t, "10.0.0.2", "2001:db8:9::/48", mark), 1);
+}
+
 static void test_unknown_transport_is_refused(void **state)
 {
 	struct t *t = *state = t_new(BABEL_TRANSPORT_IPV6, true, true);
@@ -590,6 +646,7 @@ int main(void)
 		T(test_ipv6_update_over_ipv4_without_next_hop_is_ignored),
 		T(test_ipv4_route_from_an_ipv6_neighbour_keeps_its_link_local),
 		T(test_ipv4_peer_on_a_unicast_link_gets_ipv4_datagrams),
+		T(test_seqno_request_is_not_forwarded_back_over_the_other_transport),
 		T(test_unknown_transport_is_refused),
 #undef T
 	};

@@ -138,6 +138,63 @@ static void test_router_id_and_next_hop_round_trip(void **state)
 	}
 }
 
+/*
+ * A retraction is written as babeld writes one: a Router-Id TLV naming the
+ * source it retracts (FRR's babeld drops a non-wildcard Update without
+ * one), its seqno and metric infinity; a second one of the same source in
+ * the packet reuses the router-id in force. A wildcard retraction has none.
+ */
+static void test_retraction_carries_the_router_id_of_its_source(void **state)
+{
+	uint8_t buf[512];
+	struct babel_writer w;
+	struct babel_addr s = addr_of("fe80::1");
+	struct babel_tlv t, wild = { .type = BABEL_TLV_UPDATE }, out[8];
+	size_t n, len, len1;
+
+	(void)state;
+	t = update_tlv(BABEL_AE_IPV4, "10.77.0.0/16", "10.0.0.1");
+	t.update.metric = BABEL_INFINITY;
+	t.update.seqno = 4242;
+	memset(&t.update.next_hop, 0, sizeof(t.update.next_hop));
+	babel_writer_init(&w, buf, sizeof(buf));
+	babel_writer_set_source(&w, &s);
+	assert_int_equal(babel_write_tlv(&w, &t), 0);
+	len1 = babel_writer_finish(&w);
+	/* 4-byte header, Router-Id TLV (12), Update (12 + 2 prefix bytes) */
+	assert_int_equal(len1, 4 + 12 + 14);
+	assert_int_equal(buf[4], BABEL_TLV_ROUTER_ID);
+	assert_memory_equal(buf + 8, RID, 8);
+	babel_writer_init(&w, buf, sizeof(buf));
+	babel_writer_set_source(&w, &s);
+	assert_int_equal(babel_write_tlv(&w, &t), 0);
+	t.update.prefix = prefix_of("10.78.0.0/16");
+	assert_int_equal(babel_write_tlv(&w, &t), 0);
+	wild.update.metric = BABEL_INFINITY;
+	wild.update.has_router_id = true;	/* ignored for a wildcard */
+	memcpy(wild.update.router_id, RID, 8);
+	assert_int_equal(babel_write_tlv(&w, &wild), 0);
+	len = babel_writer_finish(&w);
+	/* no second Router-Id; 10.78/16 omits the byte shared with 10.77 */
+	assert_int_equal(len, len1 + 13 + 12);
+	n = parse_packet(buf, len, &s, NULL, out, 8);
+	assert_int_equal(n, 4);
+	for (size_t i = 1; i < 3; i++) {
+		assert_int_equal(out[i].type, BABEL_TLV_UPDATE);
+		assert_int_equal(out[i].update.metric, BABEL_INFINITY);
+		assert_int_equal(out[i].update.seqno, 4242);
+		assert_true(out[i].update.has_router_id);
+		assert_memory_equal(out[i].update.router_id, RID, 8);
+	}
+	assert_int_equal(out[3].update.ae, BABEL_AE_WILDCARD);
+	assert_false(out[3].update.has_router_id);
+	/* an invalid router-id is refused, not written */
+	memset(t.update.router_id, 0xff, 8);
+	babel_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(babel_write_tlv(&w, &t), -EINVAL);
+	assert_true(babel_writer_empty(&w));
+}
+
 static void test_update_round_trip_for_every_ae(void **state)
 {
 	struct babel_tlv t, r;
@@ -455,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_ihu_round_trip_for_ae_0_1_2_3),
 		cmocka_unit_test(test_router_id_and_next_hop_round_trip),
 		cmocka_unit_test(test_update_round_trip_for_every_ae),
+		cmocka_unit_test(test_retraction_carries_the_router_id_of_its_source),
 		cmocka_unit_test(test_requests_round_trip_for_every_ae),
 		cmocka_unit_test(test_tlv_equal_sees_a_changed_field),
 		cmocka_unit_test(test_consecutive_updates_are_compressed_against_default_prefix),
