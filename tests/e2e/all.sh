@@ -10,7 +10,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then
-    set -- anycast failover linkcut multihop wgquick foreign dryrun stall mesh20 interop egress
+    set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress
 fi
 pass=0 fail=0
 for s in "$@"; do
