@@ -656,3 +656,22 @@ void check_show(struct daemon *d, struct sbuf *b, bool json)
 	if (json)
 		sbuf_puts(b, "]}\n");
 }
+
+void check_stats(struct daemon *d, uint64_t by_state[3], uint64_t drain[2],
+		 uint64_t results[2])
+{
+	for (const struct check *ck = d->checks; ck; ck = ck->next) {
+		if (ck->dying)
+			continue;
+		if (ck->cfg.check.kind != CFG_CHECK_NONE) {
+			by_state[ck->sm.state == CHECK_UP ? 1 :
+				 ck->sm.state == CHECK_DOWN ? 2 : 0]++;
+			results[0] += ck->sm.n_ok;
+			results[1] += ck->sm.n_fail;
+		}
+		if (ck->drain == CHECK_DRAINING)
+			drain[0]++;
+		else if (ck->drain == CHECK_DRAINED)
+			drain[1]++;
+	}
+}

@@ -31,5 +31,10 @@ int check_drain(struct daemon *d, const struct babel_prefix *k, bool on,
 		char *err, size_t errlen);
 /* "show checks [json]" */
 void check_show(struct daemon *d, struct sbuf *b, bool json);
+/* For the metrics: checked announcements by state (no result yet, up,
+ * down), prefixes draining and drained, and probe results (ok, failed)
+ * since start, added to the arrays. */
+void check_stats(struct daemon *d, uint64_t by_state[3], uint64_t drain[2],
+		 uint64_t results[2]);
 
 #endif

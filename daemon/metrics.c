@@ -106,8 +106,14 @@ static struct metrics_val nb_selected(const struct metrics_neigh *n, size_t i)
 }
 
 static const char *const v_loss[] = {
-	"hello-timeout", "unreachable", "interface-down", "peer-removed", NULL
+	"hello-timeout", "unreachable", "interface-down", "peer-removed",
+	"probe", NULL
 };
+_Static_assert(sizeof(v_loss) / sizeof(v_loss[0]) == BABEL_LOSS_MAX + 1,
+	       "a label value for each cause of a neighbour's loss");
+static const char *const v_check[] = { "unknown", "up", "down", NULL };
+static const char *const v_drain[] = { "draining", "drained", NULL };
+static const char *const v_result[] = { "ok", "failed", NULL };
 static const char *const v_hello[] = { "multicast", "unicast", NULL };
 static const char *const v_orig[] = {
 	"config", "control", "redistribute", NULL
@@ -185,6 +191,13 @@ static const struct metrics_desc metrics_table[] = {
 	      "neighbour.", nb_selected),
 	{ "neighbours_lost_total", "counter", "Neighbours lost, by cause.",
 	  MF_U64, OFF(eng.neighbours_lost[0]), "cause", v_loss, NULL, NULL },
+	U32("fast_probed_neighbours", "gauge", "Next hops probed fast now "
+	    "(fast failure detection).", eng.fast_probed),
+	U64("fast_probes_sent_total", "counter", "Fast probes (Ack Requests) "
+	    "sent to next hops.", eng.fast_probes_sent),
+	U64("fast_probe_refused_total", "counter", "Times a next hop was left "
+	    "to slow detection at the limit of neighbours probed fast.",
+	    eng.fast_probe_refused),
 	/* routes */
 	U32("prefixes", "gauge", "Destinations known (prefix, source "
 	    "prefix).", eng.prefixes),
@@ -198,6 +211,14 @@ static const struct metrics_desc metrics_table[] = {
 	ARR("originated_prefixes_by_reason", "gauge", "Originated prefixes by "
 	    "what asks for them (a prefix may have several reasons).",
 	    originated, "reason", v_orig),
+	ARR("checked_announcements", "gauge", "Health-checked announcements "
+	    "by state of their check (unknown: no result yet, announced as "
+	    "down).", checks, "state", v_check),
+	ARR("drained_announcements", "gauge", "Announcements being drained "
+	    "(metric raised) and drained (withdrawn).", drains, "state",
+	    v_drain),
+	ARR("check_results_total", "counter", "Health-check probe results.",
+	    check_results, "result", v_result),
 	U64("updates_received_total", "counter", "Updates received.",
 	    eng.updates_received),
 	U64("updates_sent_total", "counter", "Updates sent.",

@@ -96,6 +96,9 @@ struct metrics_snap {
 	struct metrics_neigh *neigh;
 	size_t n_neigh;
 	uint64_t originated[METRICS_ORIG_MAX];	/* by reason */
+	/* health-checked announcements (check.c): by state (unknown, up,
+	 * down); drains (draining, drained); probe results (ok, failed) */
+	uint64_t checks[3], drains[2], check_results[2];
 	uint64_t allowed_ips[METRICS_AIP_MAX];
 	uint64_t kernel_routes[METRICS_KR_MAX];
 	/* UDP, at the socket */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/check.h"
 #include "daemon/control.h"
 #include "daemon/ctl_format.h"
 #include "daemon/daemon.h"
@@ -180,6 +181,7 @@ int metrics_collect(struct daemon *d, struct metrics_snap *s)
 		for (size_t b = 0; b < METRICS_ORIG_MAX; b++)
 			if (o->sources & (1u << b))
 				s->originated[b]++;
+	check_stats(d, s->checks, s->drains, s->check_results);
 	mc_allowed_ips(d, s);
 	if (d->kr) {
 		s->kernel_routes[METRICS_KR_INSTALLED] = kroute_count(d->kr);

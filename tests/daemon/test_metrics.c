@@ -46,6 +46,12 @@ static int setup(void **state)
 	s->eng.parse.truncated = 9;
 	s->ifaces[0] = 1;
 	s->originated[2] = 100000;
+	s->checks[1] = 2;
+	s->checks[2] = 1;
+	s->drains[1] = 1;
+	s->check_results[1] = 17;
+	s->eng.neighbours_lost[BABEL_LOSS_PROBE] = 4;
+	s->eng.fast_probed = 3;
 	s->allowed_ips[METRICS_AIP_INSTALLED] = 4;
 	s->allowed_ips[METRICS_AIP_REFUSED_FOREIGN] = 1;
 	s->kernel_routes[METRICS_KR_REFUSED_ENDPOINT] = 2;
@@ -126,6 +132,13 @@ static void test_values_land_on_their_samples(void **state)
 	assert_line(f, "wgbabeld_interfaces{state=\"absent\"} 0");
 	assert_line(f, "wgbabeld_neighbours_lost_total{cause=\"unreachable\"} 5");
 	assert_line(f, "wgbabeld_neighbours_lost_total{cause=\"hello-timeout\"} 0");
+	assert_line(f, "wgbabeld_neighbours_lost_total{cause=\"probe\"} 4");
+	assert_line(f, "wgbabeld_fast_probed_neighbours 3");
+	assert_line(f, "wgbabeld_checked_announcements{state=\"up\"} 2");
+	assert_line(f, "wgbabeld_checked_announcements{state=\"down\"} 1");
+	assert_line(f, "wgbabeld_checked_announcements{state=\"unknown\"} 0");
+	assert_line(f, "wgbabeld_drained_announcements{state=\"drained\"} 1");
+	assert_line(f, "wgbabeld_check_results_total{result=\"failed\"} 17");
 	assert_line(f, "wgbabeld_originated_prefixes_by_reason"
 		    "{reason=\"redistribute\"} 100000");
 	assert_line(f, "wgbabeld_allowed_ips{state=\"installed\"} 4");

@@ -118,6 +118,7 @@ t_checks_up() {
     wgt_assert_contains "$(topo_ctl o1 show checks)" "icmp $TOPO_GW4: ok, echo reply" "o1: show checks (text)"
     wgt_assert eval "topo_ctl o1 --json show checks | python3 -m json.tool >/dev/null"
     wgt_assert eval "topo_ctl o1 --json show originated | python3 -m json.tool >/dev/null"
+    wgt_assert_contains "$(topo_ctl o1 metrics)" 'wgbabeld_checked_announcements{state="up"} 2' "o1: both checks up in the metrics"
 }
 
 t_check_fails_over() {
@@ -140,7 +141,7 @@ EOF
     wgt_assert_contains "$(check_json o1 "$P4")" 'timed out after 300 ms' "o1: last result"
     wgt_assert_wait "[ \"\$(check_state o1 $TOPO_ANYCAST6/128)\" = down ]" 5 "o1's ICMPv6 check down"
     wgt_assert_wait "holder_is c $TOPO_ANYCAST6/128 m" 5 "c moved the IPv6 prefix to o2"
-    wgt_assert_wait "grep -q '\"type\":\"check\",\"line\":\"change check $P4 down: state down' $mon" 5 "monitor event for the verdict"
+    wgt_assert_wait "grep -q '\"type\":\"check\",\"prefix\":\"$P4\",\"what\":\"down\",\"state\":\"down\".*\"line\":\"change check $P4 down: state down' $mon" 5 "monitor event for the verdict"
     wgt_assert_wait "grep -qx 'down down no' $WGT_DIR/o1.events" 5 "on-change ran for the verdict"
     kill "$MON_PID" 2>/dev/null
     wait "$MON_PID" 2>/dev/null || true
