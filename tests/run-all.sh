@@ -16,7 +16,7 @@
 #      kernel WireGuard (on the host if it has it, else in one qemu guest)
 #
 # Environment: WGB_SKIP_DEPS=1 skips the package check; WGB_FUZZ_SECONDS
-# (default 60); WGB_SKIP_PKG=1 skips stage 4; WGB_SKIP_INTEGRATION=1
+# (default 40 per target); WGB_SKIP_PKG=1 skips stage 4; WGB_SKIP_INTEGRATION=1
 # skips stages 4 and 5.
 set -uo pipefail
 
@@ -113,7 +113,7 @@ build_stage "build-without-tests" build-notests -Dtests=disabled \
 	-Dbench=false
 
 stage "fuzz smoke"
-run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-60}"
+run_counted "fuzz" bash tests/fuzz/smoke.sh "${WGB_FUZZ_SECONDS:-40}"
 
 if [ "${WGB_SKIP_INTEGRATION:-0}" != 1 ] && [ "${WGB_SKIP_PKG:-0}" != 1 ]; then
 	stage "Debian package"
