@@ -296,10 +296,11 @@ check_state() { check_json "$1" "$2" | grep -o '"state":"[a-z]*"' | cut -d'"' -f
 # e1's uplink stops carrying the Internet's packets: its checks go down,
 # it withdraws the defaults, the clients move to e2.
 t_uplink_fails() {
-    local vt
+    local vt t0
     wgt_assert_wait "[ \"\$(check_state e1 0.0.0.0/0)\" = up ] && [ \"\$(check_state e2 0.0.0.0/0)\" = up ]" 10 "the exits' checks up"
     wgt_assert_contains "$(topo_ctl e1 show checks)" "icmp $INET4: ok, echo reply" "e1: show checks"
     wgt_assert_eq "$(topo_holder c 0.0.0.0/0)" e1 "c: 0.0.0.0/0 on e1 before the failure"
+    t0=$(wgt_now)
     wgt_exec e1 nft -f - <<NFT || { wgt_fail "nft drop on e1's uplink"; return 1; }
 table netdev uplink {
     chain in {
@@ -312,6 +313,8 @@ NFT
     wait_move e2 15 || { wgt_fail "c did not move to e2 after e1's check failed"; return 1; }
     vt=$(log_time e1 "check 0\.0\.0\.0/0 down:") || { wgt_fail "no verdict in e1's log"; return 1; }
     FAIL_DT=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
+    DETECT_DT=$(awk -v a="$t0" -v b="$vt" 'BEGIN { printf "%.3f", b - a }')
+    wgt_log "e1's check: verdict ${DETECT_DT}s after its uplink stopped carrying the Internet's packets"
     wgt_log "e1's check of 0.0.0.0/0 down (log $(grep "check 0.0.0.0/0 down:" "$WGT_DIR/wgbabeld-e1.log" | tail -n 1 | cut -d' ' -f1)); c on e2 ${FAIL_DT}s after the verdict"
     awk -v d="$FAIL_DT" -v l="$MOVE_LIM" 'BEGIN { exit !(d >= -0.1 && d <= l) }' ||
         wgt_fail "c moved ${FAIL_DT}s after the verdict, not within $MOVE_LIM s"
@@ -407,5 +410,5 @@ wgt_test "e1's uplink fails: its check withdraws, c moves within 1 s of the verd
 wgt_test "e1's uplink back: its check rises, c moves back after the hold" t_uplink_recovers
 wgt_test "drain of e1 at 100 echo requests/s: c moves, no request lost" t_drain_loses_nothing
 wgt_test "the clients stop: rules, tables and fwmarks as before" t_cleanup
-echo "# egress health check ($WGT_BACKEND): c on e2 ${FAIL_DT:-?}s after e1's verdict, back ${BACK_DT:-?}s after its up verdict (hold $HOLD s); drain: moved after ${DRAIN_DT:-?}s, ${DRAIN_LOST:-?} of ${DRAIN_SENT:-?} echo requests lost, ${DRAIN_NOREPLY:-?} replies dropped in flight"
+echo "# egress health check ($WGT_BACKEND): verdict ${DETECT_DT:-?}s after the uplink failed, c on e2 ${FAIL_DT:-?}s after e1's verdict, back ${BACK_DT:-?}s after its up verdict (hold $HOLD s); drain: moved after ${DRAIN_DT:-?}s, ${DRAIN_LOST:-?} of ${DRAIN_SENT:-?} echo requests lost, ${DRAIN_NOREPLY:-?} replies dropped in flight"
 topo_done
