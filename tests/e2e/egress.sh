@@ -24,7 +24,7 @@
 # with an ICMP check of the Internet host bound to its uplink; e1's uplink
 # stops carrying the Internet's packets (nft, ingress of up0: only those,
 # the underlay still carries the tunnel) -> its check goes down -> c is on
-# e2 within 1 s of the verdict (3 s in the emulated guest); the uplink
+# e2 within 1 s of the verdict (5 s in the emulated guest); the uplink
 # back -> the check rises -> c moves back after egress-hold; drain of e1
 # while c sends 100 echo requests a second to the Internet: c moves well
 # before e1 withdraws (at once: 0.2 s seen; not held back by the stable
@@ -44,10 +44,13 @@ HOLD=5
 # The exits' check of the Internet host (bound to the uplink: doc/egress.md).
 CHK="interval 1 fast-interval 0.2 rise 2 fall 2 timeout 0.3 bind up0"
 DRAIN_DELAY=7
-# From the check's verdict to the client's move: at most 1 s (issue 15);
-# the emulated guest is about ten times slower (tests/e2e/check.sh).
+# From the check's verdict to the client's move: at most 1 s (issue 15).
+# In the emulated guest 5 s: the move is seen by polling the client's
+# allowed IPs (ip netns exec + wg + awk, process starts of 50-120 ms each
+# under TCG), which linkcut.sh measured adding about 2.3 s to a 1.0 s
+# outage; this scenario's one guest run saw 2.3 s.
 MOVE_LIM=1.0
-[ "${WGB_IN_GUEST:-0}" = 1 ] && MOVE_LIM=3.0
+[ "${WGB_IN_GUEST:-0}" = 1 ] && MOVE_LIM=5.0
 
 ep_addr() { echo "198.51.100.$(topo_i "$1")"; }
 up_addr() { local i; i=$(topo_i "$1"); echo "100.64.$((i / 250)).$((i % 250 + 2))"; }
