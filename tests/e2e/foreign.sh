@@ -9,16 +9,17 @@
 # host route and an IPv6 static, and a route of protocol 42 as babeld
 # installs them (the same protocol number as wgbabeld's).  n3
 # announces 0.0.0.0/0, those three prefixes and a free one.  Then:
-#  - n1 installs the free prefix and refuses the other four (the default
-#    because it covers n2's endpoint): `show refused` names each with the
-#    route that holds its place, and every foreign route is
+#  - n1 installs the free prefix, puts the learned default into the egress
+#    table (doc/egress.md: it covers n2's endpoint, and n1 has a default of
+#    its own) and refuses the other three: `show refused` names each with
+#    the route that holds its place, and every foreign route is
 #    byte-identical after the learning, a withdrawal, SIGTERM and a crash
 #    restart of n1's wgbabeld (table all, IPv4 and IPv6);
 #  - when the operator deletes the static host route, n1's own route takes
 #    its place within seconds (route events, not a table re-read);
 #  - a learned prefix that covers a peer's WireGuard endpoint (a learned
-#    0.0.0.0/0 on n1 and n2; 172.16.0.0/12) gets no kernel route, and the
-#    tunnels keep working;
+#    0.0.0.0/0 on n1 and n2; 172.16.0.0/12) goes into the egress table,
+#    never the main one, and the tunnels keep working;
 #  - `wg syncconf` of the operator's file on n2 wipes the learned allowed
 #    IPs; they are back within the device read interval;
 #  - a second wgbabeld instance on n1 (its own configuration, control
@@ -36,6 +37,7 @@ topo_init foreign
 
 FREE=10.55.0.0/16
 STATIC4=10.9.9.8/32
+EGRESS_TABLE=6696	# egress-table's default (wgbabeld.conf(5))
 STATIC6=2001:db8:99::/64
 BABELD4=10.77.0.0/16
 
@@ -95,9 +97,13 @@ t_refused_and_untouched() {
         "n1 refuses the three prefixes a foreign route holds" ||
         topo_ctl n1 show refused >&2
     # The learned default would also carry WireGuard's packets to n2's
-    # endpoint: that reason is given first.
-    wgt_assert_contains "$(topo_json n1 refused)" '"prefix":"0.0.0.0/0","reason":"covers-endpoint"' \
-        "n1 refuses the learned default"
+    # endpoint, and n1 has a default of its own: it goes into the egress
+    # table, never over n1's own default.
+    wgt_assert_wait "topo_ctl n1 show fib | grep -q '^0.0.0.0/0 .* egress'" 20 \
+        "n1 puts the learned default into the egress table"
+    wgt_assert_wait "wgt_ip n1 -4 route show table $EGRESS_TABLE default | grep -q ' nhid .*proto babel'" 10 \
+        "n1's egress table holds the learned default"
+    wgt_assert_not_contains "$(topo_json n1 refused)" '"prefix":"0.0.0.0/0"' "the learned default is not refused"
     r=$(topo_ctl n1 show refused)
     wgt_log "n1 show refused:"$'\n'"$(sed 's/^/#   /' <<<"$r")"
     wgt_assert_contains "$r" "refused route $STATIC4 (table 254, metric 0): the kernel holds a route wgbabeld did not install (proto 4 dev ve-n2 via" \
@@ -242,22 +248,27 @@ EOF
     wgt_ip n2 -6 addr del fe80::a2/64 dev ve-n1
 }
 
-# A learned prefix that covers a peer's WireGuard endpoint gets no kernel
-# route: it would carry WireGuard's own packets into the tunnel.
+# A learned prefix that covers a peer's WireGuard endpoint never goes into
+# the main table, where it would carry WireGuard's own packets into the
+# tunnel: it goes into the egress table, which WireGuard's marked packets
+# skip (doc/egress.md).
 t_endpoint_cover() {
-    local r
     topo_ctl n3 announce 172.16.0.0/12 >/dev/null || return 1
-    wgt_assert_wait "topo_json n1 refused | grep -q '\"prefix\":\"172.16.0.0/12\",\"reason\":\"covers-endpoint\"'" 20 \
-        "n1 refuses 172.16.0.0/12 (it covers n2's endpoint)" || { topo_ctl n1 show refused >&2; return 1; }
-    r=$(topo_ctl n1 show refused)
-    wgt_assert_contains "$r" "refused route 172.16.0.0/12: it covers $(topo_uaddr n2 n1), the WireGuard endpoint of a peer"
+    wgt_assert_wait "wgt_ip n1 -4 route show table $EGRESS_TABLE 172.16.0.0/12 | grep -q ' nhid .*proto babel'" 20 \
+        "n1 puts 172.16.0.0/12 (it covers n2's endpoint) into the egress table" ||
+        { topo_ctl n1 show fib >&2; return 1; }
+    wgt_assert_eq "$(wgt_ip n1 -4 route show table main 172.16.0.0/12 | grep nhid)" "" \
+        "n1's main table has no learned 172.16.0.0/12"
+    wgt_assert grep -q "route to 172.16.0.0/12 goes into the egress table: it covers $(topo_uaddr n2 n1), the WireGuard endpoint of a peer" \
+        "$WGT_DIR/wgbabeld-n1.log"
     # The learned 0.0.0.0/0 covers n2's peers' endpoints too.
-    wgt_assert_wait "topo_json n2 refused | grep -q '\"prefix\":\"0.0.0.0/0\",\"reason\":\"covers-endpoint\"'" 20 \
-        "n2 refuses 0.0.0.0/0 (it covers its peers' endpoints)"
-    wgt_assert_eq "$(wgt_ip n2 route show 0.0.0.0/0 | grep nhid)" "" "n2 has no learned default route"
+    wgt_assert_wait "wgt_ip n2 -4 route show table $EGRESS_TABLE default | grep -q ' nhid .*proto babel'" 20 \
+        "n2 puts the learned 0.0.0.0/0 into the egress table"
+    wgt_assert_eq "$(wgt_ip n2 -4 route show table main 0.0.0.0/0 | grep nhid)" "" "n2's main table has no learned default route"
     wgt_assert topo_ping n1 "$(topo_addr4 n3)"
     topo_ctl n3 withdraw 172.16.0.0/12 >/dev/null
-    wgt_assert_wait "! topo_json n1 refused | grep -q 172.16.0.0/12" 20 "the refusal goes with the withdrawal"
+    wgt_assert_wait "! wgt_ip n1 -4 route show table $EGRESS_TABLE 172.16.0.0/12 | grep -q nhid" 20 \
+        "the egress route goes with the withdrawal"
 }
 
 # `wg syncconf` with the operator's file underneath a running wgbabeld
@@ -285,10 +296,10 @@ t_syncconf() {
 }
 
 wgt_setup "three nodes, n1 with routes of its own, converged ($WGT_BACKEND)" build
-wgt_test "learned prefixes equal to foreign routes are refused and never touched" t_refused_and_untouched
+wgt_test "learned prefixes equal to foreign routes are refused and never touched; the learned default goes to the egress table" t_refused_and_untouched
 wgt_test "a refused prefix is installed when the foreign route goes" t_installed_when_the_foreign_route_goes
 wgt_test "SIGTERM, restart and crash restart leave the host's routes intact" t_stop_and_crash_leave_the_host_intact
-wgt_test "a learned prefix covering a WireGuard endpoint gets no kernel route" t_endpoint_cover
+wgt_test "a learned prefix covering a WireGuard endpoint goes into the egress table, not main" t_endpoint_cover
 wgt_test "wg syncconf underneath: learned allowed IPs are repaired" t_syncconf
 wgt_test "two wgbabeld instances on one host keep to their own routes" t_two_instances
 wgt_test "wgbabeld next to babeld on one host" t_next_to_babeld
