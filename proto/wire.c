@@ -664,8 +664,10 @@ static bool update_equal(const struct babel_update *a, const struct babel_update
 	       babel_prefix_equal(&a->prefix, &b->prefix) &&
 	       src_equal(a->has_src_prefix, &a->src_prefix,
 			 b->has_src_prefix, &b->src_prefix) &&
-	       a->has_router_id == b->has_router_id &&
-	       (!a->has_router_id || memcmp(a->router_id, b->router_id, 8) == 0) &&
+	       (a->metric == BABEL_INFINITY ||
+		(a->has_router_id == b->has_router_id &&
+		 (!a->has_router_id ||
+		  memcmp(a->router_id, b->router_id, 8) == 0))) &&
 	       babel_addr_equal(&a->next_hop, &b->next_hop);
 }
 

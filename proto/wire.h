@@ -300,7 +300,11 @@ int babel_write_tlv(struct babel_writer *w, const struct babel_tlv *tlv);
 
 /*
  * What a parse -> write -> parse round trip preserves: every field, except
- * Update flags (the writer chooses its own compression).
+ * Update flags (the writer chooses its own compression) and a retraction's
+ * router-id. A retraction names no source of its own: the parser reports
+ * the router-id in force, if any, which depends on what came before it in
+ * the packet (a writer cannot say "none in force" once it has written
+ * one), and the engine retracts by prefix and neighbour whatever it is.
  */
 bool babel_tlv_equal(const struct babel_tlv *a, const struct babel_tlv *b);
 

@@ -73,8 +73,10 @@ static const char *tlv_insane(const struct babel_tlv *t)
 			       u->metric == BABEL_INFINITY ? NULL : "bad wildcard";
 		if (u->ae == BABEL_AE_IPV6_LL || u->ae > BABEL_AE_MAX)
 			return "update with AE 3 or unknown";
+		/* A retraction carries no next hop; it names its source by the
+		 * router-id in force when there is one (as babeld's do). */
 		if (u->metric == BABEL_INFINITY)
-			return u->has_router_id || u->next_hop.af ? "retraction with id/nh" : NULL;
+			return u->next_hop.af ? "retraction with a next hop" : NULL;
 		if (!u->has_router_id)
 			return "update without router-id";
 		if (u->next_hop.af != (u->ae == BABEL_AE_IPV4 ? BABEL_AF_INET : BABEL_AF_INET6))
