@@ -73,14 +73,6 @@ check_json() { topo_ctl "$1" --json show checks | tr '}' '\n' | grep "\"prefix\"
 check_state() { check_json "$1" "$2" | grep -o '"state":"[a-z]*"' | cut -d'"' -f4; }
 holder_is() { [ "$(topo_holders "$1" "$2")" = "$3" ]; }
 
-# The epoch time of the last log line of NODE matching PATTERN (the log
-# stamps HH:MM:SS.mmm of today).
-log_time() {
-    local t
-    t=$(grep -E "$2" "$WGT_DIR/wgbabeld-$1.log" | tail -n 1 | cut -d' ' -f1)
-    [ -n "$t" ] && date -d "today $t" +%s.%N
-}
-
 # Polls (no sleep: each look at wg costs tens of ms) until C holds P on
 # HOLDER; sets MOVED_AT to the time it was seen.
 wait_move() {
@@ -132,7 +124,7 @@ table netdev chk {
 }
 EOF
     wait_move m 15 || { wgt_fail "c did not move to o2 after o1's check failed"; return 1; }
-    vt=$(log_time o1 "check $P4 down:") || { wgt_fail "no verdict in o1's log"; return 1; }
+    vt=$(topo_log_time o1 "check $P4 down:") || { wgt_fail "no verdict in o1's log"; return 1; }
     dt=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     FAIL_DT=$dt
     wgt_log "o1's check down (log $(grep "check $P4 down:" "$WGT_DIR/wgbabeld-o1.log" | tail -n 1 | cut -d' ' -f1)); c moved to o2 ${dt}s after the verdict"
@@ -151,7 +143,7 @@ t_check_recovers() {
     local vt dt
     wgt_exec o1 nft delete table netdev chk || { wgt_fail "nft delete"; return 1; }
     wait_move o1 15 || { wgt_fail "c did not move back to o1"; return 1; }
-    vt=$(log_time o1 "check $P4 up:") || { wgt_fail "no up verdict in o1's log"; return 1; }
+    vt=$(topo_log_time o1 "check $P4 up:") || { wgt_fail "no up verdict in o1's log"; return 1; }
     dt=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     BACK_DT=$dt
     wgt_assert_wait "[ \$(grep -cx 'up up no' $WGT_DIR/o1.events) -ge 2 ]" 5 "on-change ran for the way back (and at the start)"

@@ -274,14 +274,6 @@ t_crash_adopts() {
     ping_via c "$INET4" e1
 }
 
-# The epoch time of the last log line of NODE matching PATTERN (the log
-# stamps HH:MM:SS.mmm of today).
-log_time() {
-    local t
-    t=$(grep -E "$2" "$WGT_DIR/wgbabeld-$1.log" | tail -n 1 | cut -d' ' -f1)
-    [ -n "$t" ] && date -d "today $t" +%s.%N
-}
-
 # Polls (each look at wg costs tens of ms) until c holds 0.0.0.0/0 on
 # EXIT, for at most SECONDS; sets MOVED_AT to the time it was seen.
 wait_move() {
@@ -314,7 +306,7 @@ table netdev uplink {
 }
 NFT
     wait_move e2 15 || { wgt_fail "c did not move to e2 after e1's check failed"; return 1; }
-    vt=$(log_time e1 "check 0\.0\.0\.0/0 down:") || { wgt_fail "no verdict in e1's log"; return 1; }
+    vt=$(topo_log_time e1 "check 0\.0\.0\.0/0 down:") || { wgt_fail "no verdict in e1's log"; return 1; }
     FAIL_DT=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     DETECT_DT=$(awk -v a="$t0" -v b="$vt" 'BEGIN { printf "%.3f", b - a }')
     wgt_log "e1's check: verdict ${DETECT_DT}s after its uplink stopped carrying the Internet's packets"
@@ -340,7 +332,7 @@ t_uplink_recovers() {
     local vt dt
     wgt_exec e1 nft delete table netdev uplink || { wgt_fail "nft delete"; return 1; }
     wgt_assert_wait "[ \"\$(check_state e1 0.0.0.0/0)\" = up ]" 10 "e1's check up again"
-    vt=$(log_time e1 "check 0\.0\.0\.0/0 up:") || { wgt_fail "no up verdict in e1's log"; return 1; }
+    vt=$(topo_log_time e1 "check 0\.0\.0\.0/0 up:") || { wgt_fail "no up verdict in e1's log"; return 1; }
     wait_move e1 $((HOLD * 3)) || { wgt_fail "c did not move back to e1"; return 1; }
     dt=$(awk -v a="$vt" -v b="$MOVED_AT" 'BEGIN { printf "%.3f", b - a }')
     BACK_DT=$dt

@@ -975,6 +975,14 @@ topo_delay() {
 }
 
 # ------------------------------------------------------------ questions
+# topo_log_time NODE PATTERN: the epoch time of the last line of NODE's
+# wgbabeld log matching PATTERN (the log stamps HH:MM:SS.mmm of today).
+topo_log_time() {
+    local t
+    t=$(grep -E "$2" "$WGT_DIR/wgbabeld-$1.log" | tail -n 1 | cut -d' ' -f1)
+    [ -n "$t" ] && date -d "today $t" +%s.%N
+}
+
 # topo_holders NODE PREFIX: the peers (node names) that hold PREFIX in
 # NODE's AllowedIPs, one a line.
 topo_holders() {
