@@ -21,7 +21,9 @@ enum metrics_form {
 	MF_SIZE,
 	MF_BOOL,
 	MF_INFO,	/* 1, labelled version and router_id */
-	MF_NEIGH,	/* one sample per neighbour, read by neigh() */
+	MF_NEIGH,	/* one sample per neighbour: the uint64_t at off in
+			 * struct metrics_neigh (an array of them with
+			 * values), or read by neigh() */
 	MF_FN,		/* read by get() */
 };
 
@@ -40,7 +42,8 @@ struct metrics_desc {
 	size_t off;		/* into struct metrics_snap */
 	const char *label;	/* NULL: one sample (per neighbour) */
 	const char *const *values;	/* label values, NULL-terminated */
-	/* MF_NEIGH: the value for neighbour N, label value I */
+	/* MF_NEIGH, if not at off: the value for neighbour N, label
+	 * value I */
 	struct metrics_val (*neigh)(const struct metrics_neigh *n, size_t i);
 	/* MF_FN: the value for label value I */
 	uint64_t (*get)(const struct metrics_snap *s, size_t i);
@@ -51,7 +54,8 @@ struct metrics_desc {
 #define U32(n, t, h, f) { n, t, h, MF_U32, OFF(f), NULL, NULL, NULL, NULL }
 #define ARR(n, t, h, f, l, v) \
 	{ n, t, h, MF_U64, OFF(f[0]), l, v, NULL, NULL }
-#define NEIGH(n, h, fn) { n, "gauge", h, MF_NEIGH, 0, NULL, NULL, fn, NULL }
+#define NOFF(f) offsetof(struct metrics_neigh, f)
+#define NEIGH(n, h, f) { n, "gauge", h, MF_NEIGH, NOFF(f), NULL, NULL, NULL, NULL }
 
 /* parse_errors_total reads the counters after "packets" as an array. */
 _Static_assert(offsetof(struct babel_parse_stats, truncated) -
@@ -63,46 +67,11 @@ static struct metrics_val mv_u(uint64_t u)
 	return (struct metrics_val){ .u = u };
 }
 
-static struct metrics_val nb_cost(const struct metrics_neigh *n, size_t i)
-{
-	(void)i;
-	return mv_u(n->cost);
-}
-
-static struct metrics_val nb_rxcost(const struct metrics_neigh *n, size_t i)
-{
-	(void)i;
-	return mv_u(n->rxcost);
-}
-
-static struct metrics_val nb_txcost(const struct metrics_neigh *n, size_t i)
-{
-	(void)i;
-	return mv_u(n->txcost);
-}
-
 static struct metrics_val nb_rtt(const struct metrics_neigh *n, size_t i)
 {
 	(void)i;
 	return (struct metrics_val){ .skip = !n->rtt_valid, .real = true,
 				     .d = n->rtt_us / 1e6 };
-}
-
-static struct metrics_val nb_missed(const struct metrics_neigh *n, size_t i)
-{
-	return mv_u(n->hellos_missed[i]);
-}
-
-static struct metrics_val nb_routes(const struct metrics_neigh *n, size_t i)
-{
-	(void)i;
-	return mv_u(n->routes);
-}
-
-static struct metrics_val nb_selected(const struct metrics_neigh *n, size_t i)
-{
-	(void)i;
-	return mv_u(n->selected);
 }
 
 static const char *const v_loss[] = {
@@ -175,20 +144,21 @@ static const struct metrics_desc metrics_table[] = {
 	U32("neighbours", "gauge", "Babel neighbours heard within their Hello "
 	    "window.", eng.neighbours),
 	NEIGH("neighbour_cost", "Link cost to the neighbour, RTT penalty "
-	      "included (RFC 8966 3.4.3).", nb_cost),
+	      "included (RFC 8966 3.4.3).", cost),
 	NEIGH("neighbour_rxcost", "Receive cost we announce to the neighbour "
-	      "in IHUs.", nb_rxcost),
+	      "in IHUs.", rxcost),
 	NEIGH("neighbour_txcost", "Transmit cost the neighbour announced in "
-	      "its IHU.", nb_txcost),
-	NEIGH("neighbour_rtt_seconds", "Smoothed round-trip time to the "
-	      "neighbour (RFC 9616); absent until measured.", nb_rtt),
+	      "its IHU.", txcost),
+	{ "neighbour_rtt_seconds", "gauge", "Smoothed round-trip time to the "
+	  "neighbour (RFC 9616); absent until measured.", MF_NEIGH, 0, NULL,
+	  NULL, nb_rtt, NULL },
 	{ "neighbour_hellos_missed", "gauge", "Hellos missed since the oldest "
-	  "one received of the last 16 (RFC 8966 3.4.1).", MF_NEIGH, 0,
-	  "kind", v_hello, nb_missed, NULL },
+	  "one received of the last 16 (RFC 8966 3.4.1).", MF_NEIGH,
+	  NOFF(hellos_missed[0]), "kind", v_hello, NULL, NULL },
 	NEIGH("neighbour_routes", "Routes learned from the neighbour.",
-	      nb_routes),
+	      routes),
 	NEIGH("neighbour_selected_routes", "Selected routes through the "
-	      "neighbour.", nb_selected),
+	      "neighbour.", selected),
 	{ "neighbours_lost_total", "counter", "Neighbours lost, by cause.",
 	  MF_U64, OFF(eng.neighbours_lost[0]), "cause", v_loss, NULL, NULL },
 	U32("fast_probed_neighbours", "gauge", "Next hops probed fast now "
@@ -367,7 +337,17 @@ static void metrics_family(const struct metrics_snap *s,
 			const struct metrics_neigh *n = &s->neigh[k];
 
 			for (size_t i = 0; i < (nv ? nv : 1); i++) {
-				struct metrics_val v = m->neigh(n, i);
+				struct metrics_val v;
+
+				if (m->neigh) {
+					v = m->neigh(n, i);
+				} else {
+					uint64_t u;
+
+					memcpy(&u, (const char *)n + m->off +
+					       i * sizeof(u), sizeof(u));
+					v = mv_u(u);
+				}
 
 				if (v.skip)
 					continue;
