@@ -99,27 +99,11 @@ if [ "${WGB_IN_GUEST:-0}" = 1 ] && [ -z "${WGB_GUEST_ALL:-}" ]; then
 	)
 fi
 
-pass=0
-fail=0
+# shellcheck source=tests/lib/tally.sh
+. "$top/tests/lib/tally.sh"
 for s in "${scripts[@]}"; do
 	echo "--- $s (backend $WGB_WG_BACKEND)"
-	log=$(mktemp)
 	# shellcheck disable=SC2086 # "script args" are split on purpose
-	bash $s 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	rm -f "$log"
-	if [ -z "$line" ]; then
-		echo "--- $s: exited $rc without a result line"
-		fail=$((fail + 1))
-		continue
-	fi
-	p=${line%% passed*}
-	f=${line#* passed, }
-	f=${f%% failed*}
-	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	pass=$((pass + p))
-	fail=$((fail + f))
+	tally_run "$s" bash $s
 done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+tally_end

@@ -39,30 +39,14 @@ record() {
 	printf '%s: %d passed, %d failed\n' "$1" "$2" "$3"
 }
 
-# Run a script that ends with "N passed, N failed"; count its results.
+# shellcheck source=tests/lib/tally.sh
+. "$top/tests/lib/tally.sh"
+
+# run_counted NAME CMD [ARG...]: a script that ends with "N passed, N
+# failed"; its results counted.
 run_counted() {
-	local name=$1
-	shift
-	local log
-	log=$(mktemp)
-	"$@" 2>&1 | tee "$log"
-	local rc=${PIPESTATUS[0]}
-	local line
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	rm -f "$log"
-	if [ -z "$line" ]; then
-		record "$name" 0 1
-		echo "$name: exited $rc without a result line"
-		return
-	fi
-	local p f
-	p=$(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')
-	f=$(echo "$line" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-		echo "$name: exited $rc"
-	fi
-	record "$name" "$p" "$f"
+	tally_run "$@"
+	record "$1" "$tally_p" "$tally_f"
 }
 
 # meson_stage NAME BUILDDIR [meson setup args...]

@@ -12,32 +12,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then
     set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress
 fi
-pass=0 fail=0
+# shellcheck source=tests/lib/tally.sh
+. "$here/../lib/tally.sh"
+TALLY_KEEP='^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time)'
+TALLY_KEEP_FILE=${TMPDIR:-/tmp}/e2e-summary.$$
 for s in "$@"; do
     s=${s%.sh}
     echo "--- tests/e2e/$s.sh (backend ${WGB_WG_BACKEND:-auto})"
-    log=$(mktemp)
-    bash "$here/$s.sh" 2>&1 | tee "$log"
-    rc=${PIPESTATUS[0]}
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    grep -E '^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time)' "$log" >>"${TMPDIR:-/tmp}/e2e-summary.$$"
-    rm -f "$log"
-    if [ -z "$line" ]; then
-        echo "--- $s: exited $rc without a result line"
-        fail=$((fail + 1))
-        continue
-    fi
-    p=${line%% passed*}
-    f=${line#* passed, }
-    f=${f%% failed*}
-    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-    pass=$((pass + p))
-    fail=$((fail + f))
+    tally_run "$s" bash "$here/$s.sh"
 done
-if [ -s "${TMPDIR:-/tmp}/e2e-summary.$$" ]; then
+if [ -s "$TALLY_KEEP_FILE" ]; then
     echo "--- measurements"
-    cat "${TMPDIR:-/tmp}/e2e-summary.$$"
+    cat "$TALLY_KEEP_FILE"
 fi
-rm -f "${TMPDIR:-/tmp}/e2e-summary.$$"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+rm -f "$TALLY_KEEP_FILE"
+tally_end
