@@ -10,7 +10,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then
-    set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress
+    set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress rtt join
 fi
 pass=0 fail=0
 for s in "$@"; do
@@ -20,7 +20,7 @@ for s in "$@"; do
     bash "$here/$s.sh" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    grep -E '^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time)' "$log" >>"${TMPDIR:-/tmp}/e2e-summary.$$"
+    grep -E '^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time|rtt after restart|join)' "$log" >>"${TMPDIR:-/tmp}/e2e-summary.$$"
     rm -f "$log"
     if [ -z "$line" ]; then
         echo "--- $s: exited $rc without a result line"
