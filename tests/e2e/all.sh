@@ -20,7 +20,7 @@ for s in "$@"; do
     bash "$here/$s.sh" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-    grep -E '^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time|rtt after restart|join)' "$log" >>"${TMPDIR:-/tmp}/e2e-summary.$$"
+    grep -E '^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time|rtt after restart|node joined)' "$log" >>"${TMPDIR:-/tmp}/e2e-summary.$$"
     rm -f "$log"
     if [ -z "$line" ]; then
         echo "--- $s: exited $rc without a result line"
