@@ -40,16 +40,20 @@ export WGB_WG_BACKEND=${WGB_WG_BACKEND:-go}
 # behind the underlay gateway: the egress table, its rules and fwmark,
 # the nearest exit, a stopped exit, the stable choice, health-checked
 # exits whose uplink fails, a drain at 100 pps, and nothing left
-# behind).  interop runs babeld and BIRD
+# behind), rtt (a client with two origins of one prefix, the nearer by
+# RTT: after the nearer one's restart its RTT agrees with ping's within
+# 5 s and the prefix is back on it; the guest's bounds are its own) and,
+# on the host only, join (a node joins a converged 20-node mesh: every
+# route everywhere within 2 s; the mesh costs what mesh20 does).  interop runs babeld and BIRD
 # over plain veths, no WireGuard: host only.  On wireguard-go the same
 # WireGuard scenarios run again (the backend wgbabeld talks to there is
 # the UAPI socket, not netlink), plus stall (wireguard-go stopped for
 # 10 s: the control socket and Hellos go on) and interop.  WGB_E2E
 # overrides the list.
 if [ "$WGB_WG_BACKEND" = kernel ]; then
-	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun egress}
+	e2e=${WGB_E2E:-anycast failover linkcut multihop wgquick foreign dryrun egress rtt}
 else
-	e2e=${WGB_E2E:-anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress}
+	e2e=${WGB_E2E:-anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress rtt join}
 fi
 
 # The daemon's own end-to-end checks, on the same harness as the

@@ -10,11 +10,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ $# -eq 0 ]; then
-    set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress
+    set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress rtt join
 fi
 # shellcheck source=tests/lib/tally.sh
 . "$here/../lib/tally.sh"
-TALLY_KEEP='^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time)'
+TALLY_KEEP='^# (failover loss|link cut|health check|transit restart|[0-9]+-node full mesh|convergence time|rtt after restart|node joined)'
 TALLY_KEEP_FILE=${TMPDIR:-/tmp}/e2e-summary.$$
 for s in "$@"; do
     s=${s%.sh}
