@@ -238,7 +238,8 @@ t_sigterm_restart() {
     LOSS_TERM="$TOPO_LOST of $TOPO_SENT ($REQ_LOST requests, $REP_LOST replies; ${LOSS_WHERE:-none})"
     wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
     # The shutdown delay moves n2 and n4 onto their 60 ms link while n3
-    # still forwards (no loss there: both hear the retraction at once),
+    # still forwards (0 to 1 lost there, "request n3>", when the
+    # retraction reaches n4 a little before n2),
     # and n3 then removes what it installed.  Issue 16 asks for no
     # request lost, replies counted apart.  Not met, and not by ordering:
     # captures of every hop (2026-12-05, wireguard-go, 8 to 10 lost in
