@@ -175,6 +175,11 @@ struct daemon {
 	uv_timer_t grace_timer;		/* end of the restart grace period */
 	uv_timer_t probe_timer;		/* probe.c: liveness probes */
 	uv_timer_t shutdown_timer;	/* main.c: the shutdown delay */
+	/* main.c: Babel packets held while allowed-IP writes are pending,
+	 * sent once they are written (send_after_writes) */
+	uv_check_t send_check;
+	uv_idle_t send_idle;
+	struct held_pkt *held, **held_tail;
 	uv_signal_t sigterm, sigint, sighup;
 
 	struct ctl_server *ctl_rw;

@@ -409,6 +409,94 @@ static int do_reload(struct daemon *d)
 }
 
 /*
+ * The engine's send callback. An Update that makes a neighbour choose us
+ * must not reach it before we can forward what it sends: while
+ * allowed-IP changes are queued (and the device answers), the packets
+ * wait until iface_flush_dirty has written them and the kernel routes
+ * queued with them (on_send_check, later in the same loop iteration).
+ * Otherwise a restarted transit node announced its routes before holding
+ * them, and a neighbour that moved to it at once lost what it sent
+ * (WireGuard drops a packet to or from a peer that holds no allowed IP
+ * for it).
+ */
+struct held_pkt {
+	struct held_pkt *next;
+	unsigned ifindex;
+	bool has_dst;
+	struct babel_addr dst;
+	size_t len;
+	uint8_t buf[];
+};
+
+static bool aip_writes_pending(const struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct d_iface *ifc = d->ifaces[i];
+
+		if (ifc->rec_dirty && ifc->rec && !ifc->wg_stalled)
+			return true;
+	}
+	return false;
+}
+
+static void held_send_all(struct daemon *d)
+{
+	struct held_pkt *p;
+
+	while ((p = d->held)) {
+		d->held = p->next;
+		net_send(d, p->ifindex, p->has_dst ? &p->dst : NULL, p->buf,
+			 p->len);
+		free(p);
+	}
+	d->held_tail = &d->held;
+	uv_idle_stop(&d->send_idle);
+}
+
+static void on_send_idle(uv_idle_t *h)
+{
+	(void)h;
+}
+
+static void send_after_writes(void *ctx, unsigned ifindex,
+			      const struct babel_addr *dst,
+			      const uint8_t *buf, size_t len)
+{
+	struct daemon *d = ctx;
+	struct held_pkt *p;
+
+	/* Held ones first, in order. */
+	if (d->stopping || (!d->held && !aip_writes_pending(d)) ||
+	    !(p = malloc(sizeof(*p) + len))) {
+		held_send_all(d);
+		net_send(d, ifindex, dst, buf, len);
+		return;
+	}
+	p->next = NULL;
+	p->ifindex = ifindex;
+	p->has_dst = dst != NULL;
+	if (dst)
+		p->dst = *dst;
+	p->len = len;
+	memcpy(p->buf, buf, len);
+	if (!d->held)	/* no blocking poll before on_send_check */
+		uv_idle_start(&d->send_idle, on_send_idle);
+	*d->held_tail = p;
+	d->held_tail = &p->next;
+}
+
+static void on_send_check(uv_check_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (!d->held)
+		return;
+	if (!d->stopping)
+		iface_flush_dirty(d);
+	held_send_all(d);
+}
+
+/*
  * The shutdown delay (shutdown-delay, as babeld's shutdown-delay-ms):
  * everything is retracted at once and again half-way (at most 300 ms
  * later), while Hellos, IHUs and the installed routes go on, so that
@@ -487,6 +575,7 @@ static void shutdown_daemon(struct daemon *d)
 		/* Retractions go out now, through net_send. */
 		babel_shutdown(d->babel, now);
 	}
+	held_send_all(d);	/* before the sockets close */
 	d->stopping = true;	/* fib_change ignores what follows */
 	if (!d->cfg->keep_routes_on_exit)
 		LOG_I(d, "removing the routes and allowed IPs wgbabeld "
@@ -639,7 +728,7 @@ static int start(struct daemon *d)
 {
 	struct babel_config bc = { 0 };
 	struct babel_callbacks cb = {
-		.ctx = d, .send = net_send, .fib_change = fib_change,
+		.ctx = d, .send = send_after_writes, .fib_change = fib_change,
 		.save_state = state_save, .log = babel_log_cb,
 		.filter_in = filter_in, .filter_out = filter_out,
 		.neigh_lost = neigh_lost_cb, .stable = egress_stable,
@@ -757,6 +846,11 @@ static void init_handles(struct daemon *d)
 	uv_timer_init(d->loop, &d->shutdown_timer);
 	d->probe_timer.data = d->check_timer.data = d->shutdown_timer.data = d;
 	d->babel_timer.data = d->refresh_timer.data = d->grace_timer.data = d;
+	uv_check_init(d->loop, &d->send_check);
+	uv_idle_init(d->loop, &d->send_idle);
+	d->send_check.data = d->send_idle.data = d;
+	d->held_tail = &d->held;
+	uv_check_start(&d->send_check, on_send_check);
 	uv_signal_init(d->loop, &d->sigterm);
 	uv_signal_init(d->loop, &d->sigint);
 	uv_signal_init(d->loop, &d->sighup);
@@ -773,6 +867,7 @@ static void close_handles(struct daemon *d)
 		(uv_handle_t *)&d->grace_timer,
 		(uv_handle_t *)&d->probe_timer, (uv_handle_t *)&d->check_timer,
 		(uv_handle_t *)&d->shutdown_timer,
+		(uv_handle_t *)&d->send_check, (uv_handle_t *)&d->send_idle,
 		(uv_handle_t *)&d->sigterm, (uv_handle_t *)&d->sigint,
 		(uv_handle_t *)&d->sighup,
 	};

@@ -33,9 +33,10 @@ TOPO_IF_EXTRA="rtt-min 40"
 # crash restart and 323 of 1323 in a SIGTERM restart of one run
 # (2026-12-01; 36 % in a SIGTERM restart once on 2026-11-30), on code that
 # lost 8 to 14 in the runs before and after: not explained (see README).
-# Under emulation it is reported, and the bound only says that traffic came
-# back: traffic that never did would lose all but the first second's 100 of
-# the 1300 to 1615 pings sent there (10 s of pings take 13 to 16 s).
+# Under emulation it is reported, with where each ping went missing
+# (losses_explain), and the bound only says that traffic came back:
+# traffic that never did would lose all but the first second's 100 of the
+# 1300 to 1615 pings sent there (10 s of pings take 13 to 16 s).
 GUEST_LIM=1000
 
 build() {
@@ -47,7 +48,49 @@ build() {
     topo_link n1 n3 60
     topo_link n2 n4 60
     topo_up || return 1
-    topo_wait_converged 60
+    topo_wait_converged 60 || return 1
+    capture_start
+}
+
+# Every node's WireGuard interface is captured (ICMPv6 only), so that each
+# ping lost in a restart is found where it went missing (tests/e2e/hops.py;
+# the captures stay in $WGT_DIR with WGT_KEEP=1).
+capture_start() {
+    local n
+    for n in n1 n2 n3 n4 n5; do
+        wgt_daemon "$n" "tcpdump-$n" tcpdump -U -i "${WGT_IF[$n/wg0]}" -n -w "$WGT_DIR/cap.$n" icmp6 ||
+            return 1
+    done
+    for n in n1 n2 n3 n4 n5; do
+        wgt_wait_until "grep -q 'listening on' $WGT_DIR/tcpdump-$n.log" 20 ||
+            { wgt_fail "tcpdump on $n did not start"; return 1; }
+    done
+}
+
+# losses_explain FROM TO: the requests and replies of the ping sent
+# between the epoch times FROM and TO that were lost, by where they went
+# missing (hops.py); sets LOSS_WHERE ("N request n2>, ..."), LOST_REQ and
+# LOST_REP (counted from the captures) and UNEXPLAINED (lost elsewhere
+# than on the paths listed below).
+#   request n2>  left n2 and never arrived: in flight on the detour n2 -> n4
+#                when n4 took n1's address back to n3 (WireGuard at n4
+#                drops a packet from a peer that no longer holds its source)
+#   request n3>  left n3 for n4 after n4 had moved n1's address off n3
+#   reply n4>    in flight on the detour n4 -> n2 when n2 took n5's address
+#                back to n3
+#   reply n3>    left n3 for n2 after n2 had moved n5's address off n3
+losses_explain() {
+    local out
+    out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/hops.py" "$1" "$2" \
+        "n1=$(topo_addr6 n1)" "n5=$(topo_addr6 n5)" \
+        n1="$WGT_DIR/cap.n1" n2="$WGT_DIR/cap.n2" n3="$WGT_DIR/cap.n3" \
+        n4="$WGT_DIR/cap.n4" n5="$WGT_DIR/cap.n5") || { wgt_fail "hops.py failed"; return 1; }
+    echo "$out" >"$WGT_DIR/lost.$3"
+    LOST_REQ=$(grep -c '^request' <<<"$out")
+    LOST_REP=$(grep -c '^reply' <<<"$out")
+    LOSS_WHERE=$(awk '{ print $1, $3 }' <<<"$out" | sort | uniq -c | awk '{ printf "%s%s %s %s", s, $1, $2, $3; s = ", " }')
+    UNEXPLAINED=$(grep -vE '^(request [0-9]+ n[23]>|reply [0-9]+ n[34]>)$' <<<"$out" | grep -c .)
+    wgt_log "lost, by where: ${LOSS_WHERE:-none}"
 }
 
 # Each node on the path holds n5's address on the next one, and n1's on
@@ -122,7 +165,7 @@ sampler() {
 }
 
 t_crash_restart() {
-    local static2 static4 spid live bad
+    local static2 static4 spid live bad t0
     topo_ctl n5 announce "$STALE" >/dev/null || return 1
     wgt_assert_wait "[ \"\$(topo_holders n3 $STALE)\" = n4 ]" 20 "n3 holds $STALE on n4" || return 1
     static2=$(static_of n3 n2)
@@ -131,6 +174,7 @@ t_crash_restart() {
     sampler &
     spid=$!
     req_reset || return 1
+    t0=$(wgt_now)
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_kill n3
@@ -139,28 +183,31 @@ t_crash_restart() {
     topo_start n3
     topo_loss_wait n1
     req_split
+    losses_explain "$t0" "$(wgt_now)" crash
     wgt_log "crash-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
-    LOSS_CRASH="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
-    # n3's AllowedIPs and routes stay (checked below), but its neighbours
-    # hear ICMP port unreachable from its Babel port while it is down and
-    # drop it at once (021946b): n2 and n4 detour over their 60 ms link
-    # until n3 is back, and the replies in flight on the detour when they
-    # switch back arrive from a peer that no longer holds their source
-    # (WireGuard drops them): about the detour's RTT (120 ms) of traffic,
-    # 12 packets at 100/s.  Allow twice that, as failover.sh does.  In the
-    # qemu guest (TCG: everything ~10 times slower, RTT samples of 0 ms
-    # links up to 170 ms while daemons start) 40 to 64 were lost in each
-    # kind of restart.  The likely cause, not verified: n2 and n4 move
-    # back to n3 at different times while the new daemon's RTT samples
-    # settle, and while the two directions differ WireGuard drops the
-    # replies (they come from a peer that does not hold their source).
-    # There: GUEST_LIM.
+    LOSS_CRASH="$TOPO_LOST of $TOPO_SENT ($REQ_LOST requests, $REP_LOST replies; ${LOSS_WHERE:-none})"
+    # n3's AllowedIPs and routes stay (checked below) and go on
+    # forwarding, but its neighbours hear ICMP port unreachable from its
+    # Babel port while it is down and drop it at once (021946b): n2 and n4
+    # detour over their 60 ms link until n3 is back.  Each move loses what
+    # is in flight on the path left, since WireGuard drops a packet from a
+    # peer that no longer holds its source (captures, 2026-12-05, three
+    # runs on wireguard-go: 9 to 12 lost, every one of them so): when
+    # n4 moves n1's address off n3 before n2 moves n5's, the requests n3
+    # still forwards (0 to 3, "request n3>"); when both move back, what is
+    # in flight on the detour, in each direction about its one-way delay
+    # (60 ms, 6 at 100/s; "request n2>", "reply n4>").  The issue's target
+    # is under 1 s of loss (100 pings); the host bound is the detour's
+    # RTT twice over, as failover.sh's.  In the qemu guest (TCG: every
+    # process start and write ~10 times slower) 40 to 664 were lost:
+    # GUEST_LIM, reported with where they went missing.
     local lim=24
     [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=$GUEST_LIM
     [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's restart, more than $lim"
+    [ "${WGB_IN_GUEST:-0}" = 1 ] || [ "$UNEXPLAINED" = 0 ] ||
+        wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.crash)"
     # The stale prefix goes (at the latest when the restart grace period,
     # 30 s, ends); nothing live was ever missing.
-    local t0
     t0=$(wgt_now)
     wgt_assert_wait "[ -z \"\$(topo_holders n3 $STALE)\" ]" 40 "stale $STALE gone from n3" &&
         wgt_log "stale prefix removed $(wgt_since "$t0")s after the restart"
@@ -178,30 +225,43 @@ t_crash_restart() {
 }
 
 t_sigterm_restart() {
-    local static2
+    local static2 t0
     static2=$(static_of n3 n2)
     req_reset || return 1
+    t0=$(wgt_now)
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_restart n3
     topo_loss_wait n1
     req_split
-    LOSS_TERM="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
+    losses_explain "$t0" "$(wgt_now)" term
+    LOSS_TERM="$TOPO_LOST of $TOPO_SENT ($REQ_LOST requests, $REP_LOST replies; ${LOSS_WHERE:-none})"
     wgt_log "SIGTERM-restart of transit n3: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
-    # The shutdown delay (0.5 s then, 0.3 s now): n3 retracts and forwards on while n2 and
-    # n4 move away.  Issue 16 asks for no request lost here; not met yet:
-    # 5 requests and 4 replies of 1009 on the host (2026-12-05), not broken
-    # down by phase.  Suspected: the move back after the restart, where a
-    # request in flight on the detour reaches n4 from n2 after n4 took n1
-    # back to n3 (cryptokey routing drops it), or n2 moving to the new n3
-    # before n3 holds n1 on n2.  Reported, bounded as before.
-    # Without keep-routes-on-exit a SIGTERM retracts and removes what n3
-    # installed: n2 and n4 route around it over the slow links meanwhile.
-    # In the TCG guest one CI run lost 36 % (5.6 s; others 0.7-6.5 %, not
-    # explained): there the bound only says that traffic came back.
-    local lim=30
-    [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=60
-    awk -v l="$TOPO_LOSS" -v m="$lim" 'BEGIN { exit !(l < m) }' || wgt_fail "n1 -> n5 lost ${TOPO_LOSS}% across n3's SIGTERM restart (limit $lim %)"
+    # The shutdown delay moves n2 and n4 onto their 60 ms link while n3
+    # still forwards (0 to 1 lost there, "request n3>", when the
+    # retraction reaches n4 a little before n2),
+    # and n3 then removes what it installed.  Issue 16 asks for no
+    # request lost, replies counted apart.  Not met, and not by ordering:
+    # captures of every hop (2026-12-05, wireguard-go, 8 to 10 lost in
+    # four runs) put every loss in flight on the detour when n2 and n4
+    # moved back to the restarted n3, in both directions alike ("request
+    # n2>": n4 took n1's address back first; "reply n4>": n2 took n5's).
+    # One WireGuard interface holds an address on one peer, for sending
+    # and accepting alike, so whichever of the two moves first, the other
+    # direction loses what the detour holds: its one-way delay, 60 ms or
+    # 6 pings at 100/s each way; delaying one move shifts loss from one
+    # direction to the other.  None was lost at n3 (the restarted node
+    # forwards what it attracts: it announces only after writing, see
+    # send_after_writes in daemon/main.c).  Bound each way: the delay
+    # twice over (12); in the guest, GUEST_LIM in all.
+    if [ "${WGB_IN_GUEST:-0}" = 1 ]; then
+        [ "$TOPO_LOST" -le "$GUEST_LIM" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's SIGTERM restart, more than $GUEST_LIM"
+    else
+        [ "$LOST_REQ" -le 12 ] || wgt_fail "$LOST_REQ requests lost across n3's SIGTERM restart, more than 12"
+        [ "$LOST_REP" -le 12 ] || wgt_fail "$LOST_REP replies lost across n3's SIGTERM restart, more than 12"
+        [ "$UNEXPLAINED" = 0 ] ||
+            wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.term)"
+    fi
     wgt_assert_wait topo_converged 30 "converged after the SIGTERM restart"
     wgt_assert_wait path_is 30 "path through n3 again"
     wgt_assert_eq "$(static_of n3 n2)" "$static2" "n3's static allowed IPs for n2"
@@ -209,7 +269,7 @@ t_sigterm_restart() {
 }
 
 t_keep_restart() {
-    local spid bad live
+    local spid bad live t0
     topo_conf n3 keep-routes-on-exit
     topo_restart n3 || return 1          # now running with the option
     wgt_assert_wait path_is 30 "path through n3" || return 1
@@ -217,27 +277,38 @@ t_keep_restart() {
     sampler &
     spid=$!
     req_reset || return 1
+    t0=$(wgt_now)
     topo_loss_bg n1 "$(topo_addr6 n5)" 10
     sleep 1
     topo_restart n3
     topo_loss_wait n1
     req_split
+    losses_explain "$t0" "$(wgt_now)" keep
     kill "$spid"
     wait "$spid" 2>/dev/null
     sed -i '$d' "$WGT_DIR/samples"    # the last one may be cut short
-    LOSS_KEEP="$TOPO_LOSS% ($REQ_LOST requests, $REP_LOST replies)"
+    LOSS_KEEP="$TOPO_LOST of $TOPO_SENT ($REQ_LOST requests, $REP_LOST replies; ${LOSS_WHERE:-none})"
     wgt_log "SIGTERM-restart of transit n3 with keep-routes-on-exit: $TOPO_LOST of $TOPO_SENT pings lost (${TOPO_LOSS}%): $REQ_LOST requests, $REP_LOST replies"
     live="$(topo_addr6 n5)/128"
     bad=$(grep -vc "${WGT_PUB[n4/wg0]} [^;]*$live" "$WGT_DIR/samples")
     wgt_log "$(wc -l <"$WGT_DIR/samples") samples of n3's AllowedIPs, $bad without $live on n4"
     wgt_assert_eq "$bad" 0 "samples where n3 lacked the live $live on peer n4"
-    # The SIGTERM still sends a wildcard retraction: n2 and n4 detour for
-    # the restart, and lose what is in flight on the detour when they
-    # switch back (see t_crash_restart): at most 2 x its RTT.
-    # In the TCG guest: GUEST_LIM (see t_crash_restart).
+    # Issue 16 asks for 0 lost.  Not met: the SIGTERM still retracts,
+    # n2 and n4 detour for the restart and lose what is in flight on the
+    # detour when they move back, as in t_sigterm_restart (captures: 7 to
+    # 8 lost, "request n2>" and "reply n4>", and once 1 "request n3>":
+    # the retraction reached n4 first).  Not retracting with
+    # keep-routes-on-exit does not help alone: n2 and n4 then drop n3 on
+    # the ICMP port unreachable of the restart gap (their fast probes
+    # reach n3 every 0.1 s) and still detour, now at different moments
+    # (measured: 15 lost, 2 of them requests n3 forwarded after n4 had
+    # moved away).  0 needs the neighbours to keep a restarting node
+    # (proto/neighbour.c).  Bound: as in t_crash_restart.
     local lim=24
     [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=$GUEST_LIM
     [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across the restart, more than $lim"
+    [ "${WGB_IN_GUEST:-0}" = 1 ] || [ "$UNEXPLAINED" = 0 ] ||
+        wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.keep)"
     wgt_assert_wait topo_converged 30 "converged after the restart"
 }
 
@@ -246,5 +317,5 @@ wgt_test "n1 -> n5 crosses four WireGuard hops (hop limit 61)" t_path
 wgt_test "crash-restart of transit n3: no live allowed IP withdrawn at n3, the stale one removed" t_crash_restart
 wgt_test "SIGTERM-restart of transit n3: converges back, no stale allowed IP" t_sigterm_restart
 wgt_test "SIGTERM-restart with keep-routes-on-exit: no live allowed IP withdrawn" t_keep_restart
-echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}, SIGTERM-restart ${LOSS_TERM:-?}, with keep-routes-on-exit ${LOSS_KEEP:-?}"
+echo "# transit restart loss at 100 pkt/s ($WGT_BACKEND): crash-restart ${LOSS_CRASH:-?}; SIGTERM-restart ${LOSS_TERM:-?}; with keep-routes-on-exit ${LOSS_KEEP:-?}"
 topo_done
