@@ -147,8 +147,10 @@ static void test_a_next_hop_on_a_10_percent_lossy_link_is_never_lost_in_10_minut
 			      (unsigned long long)seed,
 			      (unsigned long long)c.fast_probes_sent,
 			      (unsigned long long)losses(t.s, A, -1), changes);
-		/* Probed all along: ~10 a second. */
-		assert_true(c.fast_probes_sent >= 5900);
+		/* Probed all along: at every other 100 ms tick (an Ack
+		 * heard spares the next one), more often when Acks are
+		 * lost: over 5 a second. */
+		assert_true(c.fast_probes_sent >= 2900);
 		assert_int_equal(losses(t.s, A, -1), 0);
 		assert_int_equal(losses(t.s, B, -1), 0);
 		/*
@@ -178,8 +180,9 @@ static void test_a_neighbour_that_is_no_next_hop_is_not_probed_fast(void **state
 	babel_get_counters(sim_router(t.s, A), &c0);
 	sim_run_until(t.s, sim_now(t.s) + 10 * SIM_S);
 	babel_get_counters(sim_router(t.s, A), &c1);
-	/* 10 s at 100 ms: about 100 probes, to B alone. */
-	assert_in_range(c1.fast_probes_sent - c0.fast_probes_sent, 95, 105);
+	/* 10 s at 100 ms, B answering each probe (so the tick after it is
+	 * spared): about 50 probes, to B alone. */
+	assert_in_range(c1.fast_probes_sent - c0.fast_probes_sent, 45, 55);
 	assert_int_equal(c1.fast_probed, 1);
 	/* E routes to D directly; C's next hop for D is E, and nobody
 	 * routes through A, which originates nothing: A is probed by none. */
