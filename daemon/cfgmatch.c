@@ -43,6 +43,8 @@ static void cfg_iface_overlay(struct cfg_iface_params *o,
 		o->timestamps = p->timestamps;
 	if (p->set & CFG_IF_PROBE)
 		o->probe_interval_ms = p->probe_interval_ms;
+	if (p->set & CFG_IF_FAST_PROBE)
+		o->fast_probe_ms = p->fast_probe_ms;
 	if (p->set & CFG_IF_BABEL_ADDR)
 		o->babel_addr_from = p->babel_addr_from;
 	if (p->set & CFG_IF_BABEL_ADDR4)

@@ -160,6 +160,16 @@ static int cfg_iface_words(struct cfg_line *l, struct cfg_iface_params *p)
 				return cfg_fail(l, "probe-interval: 0 (off) or "
 						"at least 0.05 seconds, got %s", s);
 			p->set |= CFG_IF_PROBE;
+		} else if (!strcmp(w, "fast-probe-interval")) {
+			/* proto/neighbour.c; 0 disables */
+			if ((r = cfg_value(l, w, &s)) < 0 ||
+			    (r = cfg_seconds(l, w, s, 0, 60000,
+					     &p->fast_probe_ms)) < 0)
+				return r;
+			if (p->fast_probe_ms && p->fast_probe_ms < 10)
+				return cfg_fail(l, "fast-probe-interval: 0 (off) "
+						"or at least 0.01 seconds, got %s", s);
+			p->set |= CFG_IF_FAST_PROBE;
 		} else if (!strcmp(w, "enable-timestamps")) {
 			if ((r = cfg_bool(l, w, &p->timestamps)) < 0)
 				return r;
@@ -561,6 +571,16 @@ static int cfg_do_max_routes(struct cfg_line *l)
 	return r;
 }
 
+static int cfg_do_fast_probe_rate(struct cfg_line *l)
+{
+	unsigned long v;
+	int r = cfg_one_uint(l, "fast-probe-rate", 1, 100000, &v);
+
+	if (r == 0)
+		l->c->fast_probe_rate = (uint32_t)v;
+	return r;
+}
+
 static int cfg_do_keep_routes(struct cfg_line *l)
 {
 	return cfg_bool(l, "keep-routes-on-exit", &l->c->keep_routes_on_exit);
@@ -792,6 +812,7 @@ static const struct {
 	{ "max-routes-per-neighbour", cfg_do_max_routes_per_neighbour, false },
 	{ "max-routes-per-neighbor", cfg_do_max_routes_per_neighbour, false },
 	{ "max-routes", cfg_do_max_routes, false },
+	{ "fast-probe-rate", cfg_do_fast_probe_rate, false },
 	{ "log-level", cfg_do_log_level, false },
 	{ "metrics-listen", cfg_do_metrics_listen, false },
 };

@@ -52,6 +52,7 @@ enum {
 	CFG_IF_TRANSPORT = 1u << 10,
 	CFG_IF_BABEL_ADDR4 = 1u << 11,
 	CFG_IF_LINK_LOCAL = 1u << 12,
+	CFG_IF_FAST_PROBE = 1u << 13,
 };
 
 /* "transport": which IP version Babel's own datagrams use on a link. */
@@ -71,6 +72,9 @@ struct cfg_iface_params {
 	uint32_t max_rtt_penalty;
 	uint16_t rxcost;
 	uint32_t probe_interval_ms;	/* liveness probes, 0: none */
+	/* fast failure detection (proto/neighbour.c), 0: off; only when
+	 * CFG_IF_FAST_PROBE is set, else proto's default */
+	uint32_t fast_probe_ms;
 	bool timestamps;
 	enum cfg_transport transport;
 	/* which of a WireGuard peer's allowed IPs is its Babel address, for
@@ -236,6 +240,7 @@ struct cfg {
 
 	uint32_t max_routes_per_neighbour;	/* 0: unlimited */
 	uint32_t max_routes;			/* 0: unlimited */
+	uint32_t fast_probe_rate;		/* 0: proto's default */
 	enum cfg_log_level log_level;
 	bool has_log_level;
 };

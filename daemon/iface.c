@@ -153,6 +153,9 @@ static void iface_babel_config(const struct d_iface *ifc,
 	bc->rtt_max_ms = p->rtt_max_ms;
 	bc->max_rtt_penalty = (uint16_t)p->max_rtt_penalty;
 	bc->unicast_only = p->type == CFG_IFTYPE_WIREGUARD;
+	if (p->set & CFG_IF_FAST_PROBE)
+		bc->fast_probe_ms = p->fast_probe_ms ? p->fast_probe_ms :
+						       BABEL_NO_FAST_PROBE;
 	bc->ll6 = ifc->ll6;
 	bc->v4 = ifc->v4;
 	bc->transport = ifc->xport == CFG_TRANSPORT_BOTH ? BABEL_TRANSPORT_BOTH :

@@ -372,13 +372,15 @@ static int do_reload(struct daemon *d)
 	    nc->route_protocol != old->route_protocol ||
 	    nc->route_metric != old->route_metric ||
 	    nc->max_routes != old->max_routes ||
+	    nc->fast_probe_rate != old->fast_probe_rate ||
 	    nc->max_routes_per_neighbour != old->max_routes_per_neighbour ||
 	    nc->keep_routes_on_exit != old->keep_routes_on_exit ||
 	    nc->has_router_id != old->has_router_id ||
 	    memcmp(nc->router_id, old->router_id, 8) ||
 	    egress_cfg_differs(nc, old))
 		LOG_W(d, "reload: changes to sockets, metrics-listen, files, "
-		      "route-*, keep-routes-on-exit, max-routes*, router-id or "
+		      "route-*, keep-routes-on-exit, max-routes*, router-id, "
+		      "fast-probe-rate or "
 		      "egress-* "
 		      "take effect at the next restart");
 	memcpy(nc->state_file, old->state_file, sizeof(nc->state_file));
@@ -390,6 +392,7 @@ static int do_reload(struct daemon *d)
 	nc->route_metric = old->route_metric;
 	nc->keep_routes_on_exit = old->keep_routes_on_exit;
 	nc->max_routes = old->max_routes;
+	nc->fast_probe_rate = old->fast_probe_rate;
 	nc->max_routes_per_neighbour = old->max_routes_per_neighbour;
 	nc->has_router_id = old->has_router_id;
 	memcpy(nc->router_id, old->router_id, 8);
@@ -784,6 +787,7 @@ static int start(struct daemon *d)
 	memcpy(bc.router_id, d->router_id, 8);
 	bc.seqno = d->seqno;
 	bc.max_routes = d->cfg->max_routes;
+	bc.fast_probe_rate = d->cfg->fast_probe_rate;
 	bc.max_routes_per_neighbour = d->cfg->max_routes_per_neighbour;
 	bc.stable_margin = d->cfg->egress_margin;
 	bc.stable_hold_ms = d->cfg->egress_hold_ms;

@@ -107,6 +107,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 		b->cfg.source_gc_ms = 180000;
 	if (!b->cfg.fast_probe_max)
 		b->cfg.fast_probe_max = 32;
+	if (!b->cfg.fast_probe_rate)
+		b->cfg.fast_probe_rate = 160;
 	b->half_life_us = b->cfg.smoothing_half_life_ms == BABEL_NO_SMOOTHING
 				  ? 0 : (uint64_t)b->cfg.smoothing_half_life_ms * 1000;
 	memcpy(b->router_id, cfg->router_id, 8);

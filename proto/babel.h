@@ -122,12 +122,13 @@ struct babel_iface_config {
 	enum babel_transport transport;
 	/*
 	 * Fast failure detection (neighbour.c): a neighbour that is the next
-	 * hop of a selected route gets an Ack Request (§3.3, §4.6.3) every
-	 * fast_probe_ms and is lost (BABEL_LOSS_PROBE) after
-	 * fast_probe_misses consecutive intervals in which nothing at all
-	 * was heard from it. 0: 100 ms and 9 misses (lost 0.9-1.0 s after
-	 * it went silent) on unicast_only links, off elsewhere;
-	 * BABEL_NO_FAST_PROBE: off.
+	 * hop of a selected route gets an Ack Request (§3.3, §4.6.3) at the
+	 * end of every fast_probe_ms interval in which nothing was heard
+	 * from it, and is lost (BABEL_LOSS_PROBE) after fast_probe_misses
+	 * such intervals in a row. 0: 100 ms and 9 misses (lost 0.9-1.0 s
+	 * after it went silent) on unicast_only links, off elsewhere;
+	 * BABEL_NO_FAST_PROBE: off. The interval stretches when more
+	 * neighbours are probed than babel_config.fast_probe_rate allows.
 	 */
 	uint32_t fast_probe_ms;
 	uint8_t fast_probe_misses;
@@ -196,6 +197,11 @@ struct babel_config {
 	 * first ones to become next hops; the bound on what fast detection
 	 * costs a router with many peers (neighbour.c). */
 	uint32_t fast_probe_max;
+	/* The probe budget: at most this many probe intervals elapse a
+	 * second over all probed neighbours (0: 160); with more neighbours
+	 * than fast_probe_rate x fast_probe_ms / 1000 each one's interval
+	 * stretches to nfast / fast_probe_rate seconds (neighbour.c). */
+	uint32_t fast_probe_rate;
 };
 #define BABEL_NO_SMOOTHING UINT32_MAX
 #define BABEL_NO_HOLD UINT32_MAX

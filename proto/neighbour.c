@@ -371,25 +371,64 @@ static void neigh_kill(struct babel *b, struct babel_neigh *nb,
  * daemon's evidence (babel_neigh_heard: the WireGuard rx counter rose).
  *
  * The neighbour is lost when nothing was heard from it in fast_probe_misses
- * consecutive probe intervals. With 100 ms and 9 misses that is 0.9-1.0 s
- * after its last packet. A link with loss p each way loses a probe round
- * trip with q = 1-(1-p)^2: 0.19 at 10 %. A false loss needs 9 in a row:
- * 0.19^9 = 3.2e-7 per tick, and 10 minutes hold 6,000 ticks, so about
- * 6000 * 0.81 * 3.2e-7 = 1.6e-3 false losses per link per 10 minutes,
- * one in four days (8 misses: 8e-3, 6: 0.23, 4: 6.3; 10 % lost one way
- * only, q = 0.1: 5e-6).
+ * (M, 9) consecutive probe intervals (I): 9 I to 10 I after its last
+ * packet.
+ *
+ * A probe goes out only at a tick that ends a silent interval: a
+ * neighbour heard since the last tick has just proved itself alive, and
+ * asking it again buys nothing. Where both ends probe each other (a
+ * mesh: each is the other's next hop), each one's Ack Requests are the
+ * other's evidence, so the pair exchanges about one probe and one Ack per
+ * interval instead of two of each; a neighbour that only answers gets a
+ * probe every other interval (probe, Ack heard, skip, probe). The caveat
+ * is a one-way failure: a neighbour whose packets still reach us while
+ * ours no longer reach it is kept. That was so before (any packet counts
+ * as an answer, so its own probes would answer ours), it loses us within
+ * a second by its own probes (and its routes through us move), and its
+ * IHUs about us stop, so our routes through it go when its last IHU
+ * expires (3.5 Hello intervals). On WireGuard, whose sessions need
+ * handshakes both ways every two minutes, that failure is rare.
+ *
+ * The budget. Every node spends at most fast_probe_rate (R, 160) probe
+ * intervals a second over all its probed neighbours: with nfast of them
+ * each one's interval is I = max(fast_probe_ms, nfast / R), recomputed
+ * at every tick; M stays, so the false-loss rate below does not grow,
+ * and the detection time grows with nfast instead, bounded by
+ * fast_probe_max: at the defaults (100 ms, R 160, at most 32) I is
+ * 100 ms up to 16 probed neighbours (lost 0.9-1.0 s after the last
+ * packet), 119 ms at 19 (a 20-node full mesh: 1.07-1.19 s) and 200 ms at
+ * 32 (1.8-2.0 s, the issue's 2 s bound). So a node sends at most R Ack
+ * Requests a second whatever its fan-out, and answers its neighbours'
+ * own; before the budget, a node of a 20-node mesh sent 190 probes and
+ * 190 Acks a second and received as many, 15,200 WireGuard packets a
+ * second over the mesh, more than an emulated CPU (the qemu guest of
+ * tests/vm) encrypts in time: Acks came late, neighbours were lost by
+ * probe, routes flapped and the mesh never converged.
+ *
+ * False losses. A link with loss p each way loses a probe round trip
+ * with q = 1-(1-p)^2: 0.19 at 10 %. A false loss needs M silent
+ * intervals in a row; the first of them held no probe of ours (the tick
+ * before it had heard the neighbour), so M-1 = 8 probes failed in a row:
+ * q^8 = 1.7e-6. Such a window opens at most at every other tick (a
+ * probe, then a heard interval): 5 a second at 100 ms, 3,000 in 10
+ * minutes, so at most 3000 * 1.7e-6 = 5e-3 false losses per link per 10
+ * minutes, one in 33 hours, fewer still where the neighbour's own probes,
+ * Hellos and updates also arrive (10 % lost one way only, q = 0.1:
+ * 3e-5).
  *
  * Cost: a probe and its Ack are about 124 bytes each on the wire (inner
  * IPv6 + UDP + 12 or 8 bytes of Babel, padded to 16, plus WireGuard's 32
- * and the outer UDP/IPv4): 2.5 kB/s and 20 packets/s per probed
- * neighbour. So probes go only where they buy something: to neighbours
+ * and the outer UDP/IPv4): at most R probes and their R Acks a second
+ * per node, 320 packets and 40 kB/s at the defaults, half that when the
+ * probed neighbours only answer. So probes go only where they buy
+ * something: to neighbours
  * that are next hops of selected routes (only there does a silent death
  * black-hole traffic that could move), and to at most fast_probe_max of
  * them; every other neighbour keeps the slow Hellos. And only while
  * there is somewhere else to go: a router with a single working link (a
  * spoke with one hub) gains nothing from knowing its only way is dead a
  * few seconds sooner, so it does not probe (a hub with 1,000 such spokes
- * is then asked nothing).
+ * probes 32 of them, at most R probes a second, and is asked nothing).
  */
 static bool neigh_probe_wanted(const struct babel *b, const struct babel_neigh *nb)
 {
@@ -401,7 +440,8 @@ static void neigh_probe_start(struct babel *b, struct babel_neigh *nb, uint64_t 
 {
 	nb->fast = true;
 	b->nfast++;
-	/* The first tick is now: a probe goes out, nothing counted missed. */
+	/* The first tick is now and counts nothing missed: the neighbour
+	 * was just heard (its update made it a next hop). */
 	nb->heard = true;
 	nb->misses = 0;
 	babel_heap_arm(&b->timers, &nb->probe_timer, now);
@@ -483,9 +523,20 @@ void babel_neigh_selected(struct babel *b, struct babel_neigh *nb, int delta,
 		neigh_probe_check(b, nb, now);
 }
 
+/* The probe budget (above): nfast neighbours share fast_probe_rate
+ * intervals a second. */
+static uint64_t neigh_probe_interval(const struct babel *b,
+				     const struct babel_neigh *nb)
+{
+	uint64_t shared = (uint64_t)b->nfast * 1000000u / b->cfg.fast_probe_rate;
+
+	return shared > nb->ifp->probe_us ? shared : nb->ifp->probe_us;
+}
+
 static void neigh_probe_timer(struct babel *b, struct babel_neigh *nb, uint64_t now)
 {
 	struct babel_iface *ifp = nb->ifp;
+	uint64_t iv = neigh_probe_interval(b, nb);
 	struct babel_tlv t;
 
 	if (b->shut) {		/* babel_shutdown: nothing is sent any more */
@@ -494,20 +545,23 @@ static void neigh_probe_timer(struct babel *b, struct babel_neigh *nb, uint64_t 
 		return;
 	}
 	if (nb->heard) {
+		/* Alive since the last tick: no probe needed. */
 		nb->heard = false;
 		nb->misses = 0;
 	} else if (++nb->misses >= ifp->probe_misses) {
 		/* Its routes move now; that stops the probes (nselected 0). */
 		neigh_kill(b, nb, BABEL_LOSS_PROBE, now);
 		return;
+	} else {
+		memset(&t, 0, sizeof(t));
+		t.type = BABEL_TLV_ACK_REQ;
+		t.ack_req.nonce = nb->probe_nonce++;
+		t.ack_req.interval = (uint16_t)(iv / 10000 > 65535 ? 65535 :
+						 iv / 10000 ? iv / 10000 : 1);
+		babel_out_tlv(b, ifp, nb, &t);
+		b->ctr.fast_probes_sent++;
 	}
-	memset(&t, 0, sizeof(t));
-	t.type = BABEL_TLV_ACK_REQ;
-	t.ack_req.nonce = nb->probe_nonce++;
-	t.ack_req.interval = (uint16_t)(ifp->probe_us / 10000 ? ifp->probe_us / 10000 : 1);
-	babel_out_tlv(b, ifp, nb, &t);
-	b->ctr.fast_probes_sent++;
-	babel_heap_arm(&b->timers, &nb->probe_timer, now + ifp->probe_us);
+	babel_heap_arm(&b->timers, &nb->probe_timer, now + iv);
 }
 
 void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now)

@@ -244,6 +244,37 @@ static void test_probe_interval_defaults_to_1s_except_wireless_and_0_disables(vo
 	(void)state;
 }
 
+static void test_fast_probe_interval_and_rate_are_parsed(void **state)
+{
+	struct cfg *c = parse_ok("fast-probe-rate 40\n"
+				 "interface wg0 type wireguard\n"
+				 "interface wg1 type wireguard fast-probe-interval 0\n"
+				 "interface wg2 type wireguard fast-probe-interval 0.25\n");
+	struct cfg_iface_params p;
+
+	assert_int_equal(c->fast_probe_rate, 40);
+	/* Not given: proto's default (100 ms on WireGuard). */
+	cfg_iface_resolve(c, "wg0", CFG_IFTYPE_WIREGUARD, &p);
+	assert_false(p.set & CFG_IF_FAST_PROBE);
+	cfg_iface_resolve(c, "wg1", CFG_IFTYPE_WIREGUARD, &p);
+	assert_true(p.set & CFG_IF_FAST_PROBE);
+	assert_int_equal(p.fast_probe_ms, 0);
+	cfg_iface_resolve(c, "wg2", CFG_IFTYPE_WIREGUARD, &p);
+	assert_true(p.set & CFG_IF_FAST_PROBE);
+	assert_int_equal(p.fast_probe_ms, 250);
+	cfg_free(c);
+	expect_error("interface wg0 fast-probe-interval 0.005\n",
+		     "t.conf:1: fast-probe-interval: 0 (off) or at least 0.01 "
+		     "seconds, got 0.005");
+	expect_error("interface wg0 fast-probe-interval 61\n",
+		     "t.conf:1: fast-probe-interval must be between 0.000 and 60.000 "
+		     "seconds (got 61)");
+	expect_error("fast-probe-rate 0\n",
+		     "t.conf:1: fast-probe-rate must be between 1 and 100000 "
+		     "(got 0)");
+	(void)state;
+}
+
 static void test_later_interface_lines_override_earlier_and_default(void **state)
 {
 	struct cfg *c = parse_ok("default hello-interval 6 rxcost 200\n"
@@ -669,6 +700,7 @@ int main(void)
 		cmocka_unit_test(test_update_interval_follows_hello_interval_when_unset),
 		cmocka_unit_test(test_later_interface_lines_override_earlier_and_default),
 		cmocka_unit_test(test_probe_interval_defaults_to_1s_except_wireless_and_0_disables),
+		cmocka_unit_test(test_fast_probe_interval_and_rate_are_parsed),
 		cmocka_unit_test(test_babel_address_defaults_to_link_local_space),
 		cmocka_unit_test(test_babel_address_from_allowed_ip_prefix),
 		cmocka_unit_test(test_announce_with_and_without_metric),

@@ -62,6 +62,9 @@ struct h {
 	uint16_t saved;
 	unsigned nsaves;
 	uint16_t hello_seq[8];
+	/* Ack Requests sent to neighbour i (counted quiet or not), and how
+	 * many of them run_alive's neighbours have answered */
+	unsigned ack_reqs[8], acked[8];
 	/* quiet: sent datagrams and FIB changes are only counted */
 	bool quiet;
 	uint64_t packets_out, fib_changes;

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/engine/test_fastprobe.c — fast failure detection (neighbour.c):
- * Ack Requests every 100 ms to the next hops of selected routes on a
- * unicast-only link, the neighbour lost ("probe") after 9 silent
+ * an Ack Request at the end of every silent 100 ms interval to the next
+ * hops of selected routes on a unicast-only link, none to a neighbour
+ * heard in the interval, the neighbour lost ("probe") after 9 silent
  * intervals, any packet or the daemon's evidence as an answer, at most
- * fast_probe_max neighbours probed, and an Ack Request answered.
+ * fast_probe_max neighbours probed, the per-node probe budget
+ * (fast_probe_rate) stretching the interval, and an Ack Request answered.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,8 +79,9 @@ static void test_only_the_next_hop_gets_ack_requests(void **state)
 	assert_true(babel_addr_equal(&f.addr, &a));
 	clear_sent(h);
 	run_alive(h, h->now + 2 * SEC, 2, true);
-	/* 100 ms apart: 20 in 2 s, to 0 only. */
-	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 19, 21);
+	/* Ticks 100 ms apart; 0 answers each probe at once, so every other
+	 * tick finds it heard and sends nothing: 10 in 2 s, to 0 only. */
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 9, 11);
 	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 0);
 	assert_int_equal(h->nlost, 0);
 }
@@ -137,7 +141,8 @@ static void test_a_router_with_a_single_link_does_not_probe(void **state)
 	clear_sent(h);
 	run_alive(h, h->now + SEC, 2, true);
 	assert_int_equal(fast_of(h).n, 1);
-	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 9, 11);
+	/* Every other 100 ms tick (the one after an Ack is skipped). */
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 4, 6);
 }
 
 static void test_rx_evidence_from_the_daemon_answers_probes(void **state)
@@ -186,7 +191,118 @@ static void test_at_most_fast_probe_max_neighbours_are_probed(void **state)
 	clear_sent(h);
 	run_alive(h, h->now + SEC, 2, true);
 	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 0);
-	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 9, 11);
+	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 1, NULL), 4, 6);
+}
+
+static void test_a_neighbour_heard_every_interval_is_not_asked(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+	struct babel_counters c0, c1;
+
+	/* 0 speaks every 50 ms unasked (its own probes, say): it proves
+	 * itself alive in every interval, so it is never probed, and never
+	 * lost. */
+	babel_get_counters(h->b, &c0);
+	clear_sent(h);
+	for (int i = 0; i < 60; i++) {
+		run_to(h, h->now + 50 * MS);
+		feed(h, 0, &ack, 1);
+	}
+	babel_get_counters(h->b, &c1);
+	assert_int_equal(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 0);
+	assert_int_equal(c1.fast_probes_sent, c0.fast_probes_sent);
+	assert_int_equal(fast_of(h).n, 1);
+	assert_int_equal(h->nlost, 0);
+	/* It falls silent: asked at the end of its first silent interval
+	 * (the tick before still had its last packet), lost 0.9-1.0 s
+	 * after that packet. */
+	{
+		uint64_t silent = h->now;
+
+		clear_sent(h);
+		run_to(h, silent + 250 * MS);
+		assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 1, 2);
+		while (!h->nlost && h->now < silent + 2 * SEC)
+			run_to(h, h->now + 10 * MS);
+		assert_int_equal(h->nlost, 1);
+		assert_int_equal(h->last_loss, BABEL_LOSS_PROBE);
+		assert_in_range(h->now - silent, 900 * MS, SEC);
+	}
+}
+
+/* Neighbours 0..n-1 up, each the next hop of its own prefix 10.(20+i)/16. */
+static struct h *n_next_hops(const struct babel_config *cfg, int n)
+{
+	struct h *h = h_new(cfg, true);
+	char p[32];
+
+	for (int i = 0; i < n; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+		bring_up(h, i, true);
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "10.%d.0.0/16", 20 + i);
+		send1(h, i, upd(i, p, (uint8_t)(9 + i), 5, 100));
+	}
+	run_alive(h, h->now + 2 * SEC, n, true);
+	for (int i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "10.%d.0.0/16", 20 + i);
+		assert_true(selected_via(h, p, i, NULL));
+	}
+	assert_int_equal(fast_of(h).n, (unsigned)n);
+	return h;
+}
+
+static void test_the_probe_budget_stretches_the_interval(void **state)
+{
+	/* 4 probed neighbours, 20 intervals a second between them: 200 ms
+	 * each instead of 100. */
+	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 },
+				    .seqno = 100, .fast_probe_rate = 20 };
+	struct h *h = *state = n_next_hops(&cfg, 4);
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+	unsigned total = 0, acked[4] = { 0 };
+	uint64_t silent, lost = 0;
+
+	clear_sent(h);
+	run_alive(h, h->now + 10 * SEC, 4, true);
+	for (int i = 0; i < 4; i++) {
+		unsigned k = count_sent(h, BABEL_TLV_ACK_REQ, i, NULL);
+
+		print_message("  neighbour %d: %u probes in 10 s\n", i, k);
+		/* Every other 200 ms tick, 25, less the ticks skipped
+		 * for the Hello each neighbour sends every second: 20
+		 * (the same at 100 ms, unbudgeted: 40). */
+		assert_in_range(k, 18, 22);
+		total += k;
+	}
+	/* Under the budget's 20 intervals a second, half of them probes. */
+	assert_true(total <= 20 * 10 / 2 + 4);
+	/* 0 falls silent, 1-3 keep answering: 9 intervals of 200 ms. */
+	for (int i = 0; i < 4; i++)
+		acked[i] = h->ack_reqs[i];
+	silent = h->now;
+	while (!h->nlost && h->now < silent + 4 * SEC) {
+		run_to(h, h->now + 10 * MS);
+		for (int i = 1; i < 4; i++)
+			if (acked[i] != h->ack_reqs[i]) {
+				acked[i] = h->ack_reqs[i];
+				feed(h, i, &ack, 1);
+			}
+	}
+	lost = h->now - silent;
+	print_message("  lost %.3f s after its last packet\n", (double)lost / SEC);
+	assert_int_equal(h->nlost, 1);
+	assert_int_equal(h->last_loss, BABEL_LOSS_PROBE);
+	{
+		struct babel_addr a = nb_addr(0);
+
+		assert_true(babel_addr_equal(&h->last_lost, &a));
+	}
+	assert_in_range(lost, 1800 * MS, 2000 * MS);
 }
 
 static void test_an_ack_request_is_answered_at_once(void **state)
@@ -230,6 +346,8 @@ int main(void)
 		T(test_a_router_with_a_single_link_does_not_probe),
 		T(test_rx_evidence_from_the_daemon_answers_probes),
 		T(test_at_most_fast_probe_max_neighbours_are_probed),
+		T(test_a_neighbour_heard_every_interval_is_not_asked),
+		T(test_the_probe_budget_stretches_the_interval),
 		T(test_an_ack_request_is_answered_at_once),
 		T(test_a_probe_interval_out_of_range_is_refused),
 	};

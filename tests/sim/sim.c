@@ -11,9 +11,9 @@
 
 #include "tests/sim/sim.h"
 
-#define SIM_MAX_EPS 256
+#define SIM_MAX_EPS 512
 #define SIM_MAX_LINKS 1024
-#define SIM_MAX_IFS 16
+#define SIM_MAX_IFS 32
 
 enum { EV_PACKET, EV_TIMER };
 enum { LINK_WG, LINK_LAN };

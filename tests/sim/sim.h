@@ -17,7 +17,7 @@
 #include "proto/babel.h"
 
 #define SIM_MAX_ROUTERS 64
-#define SIM_MAX_PREFIXES 8
+#define SIM_MAX_PREFIXES 32
 #define SIM_MS 1000ULL
 #define SIM_S 1000000ULL
 
