@@ -119,6 +119,12 @@ struct babel_neigh {
 	bool fast;
 	bool heard;			/* a packet since the last probe tick */
 	uint8_t misses;
+	/* Damping (neighbour.c): it is lost after probe_misses << probe_damp
+	 * silent intervals; probe_lost_us is when it was last lost by probe
+	 * (0: not since it was last heard back), probe_damp_us when
+	 * probe_damp last changed. */
+	uint8_t probe_damp;
+	uint64_t probe_lost_us, probe_damp_us;
 	uint16_t probe_nonce;
 	uint16_t txcost_ok;		/* its last finite IHU */
 	struct babel_timer probe_timer;

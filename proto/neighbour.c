@@ -12,6 +12,11 @@
 #include "proto/engine.h"
 #include "proto/rules.h"
 
+/* Damping of fast probes' false losses (see "Damping" below). */
+#define PROBE_FALSE_US (10 * 1000000ull)
+#define PROBE_DAMP_MAX 3
+#define PROBE_DAMP_DECAY_US (60 * 1000000ull)
+
 static uint32_t neigh_hash(const struct babel *b, unsigned ifindex,
 			   const struct babel_addr *a)
 {
@@ -234,6 +239,16 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 
 	if (!was_valid || restarted)
 		hist->first = h->seqno;
+	/* Back soon after fast probes gave it up: that loss was false
+	 * (damping, below). */
+	if (!was_valid && nb->probe_lost_us) {
+		if (now - nb->probe_lost_us < PROBE_FALSE_US &&
+		    nb->probe_damp < PROBE_DAMP_MAX) {
+			nb->probe_damp++;
+			nb->probe_damp_us = now;
+		}
+		nb->probe_lost_us = 0;
+	}
 	if (restarted) {
 		/*
 		 * The neighbour restarted: the routes it announced before are
@@ -429,6 +444,24 @@ static void neigh_kill(struct babel *b, struct babel_neigh *nb,
  * spoke with one hub) gains nothing from knowing its only way is dead a
  * few seconds sooner, so it does not probe (a hub with 1,000 such spokes
  * probes 32 of them, at most R probes a second, and is asked nothing).
+ *
+ * Damping. The arithmetic above assumes packets are late only when lost.
+ * A host that cannot run its daemon or encrypt for a second (a 20-node
+ * mesh on the two emulated CPUs of the qemu guest: thousands of probe
+ * losses in 18 minutes, every one false, the routes never settled) breaks
+ * that, and then every false loss moves routes twice. So a neighbour lost
+ * by probe and heard again within PROBE_FALSE_US was not dead: its
+ * allowance doubles (M << probe_damp intervals, at most PROBE_DAMP_MAX
+ * doublings: 7.2-8 s at 100 ms, still faster than the Hello timeout),
+ * and halves again after each PROBE_DAMP_DECAY_US in which it was probed
+ * without a loss. A real death is still found at the first try (the
+ * allowance only grows after a loss that proved false), and a link that
+ * keeps failing and coming back within seconds is kept off the fast path
+ * rather than moved back and forth ten times a minute. A neighbour that
+ * restarted (its daemon's socket closed) is normally lost by ICMP
+ * ("unreachable") before the probes give up, so its return does not
+ * count; one that comes back from a reboot does not come back within
+ * PROBE_FALSE_US. (The constants are at the top of this file.)
  */
 static bool neigh_probe_wanted(const struct babel *b, const struct babel_neigh *nb)
 {
@@ -548,8 +581,13 @@ static void neigh_probe_timer(struct babel *b, struct babel_neigh *nb, uint64_t 
 		/* Alive since the last tick: no probe needed. */
 		nb->heard = false;
 		nb->misses = 0;
-	} else if (++nb->misses >= ifp->probe_misses) {
+		if (nb->probe_damp && now - nb->probe_damp_us >= PROBE_DAMP_DECAY_US) {
+			nb->probe_damp--;
+			nb->probe_damp_us = now;
+		}
+	} else if (++nb->misses >= (uint32_t)ifp->probe_misses << nb->probe_damp) {
 		/* Its routes move now; that stops the probes (nselected 0). */
+		nb->probe_lost_us = now;
 		neigh_kill(b, nb, BABEL_LOSS_PROBE, now);
 		return;
 	} else {

@@ -6,7 +6,9 @@
  * heard in the interval, the neighbour lost ("probe") after 9 silent
  * intervals, any packet or the daemon's evidence as an answer, at most
  * fast_probe_max neighbours probed, the per-node probe budget
- * (fast_probe_rate) stretching the interval, and an Ack Request answered.
+ * (fast_probe_rate) stretching the interval, damping (a neighbour lost
+ * by probe and heard again within 10 s gets twice the allowance, halved
+ * again after each quiet minute), and an Ack Request answered.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -305,6 +307,81 @@ static void test_the_probe_budget_stretches_the_interval(void **state)
 	assert_in_range(lost, 1800 * MS, 2000 * MS);
 }
 
+/* 0 falls silent while 1 keeps answering, until 0 is lost or LIMIT
+ * passes: how long after its last packet it was lost (0: not lost). */
+static uint64_t silent_until_lost(struct h *h, uint64_t limit)
+{
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+	uint64_t silent = h->now;
+	unsigned before = h->nlost;
+
+	while (h->now < silent + limit && h->nlost == before) {
+		run_to(h, h->now + 10 * MS);
+		if ((h->now - silent) % (100 * MS) == 0)
+			feed(h, 1, &ack, 1);
+	}
+	return h->nlost == before ? 0 : h->now - silent;
+}
+
+/* 0 heard again (a second from now), with a newer update (its old
+ * one went with it), and selected again. */
+static void comes_back(struct h *h, uint16_t seqno)
+{
+	run_alive(h, h->now + SEC, 2, true);
+	send1(h, 0, upd(0, "10.20.0.0/16", 9, seqno, 100));
+	run_alive(h, h->now + SEC, 2, true);
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+}
+
+static void test_a_false_loss_doubles_the_allowance(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	uint64_t lost;
+
+	/* The first silence is taken at its word: lost in 0.9-1.0 s. */
+	lost = silent_until_lost(h, 3 * SEC);
+	assert_in_range(lost, 900 * MS, SEC);
+	assert_int_equal(h->last_loss, BABEL_LOSS_PROBE);
+	/* Back 1 s later: that loss was false, so 18 silent intervals now. */
+	comes_back(h, 6);
+	lost = silent_until_lost(h, 5 * SEC);
+	print_message("  after one false loss: lost %.3f s after its last "
+		      "packet\n", (double)lost / SEC);
+	assert_in_range(lost, 1800 * MS, 2 * SEC);
+	/* Back again: 36 intervals; then two quiet minutes under probes
+	 * halve it twice, and the next silence is lost in 0.9-1.0 s again. */
+	comes_back(h, 7);
+	for (int i = 0; i < 25; i++) {	/* routes refreshed as they would be */
+		run_alive(h, h->now + 5 * SEC, 2, true);
+		send1(h, 0, upd(0, "10.20.0.0/16", 9, 7, 100));
+		send1(h, 1, upd(1, "10.20.0.0/16", 7, 5, 300));
+	}
+	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
+	lost = silent_until_lost(h, 5 * SEC);
+	assert_in_range(lost, 900 * MS, SEC);
+}
+
+static void test_a_loss_after_a_long_silence_is_not_damped(void **state)
+{
+	struct h *h = *state = two_ways(NULL);
+	uint64_t lost;
+
+	lost = silent_until_lost(h, 3 * SEC);
+	assert_in_range(lost, 900 * MS, SEC);
+	/* Back only after 11 s (1 heard meanwhile): it really was gone;
+	 * 0.9-1.0 s again. */
+	for (int i = 0; i < 11; i++) {
+		struct babel_tlv x[2] = { hello(h, 1, true), ihu(96) };
+
+		run_to(h, h->now + SEC);
+		feed(h, 1, x, 2);
+	}
+	send1(h, 1, upd(1, "10.20.0.0/16", 7, 5, 300));
+	comes_back(h, 6);
+	lost = silent_until_lost(h, 3 * SEC);
+	assert_in_range(lost, 900 * MS, SEC);
+}
+
 static void test_an_ack_request_is_answered_at_once(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
@@ -348,6 +425,8 @@ int main(void)
 		T(test_at_most_fast_probe_max_neighbours_are_probed),
 		T(test_a_neighbour_heard_every_interval_is_not_asked),
 		T(test_the_probe_budget_stretches_the_interval),
+		T(test_a_false_loss_doubles_the_allowance),
+		T(test_a_loss_after_a_long_silence_is_not_damped),
 		T(test_an_ack_request_is_answered_at_once),
 		T(test_a_probe_interval_out_of_range_is_refused),
 	};
