@@ -49,11 +49,12 @@ static void egress_refused(void *arg, const struct wg_prefix *dst,
 			   bool install, int err)
 {
 	struct daemon *d = arg;
-	char pf[WG_PREFIX_STRLEN];
+	char pf[WG_PREFIX_STRLEN], hint[96];
 
 	LOG_W(d, "the kernel refused to %s the route to %s in the egress "
-	      "table %u: %s", install ? "install" : "delete",
-	      wg_prefix_str(dst, pf), d->cfg->egress_table, strerror(-err));
+	      "table %u: %s%s", install ? "install" : "delete",
+	      wg_prefix_str(dst, pf), d->cfg->egress_table, strerror(-err),
+	      fib_refused_hint(d, dst, err, hint, sizeof(hint)));
 }
 
 /* Strict reverse-path filtering drops the replies from WireGuard
