@@ -196,10 +196,13 @@ static void egress_marks_restore(struct daemon *d)
 		char n[WG_IFNAME_LEN];
 		int r = 0;
 
-		if (ifc && ifc->fwmark_known && ifc->fwmark == mark &&
-		    (r = wg_backend_set_fwmark(d->wg, name, prev)) < 0)
-			LOG_W(d, "%s: cannot put its fwmark back to 0x%x: %s",
-			      name, prev, strerror(-r));
+		if (ifc && ifc->fwmark_known && ifc->fwmark == mark) {
+			if ((r = wg_backend_set_fwmark(d->wg, name, prev)) < 0)
+				LOG_W(d, "%s: cannot put its fwmark back to "
+				      "0x%x: %s", name, prev, strerror(-r));
+			else	/* a later activation marks it again */
+				ifc->fwmark = prev;
+		}
 		snprintf(n, sizeof(n), "%s", name);
 		krule_mark_forget(d->krule, n);
 		it = 0;		/* the list changed */
