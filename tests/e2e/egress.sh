@@ -295,7 +295,7 @@ check_state() { check_json "$1" "$2" | grep -o '"state":"[a-z]*"' | cut -d'"' -f
 # after them went through e2.  So c moved after the last unanswered
 # request was sent and before that one was: the figure is the daemons'.
 t_uplink_fails() {
-    local vt t0 a1 ppid out gap lost l0 ok secs=3
+    local vt t0 a1 ppid out gap lost l0 ok secs=4
     [ "${WGB_IN_GUEST:-0}" = 1 ] && secs=15
     wgt_assert_wait "[ \"\$(check_state e1 0.0.0.0/0)\" = up ] && [ \"\$(check_state e2 0.0.0.0/0)\" = up ]" 10 "the exits' checks up"
     wgt_assert_contains "$(topo_ctl e1 show checks)" "icmp $INET4: ok, echo reply" "e1: show checks"
@@ -303,7 +303,7 @@ t_uplink_fails() {
     a1=$(fwd_count e1)
     wgt_exec c python3 "$TOPO_HERE/ping100.py" "$(topo_addr4 c)" "$INET4" "$secs" >"$WGT_DIR/ping100-fail.out" 2>&1 &
     ppid=$!
-    wgt_wait_until "[ \$(fwd_count e1) -ge $((a1 + 20)) ]" 10 ||
+    wgt_wait_until "[ \$(fwd_count e1) -ge $((a1 + 20)) ]" 30 ||
         wgt_fail "no traffic through e1 before the failure"
     t0=$(wgt_now)
     wgt_exec e1 nft -f - <<NFT || { wgt_fail "nft drop on e1's uplink"; return 1; }
