@@ -327,6 +327,9 @@ void egress_stop(struct daemon *d);
 bool egress_stable(void *ctx, const struct babel_prefix *prefix);
 void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 			int err);
+const char *fib_refused_hint(const struct daemon *d,
+			     const struct wg_prefix *dst, int err,
+			     char *buf, size_t len);
 void fib_change(void *ctx, const struct babel_prefix *prefix,
 		const struct babel_prefix *src_prefix,
 		const struct babel_nexthop *old_nh,

@@ -49,11 +49,12 @@ static void egress_refused(void *arg, const struct wg_prefix *dst,
 			   bool install, int err)
 {
 	struct daemon *d = arg;
-	char pf[WG_PREFIX_STRLEN];
+	char pf[WG_PREFIX_STRLEN], hint[96];
 
 	LOG_W(d, "the kernel refused to %s the route to %s in the egress "
-	      "table %u: %s", install ? "install" : "delete",
-	      wg_prefix_str(dst, pf), d->cfg->egress_table, strerror(-err));
+	      "table %u: %s%s", install ? "install" : "delete",
+	      wg_prefix_str(dst, pf), d->cfg->egress_table, strerror(-err),
+	      fib_refused_hint(d, dst, err, hint, sizeof(hint)));
 }
 
 /* Strict reverse-path filtering drops the replies from WireGuard
@@ -195,10 +196,13 @@ static void egress_marks_restore(struct daemon *d)
 		char n[WG_IFNAME_LEN];
 		int r = 0;
 
-		if (ifc && ifc->fwmark_known && ifc->fwmark == mark &&
-		    (r = wg_backend_set_fwmark(d->wg, name, prev)) < 0)
-			LOG_W(d, "%s: cannot put its fwmark back to 0x%x: %s",
-			      name, prev, strerror(-r));
+		if (ifc && ifc->fwmark_known && ifc->fwmark == mark) {
+			if ((r = wg_backend_set_fwmark(d->wg, name, prev)) < 0)
+				LOG_W(d, "%s: cannot put its fwmark back to "
+				      "0x%x: %s", name, prev, strerror(-r));
+			else	/* a later activation marks it again */
+				ifc->fwmark = prev;
+		}
 		snprintf(n, sizeof(n), "%s", name);
 		krule_mark_forget(d->krule, n);
 		it = 0;		/* the list changed */

@@ -288,11 +288,34 @@ void fib_change(void *ctx, const struct babel_prefix *prefix,
  * summed up with the next one logged. */
 #define FIB_REFUSED_LOG_MAX 16
 
+/* The kernel refuses a route whose preferred source is not an address of
+ * this host with a bare EINVAL: name that likely cause when route-source
+ * is set for the route's family. */
+const char *fib_refused_hint(const struct daemon *d,
+			     const struct wg_prefix *dst, int err,
+			     char *buf, size_t len)
+{
+	const uint8_t *a = NULL;
+	char s[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	if (err != -EINVAL)
+		return buf;
+	if (dst->family == AF_INET && d->cfg->has_route_src4)
+		a = d->cfg->route_src4;
+	else if (dst->family == AF_INET6 && d->cfg->has_route_src6)
+		a = d->cfg->route_src6;
+	if (a && inet_ntop(dst->family, a, s, sizeof(s)))
+		snprintf(buf, len, " (is route-source %s an address of this "
+			 "host?)", s);
+	return buf;
+}
+
 void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 			int err)
 {
 	struct daemon *d = arg;
-	char pf[WG_PREFIX_STRLEN];
+	char pf[WG_PREFIX_STRLEN], hint[96];
 	uint64_t now = d_now_us(d);
 
 	d->kroute_errors++;
@@ -318,8 +341,9 @@ void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 		      "(wgbabelctl show refused)", pf, d->cfg->route_table,
 		      d->cfg->route_metric);
 	else
-		LOG_W(d, "the kernel refused to %s the route to %s: %s",
-		      install ? "install" : "delete", pf, strerror(-err));
+		LOG_W(d, "the kernel refused to %s the route to %s: %s%s",
+		      install ? "install" : "delete", pf, strerror(-err),
+		      fib_refused_hint(d, dst, err, hint, sizeof(hint)));
 }
 
 /* Sends the kernel route changes queued since the last call (kroute.h

@@ -3,7 +3,13 @@
 # to DST (IPv4) at RATE a second (default 100) on an absolute schedule,
 # for SECONDS; then waits 1 s for the last replies and prints
 # "sent N received M late L ms" (L: how late the latest request left
-# against its schedule).  iputils ping -i 0.01 sends only about 60 a
+# against its schedule), then "gap LOST FIRST_LOST NEXT_OK" for the
+# longest run of requests without a reply: how many, the wall-clock time
+# (seconds since the epoch, the clock the daemons' logs use) at which
+# the first of them was sent, and at which the first request answered
+# after them was sent ("gap 0 - -" when none was lost).  A path that
+# moved while the old one had stopped answering moved between the last
+# lost request and NEXT_OK: the move seen by what the traffic did.  iputils ping -i 0.01 sends only about 60 a
 # second on the test machines (tests/e2e/failover.sh counts what it
 # really sent); this one keeps the rate, catching up after a late wake-up.
 import os
@@ -32,6 +38,7 @@ def main():
     ident = os.getpid() & 0xFFFF
     total = int(secs * rate)
     got = set()
+    sent_at = {}
     t0 = time.monotonic()
     sent = 0
     late = 0.0
@@ -44,6 +51,7 @@ def main():
             seq = sent & 0xFFFF
             h = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"wgbabeld-check"
             h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+            sent_at[sent] = time.time()
             try:
                 s.sendto(h, (dst, 0))
             except OSError:
@@ -64,6 +72,21 @@ def main():
                     if t == 0 and i == ident:
                         got.add(q)
     print("sent %d received %d late %d ms" % (sent, len(got), late * 1000))
+    # Sequence numbers are 1..sent (mod 2^16: at most 655 s at 100/s);
+    # only a run followed by an answered request counts.
+    best, run, best_start = 0, 0, 0
+    for n in range(1, sent + 1):
+        if (n & 0xFFFF) not in got:
+            run += 1
+            continue
+        if run > best:
+            best, best_start = run, n - run
+        run = 0
+    if best:
+        print("gap %d %.3f %.3f" % (best, sent_at[best_start],
+                                    sent_at[best_start + best]))
+    else:
+        print("gap 0 - -")
 
 
 main()
