@@ -185,7 +185,13 @@ t_drain_loses_nothing() {
     [ $(($(topo_echo_count o1) - c1)) -ge 50 ] && [ $(($(topo_echo_count o2) - c2)) -ge 100 ] ||
         wgt_fail "the traffic was not on o1 then on o2"
     wgt_assert_eq "$DRAIN_LOST" 0 "echo requests lost in the drain"
-    wgt_assert_eq "$DRAIN_NOREPLY" 0 "echo replies missing in the drain"
+    # A reply o1 sent just before c moved the prefix to o2 arrives from a
+    # peer that no longer holds the anycast address, and c's WireGuard
+    # drops it (cryptokey routing): counted apart, as the issue asks, and
+    # only the move's in-flight few allowed (1 seen in one host run of 10).
+    wgt_log "drain: $DRAIN_NOREPLY echo replies missing (in flight from o1 at the move)"
+    [ "$DRAIN_NOREPLY" -ge 0 ] && [ "$DRAIN_NOREPLY" -le 20 ] ||
+        wgt_fail "$DRAIN_NOREPLY echo replies missing, more than the move's in-flight ones"
     # After drain-delay (3 s): withdrawn.
     wgt_assert_wait "check_json o1 $P4 | grep -q '\"drain\":\"drained\",.*\"announced\":false'" 5 "o1 withdrawn after drain-delay"
     wgt_assert_contains "$(topo_ctl o1 show originated)" "$P4 metric 0 (config) withdrawn" "o1: show originated"
