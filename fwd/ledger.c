@@ -256,6 +256,27 @@ uint32_t fwd_kr_next_id_after(uint32_t id, uint8_t protocol, uint32_t next)
 	return next;
 }
 
+enum fwd_aip_action fwd_aip_plan(const struct fwd_aip_entry *e,
+				 uint8_t *conflict)
+{
+	*conflict = 0;
+	if (e->on_device && !e->owned) {
+		if (e->wanted)
+			*conflict = FWD_AIP_FOREIGN;
+		return FWD_AIP_KEEP;
+	}
+	if (e->wanted && e->want_present)
+		return e->on_wanted ? FWD_AIP_KEEP : FWD_AIP_ADD;
+	if (e->wanted)
+		*conflict = FWD_AIP_PEER_MISSING;
+	/* Nothing to install: withdraw what we hold, unless Babel may still
+	 * relearn it after a restart. A missing winner also withdraws: the
+	 * old holder is no longer the best route. */
+	if (e->on_device && !e->hold)
+		return FWD_AIP_REMOVE;
+	return FWD_AIP_KEEP;
+}
+
 uint32_t fwd_kr_id_step(uint32_t id)
 {
 	id++;

@@ -218,4 +218,40 @@ uint32_t fwd_kr_next_id_after(uint32_t id, uint8_t protocol, uint32_t next);
  * never 0 in the low 24 bits. */
 uint32_t fwd_kr_id_step(uint32_t id);
 
+/* ---- the allowed-IP ledger (executed by wgglue/reconcile.c) */
+
+/*
+ * An allowed IP is ours when the reconciler's journal (wgglue/state.h)
+ * records that we installed it; one we did not install (wg-quick, wg set)
+ * is never moved or removed, and a learned prefix equal to it is a
+ * conflict. A move is one add to the new peer (WireGuard moves the prefix
+ * itself), never remove-then-add; after a restart a prefix adopted from
+ * the journal keeps its peer until the grace period ends (hold).
+ */
+enum fwd_aip_action {
+	FWD_AIP_KEEP = 0,	/* nothing to write */
+	FWD_AIP_ADD,		/* add it to the wanted peer (a move) */
+	FWD_AIP_REMOVE,		/* remove it from the peer holding it */
+};
+
+/* Why a wanted prefix is not on the wanted peer (wg_rec_conflict_kind). */
+enum {
+	FWD_AIP_FOREIGN = 1,		/* someone else's allowed IP holds it */
+	FWD_AIP_PEER_MISSING = 2,	/* the wanted peer is not on the device */
+};
+
+/* One prefix as the reconciler sees it. */
+struct fwd_aip_entry {
+	bool wanted;		/* Babel selected a peer for it */
+	bool want_present;	/* that peer is on the device */
+	bool on_device;		/* a peer holds it on the device */
+	bool on_wanted;		/* ... the wanted one */
+	bool owned;		/* the journal says we installed it */
+	bool hold;		/* adopted, and the grace period is not over */
+};
+
+/* What to write for one prefix; *conflict: 0 or FWD_AIP_*. */
+enum fwd_aip_action fwd_aip_plan(const struct fwd_aip_entry *e,
+				 uint8_t *conflict);
+
 #endif

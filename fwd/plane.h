@@ -51,13 +51,16 @@
  *     events of others, the ledger file (fwd/ledger.h's format), and the
  *     compact table and refused list that hold the entries' FWD_KR_*
  *     states;
- *   - not moved yet, still decided inside wgglue/: the allowed-IP ledger
- *     (wgglue/reconcile.c: an allowed IP not in the journal is never
- *     moved or removed, an equal learned prefix is a conflict; the journal
- *     file wgglue/state.c is execution), and when the grace period and
- *     shutdown end what was adopted (daemon/main.c on_grace_over and
- *     shutdown_daemon call kroute_grace_over/kroute_flush and the
- *     reconciler directly, not through the plane).
+ *   - which allowed IPs are ours, per prefix (fwd_aip_plan in
+ *     fwd/ledger.h): one the journal does not record is never moved or
+ *     removed, and a learned prefix equal to it is a conflict; a move is
+ *     one add; an adopted one is held until the grace period ends;
+ *   - executed by wgglue/reconcile.c and wgglue/state.c: the model of the
+ *     device, the batched UAPI/genetlink writes, the journal file;
+ *   - not moved yet: when the grace period and shutdown end what was
+ *     adopted (daemon/main.c on_grace_over and shutdown_daemon call
+ *     kroute_grace_over/kroute_flush and the reconciler directly, not
+ *     through the plane).
  * daemon/fib.c drives both: plane writes go to wgglue/reconcile.h and
  * wgglue/kroute.h.
  *

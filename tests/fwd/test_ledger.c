@@ -6,7 +6,8 @@
  * replaces ours), adoption (only the objects the ledger recorded, and the
  * routes of ours that use them), the id set and its file format; then the
  * same rules as wgglue/kroute executes them on the fake kernel
- * (tests/wgglue/fake_kernel.h).
+ * (tests/wgglue/fake_kernel.h). The allowed-IP rules (fwd_aip_plan) run
+ * against the fake device in tests/wgglue/test_reconcile.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +370,72 @@ static void test_ids_stay_in_our_protocols_range(void **state)
 	assert_int_equal(fwd_kr_next_id_after(3u << 24 | 9, P42, 77), 77);
 }
 
+/* ------------------------------------------------------- allowed IPs */
+
+static void test_aip_an_allowed_ip_we_did_not_install_is_never_touched(void **state)
+{
+	struct fwd_aip_entry e = { .wanted = true, .want_present = true,
+				   .on_device = true };
+	uint8_t conflict = 0;
+
+	(void)state;
+	/* Wanted on another peer than the operator's: a conflict, no move. */
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	assert_int_equal(conflict, FWD_AIP_FOREIGN);
+	/* Not wanted (a withdraw): not removed either, and no conflict. */
+	e.wanted = e.want_present = false;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	assert_int_equal(conflict, 0);
+	/* Even when it is on the very peer Babel wants: not ours. */
+	e = (struct fwd_aip_entry){ .wanted = true, .want_present = true,
+				    .on_device = true, .on_wanted = true };
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	assert_int_equal(conflict, FWD_AIP_FOREIGN);
+}
+
+static void test_aip_a_move_between_peers_is_one_add(void **state)
+{
+	struct fwd_aip_entry e = { .wanted = true, .want_present = true,
+				   .on_device = true, .owned = true };
+	uint8_t conflict = 9;
+
+	(void)state;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_ADD);
+	assert_int_equal(conflict, 0);
+	e.on_wanted = true;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	/* New: an add, owned or not yet. */
+	e = (struct fwd_aip_entry){ .wanted = true, .want_present = true };
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_ADD);
+}
+
+static void test_aip_an_adopted_prefix_waits_for_the_grace_period(void **state)
+{
+	struct fwd_aip_entry e = { .on_device = true, .owned = true,
+				   .hold = true };
+	uint8_t conflict;
+
+	(void)state;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	e.hold = false;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_REMOVE);
+	assert_int_equal(conflict, 0);
+}
+
+static void test_aip_a_winner_missing_from_the_device_withdraws_ours(void **state)
+{
+	struct fwd_aip_entry e = { .wanted = true, .on_device = true,
+				   .owned = true };
+	uint8_t conflict;
+
+	(void)state;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_REMOVE);
+	assert_int_equal(conflict, FWD_AIP_PEER_MISSING);
+	e.on_device = false;
+	assert_int_equal(fwd_aip_plan(&e, &conflict), FWD_AIP_KEEP);
+	assert_int_equal(conflict, FWD_AIP_PEER_MISSING);
+}
+
 /* ------------------------------------- executed by wgglue on the fake */
 
 static int setup(void **state)
@@ -506,6 +573,10 @@ int main(void)
 		cmocka_unit_test(test_the_id_set_holds_each_id_once),
 		cmocka_unit_test(test_a_ledger_line_is_a_decimal_id_and_nothing_else),
 		cmocka_unit_test(test_ids_stay_in_our_protocols_range),
+		cmocka_unit_test(test_aip_an_allowed_ip_we_did_not_install_is_never_touched),
+		cmocka_unit_test(test_aip_a_move_between_peers_is_one_add),
+		cmocka_unit_test(test_aip_an_adopted_prefix_waits_for_the_grace_period),
+		cmocka_unit_test(test_aip_a_winner_missing_from_the_device_withdraws_ours),
 		cmocka_unit_test_setup_teardown(test_kernel_a_foreign_route_is_never_replaced_or_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_adoption_reads_the_ledger_file_and_no_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_a_damaged_ledger_line_adopts_nothing, setup, teardown),
