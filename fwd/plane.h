@@ -34,10 +34,35 @@
  * moved, gets the right writes without asking the engine. A route through
  * any other interface is written and forgotten: it needs no peer and
  * cannot pull WireGuard's packets into a tunnel (a wired table of a million
- * routes costs the plane nothing). It decides; the executor
- * (daemon/fib.c onto wgglue/reconcile.h and wgglue/kroute.h) keeps the
- * ledgers of what the kernel and the devices really hold and refuses what
- * belongs to others.
+ * routes costs the plane nothing).
+ *
+ * Ownership and execution, what is decided in fwd/ and what wgglue/ does:
+ *   - what each selected route becomes (allowed IP on which peer, kernel
+ *     route, egress table, refused for covering an endpoint): this file;
+ *   - which kernel routes are ours (fwd/ledger.h): a create with
+ *     NLM_F_EXCL unless the kernel holds ours, a replace or delete only
+ *     then, a create answered EEXIST refused (a foreign route with the same
+ *     table, destination and metric) until a route event says it went, a
+ *     route of ours replaced by someone else given up, and after a restart
+ *     only the nexthop objects the recorded ledger lists, and the routes
+ *     of ours through them, adopted; which ids are in that ledger;
+ *   - executed by wgglue/kroute*.c: the netlink requests (batched, their
+ *     answers matched back), the dumps that adoption reads, the route
+ *     events of others, the ledger file (fwd/ledger.h's format), and the
+ *     compact table and refused list that hold the entries' FWD_KR_*
+ *     states;
+ *   - which allowed IPs are ours, per prefix (fwd_aip_plan in
+ *     fwd/ledger.h): one the journal does not record is never moved or
+ *     removed, and a learned prefix equal to it is a conflict; a move is
+ *     one add; an adopted one is held until the grace period ends;
+ *   - executed by wgglue/reconcile.c and wgglue/state.c: the model of the
+ *     device, the batched UAPI/genetlink writes, the journal file;
+ *   - not moved yet: when the grace period and shutdown end what was
+ *     adopted (daemon/main.c on_grace_over and shutdown_daemon call
+ *     kroute_grace_over/kroute_flush and the reconciler directly, not
+ *     through the plane).
+ * daemon/fib.c drives both: plane writes go to wgglue/reconcile.h and
+ * wgglue/kroute.h.
  *
  * Pure: no I/O, no clock, no globals. Not thread-safe.
  */

@@ -4,9 +4,10 @@
  * one rtnetlink socket (libmnl). What we installed is kept in a compact
  * table (kroute_tab.h) whose entries point into a small table of next hops,
  * each one kernel nexthop object (or, where the kernel has none, the
- * gateway and interface of classic routes). Only those routes are ever
- * replaced or deleted, and every delete names our protocol, table and
- * metric so the kernel cannot match another daemon's route.
+ * gateway and interface of classic routes). Which routes are ours, and so
+ * may be replaced or deleted, is decided by fwd/ledger.h; this file sends
+ * the requests, and every delete names our protocol, table and metric so
+ * the kernel cannot match another daemon's route.
  *
  * Requests are queued in one buffer and sent without NLM_F_ACK: rtnetlink
  * handles a sendmsg() synchronously, so when it returns, the error answers
@@ -169,42 +170,37 @@ static void kr_failed(struct kroute *kr, size_t k, size_t n_sent, int err)
 	switch (q->op) {
 	case KR_OP_INSTALL:
 		e = krt_at(&kr->routes, q->ref);
-		/* A create that failed leaves nothing of ours in the kernel:
-		 * no replace and no delete may follow it. */
-		if (q->excl && (e->flags & KRT_F_USED))
-			e->flags &= (uint8_t)~KRT_F_KERNEL;
-		if (!(e->flags & KRT_F_USED) || (e->flags & KRT_F_DELETING) ||
-		    kr_installed_later(kr, k, n_sent))
+		nh = e->flags & KRT_F_USED ? &kr->nhs[e->nh] : NULL;
+		switch (fwd_kr_install_failed(&e->flags, q->excl, q->retry,
+					      nh && nh->id != 0,
+					      kr_installed_later(kr, k, n_sent),
+					      err)) {
+		case FWD_KR_IGNORE:
 			return;
-		if (err == -EEXIST && q->excl) {
-			/* Someone else's route with our table, destination
-			 * and metric: theirs stays, ours waits for it to go. */
+		case FWD_KR_REFUSE:
 			kr_error_note(kr, &e->dst, true, err);
 			kr_entry_refuse(kr, q->ref);
 			return;
-		}
-		nh = &kr->nhs[e->nh];
-		/* The kernel deletes the nexthop objects of a link that goes
-		 * down ("Nexthop id does not exist": EINVAL), and their
-		 * routes with them: make it again and create the route once
-		 * more. */
-		if (nh->id && !q->retry && (err == -EINVAL || err == -ENOENT) &&
-		    kr_nh_kernel_make(kr, nh, true) == 0) {
-			e->flags &= (uint8_t)~KRT_F_KERNEL;
-			kr_queue_install(kr, q->ref, true);
-			return;
+		case FWD_KR_REMAKE:
+			if (kr_nh_kernel_make(kr, nh, true) == 0) {
+				e->flags &= (uint8_t)~KRT_F_KERNEL;
+				kr_queue_install(kr, q->ref, true);
+				return;
+			}
+			break;
+		case FWD_KR_DROP:
+			break;
 		}
 		kr_error_note(kr, &e->dst, true, err);
 		kr_entry_drop(kr, q->ref);
 		return;
 	case KR_OP_DELETE:
-		/* already gone (interface deleted): that is what we wanted */
-		if (err == -ESRCH || err == -ENOENT)
-			return;
-		kr_error_note(kr, &krt_at(&kr->routes, q->ref)->dst, false, err);
+		if (fwd_kr_delete_failed(err))
+			kr_error_note(kr, &krt_at(&kr->routes, q->ref)->dst,
+				      false, err);
 		return;
 	case KR_OP_NHDEL:
-		if (err != -ENOENT && err != -ESRCH)
+		if (fwd_kr_delete_failed(err))
 			kr->last_err = err;
 		return;
 	}
@@ -319,11 +315,8 @@ int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace)
 		uint32_t id = nh->id;
 
 		if (!replace) {
-			id = kr->next_id++;
-			if ((kr->next_id & 0xffffff) == 0)
-				kr->next_id -= 0xffffff;
-			/* Written down before it exists: a crash right after
-			 * the create must not leave an object nobody owns. */
+			id = kr->next_id;
+			kr->next_id = fwd_kr_id_step(id);
 			if ((r = kr_ledger_add(kr, id)) < 0)
 				return r;
 		}
@@ -343,7 +336,7 @@ int kr_nh_kernel_make(struct kroute *kr, struct kr_nh *nh, bool replace)
 		if (r == 0)
 			nh->id = id;
 		else if (!replace)
-			kr_ledger_del(kr, id);	/* not made, or not ours */
+			fwd_kr_ids_del(&kr->ledger, id); /* not made, or not ours */
 		if (replace)
 			break;
 	}
@@ -432,10 +425,8 @@ void kr_put_route(struct kroute *kr, struct nlmsghdr *nlh,
 	struct rtmsg *rtm;
 
 	nlh->nlmsg_type = RTM_NEWROUTE;
-	/* A replace only for a route of ours: the kernel matches it on
-	 * table, destination and metric, whoever installed what it hits. */
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE |
-			   (e->flags & KRT_F_KERNEL ? NLM_F_REPLACE : NLM_F_EXCL);
+			   (fwd_kr_creates(e->flags) ? NLM_F_EXCL : NLM_F_REPLACE);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = dst->family;
 	rtm->rtm_dst_len = dst->plen;
@@ -519,11 +510,10 @@ void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry)
 	struct krt_entry *e = krt_at(&kr->routes, idx);
 
 	q->retry = retry;
-	q->excl = !(e->flags & KRT_F_KERNEL);
+	q->excl = fwd_kr_creates(e->flags);
 	kr_put_route(kr, nlh, e, &kr->nhs[e->nh]);
 	kr_queued(kr, nlh);
-	if (q->excl)
-		e->flags |= KRT_F_KERNEL | KRT_F_PENDING;
+	e->flags = fwd_kr_queued(e->flags);
 }
 
 /* Where this instance's nexthop ids start: 4,096 blocks of 4,096 ids
@@ -592,6 +582,7 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	uint32_t idx = krt_find(&kr->routes, dst);
 	struct krt_entry *e = idx == KRT_NONE ? NULL : krt_at(&kr->routes, idx);
 	struct kroute_nexthop key;
+	uint8_t flags;
 	long nhi;
 
 	if (nh->ifindex <= 0 ||
@@ -600,31 +591,30 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	    (dst->family != AF_INET && dst->family != AF_INET6))
 		return -EINVAL;
 	kr_nh_key(&key, nh);
-	if (e && (e->flags & KRT_F_PENDING)) {
-		/* Its create is unanswered: whether we may replace depends
-		 * on the answer. */
+	if (e && fwd_kr_install_waits(e->flags)) {
 		kr_send(kr);
 		idx = krt_find(&kr->routes, dst);
 		e = idx == KRT_NONE ? NULL : krt_at(&kr->routes, idx);
 	}
-	if (e && !(e->flags & (KRT_F_STALE | KRT_F_DELETING)) &&
-	    memcmp(&kr->nhs[e->nh].key, &key, sizeof(key)) == 0)
+	if (e && fwd_kr_install_unchanged(e->flags,
+					   memcmp(&kr->nhs[e->nh].key, &key,
+						  sizeof(key)) == 0))
 		return 0;
 	if ((nhi = kr_nh_get(kr, &key)) < 0)
 		return (int)nhi;
-	if (e && (e->flags & KRT_F_REFUSED)) {
-		/* Not ours to write: remember the next hop for later. */
+	flags = e ? e->flags : 0;
+	switch (fwd_kr_install(&flags, e && e->nh == (uint32_t)nhi &&
+					kr->nhs[nhi].id)) {
+	case FWD_KR_REMEMBER:
 		kr_nh_unref(kr, e->nh);
 		e->nh = (uint32_t)nhi;
 		kr->nhs[nhi].refs++;
 		return 0;
-	}
-	if (e && (e->flags & KRT_F_STALE) && e->nh == (uint32_t)nhi &&
-	    kr->nhs[nhi].id) {
-		/* Kept by the previous run through the same nexthop object:
-		 * the kernel already has exactly this route. */
-		e->flags &= (uint8_t)~KRT_F_STALE;
+	case FWD_KR_CONFIRM:
+		e->flags = flags;
 		return 0;
+	case FWD_KR_WRITE:
+		break;
 	}
 	if (!e) {
 		if ((idx = krt_add(&kr->routes, dst)) == KRT_NONE) {
@@ -639,16 +629,16 @@ int kroute_install(struct kroute *kr, const struct wg_prefix *dst,
 	} else {
 		kr_nh_unref(kr, e->nh);
 	}
-	/* What the kernel holds of ours decides create or replace. */
-	e->flags = KRT_F_USED | (e->flags & KRT_F_KERNEL);
+	e->flags = flags;
 	e->nh = (uint32_t)nhi;
 	kr->nhs[nhi].refs++;
 	kr_queue_install(kr, idx, false);
 	return 0;
 }
 
-/* Marks entry idx as removed; the kernel delete goes out at commit. */
-static int kr_mark_deleting(struct kroute *kr, uint32_t idx)
+/* Marks entry idx as removed (FLAGS: what fwd_kr_remove made of its
+ * flags); the kernel delete goes out at commit. */
+static int kr_mark_deleting(struct kroute *kr, uint32_t idx, uint8_t flags)
 {
 	struct krt_entry *e = krt_at(&kr->routes, idx);
 
@@ -663,8 +653,7 @@ static int kr_mark_deleting(struct kroute *kr, uint32_t idx)
 	}
 	kr->dels[kr->n_dels++] = idx;
 	kr_entry_uncount(kr, idx);
-	e->flags = KRT_F_USED | KRT_F_DELETING |
-		   (e->flags & (KRT_F_KERNEL | KRT_F_PENDING));
+	e->flags = flags;
 	kr_nh_unref(kr, e->nh);
 	return 0;
 }
@@ -672,14 +661,18 @@ static int kr_mark_deleting(struct kroute *kr, uint32_t idx)
 int kroute_remove(struct kroute *kr, const struct wg_prefix *dst)
 {
 	uint32_t idx = krt_find(&kr->routes, dst);
+	uint8_t flags = idx == KRT_NONE ? 0 : krt_at(&kr->routes, idx)->flags;
 
-	if (idx == KRT_NONE || (krt_at(&kr->routes, idx)->flags & KRT_F_DELETING))
+	switch (fwd_kr_remove(&flags, idx != KRT_NONE)) {
+	case FWD_KR_UNKNOWN:
 		return -ENOENT;
-	if (krt_at(&kr->routes, idx)->flags & KRT_F_REFUSED) {
-		kr_entry_drop(kr, idx);		/* nothing of ours to delete */
+	case FWD_KR_FORGET:
+		kr_entry_drop(kr, idx);
 		return 0;
+	case FWD_KR_DELETE:
+		break;
 	}
-	return kr_mark_deleting(kr, idx);
+	return kr_mark_deleting(kr, idx, flags);
 }
 
 /*
@@ -697,11 +690,9 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 		kr->err_arg = arg;
 	}
 
-	/* A delete never goes out behind an unanswered create of the same
-	 * entry: if the create was refused, the delete (our protocol, table
-	 * and metric) could hit a foreign route of the same protocol. */
 	for (size_t i = 0; i < kr->n_dels; i++) {
-		if (krt_at(&kr->routes, kr->dels[i])->flags & KRT_F_PENDING) {
+		if (fwd_kr_delete_waits(krt_at(&kr->routes,
+					       kr->dels[i])->flags)) {
 			kr_send(kr);
 			break;
 		}
@@ -711,11 +702,9 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 		const struct kr_nh *nh;
 		struct nlmsghdr *nlh;
 
-		if ((e->flags & (KRT_F_USED | KRT_F_DELETING)) !=
-		    (KRT_F_USED | KRT_F_DELETING) || !(e->flags & KRT_F_KERNEL))
-			continue;
-		nh = &kr->nhs[e->nh];
-		if (nh->id && nh->refs == 0)
+		nh = e->flags & KRT_F_USED ? &kr->nhs[e->nh] : NULL;
+		if (fwd_kr_delete(e->flags, nh && nh->id && nh->refs == 0) !=
+		    FWD_KR_DEL_ROUTE)
 			continue;
 		nlh = kr_queue(kr, KR_OP_DELETE, kr->dels[i]);
 		kr_put_delete(kr, nlh, &e->dst);
@@ -754,7 +743,7 @@ int kroute_commit(struct kroute *kr, kroute_error_fn *fn, void *arg)
 			if (!kr->nhs[i].used || kr->nhs[i].refs)
 				continue;
 			if (kr->nhs[i].id)
-				kr_ledger_del(kr, kr->nhs[i].id);
+				fwd_kr_ids_del(&kr->ledger, kr->nhs[i].id);
 			kr_nh_release(kr, i);
 		}
 		kr->nh_unused = false;
@@ -783,10 +772,9 @@ static int kr_sweep(struct kroute *kr, bool only_stale)
 	for (uint32_t i = 0; i < kr->routes.used; i++) {
 		struct krt_entry *e = krt_at(&kr->routes, i);
 
-		if (!(e->flags & KRT_F_USED) || (e->flags & KRT_F_DELETING) ||
-		    (only_stale && !(e->flags & KRT_F_STALE)))
+		if (!fwd_kr_sweep_takes(e->flags, only_stale))
 			continue;
-		if (kr_mark_deleting(kr, i) < 0)
+		if (kr_mark_deleting(kr, i, fwd_kr_deleting(e->flags)) < 0)
 			ret = -ENOMEM;
 	}
 	if (!only_stale)

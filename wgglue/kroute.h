@@ -6,7 +6,8 @@
  * Routes are installed with one protocol number (default 42, "babel" in
  * /etc/iproute2/rt_protos), in one table, with one metric. The module owns
  * exactly the routes it installed and tracks them in a compact table keyed
- * by prefix (the ledger of kernel routes):
+ * by prefix (the ledger of kernel routes, whose rules fwd/ledger.h decides
+ * and this module executes):
  *   - a route is created with NLM_F_EXCL; a replace or a delete is only
  *     ever sent for a route of ours that the kernel holds. The kernel
  *     matches a replace on table, destination and metric, not on protocol,

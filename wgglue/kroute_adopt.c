@@ -6,6 +6,7 @@
  * tracked as stale until installed again or kroute_grace_over(). Nothing
  * else is taken: not another instance's objects, not babeld's routes (the
  * same protocol number), not classic routes, whose owner nothing records.
+ * What is ours is decided by fwd/ledger.h; this file reads the dumps.
  */
 #include "wgglue/kroute_int.h"
 #include "wgglue/rtmsg.h"
@@ -18,19 +19,10 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-/* Before the ledger, every instance numbered its objects from protocol <<
- * 24 | 1 up: with cfg.adopt_legacy (the daemon's first start with a
- * ledger after an older version's) those are taken as this instance's. */
-static bool kr_legacy_id(const struct kroute *kr, uint32_t id)
-{
-	return kr->cfg.adopt_legacy && (id >> 24) == kr->cfg.protocol &&
-	       (id & 0xffffff) != 0 && (id & 0xffffff) < KR_LEGACY_IDS;
-}
-
 struct kr_adopt {
 	struct kroute *kr;
 	uint32_t *found;	/* ledger ids the kernel still has */
-	size_t n_found;
+	size_t n_found, cap_found;
 	size_t n;
 	int err;
 };
@@ -88,8 +80,7 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	uint32_t *slot, i, id;
 
 	if (nlh->nlmsg_type != RTM_NEWNEXTHOP ||
-	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)) ||
-	    m->nh_protocol != kr->cfg.protocol)
+	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*m), kr_attr_cb, tb);
 	if (!tb[NHA_ID] || !tb[NHA_OIF] || tb[NHA_GROUP] ||
@@ -97,14 +88,20 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_get_payload_len(tb[NHA_OIF]) != 4)
 		return MNL_CB_OK;
 	id = mnl_attr_get_u32(tb[NHA_ID]);
-	if (kr_ledger_has(kr, id)) {
-		if (a->n_found < kr->n_ledger)
-			a->found[a->n_found++] = id;
-	} else if (!kr_legacy_id(kr, id)) {
+	switch (fwd_kr_adopt_object(&kr->ledger, id, m->nh_protocol,
+				    kr->cfg.protocol, kr->cfg.adopt_legacy)) {
+	case FWD_KR_OBJ_FOREIGN:
 		return MNL_CB_OK;	/* not made by this instance */
-	} else if (kr_ledger_add(kr, id) < 0) {
-		a->err = -ENOMEM;
-		return MNL_CB_ERROR;
+	case FWD_KR_OBJ_LEDGER:
+		if (a->n_found < a->cap_found)
+			a->found[a->n_found++] = id;
+		break;
+	case FWD_KR_OBJ_LEGACY:
+		if (kr_ledger_add(kr, id) < 0) {
+			a->err = -ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		break;
 	}
 	key.ifindex = (int)mnl_attr_get_u32(tb[NHA_OIF]);
 	if (tb[NHA_GATEWAY]) {
@@ -120,8 +117,7 @@ static int kr_adopt_nh(const struct nlmsghdr *nlh, void *data)
 	/* Deleted at the next commit unless an adopted route uses it. */
 	kr->nh_unused = true;
 	/* Go on in the previous run's range. */
-	if ((id >> 24) == kr->cfg.protocol && (id & 0xffffff) != 0xffffff)
-		kr->next_id = id + 1;
+	kr->next_id = fwd_kr_next_id_after(id, kr->cfg.protocol, kr->next_id);
 	if (wg_hmap_find(&kr->nh_by_key, &key))
 		return MNL_CB_OK;	/* a duplicate: only its routes use it */
 	if (!(slot = wg_hmap_get(&kr->nh_by_key, &key, NULL))) {
@@ -158,21 +154,23 @@ static int kr_adopt_route(const struct nlmsghdr *nlh, void *data)
 	uint32_t idx;
 	long nhi;
 
+	/* The candidates first: a million routes of others cost a parse. */
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtmsg_parse(nlh, &rt) < 0 ||
-	    rt.protocol != kr->cfg.protocol || (rt.flags & RTM_F_CLONED) ||
-	    rt.table != kr->cfg.table)
+	    !fwd_kr_adopt_candidate(rt.protocol, rt.table,
+				    (rt.flags & RTM_F_CLONED) != 0,
+				    kr->cfg.protocol, kr->cfg.table) ||
+	    wg_prefix_make(&p, rt.family, rt.dst, rt.dst_len) < 0)
 		return MNL_CB_OK;
-	if (wg_prefix_make(&p, rt.family, rt.dst, rt.dst_len) < 0 ||
-	    krt_find(&kr->routes, &p) != KRT_NONE)
+	nhi = kr_adopt_route_nh(a, rt.nh_id);
+	if (!fwd_kr_adopt_route(krt_find(&kr->routes, &p) != KRT_NONE,
+				nhi >= 0))
 		return MNL_CB_OK;
-	if ((nhi = kr_adopt_route_nh(a, rt.nh_id)) == -ENOENT)
-		return MNL_CB_OK;
-	if (nhi < 0 || (idx = krt_add(&kr->routes, &p)) == KRT_NONE) {
+	if ((idx = krt_add(&kr->routes, &p)) == KRT_NONE) {
 		a->err = -ENOMEM;
 		return MNL_CB_ERROR;
 	}
 	e = krt_at(&kr->routes, idx);
-	e->flags = KRT_F_USED | KRT_F_STALE | KRT_F_KERNEL;
+	e->flags = fwd_kr_adopted();
 	e->nh = (uint32_t)nhi;
 	kr->nhs[nhi].refs++;
 	kr->n_live++;
@@ -190,13 +188,13 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 	int r;
 
 	kr_commit(kr);
-	if ((!kr->n_ledger && !kr->cfg.adopt_legacy) || !kr->nh_objects) {
+	if ((!kr->ledger.n && !kr->cfg.adopt_legacy) || !kr->nh_objects) {
 		if (adopted)
 			*adopted = 0;
 		return 0;
 	}
-	if (kr->n_ledger &&
-	    !(a.found = calloc(kr->n_ledger, sizeof(*a.found))))
+	a.cap_found = kr->ledger.n;
+	if (a.cap_found && !(a.found = calloc(a.cap_found, sizeof(*a.found))))
 		return -ENOMEM;
 	/* Our nexthop objects first, so that routes can name them. A kernel
 	 * without them refuses the dump: nothing to adopt there. */
@@ -215,14 +213,8 @@ int kroute_adopt(struct kroute *kr, size_t *adopted)
 out:
 	/* Ids the kernel no longer has are not ours to remember. */
 	if (a.err == 0 && r == 0) {
-		for (size_t i = kr->n_ledger; i-- > 0;) {
-			bool seen = kr_legacy_id(kr, kr->ledger_ids[i]);
-
-			for (size_t j = 0; j < a.n_found && !seen; j++)
-				seen = a.found[j] == kr->ledger_ids[i];
-			if (!seen)
-				kr_ledger_del(kr, kr->ledger_ids[i]);
-		}
+		fwd_kr_ids_keep_found(&kr->ledger, a.found, a.n_found,
+				      kr->cfg.protocol, kr->cfg.adopt_legacy);
 		kr_ledger_sync(kr);
 	}
 	free(a.found);

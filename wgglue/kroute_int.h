@@ -20,7 +20,6 @@ struct mnl_socket;
 #define KR_MSG_MAX 160		/* our largest request */
 #define KR_MAX_REQS (KR_BUF / 32)
 #define KR_MAX_ERRS 64		/* refusals reported at one commit */
-#define KR_LEGACY_IDS 4096	/* ids an older version may have used */
 
 enum { KR_OP_INSTALL = 1, KR_OP_DELETE, KR_OP_NHDEL };
 
@@ -93,10 +92,9 @@ struct kroute {
 	kroute_error_fn *err_fn;
 	void *err_arg;
 
-	/* The ledger: the nexthop ids this instance made (kroute_ledger.c). */
-	uint32_t *ledger_ids;
-	size_t n_ledger, cap_ledger;
-	bool ledger_dirty;
+	/* The ledger: the nexthop ids this instance made (fwd/ledger.h; its
+	 * file in kroute_ledger.c). */
+	struct fwd_kr_ids ledger;
 	int ledger_err;		/* last write error, reported once */
 
 	/* Route events of everyone but us (kroute_watch.c). */
@@ -143,8 +141,6 @@ void kr_queue_install(struct kroute *kr, uint32_t idx, bool retry);
 /* kroute_ledger.c */
 int kr_ledger_load(struct kroute *kr);
 int kr_ledger_add(struct kroute *kr, uint32_t id);
-void kr_ledger_del(struct kroute *kr, uint32_t id);
-bool kr_ledger_has(const struct kroute *kr, uint32_t id);
 int kr_ledger_sync(struct kroute *kr);
 void kr_ledger_free(struct kroute *kr);
 

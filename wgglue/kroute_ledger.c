@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgglue/kroute_ledger.c — the ledger of the nexthop objects this instance
- * made (kroute.h): one id a line, rewritten whole (a temporary file renamed
+ * wgglue/kroute_ledger.c — the file of the ledger of the nexthop objects
+ * this instance made (kroute.h; the set and its rules are fwd/ledger.h's):
+ * one id a line, rewritten whole (a temporary file renamed
  * over it) whenever the set changes. An id is written before its object is
  * made and removed after the object is deleted, so after a crash the
  * ledger lists every object of ours the kernel may still hold, and a few
@@ -16,35 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KR_LEDGER_MAGIC "wgbabeld-nexthops 1"
-#define KR_LEDGER_MAX 65536	/* ids; more is a damaged file */
-
-bool kr_ledger_has(const struct kroute *kr, uint32_t id)
-{
-	for (size_t i = 0; i < kr->n_ledger; i++)
-		if (kr->ledger_ids[i] == id)
-			return true;
-	return false;
-}
-
-static int kr_ledger_put(struct kroute *kr, uint32_t id)
-{
-	if (kr_ledger_has(kr, id))
-		return 0;
-	if (kr->n_ledger == kr->cap_ledger) {
-		size_t cap = kr->cap_ledger ? kr->cap_ledger * 2 : 16;
-		uint32_t *a = realloc(kr->ledger_ids, cap * sizeof(*a));
-
-		if (!a)
-			return -ENOMEM;
-		kr->ledger_ids = a;
-		kr->cap_ledger = cap;
-	}
-	kr->ledger_ids[kr->n_ledger++] = id;
-	kr->ledger_dirty = true;
-	return 0;
-}
-
 int kr_ledger_load(struct kroute *kr)
 {
 	const char *path = kr->cfg.ledger_path;
@@ -57,31 +29,28 @@ int kr_ledger_load(struct kroute *kr)
 	if (!(f = fopen(path, "re")))
 		return errno == ENOENT ? 0 : -errno;
 	if (!fgets(line, sizeof(line), f) ||
-	    strcmp(line, KR_LEDGER_MAGIC "\n") != 0) {
+	    strcmp(line, FWD_KR_LEDGER_MAGIC "\n") != 0) {
 		ret = -EBADMSG;
 		goto out;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *end;
-		unsigned long v;
+		uint32_t id;
 
-		errno = 0;
-		v = strtoul(line, &end, 10);
-		if (errno || end == line || *end != '\n' || v == 0 ||
-		    v > UINT32_MAX || kr->n_ledger >= KR_LEDGER_MAX) {
+		if (fwd_kr_ids_parse_line(line, &id) < 0 ||
+		    kr->ledger.n >= FWD_KR_LEDGER_MAX) {
 			ret = -EBADMSG;
 			goto out;
 		}
-		if ((ret = kr_ledger_put(kr, (uint32_t)v)) < 0)
+		if ((ret = fwd_kr_ids_put(&kr->ledger, id)) < 0)
 			goto out;
 	}
 	if (ferror(f))
 		ret = -EIO;
 out:
 	fclose(f);
-	kr->ledger_dirty = false;
+	kr->ledger.dirty = false;
 	if (ret < 0)
-		kr->n_ledger = 0;
+		kr->ledger.n = 0;
 	return ret;
 }
 
@@ -93,9 +62,9 @@ int kr_ledger_sync(struct kroute *kr)
 	FILE *f;
 	int ret = 0;
 
-	if (!kr->ledger_dirty)
+	if (!kr->ledger.dirty)
 		return 0;
-	kr->ledger_dirty = false;
+	kr->ledger.dirty = false;
 	if (!path)
 		return 0;
 	plen = strlen(path);
@@ -107,9 +76,9 @@ int kr_ledger_sync(struct kroute *kr)
 		ret = -errno;
 		goto out;
 	}
-	fputs(KR_LEDGER_MAGIC "\n", f);
-	for (size_t i = 0; i < kr->n_ledger; i++)
-		fprintf(f, "%" PRIu32 "\n", kr->ledger_ids[i]);
+	fputs(FWD_KR_LEDGER_MAGIC "\n", f);
+	for (size_t i = 0; i < kr->ledger.n; i++)
+		fprintf(f, "%" PRIu32 "\n", kr->ledger.ids[i]);
 	if (ferror(f) | (fclose(f) != 0)) {
 		ret = -EIO;
 		remove(tmp);
@@ -122,38 +91,27 @@ int kr_ledger_sync(struct kroute *kr)
 out:
 	free(tmp);
 	if (ret < 0)
-		kr->ledger_dirty = true;	/* tried again at the next commit */
+		kr->ledger.dirty = true;	/* tried again at the next commit */
 	kr->ledger_err = ret;
 	return ret;
 }
 
+/* Written down before the object is made: a crash right after the create
+ * must not leave an object nobody owns. */
 int kr_ledger_add(struct kroute *kr, uint32_t id)
 {
-	int r = kr_ledger_put(kr, id);
+	int r = fwd_kr_ids_put(&kr->ledger, id);
 
 	if (r < 0)
 		return r;
 	r = kr_ledger_sync(kr);
 	if (r < 0)
-		kr_ledger_del(kr, id);
+		fwd_kr_ids_del(&kr->ledger, id);
 	return r;
-}
-
-void kr_ledger_del(struct kroute *kr, uint32_t id)
-{
-	for (size_t i = 0; i < kr->n_ledger; i++) {
-		if (kr->ledger_ids[i] == id) {
-			kr->ledger_ids[i] = kr->ledger_ids[--kr->n_ledger];
-			kr->ledger_dirty = true;
-			return;
-		}
-	}
 }
 
 void kr_ledger_free(struct kroute *kr)
 {
 	kr_ledger_sync(kr);
-	free(kr->ledger_ids);
-	kr->ledger_ids = NULL;
-	kr->n_ledger = kr->cap_ledger = 0;
+	fwd_kr_ids_free(&kr->ledger);
 }

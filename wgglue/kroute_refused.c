@@ -5,7 +5,7 @@
  * the table so that showing them and trying them all again cost
  * O(refused), not O(installed routes) (a million routes and a handful of
  * refusals is the usual case); the transitions in and out of refused; and
- * what a foreign route's event means for them.
+ * what a foreign route's event means for them (decided by fwd/ledger.h).
  *
  * The list is an array of entry indexes in no order, and a map from entry
  * index to place in it, so that an entry leaves in O(1) (the last one
@@ -177,24 +177,21 @@ void kr_foreign_event(struct kroute *kr, const struct wg_prefix *dst,
 	if (idx == KRT_NONE)
 		return;
 	e = krt_at(&kr->routes, idx);
-	if (del) {
-		if ((e->flags & (KRT_F_REFUSED | KRT_F_DELETING)) ==
-		    KRT_F_REFUSED)
-			kr_retry_refused(kr, idx);
+	switch (fwd_kr_foreign(&e->flags, del, replaced,
+			       fwd_kr_route_is_ours(protocol, nh_id,
+						    kr->cfg.protocol,
+						    kr->nhs[e->nh].id))) {
+	case FWD_KR_FOREIGN_NONE:
+	case FWD_KR_FOREIGN_LOST:
+		return;
+	case FWD_KR_FOREIGN_RETRY:
+		kr_retry_refused(kr, idx);
+		return;
+	case FWD_KR_FOREIGN_TAKEN:
+		kr_error_note(kr, dst, true, -EEXIST);
+		kr_entry_refuse(kr, idx);
 		return;
 	}
-	if (!replaced || !(e->flags & KRT_F_KERNEL) ||
-	    (e->flags & KRT_F_PENDING) ||
-	    (protocol == kr->cfg.protocol && nh_id &&
-	     nh_id == kr->nhs[e->nh].id))
-		return;
-	/* Someone replaced our route: it is theirs now. */
-	if (e->flags & KRT_F_DELETING) {
-		e->flags &= (uint8_t)~KRT_F_KERNEL;
-		return;
-	}
-	kr_error_note(kr, dst, true, -EEXIST);
-	kr_entry_refuse(kr, idx);
 }
 
 /* Tests: whether the list and the table agree. O(table). 0 or -EUCLEAN. */

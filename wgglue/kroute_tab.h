@@ -18,26 +18,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fwd/ledger.h"
 #include "wgglue/wg.h"
 
 #define KRT_NONE UINT32_MAX
 #define KRT_CHUNK_SHIFT 12
 #define KRT_CHUNK (1u << KRT_CHUNK_SHIFT)
 
+/* An entry's state: the ledger's (fwd/ledger.h, where the rules that
+ * move an entry between them are). KRT_F_USED also means "not on the free
+ * list". */
 enum {
-	KRT_F_USED = 1,		/* a live entry (not on the free list) */
-	KRT_F_STALE = 2,	/* adopted at start, not installed again yet */
-	KRT_F_DELETING = 4,	/* removed; the kernel delete is still queued */
-	/* The kernel holds our route for it (installed, adopted, or an
-	 * install queued): only then is a replace or a delete ever sent. */
-	KRT_F_KERNEL = 8,
-	/* A create (NLM_F_EXCL) is queued and unanswered: nothing else for
-	 * this entry is queued behind it until the batch is sent. */
-	KRT_F_PENDING = 16,
-	/* Wanted, but the kernel has a route of someone else's with the same
-	 * table, destination and metric: not installed, never touched, and
-	 * tried again when that route goes away. */
-	KRT_F_REFUSED = 32,
+	KRT_F_USED = FWD_KR_USED,
+	KRT_F_STALE = FWD_KR_STALE,
+	KRT_F_DELETING = FWD_KR_DELETING,
+	KRT_F_KERNEL = FWD_KR_KERNEL,
+	KRT_F_PENDING = FWD_KR_PENDING,
+	KRT_F_REFUSED = FWD_KR_REFUSED,
 };
 
 struct krt_entry {

@@ -5,11 +5,12 @@
  * One hash table entry per prefix the reconciler cares about: desired
  * (Babel's winner), seen on the device, or owned. Per entry the model holds
  * the desired peer, the peer holding it on the device and whether we own it.
- * rec_plan_entry() is the whole policy, a pure function of one entry; the
- * rest feeds it (refresh: from the device, set/unset: from Babel) and
+ * rec_plan_entry() asks the whole policy (fwd_aip_plan, fwd/ledger.h), a
+ * pure function of one entry; the rest feeds it (refresh: from the device, set/unset: from Babel) and
  * applies its answers through the backend in one batch.
  */
 #include "wgglue/reconcile.h"
+#include "fwd/ledger.h"
 #include "wgglue/hmap.h"
 #include "wgglue/state.h"
 
@@ -93,40 +94,35 @@ enum rec_action {
 	ACT_REMOVE,
 };
 
-/*
- * What to do with one prefix. Never touches an allowed IP we do not own;
- * a move is a single ADD (WireGuard moves the trie node); withdrawal of a
- * prefix adopted from the journal waits for the end of the grace period
- * after a restart (hold).
- */
+_Static_assert((int)FWD_AIP_FOREIGN == (int)WG_CONFLICT_FOREIGN &&
+	       (int)FWD_AIP_PEER_MISSING == (int)WG_CONFLICT_PEER_MISSING,
+	       "fwd/ledger.h's conflicts are wg_rec_conflict_kind");
+
+/* What to do with one prefix (fwd_aip_plan) and on which peer. */
 static enum rec_action rec_plan_entry(const struct rec_entry *e,
 				      const struct rec_peer *peers, bool hold,
 				      uint32_t *target, uint8_t *conflict)
 {
-	bool owned = e->flags & ENT_OWNED;
+	struct fwd_aip_entry in = {
+		.wanted = e->want != PEER_NONE,
+		.want_present = e->want != PEER_NONE && peers[e->want].present,
+		.on_device = e->dev != PEER_NONE,
+		.on_wanted = e->dev != PEER_NONE && e->dev == e->want,
+		.owned = (e->flags & ENT_OWNED) != 0,
+		.hold = hold,
+	};
 
-	*conflict = 0;
-	*target = PEER_NONE;
-	if (e->dev != PEER_NONE && !owned) {
-		if (e->want != PEER_NONE)
-			*conflict = WG_CONFLICT_FOREIGN;
-		return ACT_NONE;
-	}
-	if (e->want != PEER_NONE && peers[e->want].present) {
-		if (e->dev == e->want)
-			return ACT_NONE;
+	switch (fwd_aip_plan(&in, conflict)) {
+	case FWD_AIP_ADD:
 		*target = e->want;
 		return ACT_ADD;
-	}
-	if (e->want != PEER_NONE)
-		*conflict = WG_CONFLICT_PEER_MISSING;
-	/* Nothing to install: withdraw what we hold, unless Babel may still
-	 * relearn it after a restart. A missing winner also withdraws: the
-	 * old holder is no longer the best route. */
-	if (e->dev != PEER_NONE && !hold) {
+	case FWD_AIP_REMOVE:
 		*target = e->dev;
 		return ACT_REMOVE;
+	case FWD_AIP_KEEP:
+		break;
 	}
+	*target = PEER_NONE;
 	return ACT_NONE;
 }
 
