@@ -45,6 +45,7 @@ struct ctl_client {
 	 * later command lines wait in line[] until it is done. */
 	struct ctl_walk *walk;
 	bool pumping;
+	bool sndbuf_set;		/* ctl_stream_sndbuf done */
 };
 
 struct ctl_server {
