@@ -33,6 +33,7 @@ done
 # The LD_PRELOAD shim that forces a large SO_RCVBUF (lib/rcvbuf_shim.c).
 cc -shared -fPIC -O2 -Wall -o "$BENCH_TMP/rcvbuf_shim.so" "$here/lib/rcvbuf_shim.c" -ldl
 bench_routecount
+bench_dumpclient
 
 wgb=
 if bench_wgbabeld; then

@@ -7,6 +7,7 @@
 #   . "$(dirname "$0")/lib/bench.sh"
 #   bench_init NAME TOOL...        # root, tools, $BENCH_TMP (removed at exit)
 #   bench_routecount               # $BENCH_TMP/routecount (lib/routecount.c)
+#   bench_dumpclient               # $BENCH_TMP/dumpclient (lib/dumpclient.c)
 #   bench_wgbabeld || exit 1       # $BENCH_WGBABELD
 
 BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +39,14 @@ bench_init() {
 # RouteCounter), as $BENCH_TMP/routecount.
 bench_routecount() {
 	cc -O2 -Wall -o "$BENCH_TMP/routecount" "$BENCH_LIB/routecount.c"
+}
+
+# bench_dumpclient: the control-socket dump timer (lib/dumpclient.c), in C
+# so that the dump's figure is the daemon's, not a Python reader's;
+# exported as WGB_BENCH_DUMPCLIENT for lib/measure.py.
+bench_dumpclient() {
+	cc -O2 -Wall -o "$BENCH_TMP/dumpclient" "$BENCH_LIB/dumpclient.c" &&
+		export WGB_BENCH_DUMPCLIENT=$BENCH_TMP/dumpclient
 }
 
 # bench_wgbabeld: the wgbabeld to measure into BENCH_WGBABELD: $WGBABELD

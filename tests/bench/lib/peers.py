@@ -242,11 +242,10 @@ class Bird(Receiver):
                 "-P", self.path("pid")]
 
     def dump(self):
-        secs, out = measure.bird_command(self.path("sock"), "show route")
-        lines = out.count("\n")
+        secs, lines = measure.bird_dump(self.path("sock"))
         if lines < 3:
             # An error or refusal is one line ("8xxx ..."/"9xxx ...").
-            raise RuntimeError("BIRD answered: %s" % out.strip()[:200])
+            raise RuntimeError("BIRD refused the dump (%d lines)" % lines)
         return secs, lines
 
     def available(self):
