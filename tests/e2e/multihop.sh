@@ -93,6 +93,17 @@ losses_explain() {
     wgt_log "lost, by where: ${LOSS_WHERE:-none}"
 }
 
+# captures_report TAG: what the captures say was lost elsewhere than in
+# flight on a path left, logged, not asserted. The captures explain losses
+# but do not count them: in a CI run (2026-12-05, loaded host) ping lost 4
+# replies of a SIGTERM restart while the captures, missing packets that
+# did arrive, put 31 replies nowhere after n2 or n3 ("reply n3>" 22).
+# What is asserted is what the ping itself lost (TOPO_LOST).
+captures_report() {
+    [ "${UNEXPLAINED:-0}" = 0 ] ||
+        wgt_log "captures: $UNEXPLAINED pings not seen past another place (requests $LOST_REQ, replies $LOST_REP by the captures; see $WGT_DIR/lost.$1)"
+}
+
 # Each node on the path holds n5's address on the next one, and n1's on
 # the one before: both ways, since WireGuard takes a packet only from the
 # peer whose allowed IPs hold its source.  While the return path still
@@ -204,8 +215,7 @@ t_crash_restart() {
     local lim=24
     [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=$GUEST_LIM
     [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's restart, more than $lim"
-    [ "${WGB_IN_GUEST:-0}" = 1 ] || [ "$UNEXPLAINED" = 0 ] ||
-        wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.crash)"
+    captures_report crash
     # The stale prefix goes (at the latest when the restart grace period,
     # 30 s, ends); nothing live was ever missing.
     t0=$(wgt_now)
@@ -252,16 +262,13 @@ t_sigterm_restart() {
     # 6 pings at 100/s each way; delaying one move shifts loss from one
     # direction to the other.  None was lost at n3 (the restarted node
     # forwards what it attracts: it announces only after writing, see
-    # send_after_writes in daemon/main.c).  Bound each way: the delay
-    # twice over (12); in the guest, GUEST_LIM in all.
-    if [ "${WGB_IN_GUEST:-0}" = 1 ]; then
-        [ "$TOPO_LOST" -le "$GUEST_LIM" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's SIGTERM restart, more than $GUEST_LIM"
-    else
-        [ "$LOST_REQ" -le 12 ] || wgt_fail "$LOST_REQ requests lost across n3's SIGTERM restart, more than 12"
-        [ "$LOST_REP" -le 12 ] || wgt_fail "$LOST_REP replies lost across n3's SIGTERM restart, more than 12"
-        [ "$UNEXPLAINED" = 0 ] ||
-            wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.term)"
-    fi
+    # send_after_writes in daemon/main.c).  Bound: the delay twice over
+    # each way, 24 in all, as ping counts them (captures_report); in the
+    # guest, GUEST_LIM.
+    local lim=24
+    [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=$GUEST_LIM
+    [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across n3's SIGTERM restart, more than $lim"
+    captures_report term
     wgt_assert_wait topo_converged 30 "converged after the SIGTERM restart"
     wgt_assert_wait path_is 30 "path through n3 again"
     wgt_assert_eq "$(static_of n3 n2)" "$static2" "n3's static allowed IPs for n2"
@@ -307,8 +314,7 @@ t_keep_restart() {
     local lim=24
     [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=$GUEST_LIM
     [ "$TOPO_LOST" -le "$lim" ] || wgt_fail "n1 -> n5 lost $TOPO_LOST pings across the restart, more than $lim"
-    [ "${WGB_IN_GUEST:-0}" = 1 ] || [ "$UNEXPLAINED" = 0 ] ||
-        wgt_fail "$UNEXPLAINED pings lost elsewhere than in flight on a path left (see $WGT_DIR/lost.keep)"
+    captures_report keep
     wgt_assert_wait topo_converged 30 "converged after the restart"
 }
 
