@@ -97,6 +97,14 @@ struct d_iface {
 
 	/* WireGuard only */
 	struct wg_rec *rec;
+	/* The reconciler's backend: its allowed-IP writes run on a worker
+	 * thread (iface_flush_dirty), one at a time, so that a hung
+	 * wireguard-go never holds up the event loop. */
+	struct wg_backend *wg_writer;
+	struct iface_write *writing;	/* the write in flight, or NULL */
+	/* main.c: held packets up to this one may go, as far as this
+	 * interface's writes go (daemon_writes_done) */
+	uint64_t covered_seq;
 	struct d_peer *peers;
 	size_t n_peers;
 	struct wg_hmap peer_by_addr;	/* struct babel_addr -> size_t index */
@@ -180,6 +188,8 @@ struct daemon {
 	uv_check_t send_check;
 	uv_idle_t send_idle;
 	struct held_pkt *held, **held_tail;
+	unsigned writes_in_flight;	/* iface.c: allowed-IP writes */
+	uint64_t hold_seq;		/* the last packet held */
 	uv_signal_t sigterm, sigint, sighup;
 
 	struct ctl_server *ctl_rw;
@@ -284,7 +294,12 @@ const struct d_peer *iface_peer_by_addr(const struct d_iface *ifc,
 					const struct babel_addr *a);
 struct d_peer *iface_peer_find(const struct d_iface *ifc,
 			       const struct babel_addr *a);
+/* Starts the queued allowed-IP writes (on worker threads) and commits
+ * the kernel routes queued with them once no write is under way; the
+ * Babel packets held for them go out then (main.c). */
 void iface_flush_dirty(struct daemon *d);
+/* main.c: allowed-IP writes ended; the packets held for them go out. */
+void daemon_writes_done(struct daemon *d);
 
 /* peerdiag.c: what WireGuard keeps quiet about its peers */
 /* Per packet, O(1): a Babel packet came from SRC on WireGuard link IFC.

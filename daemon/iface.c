@@ -285,7 +285,9 @@ static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 	snprintf(path, sizeof(path), "%s/%s.aip", d->cfg->runtime_dir,
 		 ifc->name);
 	rc.state_path = path;
-	if ((r = wg_rec_new(&ifc->rec, d->wg, &rc)) < 0) {
+	if ((!ifc->wg_writer &&
+	     (r = wg_backend_auto_new(&ifc->wg_writer, NULL)) < 0) ||
+	    (r = wg_rec_new(&ifc->rec, ifc->wg_writer, &rc)) < 0) {
 		LOG_E(d, "%s: cannot create the allowed-IP reconciler: %s",
 		      ifc->name, strerror(-r));
 		return r;
@@ -536,19 +538,22 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 	 * refusals (fwd/plane.h). */
 	egress_device_read(d, ifc, dev.fwmark);
 	fib_peers_update(d, ifc);
-	if (ifc->rec && wg_rec_applies(ifc->rec) != applies) {
-		/* We wrote to the device while it was being read: the read
-		 * may show a move of ours undone, which the reconciler would
-		 * take for someone else's doing. Read again. */
+	if (ifc->rec && (ifc->writing || wg_rec_applies(ifc->rec) != applies)) {
+		/* We wrote to the device while it was being read (or are
+		 * writing now): the read may show a move of ours undone,
+		 * which the reconciler would take for someone else's doing.
+		 * Read again once the write is done. */
 		ifc->read_again = true;
 	} else if (ifc->rec) {
 		/* The same read: the reconciler compares, it does not read
-		 * the device again. */
-		int rr = wg_rec_refresh_from(ifc->rec, &dev);
+		 * the device again; what differs is written by the next
+		 * flush, off the loop (daemon_kick below). */
+		int rr = wg_rec_merge(ifc->rec, &dev);
 
 		if (rr < 0)
 			LOG_W(d, "%s: allowed-IP refresh: %s", ifc->name,
 			      strerror(-rr));
+		ifc->rec_dirty = true;
 	}
 	r = 0;
 out:
@@ -590,7 +595,7 @@ static void iface_read_done(uv_work_t *req, int status)
 		ifc->reading = false;
 		if (status == 0 && !d->stopping)
 			iface_read_apply(d, ifc, j->r, &j->dev, j->applies);
-		if (ifc->read_again && !d->stopping) {
+		if (ifc->read_again && !d->stopping && !ifc->writing) {
 			ifc->read_again = false;
 			iface_refresh_wg(d, ifc);
 		}
@@ -677,6 +682,160 @@ void iface_check_all(struct daemon *d)
 	}
 }
 
+/*
+ * One allowed-IP write, in flight on libuv's thread pool: the worker
+ * applies the reconciler's batch through the interface's own backend (a
+ * stopped wireguard-go holds up that thread for at most the backend's
+ * deadline, never the event loop), and the loop takes the result back
+ * (iface_write_end). The reconciler accepts new changes meanwhile; they
+ * go in the next write.
+ */
+struct iface_write {
+	uv_work_t req;
+	struct daemon *d;
+	struct d_iface *ifc;	/* NULL once the result was taken back */
+	struct wg_backend *be;
+	struct wg_rec_batch *b;
+	uint64_t seq;		/* the last packet held before it (main.c) */
+	/* iface_write_wait: the worker is done with be and b */
+	uv_mutex_t mu;
+	uv_cond_t cv;
+	bool finished;
+};
+
+static void iface_write_work(uv_work_t *req)
+{
+	struct iface_write *j = req->data;
+
+	wg_rec_batch_apply(j->b, j->be);
+	uv_mutex_lock(&j->mu);
+	j->finished = true;
+	uv_cond_signal(&j->cv);
+	uv_mutex_unlock(&j->mu);
+}
+
+/* On the loop: the reconciler takes the result; a timeout stops writes
+ * to the device until a read shows it answers again. */
+static void iface_write_end(struct daemon *d, struct d_iface *ifc,
+			    struct iface_write *j)
+{
+	int r = wg_rec_done(ifc->rec, j->b);
+
+	j->b = NULL;
+	j->ifc = NULL;
+	ifc->writing = NULL;
+	ifc->covered_seq = j->seq;
+	d->writes_in_flight--;
+	if (r >= 0)
+		return;
+	d->wg_write_errors++;
+	if (r == -ETIMEDOUT) {
+		ifc->wg_stalled = true;
+		ifc->rec_dirty = true;
+		LOG_W(d, "%s: the WireGuard device does not answer; "
+		      "allowed-IP changes wait until it does", ifc->name);
+	} else {
+		LOG_W(d, "%s: setting allowed IPs failed (%s); re-reading the "
+		      "device", ifc->name, strerror(-r));
+	}
+	ifc->read_again = true;
+}
+
+static void iface_write_done(uv_work_t *req, int status)
+{
+	struct iface_write *j = req->data;
+	struct daemon *d = j->d;
+	struct d_iface *ifc = j->ifc;
+
+	(void)status;	/* never cancelled: a queued write always runs */
+	if (ifc) {
+		iface_write_end(d, ifc, j);
+		if (ifc->read_again && !ifc->reading && !d->stopping) {
+			ifc->read_again = false;
+			iface_refresh_wg(d, ifc);
+		}
+	}
+	uv_cond_destroy(&j->cv);
+	uv_mutex_destroy(&j->mu);
+	free(j);
+	if (d->stopping)
+		return;
+	/* The kernel routes queued so far (those of this write with them:
+	 * under steady churn some write is always under way, and the
+	 * routes must not wait for a moment with none), then what queued
+	 * meanwhile. */
+	fib_commit(d);
+	iface_flush_dirty(d);
+}
+
+/* Waits for IFC's write in flight, if any, and takes its result: before
+ * a synchronous write (interface removed, shutdown). At most the
+ * backend's deadline. */
+static void iface_write_wait(struct daemon *d, struct d_iface *ifc)
+{
+	struct iface_write *j = ifc->writing;
+
+	if (!j)
+		return;
+	uv_mutex_lock(&j->mu);
+	while (!j->finished)
+		uv_cond_wait(&j->cv, &j->mu);
+	uv_mutex_unlock(&j->mu);
+	iface_write_end(d, ifc, j);	/* iface_write_done only frees it */
+}
+
+static int iface_write_start(struct daemon *d, struct d_iface *ifc)
+{
+	struct iface_write *j;
+	struct wg_rec_batch *b;
+	int r;
+
+	if ((r = wg_rec_plan(ifc->rec, &b)) < 0 || !b)
+		return r;
+	if (!(j = calloc(1, sizeof(*j))) || uv_mutex_init(&j->mu) < 0) {
+		free(j);
+		j = NULL;
+	} else if (uv_cond_init(&j->cv) < 0) {
+		uv_mutex_destroy(&j->mu);
+		free(j);
+		j = NULL;
+	}
+	if (!j) {
+		/* No memory for the job: write from here. */
+		ifc->covered_seq = d->hold_seq;
+		wg_rec_batch_apply(b, ifc->wg_writer);
+		return wg_rec_done(ifc->rec, b);
+	}
+	j->req.data = j;
+	j->d = d;
+	j->ifc = ifc;
+	j->be = ifc->wg_writer;
+	j->b = b;
+	j->seq = d->hold_seq;
+	ifc->writing = j;
+	d->writes_in_flight++;
+	if ((r = uv_queue_work(d->loop, &j->req, iface_write_work,
+			       iface_write_done)) < 0) {
+		ifc->writing = NULL;
+		d->writes_in_flight--;
+		uv_cond_destroy(&j->cv);
+		uv_mutex_destroy(&j->mu);
+		free(j);
+		ifc->covered_seq = d->hold_seq;
+		wg_rec_batch_apply(b, ifc->wg_writer);
+		return wg_rec_done(ifc->rec, b);
+	}
+	return 0;
+}
+
+/* Now, on the loop: what is queued for IFC, after the write in flight. */
+static int iface_write_now(struct daemon *d, struct d_iface *ifc)
+{
+	iface_write_wait(d, ifc);
+	ifc->rec_dirty = false;
+	return wg_rec_flush(ifc->rec);
+}
+
 void iface_flush_dirty(struct daemon *d)
 {
 	for (size_t i = 0; i < d->n_ifaces; i++) {
@@ -685,26 +844,24 @@ void iface_flush_dirty(struct daemon *d)
 
 		/* A device that stopped answering is not written to
 		 * until a read (off the loop) shows it answers again. */
-		if (!ifc->rec_dirty || !ifc->rec || ifc->wg_stalled)
+		if (!ifc->rec_dirty || !ifc->rec || ifc->wg_stalled ||
+		    ifc->writing)
 			continue;
 		ifc->rec_dirty = false;
-		if ((r = wg_rec_flush(ifc->rec)) < 0) {
+		if ((r = iface_write_start(d, ifc)) < 0) {
 			d->wg_write_errors++;
-			if (r == -ETIMEDOUT) {
-				ifc->wg_stalled = true;
-				ifc->rec_dirty = true;
-				LOG_W(d, "%s: the WireGuard device does not "
-				      "answer; allowed-IP changes wait until "
-				      "it does", ifc->name);
-			} else {
-				LOG_W(d, "%s: setting allowed IPs failed (%s); "
-				      "re-reading the device", ifc->name,
-				      strerror(-r));
-			}
+			LOG_W(d, "%s: setting allowed IPs failed (%s); "
+			      "re-reading the device", ifc->name,
+			      strerror(-r));
 			iface_refresh_wg(d, ifc);
 		}
 	}
-	fib_commit(d);	/* the kernel routes of the same changes */
+	/* The kernel routes of the same changes, after their allowed IPs
+	 * (a route to the device before the peer holds the prefix would
+	 * drop what it carries); the packets held for them. */
+	if (!d->writes_in_flight)
+		fib_commit(d);
+	daemon_writes_done(d);
 }
 
 static struct d_iface *iface_get(struct daemon *d, const char *name)
@@ -734,12 +891,18 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	struct d_iface *ifc = d->ifaces[i];
 
 	iface_engine_del(d, ifc);
-	iface_flush_dirty(d);
 	if (ifc->rec) {
+		iface_write_now(d, ifc);
 		if (withdraw)
 			wg_rec_withdraw_all(ifc->rec);
 		wg_rec_free(ifc->rec);
+		ifc->rec = NULL;
 	}
+	if (ifc->wg_writer)
+		wg_backend_free(ifc->wg_writer);
+	ifc->wg_writer = NULL;
+	if (!d->stopping)	/* the rest of the engine's changes */
+		iface_flush_dirty(d);
 	iface_peers_clear(ifc);
 	wg_hmap_free(&ifc->peer_by_addr);
 	iface_index_clear(d, ifc);
@@ -980,8 +1143,11 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 		iface_index_clear(d, ifc);
 		ifc->up = false;
 		iface_peers_clear(ifc);
-		if (ifc->rec)
+		if (ifc->rec) {
+			/* A write to a removed device ends at once. */
+			iface_write_wait(d, ifc);
 			wg_rec_refresh(ifc->rec);	/* device gone: model empty */
+		}
 		break;
 	case KROUTE_EV_ADDR_NEW:
 	case KROUTE_EV_ADDR_DEL:

@@ -424,6 +424,7 @@ static int do_reload(struct daemon *d)
  */
 struct held_pkt {
 	struct held_pkt *next;
+	uint64_t seq;		/* d->hold_seq when held */
 	unsigned ifindex;
 	bool has_dst;
 	struct babel_addr dst;
@@ -431,29 +432,60 @@ struct held_pkt {
 	uint8_t buf[];
 };
 
+/*
+ * Allowed-IP writes run on worker threads (iface.c), so a packet waits
+ * for the writes of what was queued before it, not for every write: each
+ * held packet gets the next sequence number, each write the number of the
+ * last packet held before it was planned, and a packet goes once every
+ * interface that still has changes queued or a write in flight has
+ * finished a write planned after the packet was held. A device that does
+ * not answer holds nothing (its writes wait until it answers again).
+ */
+static bool iface_writes_owed(const struct d_iface *ifc)
+{
+	return ifc->rec && !ifc->wg_stalled && (ifc->rec_dirty || ifc->writing);
+}
+
 static bool aip_writes_pending(const struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_ifaces; i++) {
-		const struct d_iface *ifc = d->ifaces[i];
-
-		if (ifc->rec_dirty && ifc->rec && !ifc->wg_stalled)
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		if (iface_writes_owed(d->ifaces[i]))
 			return true;
-	}
 	return false;
 }
 
-static void held_send_all(struct daemon *d)
+static void held_send(struct daemon *d, uint64_t upto)
 {
 	struct held_pkt *p;
 
-	while ((p = d->held)) {
+	while ((p = d->held) && p->seq <= upto) {
 		d->held = p->next;
 		net_send(d, p->ifindex, p->has_dst ? &p->dst : NULL, p->buf,
 			 p->len);
 		free(p);
 	}
-	d->held_tail = &d->held;
-	uv_idle_stop(&d->send_idle);
+	if (!d->held) {
+		d->held_tail = &d->held;
+		uv_idle_stop(&d->send_idle);
+	}
+}
+
+static void held_send_all(struct daemon *d)
+{
+	held_send(d, UINT64_MAX);
+}
+
+void daemon_writes_done(struct daemon *d)
+{
+	uint64_t upto = UINT64_MAX;
+
+	for (size_t i = 0; i < d->n_ifaces; i++) {
+		const struct d_iface *ifc = d->ifaces[i];
+
+		if (iface_writes_owed(ifc) && ifc->covered_seq < upto)
+			upto = ifc->covered_seq;
+	}
+	held_send(d, upto);
 }
 
 static void on_send_idle(uv_idle_t *h)
@@ -476,27 +508,32 @@ static void send_after_writes(void *ctx, unsigned ifindex,
 		return;
 	}
 	p->next = NULL;
+	p->seq = ++d->hold_seq;
 	p->ifindex = ifindex;
 	p->has_dst = dst != NULL;
 	if (dst)
 		p->dst = *dst;
 	p->len = len;
 	memcpy(p->buf, buf, len);
-	if (!d->held)	/* no blocking poll before on_send_check */
-		uv_idle_start(&d->send_idle, on_send_idle);
+	/* No blocking poll before on_send_check. */
+	uv_idle_start(&d->send_idle, on_send_idle);
 	*d->held_tail = p;
 	d->held_tail = &p->next;
 }
 
+/* Later in the loop iteration that held packets: their writes start
+ * (iface_flush_dirty); the packets go when those are done. */
 static void on_send_check(uv_check_t *h)
 {
 	struct daemon *d = h->data;
 
 	if (!d->held)
 		return;
-	if (!d->stopping)
+	if (d->stopping)
+		held_send_all(d);
+	else
 		iface_flush_dirty(d);
-	held_send_all(d);
+	uv_idle_stop(&d->send_idle);	/* the writes' ends send the rest */
 }
 
 /*

@@ -66,6 +66,7 @@ struct wg_rec {
 	/* After a failed apply the model is unreliable: the next refresh
 	 * accepts owned prefixes on whatever peer holds them. */
 	bool trust_device;
+	bool in_flight;		/* a batch planned, not done (wg_rec_plan) */
 	unsigned caps;
 	struct wg_rec_stats st;
 };
@@ -471,69 +472,147 @@ static int rec_plan_dirty(struct wg_rec *r, struct wg_aip_change **out,
 	return 0;
 }
 
-int wg_rec_flush(struct wg_rec *r)
+struct wg_rec_batch {
+	char ifname[WG_IFNAME_LEN];
+	struct wg_aip_change *ch;
+	size_t n;
+	bool probe;		/* find out the device's capabilities first */
+	unsigned caps;		/* probe's answer */
+	int probe_err;
+	int ret;		/* the apply's */
+};
+
+int wg_rec_plan(struct wg_rec *r, struct wg_rec_batch **out)
 {
-	struct wg_aip_change *ch = NULL;
-	size_t n, owned_hint;
+	struct wg_rec_batch *b;
 	int ret;
 
-	ret = rec_plan_dirty(r, &ch, &n);
-	if (ret < 0 || n == 0)
-		goto out;
+	*out = NULL;
+	if (r->in_flight)
+		return -EBUSY;
+	if (!(b = calloc(1, sizeof(*b))))
+		return -ENOMEM;
+	if ((ret = rec_plan_dirty(r, &b->ch, &b->n)) < 0 || b->n == 0) {
+		wg_rec_batch_free(b);
+		return ret;
+	}
+	memcpy(b->ifname, r->ifname, sizeof(b->ifname));
+	b->probe = !r->probed;
 	/* Intent first: a crash after the change must not lose ownership. */
-	for (size_t i = 0; i < n; i++) {
-		if (ch[i].op == WG_AIP_ADD) {
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->ch[i].op == WG_AIP_ADD) {
 			struct rec_entry *e = wg_hmap_find(&r->entries,
-							   &ch[i].prefix);
+							   &b->ch[i].prefix);
 			if (!(e->flags & ENT_OWNED))
-				rec_state_append(r, '+', &ch[i].prefix);
+				rec_state_append(r, '+', &b->ch[i].prefix);
 		}
 	}
 	rec_state_sync(r, r->entries.count);
+	/* A read that began before this write may show it half done. */
 	r->st.applies++;
-	ret = wg_backend_apply(r->be, r->ifname, ch, n);
+	r->in_flight = true;
+	*out = b;
+	return 0;
+}
+
+int wg_rec_batch_apply(struct wg_rec_batch *b, struct wg_backend *be)
+{
+	if (b->probe) {
+		b->probe_err = wg_backend_probe(be, b->ifname, &b->caps);
+		if (b->probe_err < 0)
+			b->caps = 0;
+		be->caps = b->caps;
+	}
+	b->ret = wg_backend_apply(be, b->ifname, b->ch, b->n);
+	return b->ret;
+}
+
+void wg_rec_batch_free(struct wg_rec_batch *b)
+{
+	if (!b)
+		return;
+	free(b->ch);
+	free(b);
+}
+
+int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b)
+{
+	int ret = b->ret;
+
+	r->in_flight = false;
+	/* ... and so may one that began while it was under way. */
+	r->st.applies++;
+	if (b->probe) {
+		if (b->probe_err < 0)
+			rec_log(r, WG_LOG_WARNING,
+				"%s: capability probe failed (%d)", r->ifname,
+				b->probe_err);
+		r->caps = b->caps;
+		r->probed = true;
+	}
 	if (ret < 0) {
 		char eb[64];
 		snprintf(eb, sizeof(eb), "%s", strerror(-ret));
 		rec_log(r, WG_LOG_ERR, "%s: applying %zu changes failed: %s",
-			r->ifname, n, eb);
+			r->ifname, b->n, eb);
 		/* Ownership of every ADD is kept (it may have happened); the
 		 * next refresh re-reads the truth. */
-		for (size_t i = 0; i < n; i++) {
-			struct rec_entry *e = wg_hmap_find(&r->entries,
-							   &ch[i].prefix);
-			if (ch[i].op == WG_AIP_ADD)
+		for (size_t i = 0; i < b->n; i++) {
+			struct rec_entry *e;
+
+			if (b->ch[i].op != WG_AIP_ADD)
+				continue;
+			if ((e = rec_entry_get(r, &b->ch[i].prefix)))
 				e->flags |= ENT_OWNED;
 		}
 		r->trust_device = true;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct rec_entry *e = wg_hmap_find(&r->entries, &ch[i].prefix);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct wg_prefix *p = &b->ch[i].prefix;
+		/* Set or unset may have run meanwhile (the entry is then
+		 * queued again), never a refresh: it is still there. */
+		struct rec_entry *e = rec_entry_get(r, p);
+		const uint32_t *idx;
 
-		if (ch[i].op == WG_AIP_ADD) {
+		if (!e) {
+			ret = -ENOMEM;
+			continue;
+		}
+		if (b->ch[i].op == WG_AIP_ADD) {
 			if (e->dev == PEER_NONE)
 				r->st.adds++;
 			else
 				r->st.moves++;
-			/* The planned target: an ADD goes to the wanted peer
-			 * (rec_plan_entry), unchanged since it was planned. */
-			e->dev = e->want;
+			/* The peer written, which is the wanted one unless
+			 * Babel chose again meanwhile. */
+			idx = wg_hmap_find(&r->peer_idx, &b->ch[i].peer);
+			e->dev = idx ? *idx : e->want;
 			e->flags |= ENT_OWNED;
 		} else {
 			r->st.removes++;
 			e->dev = PEER_NONE;
 			e->flags &= (uint8_t)~ENT_OWNED;
-			rec_state_append(r, '-', &ch[i].prefix);
-			if (rec_entry_idle(e))
-				wg_hmap_remove(&r->entries, &ch[i].prefix);
+			rec_state_append(r, '-', p);
+			if (rec_entry_idle(e) && !(e->flags & ENT_DIRTY))
+				wg_hmap_remove(&r->entries, p);
 		}
 	}
-	owned_hint = r->entries.count;
-	rec_state_sync(r, owned_hint);
+	rec_state_sync(r, r->entries.count);
 out:
-	free(ch);
+	wg_rec_batch_free(b);
 	return ret;
+}
+
+int wg_rec_flush(struct wg_rec *r)
+{
+	struct wg_rec_batch *b;
+	int ret;
+
+	if ((ret = wg_rec_plan(r, &b)) < 0 || !b)
+		return ret;
+	wg_rec_batch_apply(b, r->be);
+	return wg_rec_done(r, b);
 }
 
 /* The interface is gone: nothing is installed, nothing is owned. */
@@ -631,6 +710,9 @@ int wg_rec_refresh(struct wg_rec *r)
 	struct wg_device dev;
 	int ret;
 
+	if (r->in_flight)
+		return -EBUSY;
+
 	ret = wg_backend_get_device(r->be, r->ifname, &dev);
 	if (ret == -ENODEV) {
 		r->st.refreshes++;
@@ -648,27 +730,21 @@ int wg_rec_refresh(struct wg_rec *r)
  * is planned: in a steady state (nothing changed underneath) this sends
  * nothing and writes no journal, whatever the table's size.
  */
-int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev)
+int wg_rec_merge(struct wg_rec *r, const struct wg_device *dev)
 {
 	size_t it = 0, lost = 0;
 	const void *k;
 	struct rec_entry *e;
 	int ret;
 
+	if (r->in_flight)	/* the read may show the batch half done */
+		return -EBUSY;
+
 	r->st.refreshes++;
 	if (!r->device_present)
 		rec_log(r, WG_LOG_INFO, "%s: device with %zu peers", r->ifname,
 			dev->n_peers);
 	r->device_present = true;
-	if (!r->probed) {
-		ret = wg_backend_probe(r->be, r->ifname, &r->caps);
-		if (ret < 0) {
-			rec_log(r, WG_LOG_WARNING, "%s: capability probe failed (%d)",
-				r->ifname, ret);
-			r->caps = 0;
-		}
-		r->probed = true;
-	}
 	if ((ret = rec_merge_device(r, dev, &lost)) < 0)
 		return ret;
 	r->trust_device = false;
@@ -690,7 +766,14 @@ int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev)
 	if (lost && rec_state_compact(r) < 0)
 		rec_log(r, WG_LOG_WARNING, "%s: cannot write state file %s",
 			r->ifname, r->state_path);
-	return wg_rec_flush(r);
+	return 0;
+}
+
+int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev)
+{
+	int ret = wg_rec_merge(r, dev);
+
+	return ret < 0 ? ret : wg_rec_flush(r);
 }
 
 int wg_rec_withdraw_all(struct wg_rec *r)

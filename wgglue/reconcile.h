@@ -84,6 +84,29 @@ int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix);
 int wg_rec_flush(struct wg_rec *r);
 
 /*
+ * The same flush in three steps, for a caller that makes the write
+ * elsewhere (a worker thread: wireguard-go may hang, and the event loop
+ * must not wait on it):
+ *  - wg_rec_plan() takes every queued change into a batch (*out NULL:
+ *    nothing to write) and records the intent in the journal;
+ *  - wg_rec_batch_apply() writes the batch through BE, probing the
+ *    device's capabilities first if that was never done; it touches
+ *    nothing of the reconciler, so any thread may call it;
+ *  - wg_rec_done() takes the result back and frees the batch; returns the
+ *    apply's error (-ETIMEDOUT: the device did not answer).
+ * Between plan and done, set, unset and grace_over may be called (their
+ * changes wait for the next batch); a refresh or merge may not (the read
+ * could show the batch half done: -EBUSY), nor another plan (-EBUSY).
+ * A batch that is never applied may be freed with wg_rec_batch_free()
+ * only together with the reconciler.
+ */
+struct wg_rec_batch;
+int wg_rec_plan(struct wg_rec *r, struct wg_rec_batch **out);
+int wg_rec_batch_apply(struct wg_rec_batch *b, struct wg_backend *be);
+int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b);
+void wg_rec_batch_free(struct wg_rec_batch *b);
+
+/*
  * Re-reads the device and re-plans every prefix, then flushes. Call at
  * start, periodically (WireGuard sends no change notifications), on link
  * events (interface re-created) and after a failed flush. A missing
@@ -96,6 +119,9 @@ int wg_rec_refresh(struct wg_rec *r);
  * the daemon's peer list and the reconciler). Only the prefixes whose
  * state differs from the model are planned and sent. */
 int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev);
+/* refresh_from without the flush: what differs is queued for the next
+ * one. */
+int wg_rec_merge(struct wg_rec *r, const struct wg_device *dev);
 /* How many writes the reconciler sent to the device so far: a read that
  * began before the last one may be stale (see wg_rec_refresh_from). */
 uint64_t wg_rec_applies(const struct wg_rec *r);

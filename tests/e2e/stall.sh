@@ -6,7 +6,9 @@
 #                                   both running Babel)
 #
 #  - the control socket of n1 answers throughout (a probe every 0.2 s,
-#    each allowed 1 s), its largest answer time is printed;
+#    each allowed 1 s), its largest answer time is printed; the allowed-IP
+#    writes that n2's loss over WireGuard causes time out (after 1 s) on a
+#    worker thread, not on the event loop;
 #  - n1 keeps sending Hellos on its wired interface: n2 keeps n1 as a
 #    neighbour there, and n2 reaches n1's address over the veth;
 #  - after SIGCONT everything is back as before within 5 s plus the time
@@ -50,6 +52,11 @@ t_stall() {
     done
     wgt_log "wireguard-go stopped 10 s: $probes control-socket probes, $fails unanswered within 1 s, slowest answer ${worst} s"
     wgt_assert_eq "$fails" 0 "control-socket probes unanswered within 1 s while wireguard-go was stopped"
+    # The probe loss of n2 over WireGuard moved routes: allowed-IP writes
+    # to the stopped device were tried and timed out, on a worker thread.
+    wgt_assert_contains "$(cat "$WGT_DIR/wgbabeld-n1.log")" \
+        "the WireGuard device does not answer" \
+        "an allowed-IP write to the stopped device was tried and timed out"
     wgt_assert_contains "$(topo_ctl n2 show neighbours)" "fe80::a1" "n2 still has n1 on the veth"
     wgt_assert topo_ping n2 "$(topo_addr6 n1)"
     kill -CONT "$pid"

@@ -501,6 +501,87 @@ static void test_ten_thousand_moves_are_one_apply(void **state)
 	assert_int_equal(wg_fake_aip_count(f->be), 10000);
 }
 
+/* A write made elsewhere (wg_rec_plan / batch_apply / done): Babel may
+ * choose again while it is under way; the model records what was
+ * written, and the next write carries the new choice. */
+static void test_choice_changed_during_a_write_goes_in_the_next(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.20.0.0/16"), q = P("10.21.0.0/16");
+	struct wg_rec_batch *b, *b2;
+	struct wg_device dev = { 0 };
+	size_t n;
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_set_route(f->r, &q, &f->a);
+	assert_int_equal(wg_rec_plan(f->r, &b), 0);
+	assert_non_null(b);
+	/* while it is under way: another winner for p, q withdrawn; no
+	 * second batch, no merge of a read (it may show this one half
+	 * done) */
+	wg_rec_set_route(f->r, &p, &f->b);
+	wg_rec_unset_route(f->r, &q);
+	assert_int_equal(wg_rec_plan(f->r, &b2), -EBUSY);
+	assert_null(b2);
+	assert_int_equal(wg_rec_merge(f->r, &dev), -EBUSY);
+	assert_int_equal(wg_rec_refresh(f->r), -EBUSY);
+	assert_int_equal(wg_rec_batch_apply(b, f->be), 0);
+	assert_int_equal(wg_rec_done(f->r, b), 0);
+	assert_holder(f, "10.20.0.0/16", &f->a);
+	assert_holder(f, "10.21.0.0/16", &f->a);
+	assert_true(wg_rec_owns(f->r, &q, NULL));
+	wg_fake_log_clear(f->be);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_fake_log(f->be, &n);
+	assert_int_equal(n, 2);
+	assert_holder(f, "10.20.0.0/16", &f->b);
+	assert_holder(f, "10.21.0.0/16", NULL);
+	assert_false(wg_rec_owns(f->r, &q, NULL));
+	/* and a read now agrees with the model: nothing to write */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	wg_fake_log_clear(f->be);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	wg_fake_log(f->be, &n);
+	assert_int_equal(n, 0);
+}
+
+/* A device that does not answer: the write ends with -ETIMEDOUT, what it
+ * may have added stays ours (in the journal before it was sent), and the
+ * next read puts the model right. */
+static void test_write_that_timed_out_keeps_ownership(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.22.0.0/16"), p2 = P("10.23.0.0/16");
+	struct wg_rec_batch *b;
+	struct wg_rec_stats st;
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	wg_rec_set_route(f->r, &p2, &f->a);
+	assert_int_equal(wg_rec_plan(f->r, &b), 0);
+	assert_non_null(b);
+	/* the first change reached the device, the second did not */
+	wg_fake_fail_after(f->be, 1, -ETIMEDOUT);
+	assert_int_equal(wg_rec_batch_apply(b, f->be), -ETIMEDOUT);
+	assert_int_equal(wg_rec_done(f->r, b), -ETIMEDOUT);
+	assert_true(wg_rec_owns(f->r, &p, NULL));
+	assert_true(wg_rec_owns(f->r, &p2, NULL));
+	assert_holder(f, "10.22.0.0/16", &f->a);
+	assert_holder(f, "10.23.0.0/16", NULL);
+	/* the next read puts the model right and writes what is missing */
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.22.0.0/16", &f->a);
+	assert_holder(f, "10.23.0.0/16", &f->a);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.owned, 2);
+	assert_int_equal(st.conflicts, 0);
+	/* a restart after the timeout still owns both */
+	wg_rec_free(f->r);
+	fx_rec_new(f);
+	assert_int_equal(wg_rec_load_state(f->r), 0);
+	assert_true(wg_rec_owns(f->r, &p, NULL));
+	assert_true(wg_rec_owns(f->r, &p2, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +604,8 @@ int main(void)
 		T(test_interface_recreated_gets_desired_again),
 		T(test_failed_apply_converges_after_refresh),
 		T(test_ten_thousand_moves_are_one_apply),
+		T(test_choice_changed_during_a_write_goes_in_the_next),
+		T(test_write_that_timed_out_keeps_ownership),
 #undef T
 	};
 	return cmocka_run_group_tests_name("wgglue_reconcile", tests, NULL, NULL);
