@@ -456,6 +456,12 @@ def one_order(order, n, args, workdir, floor_s):
         r["rss_end_kb"] = measure.status_kb(receiver.pid, "VmRSS")
         r["kernel_count_end"] = counter.count()
         r["aip_count_end"] = uapi_count(lab.wg_r)
+        # Datagrams the kernel refused to send (a full socket buffer, a
+        # TUN queue that overflowed: ENOBUFS): each is a lost update.
+        for who, d in (("sender", sender), ("receiver", receiver)):
+            st = measure.wgbabeld_status(d.ctl)
+            if st is not None:
+                r[who + "_send_errors"] = st.get("send_errors")
         for d in (receiver, sender):
             if not d.alive():
                 raise RuntimeError("%s exited: %s" % (d.name, d.log_tail(5)))
@@ -524,6 +530,11 @@ def print_table(n, floor_s, results, args):
         if "error" in r:
             cells[-1] += "; error: " + r["error"]
         print("| " + " | ".join(cells) + " |")
+    for r in results:
+        if "sender_send_errors" in r:
+            print("%s: datagrams not sent (send errors): sender %s, "
+                  "receiver %s" % (r["order"], r["sender_send_errors"],
+                                   r.get("receiver_send_errors")))
     print("floor (wg addconf of N allowed IPs, median): %.3f s" % floor_s)
     sys.stdout.flush()
 
