@@ -671,6 +671,31 @@ static bool update_equal(const struct babel_update *a, const struct babel_update
 	       babel_addr_equal(&a->next_hop, &b->next_hop);
 }
 
+bool babel_packet_has_update(const uint8_t *buf, size_t len)
+{
+	size_t body, off = BABEL_HEADER_LEN;
+
+	if (len < BABEL_HEADER_LEN)
+		return true;
+	body = (size_t)buf[2] << 8 | buf[3];
+	if (body > len - BABEL_HEADER_LEN)
+		return true;
+	while (off < BABEL_HEADER_LEN + body) {
+		uint8_t type = buf[off];
+
+		if (type == BABEL_TLV_PAD1) {
+			off++;
+			continue;
+		}
+		if (type == BABEL_TLV_UPDATE)
+			return true;
+		if (off + 2 > BABEL_HEADER_LEN + body)
+			return true;
+		off += 2 + (size_t)buf[off + 1];
+	}
+	return off != BABEL_HEADER_LEN + body;
+}
+
 bool babel_tlv_equal(const struct babel_tlv *a, const struct babel_tlv *b)
 {
 	if (a->type != b->type)

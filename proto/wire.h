@@ -308,6 +308,14 @@ int babel_write_tlv(struct babel_writer *w, const struct babel_tlv *tlv);
  */
 bool babel_tlv_equal(const struct babel_tlv *a, const struct babel_tlv *b);
 
+/*
+ * Whether the packet's body (the BUF of LEN bytes as sent, header
+ * included) holds an Update TLV: what can make a neighbour choose a route
+ * through us. Hellos, IHUs, Acks and requests never do. A malformed body
+ * counts as holding one (the caller then takes the careful path).
+ */
+bool babel_packet_has_update(const uint8_t *buf, size_t len);
+
 /* Helpers shared by the engine and the glue. */
 bool babel_prefix_equal(const struct babel_prefix *a, const struct babel_prefix *b);
 /* Zero the bits of addr past plen. */

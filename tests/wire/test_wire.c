@@ -434,6 +434,54 @@ static void test_writer_never_writes_past_cap(void **state)
 	assert_false(babel_writer_empty(&w));
 }
 
+/* What the daemon holds back while allowed IPs are written: packets with
+ * an Update; a Hello, IHU or Ack goes at once. */
+static void test_packet_has_update_only_with_an_update(void **state)
+{
+	uint8_t buf[512];
+	struct babel_writer w;
+	struct babel_addr src = addr_of("fe80::1");
+	struct babel_tlv hello = { .type = BABEL_TLV_HELLO };
+	struct babel_tlv ack = { .type = BABEL_TLV_ACK };
+	struct babel_tlv u = update_tlv(BABEL_AE_IPV6, "2001:db8::/48",
+					"fe80::1");
+	size_t n;
+
+	(void)state;
+	hello.hello.seqno = 7;
+	hello.hello.interval = 400;
+	ack.ack.nonce = 1;
+	babel_writer_init(&w, buf, sizeof(buf));
+	babel_writer_set_source(&w, &src);
+	assert_int_equal(babel_write_tlv(&w, &hello), 0);
+	assert_int_equal(babel_write_pad(&w, 1), 0);
+	assert_int_equal(babel_write_tlv(&w, &ack), 0);
+	n = babel_writer_finish(&w);
+	assert_false(babel_packet_has_update(buf, n));
+	/* the same with an Update after them */
+	babel_writer_init(&w, buf, sizeof(buf));
+	babel_writer_set_source(&w, &src);
+	assert_int_equal(babel_write_tlv(&w, &hello), 0);
+	assert_int_equal(babel_write_update(&w, &u.update), 0);
+	n = babel_writer_finish(&w);
+	assert_true(babel_packet_has_update(buf, n));
+	/* bytes past the body (a trailer) are not looked at */
+	babel_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(babel_write_tlv(&w, &hello), 0);
+	n = babel_writer_finish(&w);
+	buf[n] = BABEL_TLV_UPDATE;
+	buf[n + 1] = 0;
+	assert_false(babel_packet_has_update(buf, n + 2));
+	/* malformed: short, body longer than the datagram, a TLV that runs
+	 * past the body */
+	assert_true(babel_packet_has_update(buf, 3));
+	buf[3] = (uint8_t)(buf[3] + 10);
+	assert_true(babel_packet_has_update(buf, n));
+	buf[3] = (uint8_t)(buf[3] - 10);
+	buf[BABEL_HEADER_LEN + 1] = 200;	/* the Hello's length */
+	assert_true(babel_packet_has_update(buf, n));
+}
+
 static void test_writer_refuses_what_cannot_be_encoded(void **state)
 {
 	uint8_t buf[256];
@@ -520,6 +568,7 @@ int main(void)
 		cmocka_unit_test(test_write_that_does_not_fit_changes_nothing),
 		cmocka_unit_test(test_writer_never_writes_past_cap),
 		cmocka_unit_test(test_writer_refuses_what_cannot_be_encoded),
+		cmocka_unit_test(test_packet_has_update_only_with_an_update),
 		cmocka_unit_test(test_prefix_parse_and_str),
 		cmocka_unit_test(test_ae_for_picks_v4_via_v6_for_ipv4_over_ipv6),
 	};
