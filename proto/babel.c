@@ -403,6 +403,7 @@ int babel_iface_add_peer(struct babel *b, unsigned ifindex,
 	if (nb->is_peer)
 		return -EEXIST;
 	nb->is_peer = true;
+	ifp->npeers++;
 	/* A new peer gets a Hello and a wildcard request at once. */
 	babel_send_hello_to(b, nb, now_us);
 	babel_send_wildcard_request(b, nb);
@@ -609,17 +610,33 @@ int babel_receive(struct babel *b, unsigned ifindex,
 
 /*
  * The interval of ifp's next periodic full update (RFC 8966 §3.7.1 leaves
- * it to the implementation). A dump costs in proportion to the table: our
- * walk of it, the packets (each one encrypted and decrypted on a
- * WireGuard link), every neighbour's processing of an update it already
- * has. Up to update_scale_entries entries it is the configured interval;
- * beyond, it grows with the table, 4 times at 100,000 entries (64 s by
- * default), at most 8 times and 655 s (the TLV's field). Every Update
- * carries the interval it was sent with and its receivers hold the route
- * 3.5 such intervals (§3.5.3, Appendix B), so the hold time grows along;
- * and from one dump to the next the interval at most doubles, so what was
- * announced with the previous one is refreshed in time. Triggered updates
- * and retractions are not delayed by any of this.
+ * it to the implementation, per interface). A dump costs in proportion to
+ * the Updates it sends: our walk of the table, the packets (each one
+ * encrypted and decrypted on a WireGuard link), every receiver's
+ * processing of an update it already has. That is the table's entries on
+ * a multicast link, where one datagram reaches every neighbour, but
+ * entries times peers on a unicast-only one, where each peer gets its own
+ * copy: a WireGuard hub with 1,000 peers and 1,000 prefixes sent a
+ * million Updates every 16 s, 1.8 MB/s (tests/bench/README.md, "The
+ * hub"), for what a multicast link pays once. So the interval is the
+ * configured one up to update_scale_entries Updates per dump and grows
+ * in proportion beyond (4 times at 100,000: 64 s by default), at most 8
+ * times and 655 s (the TLV's field): a multicast link or a small mesh
+ * keeps the configured interval; a hub of 1,000 peers and 1,000 prefixes
+ * gets 128 s.
+ *
+ * What the periodic update is for stays served. Every Update carries the
+ * interval it was sent with and its receivers hold the route 3.5 such
+ * intervals (§3.5.3, Appendix B), so the hold time grows along; and from
+ * one dump to the next the interval at most doubles, so what was
+ * announced with the previous one is refreshed in time. A new neighbour,
+ * or one that restarted, gets the whole table at once (babel_receive),
+ * and one that asks (a wildcard request) too; changes of seqno or
+ * router-id, retractions and large metric changes are triggered updates
+ * (§3.7.2), sent at once and none of them delayed by this; liveness is
+ * the Hellos', IHUs' and fast probes' (neighbour.c). What waits for the
+ * next dump is a small metric change (under BABEL_TRIGGER_METRIC) and the
+ * repair of a triggered update lost twice (retractions are sent twice).
  */
 #define BABEL_UPDATE_SCALE_MAX 8
 #define BABEL_UPDATE_MAX_US 655000000ULL
@@ -627,10 +644,13 @@ static uint32_t update_interval_us(const struct babel *b,
 				   const struct babel_iface *ifp)
 {
 	uint64_t base = ifp->update_base_us, us = base;
-	uint32_t scale = b->cfg.update_scale_entries;
+	uint64_t scale = b->cfg.update_scale_entries;
+	uint64_t sends = b->entries.n;
 
-	if (scale != BABEL_NO_UPDATE_SCALE && b->entries.n > scale) {
-		us = base * b->entries.n / scale;
+	if (ifp->cfg.unicast_only && ifp->npeers)
+		sends *= ifp->npeers;
+	if (scale != BABEL_NO_UPDATE_SCALE && sends > scale) {
+		us = base * sends / scale;
 		if (us > base * BABEL_UPDATE_SCALE_MAX)
 			us = base * BABEL_UPDATE_SCALE_MAX;
 	}

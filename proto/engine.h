@@ -60,6 +60,7 @@ struct babel_iface {
 	uint32_t hello_us;
 	uint32_t update_us;		/* now: scaled with the table (babel.c) */
 	uint32_t update_base_us;	/* configured */
+	uint32_t npeers;		/* registered peers (unicast_only) */
 	uint16_t rxcost;
 	uint32_t rtt_min_us, rtt_max_us;
 	uint16_t max_rtt_penalty;
