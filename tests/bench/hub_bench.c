@@ -109,6 +109,7 @@ struct bench {
 	double pad_cpu;		/* of hub_cpu, in the ICMP probe rounds */
 	double update_s;	/* the interval the hub's last Update announced */
 	unsigned last_update_cs;	/* of the last Update classified */
+	uint64_t burst_max;	/* most datagrams the hub sent in one 1 ms step */
 };
 
 static struct bench B;
@@ -513,6 +514,8 @@ static void report(const struct babel_counters *c0, const struct babel_counters 
 	       (double)upd / secs, (double)dump / secs, (double)(upd - dump) / secs,
 	       B.t.pkts[1][C_UPDATE] ? (double)upd / (double)B.t.pkts[1][C_UPDATE] : 0.0,
 	       (double)B.t.hello_ihu_together / secs, B.update_s);
+	printf("       at most %llu datagrams out in one millisecond\n",
+	       (unsigned long long)B.burst_max);
 	printf("       without the daemon's ICMP probes: CPU %.2f %%, %.0f B/s, "
 	       "%.0f datagrams/s\n",
 	       100.0 * (B.hub_cpu - B.pad_cpu) / secs,
@@ -576,6 +579,8 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs, unsigned warm
 			B.measuring = true;
 			babel_get_counters(B.nodes[n].b, &c0);
 		}
+		uint64_t out0 = B.hub_pkts_out;
+
 		for (unsigned i = 0; i < nodes; i++) {
 			if (B.nodes[i].next <= B.now)
 				run_node(i);
@@ -583,6 +588,8 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs, unsigned warm
 				pad_round(i);
 		}
 		drain_all();
+		if (B.hub_pkts_out - out0 > B.burst_max)
+			B.burst_max = B.hub_pkts_out - out0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &w1);
 	wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
