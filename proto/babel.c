@@ -163,6 +163,7 @@ static void iface_free(struct babel *b, struct babel_iface *ifp)
 		babel_obuf_discard(b, ifp->mcast4);
 	babel_heap_cancel(&b->timers, &ifp->hello_timer);
 	babel_heap_cancel(&b->timers, &ifp->update_timer);
+	babel_heap_cancel(&b->timers, &ifp->sweep_timer);
 	babel_list_del(&ifp->link);
 	babel_htable_remove(&b->ifaces, &ifp->hnode);
 	babel_dealloc(b, ifp, sizeof(*ifp));
@@ -283,6 +284,7 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	babel_list_init(&ifp->neighs);
 	babel_timer_init(&ifp->hello_timer, T_IFACE_HELLO);
 	babel_timer_init(&ifp->update_timer, T_IFACE_UPDATE);
+	babel_timer_init(&ifp->sweep_timer, T_IFACE_SWEEP);
 	babel_list_init(&ifp->dump.link);
 	ifp->dump.ifp = ifp;
 	babel_list_add_tail(&b->iface_list, &ifp->link);
@@ -358,6 +360,8 @@ int babel_iface_set_up(struct babel *b, unsigned ifindex, bool up, uint64_t now_
 			babel_obuf_discard(b, ifp->mcast4);
 		babel_heap_cancel(&b->timers, &ifp->hello_timer);
 		babel_heap_cancel(&b->timers, &ifp->update_timer);
+		babel_heap_cancel(&b->timers, &ifp->sweep_timer);
+		ifp->sweep_left = 0;
 		ifp->up = false;
 	} else {
 		ifp->up = true;
@@ -403,6 +407,7 @@ int babel_iface_add_peer(struct babel *b, unsigned ifindex,
 	if (nb->is_peer)
 		return -EEXIST;
 	nb->is_peer = true;
+	ifp->npeers++;
 	/* A new peer gets a Hello and a wildcard request at once. */
 	babel_send_hello_to(b, nb, now_us);
 	babel_send_wildcard_request(b, nb);
@@ -609,17 +614,33 @@ int babel_receive(struct babel *b, unsigned ifindex,
 
 /*
  * The interval of ifp's next periodic full update (RFC 8966 §3.7.1 leaves
- * it to the implementation). A dump costs in proportion to the table: our
- * walk of it, the packets (each one encrypted and decrypted on a
- * WireGuard link), every neighbour's processing of an update it already
- * has. Up to update_scale_entries entries it is the configured interval;
- * beyond, it grows with the table, 4 times at 100,000 entries (64 s by
- * default), at most 8 times and 655 s (the TLV's field). Every Update
- * carries the interval it was sent with and its receivers hold the route
- * 3.5 such intervals (§3.5.3, Appendix B), so the hold time grows along;
- * and from one dump to the next the interval at most doubles, so what was
- * announced with the previous one is refreshed in time. Triggered updates
- * and retractions are not delayed by any of this.
+ * it to the implementation, per interface). A dump costs in proportion to
+ * the Updates it sends: our walk of the table, the packets (each one
+ * encrypted and decrypted on a WireGuard link), every receiver's
+ * processing of an update it already has. That is the table's entries on
+ * a multicast link, where one datagram reaches every neighbour, but
+ * entries times peers on a unicast-only one, where each peer gets its own
+ * copy: a WireGuard hub with 1,000 peers and 1,000 prefixes sent a
+ * million Updates every 16 s, 1.8 MB/s (tests/bench/README.md, "The
+ * hub"), for what a multicast link pays once. So the interval is the
+ * configured one up to update_scale_entries Updates per dump and grows
+ * in proportion beyond (4 times at 100,000: 64 s by default), at most 8
+ * times and 655 s (the TLV's field): a multicast link or a small mesh
+ * keeps the configured interval; a hub of 1,000 peers and 1,000 prefixes
+ * gets 128 s.
+ *
+ * What the periodic update is for stays served. Every Update carries the
+ * interval it was sent with and its receivers hold the route 3.5 such
+ * intervals (§3.5.3, Appendix B), so the hold time grows along; and from
+ * one dump to the next the interval at most doubles, so what was
+ * announced with the previous one is refreshed in time. A new neighbour,
+ * or one that restarted, gets the whole table at once (babel_receive),
+ * and one that asks (a wildcard request) too; changes of seqno or
+ * router-id, retractions and large metric changes are triggered updates
+ * (§3.7.2), sent at once and none of them delayed by this; liveness is
+ * the Hellos', IHUs' and fast probes' (neighbour.c). What waits for the
+ * next dump is a small metric change (under BABEL_TRIGGER_METRIC) and the
+ * repair of a triggered update lost twice (retractions are sent twice).
  */
 #define BABEL_UPDATE_SCALE_MAX 8
 #define BABEL_UPDATE_MAX_US 655000000ULL
@@ -627,10 +648,13 @@ static uint32_t update_interval_us(const struct babel *b,
 				   const struct babel_iface *ifp)
 {
 	uint64_t base = ifp->update_base_us, us = base;
-	uint32_t scale = b->cfg.update_scale_entries;
+	uint64_t scale = b->cfg.update_scale_entries;
+	uint64_t sends = b->entries.n;
 
-	if (scale != BABEL_NO_UPDATE_SCALE && b->entries.n > scale) {
-		us = base * b->entries.n / scale;
+	if (ifp->cfg.unicast_only && ifp->npeers)
+		sends *= ifp->npeers;
+	if (scale != BABEL_NO_UPDATE_SCALE && sends > scale) {
+		us = base * sends / scale;
 		if (us > base * BABEL_UPDATE_SCALE_MAX)
 			us = base * BABEL_UPDATE_SCALE_MAX;
 	}
@@ -639,6 +663,49 @@ static uint32_t update_interval_us(const struct babel *b,
 	if (us > BABEL_UPDATE_MAX_US)
 		us = BABEL_UPDATE_MAX_US > base ? BABEL_UPDATE_MAX_US : base;
 	return (uint32_t)us;
+}
+
+/*
+ * Sending a full update to every peer of a unicast-only interface at once
+ * is a burst of the table times the peers: a hub of 1,000 peers and 1,000
+ * prefixes put 23,000 datagrams (about 28 MB on the wire) on its socket
+ * within a millisecond (hub_bench), more than a socket buffer or a
+ * WireGuard queue holds. When
+ * it is more than one pacing step (update_burst Updates), the peers get
+ * it one after the other instead, spread evenly over the interval, each
+ * from its own paced dump: the same Updates, at a steady rate. A peer's
+ * refresh then comes at most one interval plus one spacing after the last
+ * (at most two intervals when the interval doubles), well within the 3.5
+ * intervals its routes are held.
+ */
+static bool update_staggered(const struct babel *b, const struct babel_iface *ifp)
+{
+	return ifp->cfg.unicast_only && ifp->npeers > 1 &&
+	       (uint64_t)b->entries.n * ifp->npeers > b->cfg.update_burst;
+}
+
+/* The next peer's turn: the first peer in the list, moved to its tail, so
+ * that npeers turns visit each peer once (ones added meanwhile got the
+ * table when they were first heard). */
+static void update_sweep(struct babel *b, struct babel_iface *ifp, uint64_t now)
+{
+	struct babel_list *pos;
+
+	for (pos = ifp->neighs.next; pos != &ifp->neighs; pos = pos->next) {
+		struct babel_neigh *nb = babel_container_of(pos, struct babel_neigh,
+							    iface_link);
+		if (!nb->is_peer)
+			continue;
+		babel_list_del(&nb->iface_link);
+		babel_list_add_tail(&ifp->neighs, &nb->iface_link);
+		babel_dump_start(b, &nb->dump, now);
+		break;
+	}
+	if (ifp->sweep_left)
+		ifp->sweep_left--;
+	if (ifp->sweep_left && ifp->npeers)
+		babel_heap_arm(&b->timers, &ifp->sweep_timer,
+			       now + ifp->update_us / ifp->npeers);
 }
 
 static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
@@ -654,8 +721,19 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 	case T_IFACE_UPDATE:
 		ifp = babel_container_of(t, struct babel_iface, update_timer);
 		ifp->update_us = update_interval_us(b, ifp);
-		babel_dump_start(b, &ifp->dump, now);
+		if (update_staggered(b, ifp)) {
+			ifp->sweep_left = ifp->npeers;
+			update_sweep(b, ifp, now);
+		} else {
+			ifp->sweep_left = 0;
+			babel_heap_cancel(&b->timers, &ifp->sweep_timer);
+			babel_dump_start(b, &ifp->dump, now);
+		}
 		babel_heap_arm(&b->timers, t, now + ifp->update_us);
+		break;
+	case T_IFACE_SWEEP:
+		ifp = babel_container_of(t, struct babel_iface, sweep_timer);
+		update_sweep(b, ifp, now);
 		break;
 	case T_NEIGH_MC_HELLO:
 	case T_NEIGH_UC_HELLO:

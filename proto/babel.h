@@ -157,9 +157,11 @@ struct babel_config {
 	 * interface per babel_run() call (0: 1000). */
 	uint32_t update_burst;
 	/* The periodic full update of a large table: its interval is the
-	 * interface's update interval times (entries / update_scale_entries)
-	 * when that is more than 1, at most 8 times and 655 s (0: 25,000;
-	 * BABEL_NO_UPDATE_SCALE: never scaled). See babel.c. */
+	 * interface's update interval times (Updates a dump sends there /
+	 * update_scale_entries) when that is more than 1, at most 8 times
+	 * and 655 s (0: 25,000; BABEL_NO_UPDATE_SCALE: never scaled). A dump
+	 * sends the table's entries once on a multicast interface, once to
+	 * each registered peer on a unicast_only one. See babel.c. */
 	uint32_t update_scale_entries;
 	/* How long a source (feasibility distance) is kept after its last
 	 * update (0: 180 s, babeld's value). */
@@ -466,6 +468,8 @@ struct babel_counters {
 	uint64_t packets_sent;
 	uint64_t updates_received;
 	uint64_t updates_sent;
+	uint64_t dump_updates_sent;	/* of which in full dumps (periodic,
+					 * new neighbour, wildcard request) */
 	uint64_t unfeasible_updates;	/* accepted as unfeasible candidates */
 	uint64_t refused_routes;	/* new routes refused at a route limit */
 	uint64_t source_specific_ignored; /* TLVs (ignore_source_specific) */

@@ -27,6 +27,7 @@
 enum babel_timer_kind {
 	T_IFACE_HELLO,
 	T_IFACE_UPDATE,
+	T_IFACE_SWEEP,
 	T_NEIGH_MC_HELLO,
 	T_NEIGH_UC_HELLO,
 	T_NEIGH_IHU,
@@ -60,6 +61,7 @@ struct babel_iface {
 	uint32_t hello_us;
 	uint32_t update_us;		/* now: scaled with the table (babel.c) */
 	uint32_t update_base_us;	/* configured */
+	uint32_t npeers;		/* registered peers (unicast_only) */
 	uint16_t rxcost;
 	uint32_t rtt_min_us, rtt_max_us;
 	uint16_t max_rtt_penalty;
@@ -69,6 +71,10 @@ struct babel_iface {
 	uint64_t last_prompt;		/* last out-of-schedule Hello */
 	struct babel_timer hello_timer;
 	struct babel_timer update_timer;
+	/* A large full update on a unicast_only interface goes to one peer
+	 * after the other, spread over the interval (babel.c). */
+	struct babel_timer sweep_timer;
+	uint32_t sweep_left;		/* peers still to be sent it */
 	struct babel_list neighs;
 	struct babel_obuf *mcast;	/* pending multicast datagram (IPv6) */
 	struct babel_obuf *mcast4;	/* pending multicast datagram (IPv4) */

@@ -123,6 +123,8 @@ void babel_neigh_free(struct babel *b, struct babel_neigh *nb)
 	/* No route left, so no fast probe (babel_neigh_selected). */
 	babel_heap_cancel(&b->timers, &nb->probe_timer);
 	babel_neigh_set_cost(b, nb, BABEL_INFINITY);
+	if (nb->is_peer)
+		nb->ifp->npeers--;
 	babel_list_del(&nb->iface_link);
 	babel_htable_remove(&b->neighs, &nb->hnode);
 	b->ctr.neighbours--;

@@ -590,6 +590,7 @@ void babel_dumps_run(struct babel *b, uint64_t now)
 	babel_list_for_each_safe(pos, tmp, &b->dumps) {
 		struct babel_dump *d = babel_container_of(pos, struct babel_dump, link);
 		uint32_t budget = b->cfg.update_burst;
+		uint64_t sent = b->ctr.updates_sent;
 
 		while (budget > 0 && d->bucket < babel_htable_buckets(&b->entries)) {
 			for (struct babel_hnode *n = b->entries.b[d->bucket]; n; n = n->next) {
@@ -601,6 +602,7 @@ void babel_dumps_run(struct babel *b, uint64_t now)
 			}
 			d->bucket++;
 		}
+		b->ctr.dump_updates_sent += b->ctr.updates_sent - sent;
 		if (d->bucket >= babel_htable_buckets(&b->entries))
 			babel_dump_stop(b, d);
 	}

@@ -27,8 +27,15 @@
  * Spokes take in only the hubs' own prefixes (no transit): the hub still
  * sends each of them its whole table, and learns each spoke's prefix.
  *
- *   hub_bench [peers] [seconds]     (defaults 1000 and 32: two periodic
- *                                    updates at the default 16 s)
+ * What the hub's datagrams carry is counted by class (classify(), off
+ * the hub's clock) and printed under each scenario, with the Updates
+ * that came from full dumps (the engine's dump_updates_sent).
+ *
+ *   hub_bench [peers] [seconds] [warm-up seconds]
+ *
+ * Defaults 1000, 256 and 120: the full update of a hub of 1,000 peers
+ * comes every 128 s once settled (proto/babel.c, update_interval_us():
+ * 16, 32, 64, then 128 s, settled after 112 s), so 256 s hold two.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -57,6 +64,27 @@ struct mpkt {
 struct node {
 	struct babel *b;
 	uint64_t next;
+	uint64_t next_pad;	/* its daemon's next ICMP probe round */
+};
+
+/*
+ * What the hub's datagrams carry, each datagram counted once, in the
+ * first class that fits: an Update (with the Router-Id and Next Hop TLVs
+ * that go with it, and whatever else shares the datagram), a route or
+ * seqno request, an Ack Request (a fast probe), an Ack, a Hello and/or
+ * IHU, a PadN only (the daemon's ICMP probe, modelled below).
+ */
+enum dclass { C_UPDATE, C_REQUEST, C_PROBE, C_ACK, C_HELLO, C_PAD, C_OTHER, C_MAX };
+static const char *const dclass_name[C_MAX] = {
+	[C_UPDATE] = "Update", [C_REQUEST] = "request", [C_PROBE] = "Ack Request",
+	[C_ACK] = "Ack", [C_HELLO] = "Hello/IHU", [C_PAD] = "ICMP probe (PadN)",
+	[C_OTHER] = "other",
+};
+
+struct tally {
+	uint64_t pkts[2][C_MAX];	/* [0] in, [1] out */
+	uint64_t wire[2][C_MAX];
+	uint64_t hello_ihu_together;	/* out: datagrams with both */
 };
 
 struct bench {
@@ -77,6 +105,11 @@ struct bench {
 	struct timespec t0;
 	double hub_cpu;
 	uint64_t hub_pkts_in, hub_pkts_out, hub_wire_in, hub_wire_out;
+	struct tally t;
+	double pad_cpu;		/* of hub_cpu, in the ICMP probe rounds */
+	double update_s;	/* the interval the hub's last Update announced */
+	unsigned last_update_cs;	/* of the last Update classified */
+	uint64_t burst_max;	/* most datagrams the hub sent in one 1 ms step */
 };
 
 static struct bench B;
@@ -113,6 +146,61 @@ static void hub_leave(void)
 static uint64_t wire_bytes(size_t babel_len)
 {
 	return 20 + 8 + 32 + ((40 + 8 + babel_len + 15) / 16) * 16;
+}
+
+/* Walks the raw TLVs (RFC 8966 §4.2-4.3): the bench does not trust its
+ * own parser to classify what that parser's writer wrote. */
+static enum dclass classify(const uint8_t *buf, size_t len, bool *hello_ihu)
+{
+	bool seen[256] = { false };
+	size_t body, off = 4;
+
+	*hello_ihu = false;
+	if (len < 4)
+		return C_OTHER;
+	body = ((size_t)buf[2] << 8) | buf[3];
+	if (body + 4 < len)
+		len = body + 4;
+	while (off < len) {
+		if (buf[off] == BABEL_TLV_PAD1) {
+			off++;
+			continue;
+		}
+		if (off + 2 > len)
+			break;
+		seen[buf[off]] = true;
+		/* An Update's interval (§4.6.9: after AE, flags, plen, omitted) */
+		if (buf[off] == BABEL_TLV_UPDATE && buf[off + 1] >= 6 && off + 8 <= len)
+			B.last_update_cs = ((unsigned)buf[off + 6] << 8) | buf[off + 7];
+		off += 2 + (size_t)buf[off + 1];
+	}
+	*hello_ihu = seen[BABEL_TLV_HELLO] && seen[BABEL_TLV_IHU];
+	if (seen[BABEL_TLV_UPDATE])
+		return C_UPDATE;
+	if (seen[BABEL_TLV_ROUTE_REQ] || seen[BABEL_TLV_SEQNO_REQ])
+		return C_REQUEST;
+	if (seen[BABEL_TLV_ACK_REQ])
+		return C_PROBE;
+	if (seen[BABEL_TLV_ACK])
+		return C_ACK;
+	if (seen[BABEL_TLV_HELLO] || seen[BABEL_TLV_IHU])
+		return C_HELLO;
+	if (seen[BABEL_TLV_PADN])
+		return C_PAD;
+	return C_OTHER;
+}
+
+static void tally(int out, const uint8_t *buf, size_t len, uint64_t wire)
+{
+	bool both;
+	enum dclass c = classify(buf, len, &both);
+
+	if (out && c == C_UPDATE)
+		B.update_s = B.last_update_cs / 100.0;
+	B.t.pkts[out][c]++;
+	B.t.wire[out][c] += wire;
+	if (out && both)
+		B.t.hello_ihu_together++;
 }
 
 static struct babel_addr node_ll(unsigned i)
@@ -161,6 +249,9 @@ static void spoke_fd_drain(void)
 
 		memcpy(&from, buf, 2);
 		memcpy(&to, buf + 2, 2);
+		/* Classified here, off the hub's clock. */
+		if (B.measuring)
+			tally(1, buf + HDR, (size_t)r - HDR, wire_bytes((size_t)r - HDR));
 		q_push(from, to, buf + HDR, (size_t)r - HDR);
 	}
 }
@@ -208,6 +299,7 @@ static void cb_send(void *ctx, unsigned ifindex, const struct babel_addr *dst,
 		if (B.measuring) {
 			B.hub_pkts_in++;
 			B.hub_wire_in += wire_bytes(len);
+			tally(0, buf, len, wire_bytes(len));
 		}
 		if (++B.hub_pending >= 512 && !B.in_hub)
 			hub_fd_drain();
@@ -220,6 +312,45 @@ static void cb_fib(void *ctx, const struct babel_prefix *p, const struct babel_p
 		   const struct babel_nexthop *o, const struct babel_nexthop *n, uint16_t m)
 {
 	(void)ctx; (void)p; (void)s; (void)o; (void)n; (void)m;
+}
+
+/*
+ * The daemon's ICMP probes (daemon/probe.c, probe-interval, default 1 s):
+ * on a WireGuard interface whose Hellos are less frequent than that,
+ * every neighbour heard from or routed through gets a datagram holding
+ * one PadN each second, so that a dead Babel process behind a live host
+ * answers with a port unreachable. Not the engine's, but a hub's daemon
+ * sends 1,000 of them a second and each of its spokes one: modelled here
+ * as the daemon does it (one round over the neighbours), the hub's on its
+ * clock.
+ */
+#define PAD_INTERVAL (1000 * MS)
+static uint8_t pad_pkt[8];
+static size_t pad_len;
+
+static int pad_one(void *ctx, const struct babel_neighbour_info *ni)
+{
+	if (!ni->mcast_history && !ni->ucast_history && !ni->routes)
+		return 0;
+	cb_send(ctx, ni->ifindex, &ni->addr, pad_pkt, pad_len);
+	return 0;
+}
+
+static void pad_round(unsigned i)
+{
+	double t0 = 0;
+
+	if (i == B.n) {
+		hub_enter();
+		t0 = hub_since;
+	}
+	babel_foreach_neighbour(B.nodes[i].b, pad_one, (void *)(uintptr_t)i);
+	if (i == B.n) {
+		if (B.measuring)
+			B.pad_cpu += thread_cpu() - t0;
+		hub_leave();
+	}
+	B.nodes[i].next_pad += PAD_INTERVAL;
 }
 
 static void run_node(unsigned i)
@@ -361,11 +492,44 @@ static void originate(struct babel *b, unsigned i)
 	babel_originate(b, &p, NULL, 0, B.now);
 }
 
-static void run(unsigned n, bool dual, bool probes, unsigned secs)
+static void report(const struct babel_counters *c0, const struct babel_counters *c,
+		   unsigned secs)
+{
+	uint64_t upd = c->updates_sent - c0->updates_sent;
+	uint64_t dump = c->dump_updates_sent - c0->dump_updates_sent;
+
+	printf("       %-18s %10s %10s %11s %11s\n", "carrying", "dgrams/s in", "out",
+	       "B/s in", "out");
+	for (int k = 0; k < C_MAX; k++) {
+		if (!B.t.pkts[0][k] && !B.t.pkts[1][k])
+			continue;
+		printf("       %-18s %10.1f %10.1f %11.0f %11.0f\n", dclass_name[k],
+		       (double)B.t.pkts[0][k] / secs, (double)B.t.pkts[1][k] / secs,
+		       (double)B.t.wire[0][k] / secs, (double)B.t.wire[1][k] / secs);
+	}
+	printf("       Update TLVs out: %.0f/s, %.0f/s of them in full dumps "
+	       "(%.0f triggered or requested); %.1f Updates a datagram; "
+	       "Hello and IHU in one datagram: %.0f/s; the hub's update "
+	       "interval now %.0f s\n",
+	       (double)upd / secs, (double)dump / secs, (double)(upd - dump) / secs,
+	       B.t.pkts[1][C_UPDATE] ? (double)upd / (double)B.t.pkts[1][C_UPDATE] : 0.0,
+	       (double)B.t.hello_ihu_together / secs, B.update_s);
+	printf("       at most %llu datagrams out in one millisecond\n",
+	       (unsigned long long)B.burst_max);
+	printf("       without the daemon's ICMP probes: CPU %.2f %%, %.0f B/s, "
+	       "%.0f datagrams/s\n",
+	       100.0 * (B.hub_cpu - B.pad_cpu) / secs,
+	       (double)(B.hub_wire_in + B.hub_wire_out - B.t.wire[0][C_PAD] -
+			B.t.wire[1][C_PAD]) / secs,
+	       (double)(B.hub_pkts_in + B.hub_pkts_out - B.t.pkts[0][C_PAD] -
+			B.t.pkts[1][C_PAD]) / secs);
+}
+
+static void run(unsigned n, bool dual, bool probes, unsigned secs, unsigned warm)
 {
 	unsigned nodes = n + (dual ? 2 : 1);
 	struct babel_addr hub = node_ll(n), hub2 = node_ll(n + 1);
-	struct babel_counters c;
+	struct babel_counters c, c0;
 	uint64_t end;
 	double wall;
 	struct timespec w0, w1;
@@ -380,8 +544,11 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs)
 	B.nodes = calloc(n + 2, sizeof(*B.nodes));
 	if (!B.nodes)
 		die("calloc");
-	for (unsigned i = 0; i < nodes; i++)
+	for (unsigned i = 0; i < nodes; i++) {
 		B.nodes[i].b = new_engine(i);
+		/* Spokes' daemons started at different moments. */
+		B.nodes[i].next_pad = B.now + (i % 1000) * MS;
+	}
 	for (unsigned h = n; h < nodes; h++)
 		add_iface(B.nodes[h].b, 1, h, 96);
 	for (unsigned i = 0; i < n; i++) {
@@ -403,15 +570,26 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs)
 	}
 	drain_all();
 	clock_gettime(CLOCK_MONOTONIC, &w0);
-	/* 1 ms steps: 20 s to converge, then the measured seconds. */
-	end = B.now + (20 + (uint64_t)secs) * SEC;
+	/* 1 ms steps: warm seconds to converge (and for the hub's update
+	 * interval to settle: it at most doubles from one full update to the
+	 * next), then the measured seconds. */
+	end = B.now + ((uint64_t)warm + secs) * SEC;
 	for (; B.now < end; B.now += MS) {
-		if (!B.measuring && B.now >= end - (uint64_t)secs * SEC)
+		if (!B.measuring && B.now >= end - (uint64_t)secs * SEC) {
 			B.measuring = true;
-		for (unsigned i = 0; i < nodes; i++)
+			babel_get_counters(B.nodes[n].b, &c0);
+		}
+		uint64_t out0 = B.hub_pkts_out;
+
+		for (unsigned i = 0; i < nodes; i++) {
 			if (B.nodes[i].next <= B.now)
 				run_node(i);
+			if (B.nodes[i].next_pad <= B.now)
+				pad_round(i);
+		}
 		drain_all();
+		if (B.hub_pkts_out - out0 > B.burst_max)
+			B.burst_max = B.hub_pkts_out - out0;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &w1);
 	wall = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
@@ -425,6 +603,7 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs)
 	       (double)B.hub_wire_in / secs, (double)B.hub_wire_out / secs,
 	       (double)(B.hub_pkts_in + B.hub_pkts_out) / secs,
 	       c.selected, c.fast_probed, wall);
+	report(&c0, &c, secs);
 	fflush(stdout);
 	for (unsigned i = 0; i < nodes; i++)
 		babel_free(B.nodes[i].b);
@@ -437,15 +616,22 @@ static void run(unsigned n, bool dual, bool probes, unsigned secs)
 int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
-	unsigned secs = argc > 2 ? (unsigned)atoi(argv[2]) : 32;
+	unsigned secs = argc > 2 ? (unsigned)atoi(argv[2]) : 256;
+	unsigned warm = argc > 3 ? (unsigned)atoi(argv[3]) : 120;
+	struct babel_writer w;
 
 	if (n < 1 || n > 60000 || secs < 1) {
-		fprintf(stderr, "usage: hub_bench [peers (1-60000)] [seconds]\n");
+		fprintf(stderr, "usage: hub_bench [peers (1-60000)] [seconds] "
+			"[warm-up seconds]\n");
 		return 2;
 	}
-	run(n, false, false, secs);
-	run(n, false, true, secs);
-	run(n, true, false, secs);
-	run(n, true, true, secs);
+	babel_writer_init(&w, pad_pkt, sizeof(pad_pkt));
+	if (babel_write_pad(&w, 2) < 0)
+		return 1;
+	pad_len = babel_writer_finish(&w);
+	run(n, false, false, secs, warm);
+	run(n, false, true, secs, warm);
+	run(n, true, false, secs, warm);
+	run(n, true, true, secs, warm);
 	return 0;
 }

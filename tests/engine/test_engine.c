@@ -411,6 +411,140 @@ static void test_periodic_update_interval_grows_with_the_table(void **state)
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_64s), 40);
 }
 
+static bool interval_16s(const struct babel_tlv *t)
+{
+	return t->update.interval == 1600;
+}
+
+/* On a unicast-only (WireGuard) interface a dump sends the table to each
+ * peer: the count that stretches the interval is entries times peers, so
+ * 4 entries to 5 peers (20 Updates, twice update_scale_entries) come
+ * every 32 s, and back to 16 s once only 2 peers (8 Updates) are left. */
+static void test_periodic_update_interval_grows_with_the_peers(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_scale_entries = 10 };
+	struct h *h = *state = h_new(&cfg, true);
+	uint64_t t0 = h->now;
+
+	for (int i = 0; i < 5; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	run_to(h, t0 + 15 * SEC);
+	clear_sent(h);
+	/* The first dump, 16 s after the start: each peer gets the 4. */
+	run_to(h, t0 + 17 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 20);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 4, interval_32s), 4);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_32s), 20);
+	clear_sent(h);
+	run_to(h, t0 + 47 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 0);
+	for (int i = 2; i < 5; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_del_peer(h->b, 1, &a, h->now), 0);
+	}
+	/* The second, 32 s after the first, already with 2 peers left. */
+	run_to(h, t0 + 49 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 8);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_16s), 8);
+	clear_sent(h);
+	run_to(h, t0 + 63 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 0);
+	run_to(h, t0 + 65 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_16s), 8);
+}
+
+/* The same table to one peer, or on a multicast link, is not stretched:
+ * 4 entries, 4 Updates a dump, under update_scale_entries. */
+static void test_periodic_update_interval_one_peer_is_configured(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_scale_entries = 10 };
+	struct h *h = *state = h_new(&cfg, true);
+	struct babel_addr a = nb_addr(0);
+	uint64_t t0 = h->now;
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	for (unsigned i = 0; i < 4; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	run_to(h, t0 + 15 * SEC);
+	clear_sent(h);
+	run_to(h, t0 + 17 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, interval_16s), 4);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 4);
+}
+
+/* Peers of the wg harness that were sent Updates since the last clear. */
+static unsigned peers_updated(struct h *h, int npeers, unsigned *each)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < npeers; i++) {
+		each[i] = count_sent(h, BABEL_TLV_UPDATE, i, NULL);
+		n += each[i] != 0;
+	}
+	return n;
+}
+
+/* A full update of more than update_burst Updates on a unicast-only
+ * interface (300 entries to 5 peers) goes to one peer after the other,
+ * 16 s / 5 apart, not to all of them in the same millisecond; each still
+ * gets the whole table once an interval. */
+static void test_large_full_update_goes_to_one_peer_after_the_other(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 },
+				    .update_scale_entries = BABEL_NO_UPDATE_SCALE };
+	struct h *h = *state = h_new(&cfg, true);
+	uint64_t t0 = h->now;
+	unsigned each[5];
+
+	for (int i = 0; i < 5; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	}
+	for (unsigned i = 0; i < 300; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		/* Little for prefix compression to omit: the harness keeps at
+		 * most 256 TLVs a datagram. */
+		p.addr[2] = (uint8_t)(i >> 8);
+		p.addr[3] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	run_to(h, t0 + 15 * SEC);
+	clear_sent(h);
+	/* The first turn, at 16 s: one peer, the whole table. */
+	run_to(h, t0 + 17 * SEC);
+	assert_int_equal(peers_updated(h, 5, each), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 300);
+	clear_sent(h);
+	/* The other four 3.2 s apart, each its whole table once. */
+	run_to(h, t0 + 31 * SEC);
+	assert_int_equal(peers_updated(h, 5, each), 4);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 4 * 300);
+	clear_sent(h);
+	/* The next interval starts with the first peer again. */
+	run_to(h, t0 + 33 * SEC);
+	assert_int_equal(peers_updated(h, 5, each), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, NULL), 300);
+}
+
 static void test_originated_prefix_wins_over_a_learned_route(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -1352,6 +1486,9 @@ int main(void)
 		T(test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff),
 		T(test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks),
 		T(test_periodic_update_interval_grows_with_the_table),
+		T(test_periodic_update_interval_grows_with_the_peers),
+		T(test_periodic_update_interval_one_peer_is_configured),
+		T(test_large_full_update_goes_to_one_peer_after_the_other),
 		T(test_originated_prefix_wins_over_a_learned_route),
 		T(test_shutdown_retracts_every_originated_prefix),
 		T(test_retractions_carry_the_router_id_and_seqno_of_their_source),
