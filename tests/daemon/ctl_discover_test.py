@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 
-from testlib import check, summary
+from testlib import HANG, check, summary
 
 WGBABELCTL = sys.argv[1]
 DEFAULT_SOCKET = "/run/wgbabeld.sock"
@@ -57,7 +57,7 @@ def ctl(run_dir, *args, env_socket=None):
     if env_socket:
         env["WGBABELD_SOCKET"] = env_socket
     p = subprocess.run([WGBABELCTL] + list(args) + ["show", "status"],
-                       capture_output=True, text=True, timeout=10, env=env)
+                       capture_output=True, text=True, timeout=HANG, env=env)
     return p.returncode, p.stdout.strip(), p.stderr.strip()
 
 

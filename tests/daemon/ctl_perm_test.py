@@ -20,9 +20,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-from testlib import check, stop, summary
+from testlib import HANG, check, stop, summary, wait_for
 
 WGBABELD, WGBABELCTL, PROBE = sys.argv[1], sys.argv[2], sys.argv[3]
 NOBODY = 65534
@@ -83,13 +82,7 @@ def start(conf, tmp, fail_listen=False):
 
 
 def wait_ready(d, paths):
-    for _ in range(200):
-        if all(try_connect(p) == "ok" for p in paths):
-            return True
-        if d.poll() is not None:
-            return False
-        time.sleep(0.05)
-    return False
+    return wait_for(lambda: all(try_connect(p) == "ok" for p in paths), d)
 
 
 def read(path):
@@ -155,12 +148,12 @@ def run_started(tmp, conf, rw, ro, nogroup):
         check("no temporary directory is left next to the sockets",
               not leftovers(tmp), leftovers(tmp))
         p = subprocess.run([WGBABELCTL, "-s", rw, "show", "status"],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=HANG)
         check("wgbabelctl show status answers on the read-write socket",
               p.returncode == 0 and "router-id 02:11:22:ff:fe:33:44:55"
               in p.stdout, (p.returncode, p.stdout, p.stderr))
         p = subprocess.run([WGBABELCTL, "-s", ro, "show", "originated"],
-                           capture_output=True, text=True, timeout=10)
+                           capture_output=True, text=True, timeout=HANG)
         check("wgbabelctl show originated answers on the read-only socket",
               p.returncode == 0 and "2001:db8:1::/48" in p.stdout,
               (p.returncode, p.stdout, p.stderr))
@@ -174,7 +167,7 @@ def run_started(tmp, conf, rw, ro, nogroup):
 def run_failing(tmp, conf, rw, ro, what, expect, fail_listen=False):
     d = start(conf, tmp, fail_listen)
     try:
-        rc = d.wait(10)
+        rc = d.wait(HANG)
     except subprocess.TimeoutExpired:
         rc = "still running (%s after SIGTERM)" % stop(d)
     log = read(os.path.join(tmp, "wgbabeld.log"))

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-from testlib import check, stop, summary
+from testlib import HANG, check, stop, summary, wait_for
 
 WGBABELD = sys.argv[1]
 
@@ -52,7 +52,7 @@ def fields(datagram):
             if "=" in l]
 
 
-def recv(sock, timeout=10):
+def recv(sock, timeout=HANG):
     sock.settimeout(timeout)
     try:
         return fields(sock.recv(4096))
@@ -107,7 +107,7 @@ def notify_and_journal(ns, tmp):
         m = recv(srv)
         check("SIGTERM: STOPPING=1", ("STOPPING", "1") in m, m)
         try:	# the shutdown under way, not a second SIGTERM from stop()
-            d.wait(10)
+            d.wait(HANG)
         except subprocess.TimeoutExpired:
             pass
     finally:
@@ -145,13 +145,9 @@ def no_journal(ns, tmp):
     d = subprocess.Popen(ns + [WGBABELD, "-c", conf], stdout=log,
                          stderr=log, env=env)
     try:
-        for _ in range(100):
-            if os.path.exists(os.path.join(tmp, "rw.sock")) or \
-               d.poll() is not None:
-                break
-            time.sleep(0.05)
         check("without NOTIFY_SOCKET wgbabeld starts as before",
-              os.path.exists(os.path.join(tmp, "rw.sock")))
+              wait_for(lambda: os.path.exists(os.path.join(tmp, "rw.sock")),
+                       d))
     finally:
         rc = stop(d)
         log.close()
