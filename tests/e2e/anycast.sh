@@ -83,6 +83,15 @@ t_answered_by_nearest() {
             o=$(topo_origin_of "$n")
             [ "$o" = n1 ] && want="20 0" || want="0 20"
             wgt_assert_eq "$d1 $d4" "$want" "$n -> $dst: echo requests at n1 and n4 (nearest origin $o)"
+            if [ "$d1 $d4" != "$want" ]; then
+                # Say why: who holds it now, and the link costs (RTT
+                # penalties) that chose it.
+                local plen=32
+                case $dst in *:*) plen=128 ;; esac
+                wgt_log "$n: $dst/$plen now on: $(topo_holders "$n" "$dst/$plen" | tr '\n' ' ')"
+                topo_ctl "$n" show neighbours | while read -r l; do wgt_log "$n: $l"; done
+                topo_ctl "$n" show routes | grep -F "$dst/" | while read -r l; do wgt_log "$n: $l"; done
+            fi
         done <<<"$EXPECT"
     done
 }
