@@ -101,6 +101,8 @@ struct d_iface {
 	 * thread (iface_flush_dirty), one at a time, so that a hung
 	 * wireguard-go never holds up the event loop. */
 	struct wg_backend *wg_writer;
+	/* Its reads' backend (iface_refresh_wg); NULL while a read holds it */
+	struct wg_backend *wg_reader;
 	struct iface_write *writing;	/* the write in flight, or NULL */
 	/* main.c: held packets up to this one may go, as far as this
 	 * interface's writes go (daemon_writes_done) */
@@ -145,7 +147,6 @@ struct daemon {
 	uint16_t seqno;
 
 	struct wg_backend *wg;
-	struct wg_backend *wg_reader;	/* device reads, on worker threads */
 	struct kroute *kr;
 	struct kroute_monitor *mon;
 	/* egress.c: the egress table's routes, its rules and the fwmarks

@@ -590,26 +590,40 @@ static void iface_read_done(uv_work_t *req, int status)
 	struct daemon *d = j->d;
 	struct d_iface *ifc = iface_find_name(d, j->name);
 
-	/* The link may have gone, or come back as another one, meanwhile. */
-	if (ifc && ifc->present && ifc->ifindex == j->ifindex) {
+	if (ifc) {
+		/* The link may have gone, or come back as another one,
+		 * meanwhile: then the read is of no use, but it is over (a
+		 * read left "in flight" would stop every later one), and the
+		 * new link is read afresh. */
+		bool same = ifc->present && ifc->ifindex == j->ifindex;
+
 		ifc->reading = false;
-		if (status == 0 && !d->stopping)
+		if (same && status == 0 && !d->stopping)
 			iface_read_apply(d, ifc, j->r, &j->dev, j->applies);
+		if (!same)
+			ifc->read_again = true;
 		if (ifc->read_again && !d->stopping && !ifc->writing) {
 			ifc->read_again = false;
 			iface_refresh_wg(d, ifc);
 		}
 	}
+	/* The interface's reader back, unless it went (or has another). */
+	if (ifc && !ifc->wg_reader)
+		ifc->wg_reader = j->be;
+	else
+		wg_backend_free(j->be);
 	wg_device_clear(&j->dev);
 	free(j);
 }
 
 /*
  * Re-reads a WireGuard device without waiting for it: the read runs on a
- * worker thread with a backend of its own (a stopped wireguard-go holds
- * up that thread, never the event loop: Hellos and the control socket go
- * on), and iface_read_apply() takes the result on the loop. A read asked
- * for while one is in flight is made once that one is done.
+ * worker thread with the interface's own reader backend (a stopped
+ * wireguard-go holds up that thread, never the event loop: Hellos and the
+ * control socket go on; and two interfaces never share a netlink socket
+ * from two threads), which the read holds until it is done;
+ * iface_read_apply() takes the result on the loop. A read asked for while
+ * one is in flight is made once that one is done.
  */
 int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 {
@@ -622,11 +636,14 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 		ifc->read_again = true;
 		return 0;
 	}
+	if (!ifc->wg_reader &&
+	    (r = wg_backend_auto_new(&ifc->wg_reader, NULL)) < 0)
+		return r;
 	if (!(j = calloc(1, sizeof(*j))))
 		return -ENOMEM;
 	j->req.data = j;
 	j->d = d;
-	j->be = d->wg_reader;
+	j->be = ifc->wg_reader;
 	snprintf(j->name, sizeof(j->name), "%s", ifc->name);
 	j->ifindex = ifc->ifindex;
 	j->applies = ifc->rec ? wg_rec_applies(ifc->rec) : 0;
@@ -635,6 +652,7 @@ int iface_refresh_wg(struct daemon *d, struct d_iface *ifc)
 		free(j);
 		return r;
 	}
+	ifc->wg_reader = NULL;	/* the read's until it is done */
 	ifc->reading = true;
 	ifc->refresh_last_us = d_now_us(d);
 	return 0;
@@ -901,6 +919,9 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	if (ifc->wg_writer)
 		wg_backend_free(ifc->wg_writer);
 	ifc->wg_writer = NULL;
+	if (ifc->wg_reader)	/* a read in flight frees its own */
+		wg_backend_free(ifc->wg_reader);
+	ifc->wg_reader = NULL;
 	if (!d->stopping)	/* the rest of the engine's changes */
 		iface_flush_dirty(d);
 	iface_peers_clear(ifc);

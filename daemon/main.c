@@ -817,8 +817,7 @@ static int start(struct daemon *d)
 		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
 		return r;
 	}
-	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0 ||
-	    (r = wg_backend_auto_new(&d->wg_reader, NULL)) < 0) {
+	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0) {
 		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
 		return r;
 	}
@@ -1006,8 +1005,6 @@ int main(int argc, char **argv)
 		babel_free(d.babel);
 	if (d.wg)
 		wg_backend_free(d.wg);
-	if (d.wg_reader)
-		wg_backend_free(d.wg_reader);
 	wg_hmap_free(&d.originated);
 	fwd_free(&d.fwd);
 	wg_hmap_free(&d.iface_by_index);

@@ -12,7 +12,10 @@
 #  - n1 keeps sending Hellos on its wired interface: n2 keeps n1 as a
 #    neighbour there, and n2 reaches n1's address over the veth;
 #  - after SIGCONT everything is back as before within 5 s plus the time
-#    to write it: every node converged over WireGuard again.
+#    to write it: every node converged over WireGuard again;
+#  - a device killed while stopped (reads of it in flight) and started
+#    again with the same name and configuration is read again: every
+#    node converges over it.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
 topo_init stall
@@ -27,6 +30,8 @@ build() {
     # Babel on the veth speaks from these (known addresses for the check).
     wgt_ip n1 -6 addr add fe80::a1/64 dev ve-n2 &&
         wgt_ip n2 -6 addr add fe80::a2/64 dev ve-n1 || return 1
+    # n1's device as configured, before wgbabeld adds to it (t_replaced).
+    wgt_exec n1 wg showconf "$(topo_if n1)" >"$WGT_DIR/n1-wg.conf" || return 1
     topo_launch || return 1
     topo_wait_converged 60 || return 1
     wgt_assert_wait "topo_ctl n2 show neighbours | grep -q 'fe80::a1'" 20 \
@@ -65,10 +70,39 @@ t_stall() {
     wgt_log "converged $(wgt_since "$t0") s after SIGCONT"
 }
 
+# The device replaced while a read of it is in flight: n1's wireguard-go
+# stopped, so that reads time out one after the other, then killed (its
+# link goes) and a new one started with the same name and configuration,
+# as a restart of wg-quick or of the service would. The new device must be
+# read: n1 converges over WireGuard again.
+t_replaced() {
+    local pid ifn conf t0
+    ifn=$(topo_if n1)
+    pid=$(topo_wggo_pid n1)
+    [ -n "$pid" ] || { wgt_fail "no wireguard-go pid for n1"; return 1; }
+    conf=$WGT_DIR/n1-wg.conf
+    kill -STOP "$pid"
+    wgt_assert_wait "grep -q 'cannot read the WireGuard device' '$WGT_DIR/wgbabeld-n1.log'" 10 \
+        "n1's reads of the stopped device time out" || { kill -CONT "$pid"; return 1; }
+    kill -KILL "$pid"
+    wgt_assert_wait "! wgt_exec n1 ip link show dev '$ifn' >/dev/null 2>&1" 10 \
+        "the link goes with its wireguard-go" || return 1
+    t0=$(wgt_now)
+    wgt_daemon n1 "wireguard-go-$ifn-2" env WG_PROCESS_FOREGROUND=1 \
+        LOG_LEVEL="${WGT_WG_GO_LOG:-error}" wireguard-go -f "$ifn" || return 1
+    wgt_assert_wait "[ -S /var/run/wireguard/$ifn.sock ]" 10 "a new wireguard-go" || return 1
+    wgt_exec n1 wg setconf "$ifn" "$conf" || { wgt_fail "wg setconf"; return 1; }
+    wgt_ip n1 link set "$ifn" up || return 1
+    topo_wg_addrs n1 || return 1
+    wgt_assert_wait topo_converged 30 "converged over the new device" || return 1
+    wgt_log "converged $(wgt_since "$t0") s after the new wireguard-go started"
+}
+
 if [ "$WGT_BACKEND" != go ]; then
     wgt_skip "a stopped wireguard-go never stops wgbabeld" "wireguard-go only"
     wgt_done
 fi
 wgt_setup "three nodes, n1-n2 over WireGuard and a veth, converged ($WGT_BACKEND)" build
 wgt_test "a stopped wireguard-go never stops wgbabeld" t_stall
+wgt_test "a device replaced while it was being read is read again" t_replaced
 topo_done
