@@ -543,6 +543,8 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 		 * writing now): the read may show a move of ours undone,
 		 * which the reconciler would take for someone else's doing.
 		 * Read again once the write is done. */
+		LOG_D(d, "%s: the device read overlapped a write; reading again",
+		      ifc->name);
 		ifc->read_again = true;
 	} else if (ifc->rec) {
 		/* The same read: the reconciler compares, it does not read
@@ -550,6 +552,7 @@ static int iface_read_apply(struct daemon *d, struct d_iface *ifc, int r,
 		 * flush, off the loop (daemon_kick below). */
 		int rr = wg_rec_merge(ifc->rec, &dev);
 
+		LOG_D(d, "%s: device read: %zu peers", ifc->name, dev.n_peers);
 		if (rr < 0)
 			LOG_W(d, "%s: allowed-IP refresh: %s", ifc->name,
 			      strerror(-rr));
@@ -715,6 +718,7 @@ struct iface_write {
 	struct wg_backend *be;
 	struct wg_rec_batch *b;
 	uint64_t seq;		/* the last packet held before it (main.c) */
+	uint64_t start_us;	/* when it was queued (for the log) */
 	/* iface_write_wait: the worker is done with be and b */
 	uv_mutex_t mu;
 	uv_cond_t cv;
@@ -737,7 +741,12 @@ static void iface_write_work(uv_work_t *req)
 static void iface_write_end(struct daemon *d, struct d_iface *ifc,
 			    struct iface_write *j)
 {
+	size_t n = wg_rec_batch_size(j->b);
 	int r = wg_rec_done(ifc->rec, j->b);
+
+	LOG_D(d, "%s: %zu allowed-IP changes written in %.1f ms%s%s", ifc->name,
+	      n, (double)(d_now_us(d) - j->start_us) / 1000.0,
+	      r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 
 	j->b = NULL;
 	j->ifc = NULL;
@@ -830,6 +839,7 @@ static int iface_write_start(struct daemon *d, struct d_iface *ifc)
 	j->be = ifc->wg_writer;
 	j->b = b;
 	j->seq = d->hold_seq;
+	j->start_us = d_now_us(d);
 	ifc->writing = j;
 	d->writes_in_flight++;
 	if ((r = uv_queue_work(d->loop, &j->req, iface_write_work,

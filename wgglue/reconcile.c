@@ -527,6 +527,11 @@ int wg_rec_batch_apply(struct wg_rec_batch *b, struct wg_backend *be)
 	return b->ret;
 }
 
+size_t wg_rec_batch_size(const struct wg_rec_batch *b)
+{
+	return b->n;
+}
+
 void wg_rec_batch_free(struct wg_rec_batch *b)
 {
 	if (!b)

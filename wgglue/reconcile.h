@@ -105,6 +105,8 @@ int wg_rec_plan(struct wg_rec *r, struct wg_rec_batch **out);
 int wg_rec_batch_apply(struct wg_rec_batch *b, struct wg_backend *be);
 int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b);
 void wg_rec_batch_free(struct wg_rec_batch *b);
+/* How many allowed-IP changes the batch holds (for the log). */
+size_t wg_rec_batch_size(const struct wg_rec_batch *b);
 
 /*
  * Re-reads the device and re-plans every prefix, then flushes. Call at
