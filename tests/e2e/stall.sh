@@ -87,10 +87,15 @@ t_replaced() {
     kill -KILL "$pid"
     wgt_assert_wait "! wgt_exec n1 ip link show dev '$ifn' >/dev/null 2>&1" 10 \
         "the link goes with its wireguard-go" || return 1
+    # A killed wireguard-go leaves its UAPI socket file behind: until the
+    # new one replaces it, wg would talk to the dead one's (and fall back
+    # to netlink: "Protocol not supported"). Wait until wg gets answers.
+    rm -f "/var/run/wireguard/$ifn.sock"
     t0=$(wgt_now)
     wgt_daemon n1 "wireguard-go-$ifn-2" env WG_PROCESS_FOREGROUND=1 \
         LOG_LEVEL="${WGT_WG_GO_LOG:-error}" wireguard-go -f "$ifn" || return 1
-    wgt_assert_wait "[ -S /var/run/wireguard/$ifn.sock ]" 10 "a new wireguard-go" || return 1
+    wgt_assert_wait "wgt_exec n1 wg show '$ifn' >/dev/null 2>&1" 10 \
+        "a new wireguard-go answers" || return 1
     wgt_exec n1 wg setconf "$ifn" "$conf" || { wgt_fail "wg setconf"; return 1; }
     wgt_ip n1 link set "$ifn" up || return 1
     topo_wg_addrs n1 || return 1
