@@ -819,20 +819,12 @@ static int iface_write_start(struct daemon *d, struct d_iface *ifc)
 
 	if ((r = wg_rec_plan(ifc->rec, &b)) < 0 || !b)
 		return r;
-	if (!(j = calloc(1, sizeof(*j))) || uv_mutex_init(&j->mu) < 0) {
-		free(j);
-		j = NULL;
-	} else if (uv_cond_init(&j->cv) < 0) {
-		uv_mutex_destroy(&j->mu);
-		free(j);
-		j = NULL;
-	}
-	if (!j) {
-		/* No memory for the job: write from here. */
-		ifc->covered_seq = d->hold_seq;
-		wg_rec_batch_apply(b, ifc->wg_writer);
-		return wg_rec_done(ifc->rec, b);
-	}
+	if (!(j = calloc(1, sizeof(*j))))
+		goto here;
+	if (uv_mutex_init(&j->mu) < 0)
+		goto free_job;
+	if (uv_cond_init(&j->cv) < 0)
+		goto free_mutex;
 	j->req.data = j;
 	j->d = d;
 	j->ifc = ifc;
@@ -840,20 +832,22 @@ static int iface_write_start(struct daemon *d, struct d_iface *ifc)
 	j->b = b;
 	j->seq = d->hold_seq;
 	j->start_us = d_now_us(d);
-	ifc->writing = j;
-	d->writes_in_flight++;
-	if ((r = uv_queue_work(d->loop, &j->req, iface_write_work,
-			       iface_write_done)) < 0) {
-		ifc->writing = NULL;
-		d->writes_in_flight--;
-		uv_cond_destroy(&j->cv);
-		uv_mutex_destroy(&j->mu);
-		free(j);
-		ifc->covered_seq = d->hold_seq;
-		wg_rec_batch_apply(b, ifc->wg_writer);
-		return wg_rec_done(ifc->rec, b);
+	if (uv_queue_work(d->loop, &j->req, iface_write_work,
+			  iface_write_done) == 0) {
+		ifc->writing = j;
+		d->writes_in_flight++;
+		return 0;
 	}
-	return 0;
+	uv_cond_destroy(&j->cv);
+free_mutex:
+	uv_mutex_destroy(&j->mu);
+free_job:
+	free(j);
+here:
+	/* No job to be had: write from here, as before. */
+	ifc->covered_seq = d->hold_seq;
+	wg_rec_batch_apply(b, ifc->wg_writer);
+	return wg_rec_done(ifc->rec, b);
 }
 
 /* Now, on the loop: what is queued for IFC, after the write in flight. */

@@ -501,19 +501,21 @@ static void send_after_writes(void *ctx, unsigned ifindex,
 	struct daemon *d = ctx;
 	struct held_pkt *p;
 
+	/* Nothing held and no write owed: at once (held ones first, in
+	 * order, when stopping). */
+	if (d->stopping || (!d->held && !aip_writes_pending(d))) {
+		held_send_all(d);
+		net_send(d, ifindex, dst, buf, len);
+		return;
+	}
 	/* A packet without an Update (Hello, IHU, Ack, a request) makes
 	 * nobody choose us: it goes at once, even past held ones, so that
 	 * a long write (a million allowed IPs take over a second on
 	 * wireguard-go) never delays Hellos or the Acks of a neighbour's
-	 * fast probes, which would take us for dead. */
-	if (!d->stopping && !babel_packet_has_update(buf, len)) {
-		net_send(d, ifindex, dst, buf, len);
-		return;
-	}
-	/* Held ones first, in order. */
-	if (d->stopping || (!d->held && !aip_writes_pending(d)) ||
+	 * fast probes, which would take us for dead. Without memory to
+	 * hold it, a packet goes too: Babel repairs an early Update. */
+	if (!babel_packet_has_update(buf, len) ||
 	    !(p = malloc(sizeof(*p) + len))) {
-		held_send_all(d);
 		net_send(d, ifindex, dst, buf, len);
 		return;
 	}
