@@ -123,11 +123,17 @@ struct d_iface {
 	bool reading;			/* a read is in flight */
 	bool read_again;		/* asked for meanwhile */
 	bool wg_stalled;		/* timed out: no writes until a read */
+	bool gone_after_write;		/* link deleted under a write */
 
 	/* egress.c: the device's fwmark at its last read; a foreign one
 	 * said once */
 	uint32_t fwmark;
 	bool fwmark_known, fwmark_warned;
+	/* iface.c: a fwmark to set on the device, written by the
+	 * interface's writer with its next write (off the loop); pending
+	 * until egress_mark_done has the result */
+	uint32_t mark_want;
+	bool mark_queued, mark_pending;
 
 	/* probe.c: next liveness probe; set while a round sends */
 	uint64_t probe_next_us;
@@ -146,7 +152,6 @@ struct daemon {
 	uint8_t router_id[8];
 	uint16_t seqno;
 
-	struct wg_backend *wg;
 	struct kroute *kr;
 	struct kroute_monitor *mon;
 	/* egress.c: the egress table's routes, its rules and the fwmarks
@@ -299,6 +304,10 @@ struct d_peer *iface_peer_find(const struct d_iface *ifc,
  * the kernel routes queued with them once no write is under way; the
  * Babel packets held for them go out then (main.c). */
 void iface_flush_dirty(struct daemon *d);
+/* MARK goes to IFC's device as its fwmark with the interface's next write
+ * (on its worker thread; from here once the daemon is stopping); the
+ * result goes to egress_mark_done. */
+void iface_mark_write(struct daemon *d, struct d_iface *ifc, uint32_t mark);
 /* main.c: allowed-IP writes ended; the packets held for them go out. */
 void daemon_writes_done(struct daemon *d);
 
@@ -338,6 +347,9 @@ void egress_device_read(struct daemon *d, struct d_iface *ifc,
 /* IFC's link was deleted (or re-created): its routes and its mark went
  * with it. */
 void egress_link_gone(struct daemon *d, struct d_iface *ifc, int ifindex);
+/* The write of MARK to IFC's device ended with R (iface_mark_write). */
+void egress_mark_done(struct daemon *d, struct d_iface *ifc, uint32_t mark,
+		      int r);
 void egress_grace_over(struct daemon *d);
 void egress_stop(struct daemon *d);
 bool egress_stable(void *ctx, const struct babel_prefix *prefix);

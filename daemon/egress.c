@@ -101,27 +101,49 @@ static struct d_iface *egress_iface(struct daemon *d, const char *name)
 	return NULL;
 }
 
-/* IFC's device gets our mark (it has none): listed first. */
+/* IFC's device gets our mark (it has none): listed first, then written
+ * with the interface's next write, off the loop (egress_mark_done);
+ * egress routes wait for it (egress_commit). */
 static int egress_mark_set(struct daemon *d, struct d_iface *ifc)
 {
 	uint32_t mark = d->cfg->egress_fwmark;
 	int r;
 
+	if (ifc->mark_pending && ifc->mark_want == mark)
+		return 0;	/* on its way */
 	if ((r = krule_mark_note(d->krule, ifc->name, mark, 0)) < 0) {
 		LOG_E(d, "%s: cannot list its fwmark in %s: %s", ifc->name,
 		      d->rules_ledger, strerror(-r));
 		return r;
 	}
-	if ((r = wg_backend_set_fwmark(d->wg, ifc->name, mark)) < 0) {
-		krule_mark_forget(d->krule, ifc->name);
-		LOG_E(d, "%s: cannot set the fwmark 0x%x that keeps WireGuard's "
-		      "own packets out of the egress table: %s", ifc->name,
-		      mark, strerror(-r));
-		return r;
-	}
-	ifc->fwmark = mark;
-	LOG_I(d, "%s: fwmark 0x%x set (egress)", ifc->name, mark);
+	iface_mark_write(d, ifc, mark);
 	return 0;
+}
+
+void egress_mark_done(struct daemon *d, struct d_iface *ifc, uint32_t mark,
+		      int r)
+{
+	bool ours = mark == d->cfg->egress_fwmark;
+
+	if (r == 0) {
+		ifc->fwmark = mark;
+		if (ours)
+			LOG_I(d, "%s: fwmark 0x%x set (egress)", ifc->name,
+			      mark);
+		return;
+	}
+	if (!ours) {
+		LOG_W(d, "%s: cannot put its fwmark back to 0x%x: %s",
+		      ifc->name, mark, strerror(-r));
+		return;
+	}
+	if (d->krule)
+		krule_mark_forget(d->krule, ifc->name);
+	LOG_E(d, "%s: cannot set the fwmark 0x%x that keeps WireGuard's own "
+	      "packets out of the egress table: %s; no egress route through "
+	      "it until a read of the device shows it answers", ifc->name,
+	      mark, strerror(-r));
+	fwd_iface_egress(&d->fwd, ifc->ifindex, false);
 }
 
 static void egress_rule_specs(const struct daemon *d, uint8_t family,
@@ -172,8 +194,12 @@ static void egress_activate(struct daemon *d, uint8_t family)
 		for (size_t i = 0; i < d->n_ifaces; i++) {
 			struct d_iface *ifc = d->ifaces[i];
 
+			/* its mark once what is being written is */
+			uint32_t m = ifc->mark_pending ? ifc->mark_want :
+				     ifc->fwmark;
+
 			if (ifc->params.type == CFG_IFTYPE_WIREGUARD &&
-			    ifc->fwmark_known && ifc->fwmark == 0)
+			    ifc->fwmark_known && m == 0)
 				egress_mark_set(d, ifc);
 		}
 	}
@@ -194,15 +220,11 @@ static void egress_marks_restore(struct daemon *d)
 	while ((name = krule_mark_next(d->krule, &it, &mark, &prev))) {
 		struct d_iface *ifc = egress_iface(d, name);
 		char n[WG_IFNAME_LEN];
-		int r = 0;
 
-		if (ifc && ifc->fwmark_known && ifc->fwmark == mark) {
-			if ((r = wg_backend_set_fwmark(d->wg, name, prev)) < 0)
-				LOG_W(d, "%s: cannot put its fwmark back to "
-				      "0x%x: %s", name, prev, strerror(-r));
-			else	/* a later activation marks it again */
-				ifc->fwmark = prev;
-		}
+		/* Off the loop; from here when stopping. A later
+		 * activation marks it again. */
+		if (ifc && ifc->fwmark_known && ifc->fwmark == mark)
+			iface_mark_write(d, ifc, prev);
 		snprintf(n, sizeof(n), "%s", name);
 		krule_mark_forget(d->krule, n);
 		it = 0;		/* the list changed */
@@ -313,10 +335,17 @@ void egress_route_unset(struct daemon *d, const struct wg_prefix *p)
 		kroute_remove(d->kr_egress, p);
 }
 
+/* Held while our mark is on its way to a device: until WireGuard's own
+ * packets carry it, an egress route could take them into the tunnel. */
 void egress_commit(struct daemon *d)
 {
-	if (d->kr_egress)
-		kroute_commit(d->kr_egress, egress_refused, d);
+	if (!d->kr_egress)
+		return;
+	for (size_t i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i]->mark_pending &&
+		    d->ifaces[i]->mark_want == d->cfg->egress_fwmark)
+			return;
+	kroute_commit(d->kr_egress, egress_refused, d);
 }
 
 /*
@@ -333,6 +362,11 @@ void egress_device_read(struct daemon *d, struct d_iface *ifc,
 
 	if (!d->krule)
 		return;
+	if (ifc->mark_pending) {
+		/* A mark is being written: the read may predate it. */
+		ifc->fwmark_known = true;
+		return;
+	}
 	ifc->fwmark = fwmark;
 	ifc->fwmark_known = true;
 	if (fwmark != ours && krule_mark_find(d->krule, ifc->name, &mark,

@@ -704,10 +704,11 @@ void iface_check_all(struct daemon *d)
 }
 
 /*
- * One allowed-IP write, in flight on libuv's thread pool: the worker
- * applies the reconciler's batch through the interface's own backend (a
- * stopped wireguard-go holds up that thread for at most the backend's
- * deadline, never the event loop), and the loop takes the result back
+ * One write to a device, in flight on libuv's thread pool: the worker
+ * sets the fwmark egress asked for, if any, and applies the reconciler's
+ * batch, if any, through the interface's own backend (a stopped
+ * wireguard-go holds up that thread for at most the backend's deadline,
+ * never the event loop), and the loop takes the result back
  * (iface_write_end). The reconciler accepts new changes meanwhile; they
  * go in the next write.
  */
@@ -716,7 +717,12 @@ struct iface_write {
 	struct daemon *d;
 	struct d_iface *ifc;	/* NULL once the result was taken back */
 	struct wg_backend *be;
-	struct wg_rec_batch *b;
+	struct wg_rec_batch *b;	/* or NULL: only a mark */
+	char name[CFG_IFNAME_MAX];
+	unsigned ifindex;	/* of the link it was for */
+	bool has_mark;
+	uint32_t mark;
+	int mark_r;
 	uint64_t seq;		/* the last packet held before it (main.c) */
 	uint64_t start_us;	/* when it was queued (for the log) */
 	/* iface_write_wait: the worker is done with be and b */
@@ -725,15 +731,35 @@ struct iface_write {
 	bool finished;
 };
 
+/* What a write does, in whichever thread runs it. */
+static void iface_write_apply(struct iface_write *j)
+{
+	if (j->has_mark)
+		j->mark_r = wg_backend_set_fwmark(j->be, j->name, j->mark);
+	if (j->b)
+		wg_rec_batch_apply(j->b, j->be);
+}
+
 static void iface_write_work(uv_work_t *req)
 {
 	struct iface_write *j = req->data;
 
-	wg_rec_batch_apply(j->b, j->be);
+	iface_write_apply(j);
 	uv_mutex_lock(&j->mu);
 	j->finished = true;
 	uv_cond_signal(&j->cv);
 	uv_mutex_unlock(&j->mu);
+}
+
+/* IFC's device stopped answering: a mark still to be written cannot be
+ * counted on; egress hears so now rather than holding its routes. */
+static void iface_mark_drop(struct daemon *d, struct d_iface *ifc, int r)
+{
+	if (!ifc->mark_queued)
+		return;
+	ifc->mark_queued = false;
+	ifc->mark_pending = false;
+	egress_mark_done(d, ifc, ifc->mark_want, r);
 }
 
 /* On the loop: the reconciler takes the result; a timeout stops writes
@@ -741,24 +767,39 @@ static void iface_write_work(uv_work_t *req)
 static void iface_write_end(struct daemon *d, struct d_iface *ifc,
 			    struct iface_write *j)
 {
-	size_t n = wg_rec_batch_size(j->b);
-	int r = wg_rec_done(ifc->rec, j->b);
-
-	LOG_D(d, "%s: %zu allowed-IP changes written in %.1f ms%s%s", ifc->name,
-	      n, (double)(d_now_us(d) - j->start_us) / 1000.0,
-	      r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+	size_t n = j->b ? wg_rec_batch_size(j->b) : 0;
+	int r = j->b ? wg_rec_done(ifc->rec, j->b) : 0;
 
 	j->b = NULL;
 	j->ifc = NULL;
 	ifc->writing = NULL;
 	ifc->covered_seq = j->seq;
 	d->writes_in_flight--;
+	if (ifc->gone_after_write) {
+		ifc->gone_after_write = false;
+		wg_rec_device_gone(ifc->rec);
+	}
+	if (j->has_mark) {
+		if (!ifc->mark_queued)
+			ifc->mark_pending = false;
+		/* not for a link that went meanwhile */
+		if (ifc->present && ifc->ifindex == j->ifindex)
+			egress_mark_done(d, ifc, j->mark, j->mark_r);
+		if (j->mark_r == -ETIMEDOUT && r == 0)
+			r = j->mark_r;
+	}
+	if (n || r < 0)
+		LOG_D(d, "%s: %zu allowed-IP changes written in %.1f ms%s%s",
+		      ifc->name, n,
+		      (double)(d_now_us(d) - j->start_us) / 1000.0,
+		      r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 	if (r >= 0)
 		return;
 	d->wg_write_errors++;
 	if (r == -ETIMEDOUT) {
 		ifc->wg_stalled = true;
 		ifc->rec_dirty = true;
+		iface_mark_drop(d, ifc, r);
 		LOG_W(d, "%s: the WireGuard device does not answer; "
 		      "allowed-IP changes wait until it does", ifc->name);
 	} else {
@@ -814,40 +855,64 @@ static void iface_write_wait(struct daemon *d, struct d_iface *ifc)
 static int iface_write_start(struct daemon *d, struct d_iface *ifc)
 {
 	struct iface_write *j;
-	struct wg_rec_batch *b;
+	struct wg_rec_batch *b = NULL;
 	int r;
 
-	if ((r = wg_rec_plan(ifc->rec, &b)) < 0 || !b)
+	if (ifc->rec && (r = wg_rec_plan(ifc->rec, &b)) < 0)
 		return r;
-	if (!(j = calloc(1, sizeof(*j))))
-		goto here;
-	if (uv_mutex_init(&j->mu) < 0)
-		goto free_job;
-	if (uv_cond_init(&j->cv) < 0)
-		goto free_mutex;
+	if (!b && !ifc->mark_queued)
+		return 0;
+	if (!(j = calloc(1, sizeof(*j)))) {
+		wg_rec_batch_free(b);
+		return -ENOMEM;
+	}
 	j->req.data = j;
 	j->d = d;
 	j->ifc = ifc;
 	j->be = ifc->wg_writer;
 	j->b = b;
+	snprintf(j->name, sizeof(j->name), "%s", ifc->name);
+	j->ifindex = ifc->ifindex;
+	j->has_mark = ifc->mark_queued;
+	j->mark = ifc->mark_want;
+	ifc->mark_queued = false;
 	j->seq = d->hold_seq;
 	j->start_us = d_now_us(d);
-	if (uv_queue_work(d->loop, &j->req, iface_write_work,
-			  iface_write_done) == 0) {
-		ifc->writing = j;
-		d->writes_in_flight++;
-		return 0;
+	ifc->writing = j;
+	d->writes_in_flight++;
+	if (!d->stopping && uv_mutex_init(&j->mu) == 0) {
+		if (uv_cond_init(&j->cv) == 0) {
+			if (uv_queue_work(d->loop, &j->req, iface_write_work,
+					  iface_write_done) == 0)
+				return 0;
+			uv_cond_destroy(&j->cv);
+		}
+		uv_mutex_destroy(&j->mu);
 	}
-	uv_cond_destroy(&j->cv);
-free_mutex:
-	uv_mutex_destroy(&j->mu);
-free_job:
+	/* Stopping, or no job to be had: written from here. */
+	iface_write_apply(j);
+	iface_write_end(d, ifc, j);
 	free(j);
-here:
-	/* No job to be had: write from here, as before. */
-	ifc->covered_seq = d->hold_seq;
-	wg_rec_batch_apply(b, ifc->wg_writer);
-	return wg_rec_done(ifc->rec, b);
+	if (ifc->read_again && !ifc->reading && !d->stopping) {
+		ifc->read_again = false;
+		iface_refresh_wg(d, ifc);
+	}
+	return 0;
+}
+
+void iface_mark_write(struct daemon *d, struct d_iface *ifc, uint32_t mark)
+{
+	if (!ifc->wg_writer) {	/* never set up (dry run, no memory) */
+		egress_mark_done(d, ifc, mark, -ENODEV);
+		return;
+	}
+	ifc->mark_want = mark;
+	ifc->mark_queued = true;
+	ifc->mark_pending = true;
+	if (d->stopping) {	/* the loop runs no more: now */
+		iface_write_wait(d, ifc);
+		iface_write_start(d, ifc);
+	}
 }
 
 /* Now, on the loop: what is queued for IFC, after the write in flight. */
@@ -865,9 +930,12 @@ void iface_flush_dirty(struct daemon *d)
 		int r;
 
 		/* A device that stopped answering is not written to
-		 * until a read (off the loop) shows it answers again. */
-		if (!ifc->rec_dirty || !ifc->rec || ifc->wg_stalled ||
-		    ifc->writing)
+		 * until a read (off the loop) shows it answers again; a
+		 * mark for it fails now (egress must not wait for it). */
+		if (ifc->wg_stalled)
+			iface_mark_drop(d, ifc, -ETIMEDOUT);
+		if ((!ifc->rec_dirty && !ifc->mark_queued) ||
+		    !ifc->wg_writer || ifc->wg_stalled || ifc->writing)
 			continue;
 		ifc->rec_dirty = false;
 		if ((r = iface_write_start(d, ifc)) < 0) {
@@ -1168,11 +1236,16 @@ void iface_link_event(void *arg, const struct kroute_event *ev)
 		iface_index_clear(d, ifc);
 		ifc->up = false;
 		iface_peers_clear(ifc);
-		if (ifc->rec) {
-			/* A write to a removed device ends at once. */
-			iface_write_wait(d, ifc);
-			wg_rec_refresh(ifc->rec);	/* device gone: model empty */
-		}
+		/* Nothing of ours is on a device that is gone: the model
+		 * empties now, or when the write in flight to it ends (a
+		 * stopped wireguard-go's takes up to its deadline; the loop
+		 * does not wait). No read: it could only say so. */
+		ifc->mark_queued = false;
+		ifc->mark_pending = ifc->writing && ifc->writing->has_mark;
+		if (ifc->rec && !ifc->writing)
+			wg_rec_device_gone(ifc->rec);
+		else if (ifc->rec)
+			ifc->gone_after_write = true;
 		break;
 	case KROUTE_EV_ADDR_NEW:
 	case KROUTE_EV_ADDR_DEL:

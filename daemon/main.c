@@ -819,10 +819,6 @@ static int start(struct daemon *d)
 		LOG_E(d, "cannot make a router-id: %s", strerror(-r));
 		return r;
 	}
-	if ((r = wg_backend_auto_new(&d->wg, NULL)) < 0) {
-		LOG_E(d, "cannot open WireGuard: %s", strerror(-r));
-		return r;
-	}
 	if (d->dry_run) {
 		LOG_I(d, "dry run: routes are learned, selected and shown "
 		      "(wgbabelctl show fib); no allowed IP and no kernel route "
@@ -1005,8 +1001,6 @@ int main(int argc, char **argv)
 		kroute_monitor_free(d.mon);
 	if (d.babel)
 		babel_free(d.babel);
-	if (d.wg)
-		wg_backend_free(d.wg);
 	wg_hmap_free(&d.originated);
 	fwd_free(&d.fwd);
 	wg_hmap_free(&d.iface_by_index);

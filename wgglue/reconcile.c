@@ -719,15 +719,21 @@ int wg_rec_refresh(struct wg_rec *r)
 		return -EBUSY;
 
 	ret = wg_backend_get_device(r->be, r->ifname, &dev);
-	if (ret == -ENODEV) {
-		r->st.refreshes++;
-		return rec_device_gone(r);
-	}
+	if (ret == -ENODEV)
+		return wg_rec_device_gone(r);
 	if (ret < 0)
 		return ret;
 	ret = wg_rec_refresh_from(r, &dev);
 	wg_device_clear(&dev);
 	return ret;
+}
+
+int wg_rec_device_gone(struct wg_rec *r)
+{
+	if (r->in_flight)
+		return -EBUSY;
+	r->st.refreshes++;
+	return rec_device_gone(r);
 }
 
 /*

@@ -121,6 +121,10 @@ int wg_rec_refresh(struct wg_rec *r);
  * the daemon's peer list and the reconciler). Only the prefixes whose
  * state differs from the model are planned and sent. */
 int wg_rec_refresh_from(struct wg_rec *r, const struct wg_device *dev);
+/* The interface is known to be gone (a link event said so): what a
+ * refresh reading -ENODEV does, without the read. -EBUSY while a batch is
+ * out (call it after wg_rec_done). */
+int wg_rec_device_gone(struct wg_rec *r);
 /* refresh_from without the flush: what differs is queued for the next
  * one. */
 int wg_rec_merge(struct wg_rec *r, const struct wg_device *dev);

@@ -84,34 +84,51 @@ size_t fwd_egress_count(const struct fwd *f)
 	return egress_count;
 }
 
-/* The device's fwmark as the backend was told to set it */
+/* The fwmarks egress asked to be written, in order (iface_mark_write);
+ * each is pending until marks_written() gives the writer's result. */
 static struct {
 	char ifname[16];
 	uint32_t mark;
 } marks[16];
 static size_t n_marks;
+static struct d_iface *mark_ifc[16];
+static size_t n_mark_done;
 
-static int set_fwmark(struct wg_backend *be, const char *ifname,
-		      uint32_t mark)
+void iface_mark_write(struct daemon *d, struct d_iface *ifc, uint32_t mark)
 {
-	(void)be;
 	assert_true(n_marks < 16);
 	snprintf(marks[n_marks].ifname, sizeof(marks[n_marks].ifname), "%s",
-		 ifname);
+		 ifc->name);
+	mark_ifc[n_marks] = ifc;
 	marks[n_marks++].mark = mark;
-	return 0;
+	ifc->mark_want = mark;
+	ifc->mark_pending = true;
+	if (d->stopping)	/* written at once, as iface.c does then */
+		while (n_mark_done < n_marks) {
+			ifc = mark_ifc[n_mark_done];
+			ifc->mark_pending = false;
+			egress_mark_done(d, ifc, marks[n_mark_done++].mark, 0);
+		}
 }
 
-static const struct wg_backend_ops fake_ops = {
-	.name = "fake", .set_fwmark = set_fwmark,
-};
+/* The writer's result R for every mark asked for so far; then what the
+ * daemon does after a write: the kernel routes. */
+static void marks_written(struct daemon *d, int r)
+{
+	while (n_mark_done < n_marks) {
+		struct d_iface *ifc = mark_ifc[n_mark_done];
+
+		ifc->mark_pending = false;
+		egress_mark_done(d, ifc, marks[n_mark_done++].mark, r);
+	}
+	egress_commit(d);
+}
 
 /* ------------------------------------------------------- fixture */
 
 struct ex {
 	struct fake *k;
 	struct daemon *d;
-	struct wg_backend be;
 	struct d_iface wg0, eth0;
 };
 
@@ -150,8 +167,6 @@ static int setup(void **state)
 	assert_int_equal(d->cfg->egress_fwmark, MARK);
 	assert_int_equal(d->cfg->egress_priority, PRIO);
 	d->log.level = CFG_LOG_DEBUG;
-	x->be.ops = &fake_ops;
-	d->wg = &x->be;
 	memset(&kc, 0, sizeof(kc));
 	kc.protocol = d->cfg->route_protocol;
 	kc.table = TABLE;
@@ -172,6 +187,7 @@ static int setup(void **state)
 	memset(egress_ok, 0xff, sizeof(egress_ok));
 	egress_count = 0;
 	n_marks = 0;
+	n_mark_done = 0;
 	*state = x;
 	return 0;
 }
@@ -180,6 +196,7 @@ static int teardown(void **state)
 {
 	struct ex *x = *state;
 
+	x->d->stopping = true;
 	egress_stop(x->d);
 	cfg_free(x->d->cfg);
 	free(x->d);
@@ -188,7 +205,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void route_set(struct ex *x, const char *prefix)
+/* An egress route; a mark it asks for is not written yet */
+static void route_set_unwritten(struct ex *x, const char *prefix)
 {
 	struct wg_prefix p = pfx(prefix);
 	struct kroute_nexthop nh = { .ifindex = 3 };
@@ -196,6 +214,13 @@ static void route_set(struct ex *x, const char *prefix)
 	egress_route_set(x->d, &p, &nh);
 	egress_count++;
 	egress_commit(x->d);
+}
+
+/* An egress route, and the marks it asked for written */
+static void route_set(struct ex *x, const char *prefix)
+{
+	route_set_unwritten(x, prefix);
+	marks_written(x->d, 0);
 }
 
 /* ------------------------------------------------------- tests */
@@ -279,6 +304,7 @@ static void test_stop_removes_our_rules_and_puts_the_mark_back(void **state)
 	route_set(x, "0.0.0.0/0");
 	route_set(x, "::/0");
 	assert_int_equal(x->k->n_rules, 4);
+	x->d->stopping = true;
 	egress_stop(x->d);
 	assert_int_equal(x->k->n_rules, 0);
 	assert_int_equal(n_marks, 2);
@@ -296,6 +322,7 @@ static void test_a_mark_changed_since_is_not_put_back(void **state)
 	/* someone set another mark after ours: theirs now */
 	egress_device_read(x->d, &x->wg0, 0x99);
 	assert_int_equal(egress_ok[3], 0);
+	x->d->stopping = true;
 	egress_stop(x->d);
 	assert_int_equal(n_marks, 1);	/* only ours, at activation */
 	assert_int_equal(x->k->n_rules, 0);
@@ -311,6 +338,7 @@ static void test_a_rule_like_ours_made_by_another_is_used_and_kept(
 	egress_device_read(x->d, &x->wg0, 0);
 	route_set(x, "0.0.0.0/0");
 	assert_int_equal(log_count("wgbabeld did not make: used as it is"), 1);
+	x->d->stopping = true;
 	egress_stop(x->d);
 	assert_int_equal(fk_rule_count(x->k, &s, RTPROT_STATIC), 1);
 	assert_int_equal(x->k->n_rules, 1);
@@ -335,10 +363,56 @@ static void test_last_egress_route_gone_takes_rules_and_mark_down(
 	assert_false(x->d->egress_active);
 	assert_int_equal(n_marks, 2);
 	assert_int_equal(marks[1].mark, 0);
-	/* and a new egress route makes them again */
+	/* and a new egress route makes them again, even before the mark
+	 * was put back: ours is written after that */
 	route_set(x, "0.0.0.0/0");
 	assert_int_equal(x->k->n_rules, 2);
 	assert_int_equal(n_marks, 3);
+	assert_int_equal(marks[2].mark, MARK);
+	assert_int_equal(x->wg0.fwmark, MARK);
+}
+
+static void test_egress_routes_wait_for_the_mark(void **state)
+{
+	struct ex *x = *state;
+	struct wg_prefix p = pfx("0.0.0.0/0");
+
+	egress_device_read(x->d, &x->wg0, 0);
+	route_set_unwritten(x, "0.0.0.0/0");
+	assert_int_equal(n_marks, 1);
+	assert_true(x->wg0.mark_pending);
+	/* WireGuard's own packets do not carry the mark yet */
+	assert_null(fk_route_find(x->k, &p));
+	assert_int_equal(log_count("fwmark 0x1a28 set (egress)"), 0);
+	/* a read that began before the write shows no mark: nothing is
+	 * forgotten, nothing asked twice */
+	egress_device_read(x->d, &x->wg0, 0);
+	assert_int_equal(n_marks, 1);
+	assert_int_equal(egress_ok[3], 1);
+	marks_written(x->d, 0);
+	assert_non_null(fk_route_find(x->k, &p));
+	assert_int_equal(log_count("fwmark 0x1a28 set (egress)"), 1);
+	assert_int_equal(x->wg0.fwmark, MARK);
+}
+
+static void test_a_mark_not_written_refuses_egress_until_it_is(void **state)
+{
+	struct ex *x = *state;
+	uint32_t mark, prev;
+
+	egress_device_read(x->d, &x->wg0, 0);
+	route_set_unwritten(x, "0.0.0.0/0");
+	marks_written(x->d, -ETIMEDOUT);
+	assert_int_equal(egress_ok[3], 0);
+	assert_int_equal(log_count("cannot set the fwmark 0x1a28"), 1);
+	assert_false(krule_mark_find(x->d->krule, "wg0", &mark, &prev));
+	/* the device answers again: asked again, egress through it again */
+	egress_device_read(x->d, &x->wg0, 0);
+	assert_int_equal(n_marks, 2);
+	assert_int_equal(egress_ok[3], 1);
+	assert_true(krule_mark_find(x->d->krule, "wg0", &mark, &prev));
+	marks_written(x->d, 0);
+	assert_int_equal(log_count("fwmark 0x1a28 set (egress)"), 1);
 }
 
 static void test_egress_table_off_makes_nothing(void **state)
@@ -370,6 +444,8 @@ int main(void)
 		T(test_a_rule_like_ours_made_by_another_is_used_and_kept),
 		T(test_last_egress_route_gone_takes_rules_and_mark_down),
 		T(test_egress_table_off_makes_nothing),
+		T(test_egress_routes_wait_for_the_mark),
+		T(test_a_mark_not_written_refuses_egress_until_it_is),
 #undef T
 	};
 

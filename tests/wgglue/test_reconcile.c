@@ -582,6 +582,36 @@ static void test_write_that_timed_out_keeps_ownership(void **state)
 	assert_true(wg_rec_owns(f->r, &p2, NULL));
 }
 
+/* The link event says the device is gone while a write to it is under
+ * way: the model empties once the write is taken back, without a read,
+ * and the device re-created gets what is wanted again. */
+static void test_device_gone_under_a_write_empties_after_it(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p = P("10.24.0.0/16");
+	struct wg_rec_batch *b;
+	struct wg_rec_stats st;
+
+	wg_rec_set_route(f->r, &p, &f->a);
+	assert_int_equal(wg_rec_plan(f->r, &b), 0);
+	assert_non_null(b);
+	assert_int_equal(wg_rec_device_gone(f->r), -EBUSY);
+	wg_fake_set_present(f->be, false);
+	assert_int_equal(wg_rec_batch_apply(b, f->be), -ENODEV);
+	wg_rec_done(f->r, b);
+	assert_int_equal(wg_rec_device_gone(f->r), 0);
+	wg_rec_get_stats(f->r, &st);
+	assert_false(st.device_present);
+	assert_int_equal(st.owned, 0);
+	assert_int_equal(st.desired, 1);
+	wg_fake_set_present(f->be, true);
+	wg_fake_add_peer(f->be, &f->a);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_holder(f, "10.24.0.0/16", &f->a);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.owned, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +636,7 @@ int main(void)
 		T(test_ten_thousand_moves_are_one_apply),
 		T(test_choice_changed_during_a_write_goes_in_the_next),
 		T(test_write_that_timed_out_keeps_ownership),
+		T(test_device_gone_under_a_write_empties_after_it),
 #undef T
 	};
 	return cmocka_run_group_tests_name("wgglue_reconcile", tests, NULL, NULL);
