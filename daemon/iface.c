@@ -725,6 +725,7 @@ struct iface_write {
 	int mark_r;
 	uint64_t seq;		/* the last packet held before it (main.c) */
 	uint64_t start_us;	/* when it was queued (for the log) */
+	struct iface_retire *retire;	/* its interface went meanwhile */
 	/* iface_write_wait: the worker is done with be and b */
 	uv_mutex_t mu;
 	uv_cond_t cv;
@@ -809,6 +810,131 @@ static void iface_write_end(struct daemon *d, struct d_iface *ifc,
 	ifc->read_again = true;
 }
 
+static void iface_write_wait(struct daemon *d, struct d_iface *ifc);
+
+/*
+ * An interface a reload removed: what wgbabeld installed on its device is
+ * taken back on a worker thread (a stopped wireguard-go must not hold up
+ * the loop), after the write in flight, if any, whose batch the
+ * reconciler takes back first. The reconciler and its backend are the
+ * job's alone by then (and log nothing: the daemon's log is the loop's).
+ */
+struct iface_retire {
+	uv_work_t req;
+	uv_timer_t retry;	/* a device that did not answer: again */
+	struct daemon *d;
+	struct wg_rec *rec;
+	struct wg_backend *be;
+	struct wg_rec_batch *b;	/* a write's, to take back first */
+	bool withdraw;
+	unsigned tries;
+	char name[CFG_IFNAME_MAX];
+	int r;
+};
+
+#define IFACE_RETIRE_TRIES 30	/* a second apart */
+
+static void iface_retire_work(uv_work_t *req)
+{
+	struct iface_retire *rt = req->data;
+
+	if (rt->b) {
+		wg_rec_done(rt->rec, rt->b);
+		rt->b = NULL;
+	}
+	/* After a timeout, what the device holds now first (the write
+	 * may have gone half way). */
+	rt->r = rt->tries++ ? wg_rec_refresh(rt->rec) : 0;
+	if (rt->r >= 0)
+		rt->r = rt->withdraw ? wg_rec_withdraw_all(rt->rec) :
+				       wg_rec_flush(rt->rec);
+}
+
+static void iface_retire_free(uv_handle_t *h)
+{
+	struct iface_retire *rt = h->data;
+
+	wg_rec_free(rt->rec);
+	wg_backend_free(rt->be);
+	free(rt);
+}
+
+static void iface_retire_start(struct daemon *d, struct iface_retire *rt);
+
+static void iface_retire_again(uv_timer_t *t)
+{
+	struct iface_retire *rt = t->data;
+
+	iface_retire_start(rt->d, rt);
+}
+
+static void iface_retire_done(uv_work_t *req, int status)
+{
+	struct iface_retire *rt = req->data;
+	struct daemon *d = rt->d;
+
+	(void)status;
+	if (rt->r == -ETIMEDOUT && rt->tries < IFACE_RETIRE_TRIES &&
+	    !d->stopping) {
+		uv_timer_start(&rt->retry, iface_retire_again, 1000, 0);
+		return;
+	}
+	if (rt->r < 0)
+		LOG_W(d, "%s: taking back the allowed IPs wgbabeld installed "
+		      "failed after %u tries: %s; they stay listed in its "
+		      "journal and go if the interface is configured again",
+		      rt->name, rt->tries, strerror(-rt->r));
+	else
+		LOG_I(d, "%s: allowed IPs taken back", rt->name);
+	uv_close((uv_handle_t *)&rt->retry, iface_retire_free);
+}
+
+static void iface_retire_start(struct daemon *d, struct iface_retire *rt)
+{
+	if (uv_queue_work(d->loop, &rt->req, iface_retire_work,
+			  iface_retire_done) < 0) {
+		iface_retire_work(&rt->req);	/* no job to be had */
+		iface_retire_done(&rt->req, 0);
+	}
+}
+
+/* IFC goes (a reload): its reconciler and writer go to a retire job. */
+static void iface_retire(struct daemon *d, struct d_iface *ifc, bool withdraw)
+{
+	struct iface_retire *rt = calloc(1, sizeof(*rt));
+	struct iface_write *j = ifc->writing;
+
+	if (!rt) {
+		iface_write_wait(d, ifc);	/* no memory: from here */
+		ifc->rec_dirty = false;
+		if (withdraw)
+			wg_rec_withdraw_all(ifc->rec);
+		else
+			wg_rec_flush(ifc->rec);
+		wg_rec_free(ifc->rec);
+		ifc->rec = NULL;
+		return;
+	}
+	rt->req.data = rt;
+	uv_timer_init(d->loop, &rt->retry);
+	rt->retry.data = rt;
+	rt->d = d;
+	rt->rec = ifc->rec;
+	rt->be = ifc->wg_writer;
+	rt->withdraw = withdraw;
+	snprintf(rt->name, sizeof(rt->name), "%s", ifc->name);
+	ifc->rec = NULL;
+	ifc->wg_writer = NULL;
+	if (j) {	/* iface_write_done starts it */
+		j->ifc = NULL;
+		j->retire = rt;
+		ifc->writing = NULL;
+		d->writes_in_flight--;
+	} else {
+		iface_retire_start(d, rt);
+	}
+}
+
 static void iface_write_done(uv_work_t *req, int status)
 {
 	struct iface_write *j = req->data;
@@ -816,7 +942,10 @@ static void iface_write_done(uv_work_t *req, int status)
 	struct d_iface *ifc = j->ifc;
 
 	(void)status;	/* never cancelled: a queued write always runs */
-	if (ifc) {
+	if (j->retire) {
+		j->retire->b = j->b;
+		iface_retire_start(d, j->retire);
+	} else if (ifc) {
 		iface_write_end(d, ifc, j);
 		if (ifc->read_again && !ifc->reading && !d->stopping) {
 			ifc->read_again = false;
@@ -981,7 +1110,9 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	struct d_iface *ifc = d->ifaces[i];
 
 	iface_engine_del(d, ifc);
-	if (ifc->rec) {
+	if (ifc->rec && !d->stopping) {
+		iface_retire(d, ifc, withdraw);
+	} else if (ifc->rec) {	/* at exit the loop runs no more */
 		iface_write_now(d, ifc);
 		if (withdraw)
 			wg_rec_withdraw_all(ifc->rec);

@@ -77,6 +77,9 @@ declare -gA TOPO_DELAYABLE=() TOPO_LNUM=() TOPO_NBATCH=()
 declare -gA TOPO_ZEBRA_PID=()
 declare -gA TOPO_KIND=() TOPO_HASWG=() TOPO_WPEERS=() TOPO_WADDR=() TOPO_IFOPT=() TOPO_LO=()
 declare -gA TOPO_ARGS=()
+# TOPO_WG_UNCONF[NODE]=1: NODE's wgbabeld configuration (at the next start
+# or topo_reload) leaves its WireGuard interface out; the device stays.
+declare -gA TOPO_WG_UNCONF=()
 TOPO_WIRES=()
 TOPO_ANYCAST4=10.200.0.1
 TOPO_ANYCAST6=2001:db8:ac::1
@@ -461,7 +464,7 @@ _topo_daemon_conf() {
     local n=$1 p h
     h=$(_topo_hello)
     echo "# wgbabeld.conf for node $n (${TOPO_IDX[$n]}), written by tests/e2e/topo.sh"
-    [ -z "${TOPO_HASWG[$n]:-}" ] ||
+    [ -z "${TOPO_HASWG[$n]:-}" ] || [ -n "${TOPO_WG_UNCONF[$n]:-}" ] ||
         echo "interface ${WGT_IF[$n/wg0]} type wireguard$h${TOPO_IFOPT[$n wg0]:-}${TOPO_IF_EXTRA:+ $TOPO_IF_EXTRA}"
     for p in ${TOPO_WPEERS[$n]}; do
         echo "interface ve-$p type wired$h${TOPO_IFOPT[$n ve-$p]:-}"
