@@ -119,7 +119,8 @@ union net_pktinfo {
 };
 
 union net_cmsg {
-	char b[CMSG_SPACE(sizeof(union net_pktinfo))];
+	char b[CMSG_SPACE(sizeof(union net_pktinfo)) +
+	       CMSG_SPACE(sizeof(struct timespec))];
 	struct cmsghdr align;
 };
 
@@ -192,6 +193,36 @@ static bool net_rx_meta(const struct net_family *f, struct msghdr *msg,
 		*ifindex = pi.in6.ipi6_ifindex;
 	}
 	return true;
+}
+
+/*
+ * When the kernel received the datagram read into MSG, on the daemon's
+ * clock (NOW, monotonic): its SO_TIMESTAMPNS stamp is on the realtime
+ * clock, so the time it waited (realtime now less the stamp) is taken
+ * from NOW. NOW when there is no stamp, or one that a step of the
+ * realtime clock made absurd (in the future, or more than 2 s old).
+ */
+static uint64_t net_rx_time(struct msghdr *msg, uint64_t now)
+{
+	struct timespec ts, rt;
+	int64_t waited;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_TIMESTAMPNS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(ts)))
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		if (clock_gettime(CLOCK_REALTIME, &rt) < 0)
+			return now;
+		waited = ((int64_t)rt.tv_sec - (int64_t)ts.tv_sec) * 1000000 +
+			 ((int64_t)rt.tv_nsec - (int64_t)ts.tv_nsec) / 1000;
+		if (waited < 0 || waited > 2000000 || (uint64_t)waited > now)
+			return now;
+		return now - (uint64_t)waited;
+	}
+	return now;
 }
 
 /*
@@ -277,7 +308,7 @@ static bool net_transport_has(const struct d_iface *ifc, uint8_t af)
 static void net_deliver(struct daemon *d, unsigned ifindex,
 			const struct babel_addr *src,
 			const struct babel_addr *dsta, const uint8_t *buf,
-			size_t len, uint64_t now)
+			size_t len, uint64_t now, uint64_t rx)
 {
 	struct d_iface *ifc = iface_find(d, ifindex);
 	int r;
@@ -298,7 +329,7 @@ static void net_deliver(struct daemon *d, unsigned ifindex,
 		    !iface_peer_by_addr(ifc, src))
 			return;
 	}
-	r = babel_receive(d->babel, ifindex, src, dsta, buf, len, now);
+	r = babel_receive_at(d->babel, ifindex, src, dsta, buf, len, now, rx);
 	if (r < 0 && r != -EBADMSG)
 		LOG_D(d, "%s: babel_receive: %s", ifc->name, strerror(-r));
 }
@@ -334,6 +365,7 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		};
 		struct babel_addr src, dsta;
 		unsigned ifindex;
+		uint64_t now;
 		ssize_t len = recvmsg(s->fd, &msg, MSG_DONTWAIT);
 
 		if (len < 0) {
@@ -359,8 +391,9 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 		n++;
 		/* The engine may drop the interface (and close this
 		 * socket) while it handles a datagram: stop then. */
-		net_deliver(d, ifindex, &src, &dsta, buf, (size_t)len,
-			    d_now_us(d));
+		now = d_now_us(d);
+		net_deliver(d, ifindex, &src, &dsta, buf, (size_t)len, now,
+			    net_rx_time(&msg, now));
 		if (s->fd < 0)
 			break;
 	}
@@ -446,6 +479,10 @@ static int net_sock_open(struct daemon *d, struct d_iface *ifc,
 		LOG_W(d, "%s: %s_RECVERR: %s: a dead neighbour is noticed "
 		      "only when its Hellos stop", ifc->name,
 		      f == &net_v4 ? "IP" : "IPV6", strerror(errno));
+	/* The kernel's receive time of each datagram, for RTT samples
+	 * (net_rx_time); without it, the time it is read. */
+	if (net_setopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0)
+		LOG_D(d, "%s: SO_TIMESTAMPNS: %s", ifc->name, strerror(errno));
 	if (net_setopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, NET_RCVBUF) < 0 &&
 	    net_setopt(fd, SOL_SOCKET, SO_RCVBUF, NET_RCVBUF) < 0)
 		LOG_W(d, "%s: cannot enlarge the UDP receive buffer: %s",

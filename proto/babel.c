@@ -505,6 +505,15 @@ int babel_receive(struct babel *b, unsigned ifindex,
 		  const struct babel_addr *src, const struct babel_addr *dst,
 		  const uint8_t *buf, size_t len, uint64_t now_us)
 {
+	return babel_receive_at(b, ifindex, src, dst, buf, len, now_us,
+				now_us);
+}
+
+int babel_receive_at(struct babel *b, unsigned ifindex,
+		     const struct babel_addr *src, const struct babel_addr *dst,
+		     const uint8_t *buf, size_t len, uint64_t now_us,
+		     uint64_t rx_us)
+{
 	struct babel_iface *ifp = babel_iface_find(b, ifindex);
 	const struct babel_hello *hello = NULL;
 	struct babel_parser p;
@@ -514,6 +523,7 @@ int babel_receive(struct babel *b, unsigned ifindex,
 	int rc;
 
 	b->now = now_us;
+	b->rx = rx_us <= now_us ? rx_us : now_us;
 	if (!ifp)
 		return -ENOENT;
 	if (!ifp->up || b->shut || !addr_valid(src))

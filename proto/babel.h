@@ -346,6 +346,14 @@ int babel_iface_del_peer(struct babel *b, unsigned ifindex,
 int babel_receive(struct babel *b, unsigned ifindex,
 		  const struct babel_addr *src, const struct babel_addr *dst,
 		  const uint8_t *buf, size_t len, uint64_t now_us);
+/* The same, for a datagram the kernel received at RX_US (at most NOW_US;
+ * its socket timestamp, on the same clock): RFC 9616 RTT samples use it
+ * as the receive time of Hellos and IHUs, so that a wait in the socket
+ * buffer or for the CPU is not counted as delay on the link. */
+int babel_receive_at(struct babel *b, unsigned ifindex,
+		     const struct babel_addr *src, const struct babel_addr *dst,
+		     const uint8_t *buf, size_t len, uint64_t now_us,
+		     uint64_t rx_us);
 
 /* The neighbour at addr on ifindex is gone now (the daemon saw an ICMP
  * port unreachable from it for the Babel port): handled as if its Hellos had

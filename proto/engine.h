@@ -286,6 +286,10 @@ struct babel {
 	uint16_t seqno;
 	uint64_t hash_seed;
 	uint64_t now;
+	/* When the datagram being handled arrived (babel_receive_at): the
+	 * RTT's receive stamps, which the time it waited to be read must
+	 * not inflate. */
+	uint64_t rx;
 	uint64_t half_life_us;
 	size_t mem;
 	/* entries, source-specific entries, routes, routes with a next hop,

@@ -270,7 +270,7 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	if (h->has_timestamp) {
 		nb->have_ts = true;
 		nb->ts_origin = h->timestamp;
-		nb->ts_receive = babel_us32(now);
+		nb->ts_receive = babel_us32(b->rx);	/* its arrival */
 	}
 	babel_neigh_update_cost(b, nb, now);
 	/* The link just came up on our side: tell the neighbour promptly. */
@@ -299,7 +299,7 @@ void babel_neigh_handle_ihu(struct babel *b, struct babel_neigh *nb,
 	/* RFC 9616 §4.1: needs the Hello timestamped in the same packet. */
 	if (nb->ifp->rtt && ihu->has_timestamp && hello && hello->has_timestamp &&
 	    ihu->ts_origin != 0 &&
-	    babel_rtt_sample(babel_us32(now), ihu->ts_origin, ihu->ts_receive,
+	    babel_rtt_sample(babel_us32(b->rx), ihu->ts_origin, ihu->ts_receive,
 			     hello->timestamp, &sample)) {
 		if (!nb->rtt_valid)
 			nb->rtt_samples = 0;

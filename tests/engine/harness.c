@@ -284,7 +284,8 @@ void run_to(struct h *h, uint64_t t)
 	babel_run(h->b, h->now);
 }
 
-void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n)
+void feed_at(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n,
+	     uint64_t rx)
 {
 	uint8_t buf[1400];
 	struct babel_writer w;
@@ -294,8 +295,14 @@ void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n)
 	babel_writer_set_source(&w, &src);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(babel_write_tlv(&w, &tlvs[i]), 0);
-	assert_int_equal(babel_receive(h->b, 1, &src, NULL, buf, babel_writer_finish(&w),
-				       h->now), 0);
+	assert_int_equal(babel_receive_at(h->b, 1, &src, NULL, buf,
+					  babel_writer_finish(&w), h->now, rx),
+			 0);
+}
+
+void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n)
+{
+	feed_at(h, nbi, tlvs, n, h->now);
 }
 
 struct babel_tlv hello(struct h *h, int nbi, bool unicast)

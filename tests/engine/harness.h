@@ -99,6 +99,9 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 int h_teardown(void **state);
 void run_to(struct h *h, uint64_t t);
 void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n);
+/* The same datagram, received by the kernel at RX (<= h->now). */
+void feed_at(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n,
+	     uint64_t rx);
 struct babel_tlv hello(struct h *h, int nbi, bool unicast);
 struct babel_tlv ihu(uint16_t rxcost);
 struct babel_tlv upd(int nbi, const char *prefix, uint8_t rid, uint16_t seqno,

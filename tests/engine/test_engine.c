@@ -1012,6 +1012,52 @@ static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
 	assert_int_equal(nc.i.cost, 96 + 150);
 }
 
+/* The same exchange, but the datagram waited 40 ms in our socket before
+ * we read it (a busy CPU): measured from its kernel receive time, the
+ * RTT is still the link's 130 ms, and the receive time we echo for its
+ * Hello is that one too. */
+static void test_rtt_counts_from_the_kernel_receive_time(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0);
+	const struct babel_tlv *ours;
+	struct babel_tlv t[2];
+	struct nb_ctx nc;
+	uint32_t our_ts;
+	uint64_t rx;
+
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	send1(h, 0, hello(h, 0, true));
+	clear_sent(h);
+	run_to(h, h->now + 4 * SEC + 1);
+	ours = find_sent(h, BABEL_TLV_HELLO);
+	assert_non_null(ours);
+	our_ts = ours->hello.timestamp;
+	h->now += 135 * MS - (h->now - (our_ts + (h->now & ~0xFFFFFFFFULL)));
+	rx = h->now;
+	h->now += 40 * MS;
+	t[0] = hello(h, 0, true);
+	t[0].hello.has_timestamp = true;
+	t[0].hello.timestamp = 777000 + 5000;
+	t[1] = ihu(96);
+	t[1].ihu.has_timestamp = true;
+	t[1].ihu.ts_origin = our_ts;
+	t[1].ihu.ts_receive = 777000;
+	feed_at(h, 0, t, 2, rx);
+	memset(&nc, 0, sizeof(nc));
+	babel_foreach_neighbour(h->b, get_nb, &nc);
+	assert_true(nc.i.rtt_valid);
+	assert_int_equal(nc.i.rtt_us, 130000);
+	/* our next IHU to it echoes its Hello with the kernel's time */
+	clear_sent(h);
+	run_to(h, h->now + 4 * SEC + 1);
+	ours = find_sent(h, BABEL_TLV_IHU);
+	assert_non_null(ours);
+	assert_true(ours->ihu.has_timestamp);
+	assert_int_equal(ours->ihu.ts_origin, 777000 + 5000);
+	assert_int_equal(ours->ihu.ts_receive, (uint32_t)rx);
+}
+
 static void test_interface_down_drops_its_neighbours_and_routes(void **state)
 {
 	struct h *h = *state = h_new(NULL, false);
@@ -1500,6 +1546,7 @@ int main(void)
 		T(test_a_batch_of_originations_is_packed_into_few_datagrams),
 		T(test_losing_a_whole_table_sends_a_bounded_number_of_seqno_requests),
 		T(test_rtt_from_timestamps_adds_the_rtt_penalty),
+		T(test_rtt_counts_from_the_kernel_receive_time),
 		T(test_interface_down_drops_its_neighbours_and_routes),
 		T(test_source_specific_routes_are_kept_apart),
 		T(test_source_specific_update_is_selected_and_announced_by_default),
