@@ -57,10 +57,13 @@
  *     one add; an adopted one is held until the grace period ends;
  *   - executed by wgglue/reconcile.c and wgglue/state.c: the model of the
  *     device, the batched UAPI/genetlink writes, the journal file;
- *   - not moved yet: when the grace period and shutdown end what was
- *     adopted (daemon/main.c on_grace_over and shutdown_daemon call
- *     kroute_grace_over/kroute_flush and the reconciler directly, not
- *     through the plane).
+ *   - when: the daemon's timers and signals say when the grace period
+ *     after a restart ends and when the daemon stops (daemon/main.c
+ *     on_grace_over, shutdown_daemon); what goes then is what the rules
+ *     above decide (fwd_kr_sweep_takes and fwd_aip_plan in fwd/ledger.h:
+ *     adopted and not relearned; at a stop, everything of ours unless
+ *     keep-routes-on-exit), executed by kroute_grace_over/kroute_flush
+ *     and the reconciler.
  * daemon/fib.c drives both: plane writes go to wgglue/reconcile.h and
  * wgglue/kroute.h.
  *

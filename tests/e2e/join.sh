@@ -16,10 +16,9 @@ topo_init join
 
 N=${TOPO_JOIN_N:-20}
 J=m$((N + 1))
-# In the qemu guest (TCG) one pass of the convergence poll over 21 nodes
-# takes seconds by itself (tests/e2e/mesh20.sh).
-JOIN_LIM=2
-[ "${WGB_IN_GUEST:-0}" = 1 ] && JOIN_LIM=${JOIN_GUEST_LIM:-30}
+# tests/e2e/bounds.sh (JOIN_GUEST_LIM overrides the guest's).
+JOIN_LIM=$(topo_bound join.converge)
+[ "${WGB_IN_GUEST:-0}" = 1 ] && JOIN_LIM=${JOIN_GUEST_LIM:-$JOIN_LIM}
 
 build() {
     local i all

@@ -23,15 +23,8 @@ set -u
 TOPO_HELLO=${TOPO_HELLO:-default}
 topo_init linkcut
 
-# The bound on the move: 2 s on the host (wireguard-go); 5 s in the
-# emulated guest (kernel WireGuard under TCG), where the outage was
-# 1.03-1.07 s but the polled move 3.3 s: each poll of wg there costs a few
-# process starts (tests/bench/README.md). WGB_LINKCUT_MAX overrides.
-if [ "${WGB_IN_GUEST:-0}" = 1 ]; then
-    MAXMOVE=${WGB_LINKCUT_MAX:-5}
-else
-    MAXMOVE=${WGB_LINKCUT_MAX:-2}
-fi
+# The bound on the move: tests/e2e/bounds.sh. WGB_LINKCUT_MAX overrides.
+MAXMOVE=${WGB_LINKCUT_MAX:-$(topo_bound linkcut.move)}
 DST=$TOPO_ANYCAST6
 P6=$TOPO_ANYCAST6/128
 P4=$TOPO_ANYCAST4/32

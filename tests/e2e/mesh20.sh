@@ -37,9 +37,8 @@ t_direct() {
     # handshake, and for a few seconds a two-hop route can be cheaper
     # (seen once right after convergence on wireguard-go).
     local t0
-    # In the emulated guest (qemu TCG) it took 12 s once.
-    local lim=30
-    [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=90
+    local lim
+    lim=$(topo_bound mesh20.direct)
     t0=$(wgt_now)
     wgt_wait_until '[ "$(indirect)" = 0 ]' "$lim"
     wgt_assert_eq "$(indirect)" 0 "m1: addresses not held by their own node" &&

@@ -171,8 +171,8 @@ t_lost_events() {
     # later pass withdrew them (a race of dump datagrams and events was
     # found and fixed in wgglue/rtwatch.c; the failure stayed).  redist.sh
     # runs on the host only (tests/integration.sh).
-    local t0 lost lim=30
-    [ "${WGB_IN_GUEST:-0}" = 1 ] && lim=120
+    local t0 lost lim
+    lim=$(topo_bound redist.withdraw)
     lost=$(grep -c 'route events were lost' "$WGT_DIR/wgbabeld-a.log")
     sed -e 's/^route add /route del /' -e '$s/.*/route add blackhole 10.5.0.0\/16 proto static/' "$batch" >"$batch.undo"
     t0=$(wgt_now)

@@ -17,15 +17,11 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/topo.sh"
 topo_init rtt
 
-# Bounds on wireguard-go on the host.  In the qemu guest (TCG) every
-# packet is encrypted and decrypted by emulated instructions, and a
-# timestamped Hello waits behind the daemons' and wireguard's work on the
-# two emulated CPUs: RTT samples there run 1 to 20 ms above ping's (see
-# tests/bench/README.md), so the guest's own bound is wider.
-RTT_TOL=5 RTT_LIM=5 BACK_LIM=10
-if [ "${WGB_IN_GUEST:-0}" = 1 ]; then
-    RTT_TOL=${RTT_GUEST_TOL:-25} RTT_LIM=15 BACK_LIM=30
-fi
+# The bounds: tests/e2e/bounds.sh (RTT_GUEST_TOL overrides the guest's
+# tolerance).
+RTT_TOL=$(topo_bound rtt.tol_ms) RTT_LIM=$(topo_bound rtt.first)
+BACK_LIM=$(topo_bound rtt.back)
+[ "${WGB_IN_GUEST:-0}" = 1 ] && RTT_TOL=${RTT_GUEST_TOL:-$RTT_TOL}
 
 build() {
     topo_node c o1 o2

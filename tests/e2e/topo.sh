@@ -67,6 +67,7 @@ TOPO_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOPO_TOP=$(cd "$TOPO_HERE/../.." && pwd)
 # shellcheck source=../lib/netns.sh
 . "$TOPO_TOP/tests/lib/netns.sh"
+. "$TOPO_HERE/bounds.sh"
 
 TOPO_NODES=()
 TOPO_LINKS=()
@@ -92,6 +93,7 @@ topo_init() {
     WGB_BUILD=${2:-${WGB_BUILD:-$TOPO_TOP/build-test}}
     case $WGB_BUILD in /*) ;; *) WGB_BUILD=$TOPO_TOP/$WGB_BUILD ;; esac
     WGBABELD=$WGB_BUILD/daemon/wgbabeld
+    [ "${WGB_IN_GUEST:-0}" = 1 ] && : "${WGT_KEEP_FAILED:=$WGB_BUILD/wgt-failed}"
     WGBABELCTL=$WGB_BUILD/daemon/wgbabelctl
     local b
     for b in "$WGBABELD" "$WGBABELCTL"; do
@@ -1101,40 +1103,6 @@ topo_wait_converged() {
 
 # topo_mark: restart the clock topo_wait_converged reports against.
 topo_mark() { TOPO_T0=$(wgt_now); }
-
-# topo_expect: for each non-origin node, "NODE NEIGHBOUR": the neighbour
-# on its best path to the nearest anycast origin, by Babel metric: each link
-# costs 96 plus the RTT penalty for its netem delay (rtt-min 10, rtt-max
-# 120, max penalty 150: wgbabeld's defaults for WireGuard).  "NODE tie"
-# when two neighbours give the same metric.
-topo_expect() {
-    local k a b n
-    {
-        for k in "${TOPO_LINKS[@]}"; do
-            read -r a b <<<"$k"
-            echo "L $a $b ${TOPO_DELAY[$k]}"
-        done
-        for n in "${!TOPO_ORIGIN[@]}"; do echo "O $n"; done
-        for n in "${TOPO_NODES[@]}"; do echo "N $n"; done
-    } | awk '
-        function cost(d,  r) { r = 2 * d; if (r <= 10) return 96;
-            if (r >= 120) return 246; return 96 + int(150 * (r - 10) / 110) }
-        $1 == "L" { c = cost($4); w[$2 " " $3] = c; w[$3 " " $2] = c;
-                    nb[$2] = nb[$2] " " $3; nb[$3] = nb[$3] " " $2 }
-        $1 == "O" { org[$2] = 1 }
-        $1 == "N" { nodes[++nn] = $2 }
-        END {
-            for (i = 1; i <= nn; i++) dist[nodes[i]] = (nodes[i] in org) ? 0 : 1e9
-            for (r = 0; r < nn; r++)
-                for (e in w) { split(e, x, " ");
-                    if (dist[x[2]] + w[e] < dist[x[1]]) dist[x[1]] = dist[x[2]] + w[e] }
-            for (i = 1; i <= nn; i++) { n = nodes[i]; if (n in org) continue
-                best = 1e9; bn = ""; m = split(nb[n], l, " ")
-                for (j = 1; j <= m; j++) { v = w[n " " l[j]] + dist[l[j]]
-                    if (v < best) { best = v; bn = l[j] } else if (v == best) bn = "tie" }
-                print n, bn, best }
-        }'
-}
 
 # topo_echo_count NODE: echo requests to the anycast addresses NODE (an
 # origin) has received so far.

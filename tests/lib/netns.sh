@@ -25,7 +25,12 @@
 #   WGB_WG_BACKEND  kernel | go | unset (kernel if this kernel has WireGuard,
 #                   else go).  kernel: `ip link add type wireguard`; go:
 #                   wireguard-go, one process per interface.
-#   WGT_KEEP=1      keep $WGT_DIR (logs, keys) after the run.
+#   WGT_KEEP=1      keep $WGT_DIR (logs, keys) after the run; it is kept
+#                   after a failed test anyway.
+#   WGT_KEEP_FAILED after a failed test, copy $WGT_DIR's files into a
+#                   folder of this name instead (in the qemu guest, whose
+#                   /tmp goes with it, tests/e2e/topo.sh makes it
+#                   BUILD_DIR/wgt-failed, on the shared work tree).
 #   WGT_TMPDIR      where $WGT_DIR is made (default /tmp; in the guest /tmp
 #                   is a tmpfs that is gone after the run: use a folder in
 #                   the work tree, e.g. build-test/, to keep logs).
@@ -322,6 +327,16 @@ wgt_cleanup() {
     done < <(ip netns list 2>/dev/null)
     if [ -n "${WGT_KEEP:-}" ]; then
         echo "# kept $WGT_DIR" >&2
+    elif [ "$WGT_FAILED" -gt 0 ] && [ -n "${WGT_KEEP_FAILED:-}" ]; then
+        # The guest's /tmp is gone with it: the files (not the sockets)
+        # go where the host sees them.
+        local keep=$WGT_KEEP_FAILED/${WGT_DIR##*/}
+        mkdir -p "$keep" &&
+            (cd "$WGT_DIR" && find . -type f -exec cp --parents {} "$keep" \;)
+        echo "# a test failed: its logs are kept in $keep" >&2
+        rm -rf "$WGT_DIR"
+    elif [ "$WGT_FAILED" -gt 0 ]; then
+        echo "# a test failed: its logs are kept in $WGT_DIR" >&2
     else
         rm -rf "$WGT_DIR"
     fi
