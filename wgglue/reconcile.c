@@ -443,6 +443,42 @@ static int rec_change_cmp(const void *a, const void *b)
 	return memcmp(&x->prefix, &y->prefix, sizeof(x->prefix));
 }
 
+/*
+ * Sorts in place (heapsort): glibc's qsort() is a merge sort with a
+ * buffer as large as the array, 2.4 MB more at 100,000 changes.
+ */
+static void rec_sift_down(struct rec_change *v, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		struct rec_change t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && rec_change_cmp(&v[c], &v[c + 1]) < 0)
+			c++;
+		if (rec_change_cmp(&v[root], &v[c]) >= 0)
+			return;
+		t = v[root];
+		v[root] = v[c];
+		v[c] = t;
+		root = c;
+	}
+}
+
+static void rec_sort_changes(struct rec_change *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		rec_sift_down(v, i, n);
+	for (size_t end = n; end > 1; end--) {
+		struct rec_change t = v[0];
+
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		rec_sift_down(v, 0, end - 1);
+	}
+}
+
 static int rec_bkey_cmp(const void *a, const void *b)
 {
 	const struct rec_bkey *x = a, *y = b;
@@ -567,8 +603,7 @@ static int rec_plan_dirty(struct wg_rec *r, struct wg_rec_batch *b)
 	r->n_dirty = 0;
 	r->n_queued = 0;
 	r->dirty_walk = false;
-	if (b->n > 1)	/* qsort(NULL, 0) is undefined (UBSan) */
-		qsort(b->ch, b->n, sizeof(*b->ch), rec_change_cmp);
+	rec_sort_changes(b->ch, b->n);
 out:
 	free(rank);
 	return ret;
