@@ -19,7 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PEER_NONE UINT32_MAX
+/* Peers are 16-bit indexes in an entry: at most 65,535 distinct keys. */
+#define PEER_NONE UINT16_MAX
 /* Queued prefixes are listed up to this many; past it the list is dropped
  * and the plan walks the table for ENT_DIRTY instead: a whole table's
  * worth (the first learning, a refresh after a restart) as a list was
@@ -40,9 +41,11 @@ enum {
 	ENT_SEEN = 1u << 3,
 };
 
+/* 6 bytes beside the 18-byte prefix: 24 an entry in the table (32 with
+ * 32-bit peer indexes: 0.8 MB more at 100,000 prefixes). */
 struct rec_entry {
-	uint32_t want;		/* desired peer index, or PEER_NONE */
-	uint32_t dev;		/* holder on the device (model), or PEER_NONE */
+	uint16_t want;		/* desired peer index, or PEER_NONE */
+	uint16_t dev;		/* holder on the device (model), or PEER_NONE */
 	uint8_t flags;
 	uint8_t conflict;	/* enum wg_rec_conflict_kind, 0 when none */
 };
@@ -155,6 +158,10 @@ static int rec_peer_intern(struct wg_rec *r, const struct wg_key *key,
 	if (!created) {
 		*idx = *v;
 		return 0;
+	}
+	if (r->n_peers == PEER_NONE) {
+		wg_hmap_remove(&r->peer_idx, key);
+		return -ENOSPC;
 	}
 	if (r->n_peers == r->cap_peers) {
 		size_t ncap = r->cap_peers ? r->cap_peers * 2 : 16;
@@ -396,7 +403,7 @@ int wg_rec_set_route(struct wg_rec *r, const struct wg_prefix *prefix,
 	e->flags &= (uint8_t)~ENT_ADOPTED;	/* the daemon decides now */
 	if (e->want == idx)
 		return 0;
-	e->want = idx;
+	e->want = (uint16_t)idx;
 	return rec_mark_dirty(r, prefix, e);
 }
 
@@ -745,7 +752,7 @@ int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b)
 				r->st.moves++;
 			/* The peer written, which is the wanted one unless
 			 * Babel chose again meanwhile. */
-			e->dev = b->keys[b->ch[i].peer].idx;
+			e->dev = (uint16_t)b->keys[b->ch[i].peer].idx;
 			e->flags |= ENT_OWNED;
 		} else {
 			r->st.removes++;
@@ -843,7 +850,7 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			if (!(e->flags & ENT_SEEN))
 				rec_check_moved(r, ap, e, idx, lost);
 			e->flags |= ENT_SEEN;
-			e->dev = idx;
+			e->dev = (uint16_t)idx;
 		}
 	}
 	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {

@@ -634,6 +634,34 @@ static void test_a_large_batch_is_written_in_slices(void **state)
 	assert_int_equal(wg_fake_aip_count(f->be), 40000);
 }
 
+/* Peers are 16-bit indexes in the reconciler's entries: the 65,536th
+ * distinct key is refused and changes nothing; known keys still work. */
+static void test_more_than_65535_peer_keys_are_refused(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p;
+	struct wg_key k;
+	struct wg_rec_stats st;
+
+	memset(&k, 0x11, sizeof(k));
+	/* a, b and c are known from the first refresh */
+	for (int i = 0; i < 65535 - 3; i++) {
+		k.b[0] = (uint8_t)i;
+		k.b[1] = (uint8_t)(i >> 8);
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &k), 0);
+	}
+	k.b[2] = 0x22;
+	p = nth_prefix(70000);
+	assert_int_equal(wg_rec_set_route(f->r, &p, &k), -ENOSPC);
+	assert_false(wg_rec_owns(f->r, &p, NULL));
+	assert_int_equal(wg_rec_set_route(f->r, &p, &f->b), 0);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.desired, 65535 - 3 + 1);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.202.17.112/32", &f->b);	/* nth_prefix(70000) */
+}
+
 /* A write made elsewhere (wg_rec_plan / batch_apply / done): Babel may
  * choose again while it is under way; the model records what was
  * written, and the next write carries the new choice. */
@@ -739,6 +767,7 @@ int main(void)
 		T(test_ten_thousand_moves_are_one_apply),
 		T(test_a_whole_table_of_changes_is_planned_by_a_walk),
 		T(test_a_large_batch_is_written_in_slices),
+		T(test_more_than_65535_peer_keys_are_refused),
 		T(test_choice_changed_during_a_write_goes_in_the_next),
 		T(test_write_that_timed_out_keeps_ownership),
 #undef T
