@@ -32,7 +32,7 @@
 
 enum {
 	ENT_OWNED = 1u << 0,	/* we installed it (or the state file says so) */
-	ENT_DIRTY = 1u << 1,	/* queued in r->dirty */
+	ENT_DIRTY = 1u << 1,	/* queued (in r->dirty unless dirty_walk) */
 	/* Owned at startup (state journal) and not set or unset since: only
 	 * these wait for the end of the grace period. */
 	ENT_ADOPTED = 1u << 2,
