@@ -447,14 +447,15 @@ static void show_allowedips(struct show *s)
 	if (s->json)
 		sbuf_puts(s->b, "{\"allowedips\":[");
 	while ((r = fwd_route_next(&s->d->fwd, &it, &k))) {
-		struct d_iface *ifc = iface_find(s->d, r->nh.ifindex);
+		unsigned ifindex = fwd_route_nexthop(&s->d->fwd, r)->ifindex;
+		struct d_iface *ifc = iface_find(s->d, ifindex);
 		struct wg_key peer;
 		char p[WG_PREFIX_STRLEN], key[WG_KEY_B64_LEN] = "";
 		bool has_peer;
 		const char *st;
 		struct view_row v;
 
-		if (!ifc || !fwd_iface_wireguard(&s->d->fwd, r->nh.ifindex))
+		if (!ifc || !fwd_iface_wireguard(&s->d->fwd, ifindex))
 			continue;
 		has_peer = fwd_route_peer(&s->d->fwd, r, &peer);
 		if (has_peer)

@@ -119,10 +119,11 @@ static void mc_allowed_ips(struct daemon *d, struct metrics_snap *s)
 	size_t it = 0;
 
 	while ((r = fwd_route_next(&d->fwd, &it, &k))) {
-		struct d_iface *ifc = iface_find(d, r->nh.ifindex);
+		unsigned ifindex = fwd_route_nexthop(&d->fwd, r)->ifindex;
+		struct d_iface *ifc = iface_find(d, ifindex);
 		struct wg_key peer, holder;
 
-		if (!ifc || !fwd_iface_wireguard(&d->fwd, r->nh.ifindex))
+		if (!ifc || !fwd_iface_wireguard(&d->fwd, ifindex))
 			continue;
 		if (!fwd_route_peer(&d->fwd, r, &peer))
 			s->allowed_ips[METRICS_AIP_NO_PEER]++;

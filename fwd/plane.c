@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -40,6 +41,7 @@ void fwd_init(struct fwd *f, const struct fwd_ops *ops)
 		f->ops = *ops;
 	wg_hmap_init(&f->routes, sizeof(struct wg_prefix),
 		     sizeof(struct fwd_route));
+	wg_hmap_init(&f->nh_idx, sizeof(struct fwd_nexthop), sizeof(uint16_t));
 	wg_hmap_init(&f->covers_ep, sizeof(struct wg_prefix),
 		     sizeof(struct fwd_addr));
 	wg_hmap_init(&f->egress_ep, sizeof(struct wg_prefix),
@@ -53,6 +55,10 @@ void fwd_free(struct fwd *f)
 		wg_hmap_free(&f->ifaces[i].peers);
 	f->n_ifaces = 0;
 	wg_hmap_free(&f->routes);
+	wg_hmap_free(&f->nh_idx);
+	free(f->nhs);
+	f->nhs = NULL;
+	f->n_nhs = f->cap_nhs = f->n_nhs_free = 0;
 	wg_hmap_free(&f->covers_ep);
 	wg_hmap_free(&f->egress_ep);
 	fwd_ep_free(&f->eps);
@@ -114,7 +120,7 @@ int fwd_iface_egress(struct fwd *f, unsigned ifindex, bool ok)
 	while ((r = wg_hmap_next(&f->routes, &it, (const void **)&k))) {
 		struct wg_prefix p = *k;
 
-		if (r->nh.ifindex == ifindex &&
+		if (fwd_route_nexthop(f, r)->ifindex == ifindex &&
 		    (r->flags & (FWD_R_KERNEL | FWD_R_EGRESS | FWD_R_COVERS_EP)))
 			fwd_kernel_write(f, &p, r);
 	}
@@ -153,12 +159,77 @@ static const struct wg_key *fwd_peer_of(const struct fwd_iface *fi,
 	return wg_hmap_find(&fi->peers, &k);
 }
 
+const struct fwd_nexthop *fwd_route_nexthop(const struct fwd *f,
+					    const struct fwd_route *r)
+{
+	return &f->nhs[r->nh].nh;
+}
+
+/* The index of next hop NH for one more route (a slot found or made). */
+static int fwd_nh_ref(struct fwd *f, const struct fwd_nexthop *nh,
+		      uint16_t *idx)
+{
+	struct fwd_nexthop k;
+	struct fwd_addr a = fwd_addr_key(&nh->addr);
+	uint16_t *v;
+	bool created;
+	size_t i;
+
+	memset(&k, 0, sizeof(k));	/* padding too: it is a hash key */
+	k.ifindex = nh->ifindex;
+	memcpy(&k.addr, &a, sizeof(a));
+	if (!(v = wg_hmap_get(&f->nh_idx, &k, &created)))
+		return -ENOMEM;
+	if (!created) {
+		f->nhs[*v].refs++;
+		*idx = *v;
+		return 0;
+	}
+	if (f->n_nhs_free) {	/* few: one per neighbour at most */
+		for (i = 0; f->nhs[i].refs; i++)
+			;
+		f->n_nhs_free--;
+	} else {
+		if (f->n_nhs == FWD_MAX_NEXTHOPS) {
+			wg_hmap_remove(&f->nh_idx, &k);
+			return -ENOSPC;
+		}
+		if (f->n_nhs == f->cap_nhs) {
+			size_t ncap = f->cap_nhs ? f->cap_nhs * 2 : 8;
+			struct fwd_nh *nn = realloc(f->nhs, ncap * sizeof(*nn));
+
+			if (!nn) {
+				wg_hmap_remove(&f->nh_idx, &k);
+				return -ENOMEM;
+			}
+			f->nhs = nn;
+			f->cap_nhs = ncap;
+		}
+		i = f->n_nhs++;
+	}
+	f->nhs[i].nh = k;
+	f->nhs[i].refs = 1;
+	*v = (uint16_t)i;
+	*idx = (uint16_t)i;
+	return 0;
+}
+
+static void fwd_nh_unref(struct fwd *f, uint16_t idx)
+{
+	struct fwd_nh *n = &f->nhs[idx];
+
+	if (--n->refs)
+		return;
+	wg_hmap_remove(&f->nh_idx, &n->nh);
+	f->n_nhs_free++;
+}
+
 void fwd_route_kernel_nh(const struct fwd *f, const struct fwd_route *r,
 			 struct kroute_nexthop *nh)
 {
 	/* "dev wgX": the peer is in the allowed IPs. */
 	memset(nh, 0, sizeof(*nh));
-	nh->ifindex = (int)r->nh.ifindex;
+	nh->ifindex = (int)fwd_route_nexthop(f, r)->ifindex;
 }
 
 /* The allowed IP of P through R's next hop, on the peer holding it. */
@@ -166,7 +237,8 @@ static void fwd_aip_write(struct fwd *f, const struct wg_prefix *p,
 			  struct fwd_route *r, const struct fwd_iface *fi,
 			  bool warn)
 {
-	const struct wg_key *key = fwd_peer_of(fi, &r->nh.addr);
+	const struct fwd_addr *via = &fwd_route_nexthop(f, r)->addr;
+	const struct wg_key *key = fwd_peer_of(fi, via);
 	char pf[WG_PREFIX_STRLEN], a[INET6_ADDRSTRLEN];
 
 	if (key) {
@@ -179,7 +251,7 @@ static void fwd_aip_write(struct fwd *f, const struct wg_prefix *p,
 	if (warn)
 		fwd_log(f, FWD_LOG_WARNING, "route %s via %s: no current peer "
 			"has that Babel address", wg_prefix_str(p, pf),
-			fwd_addr_str(&r->nh.addr, a, sizeof(a)));
+			fwd_addr_str(via, a, sizeof(a)));
 	r->flags &= (uint8_t)~FWD_R_AIP;
 	if (f->ops.aip_unset)
 		f->ops.aip_unset(f->ops.ctx, fi->ifindex, p);
@@ -247,7 +319,8 @@ static void fwd_refuse_ep(struct fwd *f, const struct wg_prefix *p,
 
 static bool fwd_egress_ok(const struct fwd *f, const struct fwd_route *r)
 {
-	const struct fwd_iface *fi = fwd_iface(f, r->nh.ifindex);
+	const struct fwd_iface *fi = fwd_iface(f,
+					       fwd_route_nexthop(f, r)->ifindex);
 
 	return f->egress && fi && fi->wireguard && !fi->no_egress;
 }
@@ -323,12 +396,14 @@ static void fwd_kernel_write(struct fwd *f, const struct wg_prefix *p,
 static void fwd_route_drop(struct fwd *f, const struct wg_prefix *p,
 			   struct fwd_route *r)
 {
-	const struct fwd_iface *fi = fwd_iface(f, r->nh.ifindex);
+	const struct fwd_iface *fi = fwd_iface(f,
+					       fwd_route_nexthop(f, r)->ifindex);
 
 	if (fi && fi->wireguard && f->ops.aip_unset)
 		f->ops.aip_unset(f->ops.ctx, fi->ifindex, p);
 	fwd_kernel_unset(f, p, r);
 	fwd_ep_unlist(f, p, r);
+	fwd_nh_unref(f, r->nh);
 	wg_hmap_remove(&f->routes, p);
 }
 
@@ -354,6 +429,8 @@ int fwd_route_set(struct fwd *f, const struct wg_prefix *p,
 	const struct fwd_iface *fi = fwd_iface(f, nh->ifindex);
 	struct fwd_route *r = wg_hmap_find(&f->routes, p);
 	char pf[WG_PREFIX_STRLEN];
+	uint16_t idx = 0;
+	int ret;
 
 	if (!fi) {
 		fwd_log(f, FWD_LOG_WARNING, "route to %s on interface %u, "
@@ -362,10 +439,13 @@ int fwd_route_set(struct fwd *f, const struct wg_prefix *p,
 		fwd_route_unset(f, p);
 		return -ENODEV;
 	}
-	if (r && r->nh.ifindex != nh->ifindex) {
+	if (fi->wireguard && (ret = fwd_nh_ref(f, nh, &idx)) < 0)
+		return ret;
+	if (r && fwd_route_nexthop(f, r)->ifindex != nh->ifindex) {
 		/* Another interface: the old one's allowed IP goes now (a
 		 * move within one device is the new peer's aip_set). */
-		const struct fwd_iface *old = fwd_iface(f, r->nh.ifindex);
+		const struct fwd_iface *old =
+			fwd_iface(f, fwd_route_nexthop(f, r)->ifindex);
 
 		if (old && old->wireguard && f->ops.aip_unset)
 			f->ops.aip_unset(f->ops.ctx, old->ifindex, p);
@@ -375,15 +455,19 @@ int fwd_route_set(struct fwd *f, const struct wg_prefix *p,
 		if (r) {	/* the kernel route is replaced, not removed */
 			fwd_egress_unset(f, p, r);	/* but not in egress */
 			fwd_ep_unlist(f, p, r);
+			fwd_nh_unref(f, r->nh);
 			wg_hmap_remove(&f->routes, p);
 		}
 		fwd_route_set_wired(f, p, nh);
 		return 0;
 	}
-	if (!r && !(r = wg_hmap_get(&f->routes, p, NULL)))
+	if (r) {
+		fwd_nh_unref(f, r->nh);
+	} else if (!(r = wg_hmap_get(&f->routes, p, NULL))) {
+		fwd_nh_unref(f, idx);
 		return -ENOMEM;
-	r->nh.ifindex = nh->ifindex;
-	r->nh.addr = fwd_addr_key(&nh->addr);
+	}
+	r->nh = idx;
 	r->metric = metric;
 	fwd_aip_write(f, p, r, fi, true);
 	fwd_kernel_write(f, p, r);
@@ -441,7 +525,9 @@ int fwd_peers_set(struct fwd *f, unsigned ifindex,
 	 * reconciler reports the peer as missing, and the engine moves the
 	 * route when the neighbour goes. */
 	while ((r = wg_hmap_next(&f->routes, &it, (const void **)&k))) {
-		if (r->nh.ifindex != ifindex || !fwd_peer_of(fi, &r->nh.addr))
+		const struct fwd_nexthop *nh = fwd_route_nexthop(f, r);
+
+		if (nh->ifindex != ifindex || !fwd_peer_of(fi, &nh->addr))
 			continue;
 		fwd_aip_write(f, k, r, fi, false);
 	}
@@ -528,10 +614,11 @@ const struct fwd_route *fwd_route_find(const struct fwd *f,
 bool fwd_route_peer(const struct fwd *f, const struct fwd_route *r,
 		    struct wg_key *key)
 {
-	const struct fwd_iface *fi = fwd_iface(f, r->nh.ifindex);
+	const struct fwd_nexthop *nh = fwd_route_nexthop(f, r);
+	const struct fwd_iface *fi = fwd_iface(f, nh->ifindex);
 	const struct wg_key *k;
 
-	if (!fi || !fi->wireguard || !(k = fwd_peer_of(fi, &r->nh.addr)))
+	if (!fi || !fi->wireguard || !(k = fwd_peer_of(fi, &nh->addr)))
 		return false;
 	*key = *k;
 	return true;

@@ -19,12 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PEER_NONE UINT32_MAX
-#define REC_DIRTY_KEEP 4096	/* dirty slots kept between flushes */
+/* Peers are 16-bit indexes in an entry: at most 65,535 distinct keys. */
+#define PEER_NONE UINT16_MAX
+/* Queued prefixes are listed up to this many; past it the list is dropped
+ * and the plan walks the table for ENT_DIRTY instead: a whole table's
+ * worth (the first learning, a refresh after a restart) as a list was
+ * 18 bytes a prefix more at the peak, 2.4 MB at 100,000. */
+#define REC_DIRTY_KEEP 4096
+/* Changes per backend apply: a batch is kept compact (struct rec_change)
+ * and handed to the backend in slices of the form it takes. */
+#define REC_APPLY_SLICE 16384
 
 enum {
 	ENT_OWNED = 1u << 0,	/* we installed it (or the state file says so) */
-	ENT_DIRTY = 1u << 1,	/* queued in r->dirty */
+	ENT_DIRTY = 1u << 1,	/* queued (in r->dirty unless dirty_walk) */
 	/* Owned at startup (state journal) and not set or unset since: only
 	 * these wait for the end of the grace period. */
 	ENT_ADOPTED = 1u << 2,
@@ -33,9 +41,11 @@ enum {
 	ENT_SEEN = 1u << 3,
 };
 
+/* 6 bytes beside the 18-byte prefix: 24 an entry in the table (32 with
+ * 32-bit peer indexes: 0.8 MB more at 100,000 prefixes). */
 struct rec_entry {
-	uint32_t want;		/* desired peer index, or PEER_NONE */
-	uint32_t dev;		/* holder on the device (model), or PEER_NONE */
+	uint16_t want;		/* desired peer index, or PEER_NONE */
+	uint16_t dev;		/* holder on the device (model), or PEER_NONE */
 	uint8_t flags;
 	uint8_t conflict;	/* enum wg_rec_conflict_kind, 0 when none */
 };
@@ -57,8 +67,10 @@ struct wg_rec {
 	struct wg_hmap peer_idx;	/* wg_key -> uint32_t */
 	struct rec_peer *peers;
 	size_t n_peers, cap_peers;
-	struct wg_prefix *dirty;
+	struct wg_prefix *dirty;	/* ENT_DIRTY prefixes, unless dirty_walk */
 	size_t n_dirty, cap_dirty;
+	bool dirty_walk;		/* more than REC_DIRTY_KEEP: walk */
+	size_t n_queued;		/* entries with ENT_DIRTY */
 
 	bool grace;
 	bool device_present;
@@ -147,6 +159,10 @@ static int rec_peer_intern(struct wg_rec *r, const struct wg_key *key,
 		*idx = *v;
 		return 0;
 	}
+	if (r->n_peers == PEER_NONE) {
+		wg_hmap_remove(&r->peer_idx, key);
+		return -ENOSPC;
+	}
 	if (r->n_peers == r->cap_peers) {
 		size_t ncap = r->cap_peers ? r->cap_peers * 2 : 16;
 		struct rec_peer *np = realloc(r->peers, ncap * sizeof(*np));
@@ -177,21 +193,40 @@ static struct rec_entry *rec_entry_get(struct wg_rec *r,
 	return e;
 }
 
+/* The list is gone until the next plan: ENT_DIRTY says it all. */
+static void rec_dirty_drop_list(struct wg_rec *r)
+{
+	free(r->dirty);
+	r->dirty = NULL;
+	r->n_dirty = 0;
+	r->cap_dirty = 0;
+	r->dirty_walk = true;
+}
+
 static int rec_mark_dirty(struct wg_rec *r, const struct wg_prefix *p,
 			  struct rec_entry *e)
 {
 	if (e->flags & ENT_DIRTY)
 		return 0;
-	if (r->n_dirty == r->cap_dirty) {
+	if (!r->dirty_walk && r->n_dirty == r->cap_dirty) {
 		size_t ncap = r->cap_dirty ? r->cap_dirty * 2 : 64;
-		struct wg_prefix *nd = realloc(r->dirty, ncap * sizeof(*nd));
-		if (!nd)
-			return -ENOMEM;
-		r->dirty = nd;
-		r->cap_dirty = ncap;
+		struct wg_prefix *nd = NULL;
+
+		if (ncap <= REC_DIRTY_KEEP)
+			nd = realloc(r->dirty, ncap * sizeof(*nd));
+		if (nd) {
+			r->dirty = nd;
+			r->cap_dirty = ncap;
+		} else {
+			/* Too many, or no memory for the list: the plan
+			 * finds them by their flag. */
+			rec_dirty_drop_list(r);
+		}
 	}
-	r->dirty[r->n_dirty++] = *p;
+	if (!r->dirty_walk)
+		r->dirty[r->n_dirty++] = *p;
 	e->flags |= ENT_DIRTY;
+	r->n_queued++;
 	return 0;
 }
 
@@ -368,7 +403,7 @@ int wg_rec_set_route(struct wg_rec *r, const struct wg_prefix *prefix,
 	e->flags &= (uint8_t)~ENT_ADOPTED;	/* the daemon decides now */
 	if (e->want == idx)
 		return 0;
-	e->want = idx;
+	e->want = (uint16_t)idx;
 	return rec_mark_dirty(r, prefix, e);
 }
 
@@ -383,18 +418,79 @@ int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix)
 	return rec_mark_dirty(r, prefix, e);
 }
 
+/*
+ * One planned change as a batch keeps it: 24 bytes, where the backend's
+ * struct wg_aip_change (the peer's key in each) is 52; at 100,000
+ * prefixes 2.4 MB instead of 5.2 at the peak. The peer is an index into
+ * the batch's keys, which are sorted, so that sorting by index sorts by
+ * key.
+ */
+struct rec_change {
+	struct wg_prefix prefix;
+	uint8_t op;		/* enum wg_aip_op */
+	uint32_t peer;		/* index into wg_rec_batch.keys */
+};
+
+/* A peer as the batch knows it: its key, and its index in r->peers. */
+struct rec_bkey {
+	struct wg_key key;
+	uint32_t idx;
+};
+
 /* Sorted by op, then peer, then prefix: the backend gives each run of
  * one op for one peer a single peer entry. */
 static int rec_change_cmp(const void *a, const void *b)
 {
-	const struct wg_aip_change *x = a, *y = b;
-	int c;
+	const struct rec_change *x = a, *y = b;
 
 	if (x->op != y->op)
 		return x->op < y->op ? -1 : 1;
-	if ((c = memcmp(&x->peer, &y->peer, sizeof(x->peer))) != 0)
-		return c;
+	if (x->peer != y->peer)
+		return x->peer < y->peer ? -1 : 1;
 	return memcmp(&x->prefix, &y->prefix, sizeof(x->prefix));
+}
+
+/*
+ * Sorts in place (heapsort): glibc's qsort() is a merge sort with a
+ * buffer as large as the array, 2.4 MB more at 100,000 changes.
+ */
+static void rec_sift_down(struct rec_change *v, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+		struct rec_change t;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && rec_change_cmp(&v[c], &v[c + 1]) < 0)
+			c++;
+		if (rec_change_cmp(&v[root], &v[c]) >= 0)
+			return;
+		t = v[root];
+		v[root] = v[c];
+		v[c] = t;
+		root = c;
+	}
+}
+
+static void rec_sort_changes(struct rec_change *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		rec_sift_down(v, i, n);
+	for (size_t end = n; end > 1; end--) {
+		struct rec_change t = v[0];
+
+		v[0] = v[end - 1];
+		v[end - 1] = t;
+		rec_sift_down(v, 0, end - 1);
+	}
+}
+
+static int rec_bkey_cmp(const void *a, const void *b)
+{
+	const struct rec_bkey *x = a, *y = b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
 static void rec_note_conflict(struct wg_rec *r, const struct wg_prefix *p,
@@ -417,70 +513,108 @@ static void rec_note_conflict(struct wg_rec *r, const struct wg_prefix *p,
 	}
 }
 
-/*
- * Plans every dirty prefix into *out (sorted, rec_change_cmp), in the
- * form the backend takes: one array of the changes and nothing more (at
- * 100,000 prefixes a second copy was 5 MB more at the peak).
- */
-static int rec_plan_dirty(struct wg_rec *r, struct wg_aip_change **out,
-			  size_t *n_out)
-{
-	struct wg_aip_change *ch = NULL;
-	size_t n = 0;
-
-	if (r->n_dirty) {
-		ch = malloc(r->n_dirty * sizeof(*ch));
-		if (!ch)
-			return -ENOMEM;
-	}
-	for (size_t i = 0; i < r->n_dirty; i++) {
-		const struct wg_prefix *p = &r->dirty[i];
-		struct rec_entry *e = wg_hmap_find(&r->entries, p);
-		uint32_t target;
-		uint8_t conflict;
-
-		if (!e)
-			continue;
-		e->flags &= (uint8_t)~ENT_DIRTY;
-		enum rec_action a = rec_plan_entry(e, r->peers,
-						   r->grace && (e->flags & ENT_ADOPTED),
-						   &target, &conflict);
-		rec_note_conflict(r, p, e, conflict);
-		if (a == ACT_NONE) {
-			if (rec_entry_idle(e))
-				wg_hmap_remove(&r->entries, p);
-			continue;
-		}
-		ch[n].peer = r->peers[target].key;
-		ch[n].prefix = *p;
-		ch[n].op = a == ACT_ADD ? WG_AIP_ADD : WG_AIP_REMOVE;
-		n++;
-	}
-	r->n_dirty = 0;
-	if (r->cap_dirty > REC_DIRTY_KEEP) {
-		/* A whole table's worth (the first learning, a refresh
-		 * after a restart): 18 bytes a prefix that steady state,
-		 * a few changes at a time, never needs again. */
-		free(r->dirty);
-		r->dirty = NULL;
-		r->cap_dirty = 0;
-	}
-	if (n > 1)	/* qsort(NULL, 0) is undefined (UBSan) */
-		qsort(ch, n, sizeof(*ch), rec_change_cmp);
-	*out = ch;
-	*n_out = n;
-	return 0;
-}
-
 struct wg_rec_batch {
 	char ifname[WG_IFNAME_LEN];
-	struct wg_aip_change *ch;
+	struct rec_change *ch;
 	size_t n;
+	struct rec_bkey *keys;	/* every peer of the reconciler, by key */
+	size_t n_keys;
 	bool probe;		/* find out the device's capabilities first */
 	unsigned caps;		/* probe's answer */
 	int probe_err;
 	int ret;		/* the apply's */
 };
+
+/* B's keys: every peer's, sorted; RANK[i] is r->peers[i]'s place. */
+static int rec_batch_keys(struct wg_rec *r, struct wg_rec_batch *b,
+			  uint32_t **rank)
+{
+	size_t n = r->n_peers ? r->n_peers : 1;
+
+	b->keys = malloc(n * sizeof(*b->keys));
+	*rank = malloc(n * sizeof(**rank));
+	if (!b->keys || !*rank)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_peers; i++) {
+		b->keys[i].key = r->peers[i].key;
+		b->keys[i].idx = (uint32_t)i;
+	}
+	b->n_keys = r->n_peers;
+	if (b->n_keys > 1)
+		qsort(b->keys, b->n_keys, sizeof(*b->keys), rec_bkey_cmp);
+	for (size_t i = 0; i < b->n_keys; i++)
+		(*rank)[b->keys[i].idx] = (uint32_t)i;
+	return 0;
+}
+
+/* Plans one queued prefix into B (its change, if any, at b->ch[b->n]). */
+static void rec_plan_one(struct wg_rec *r, struct wg_rec_batch *b,
+			 const uint32_t *rank, const struct wg_prefix *p,
+			 struct rec_entry *e)
+{
+	uint32_t target;
+	uint8_t conflict;
+	enum rec_action a;
+
+	e->flags &= (uint8_t)~ENT_DIRTY;
+	a = rec_plan_entry(e, r->peers, r->grace && (e->flags & ENT_ADOPTED),
+			   &target, &conflict);
+	rec_note_conflict(r, p, e, conflict);
+	if (a == ACT_NONE) {
+		if (rec_entry_idle(e))
+			wg_hmap_remove(&r->entries, p);
+		return;
+	}
+	b->ch[b->n].prefix = *p;
+	b->ch[b->n].op = a == ACT_ADD ? WG_AIP_ADD : WG_AIP_REMOVE;
+	b->ch[b->n].peer = rank[target];
+	b->n++;
+}
+
+/*
+ * Plans every queued prefix into B (sorted, rec_change_cmp): from the
+ * list, or, past REC_DIRTY_KEEP of them, by one walk of the table. One
+ * compact array of the changes and nothing more (at 100,000 prefixes a
+ * second copy was 5 MB more at the peak).
+ */
+static int rec_plan_dirty(struct wg_rec *r, struct wg_rec_batch *b)
+{
+	uint32_t *rank = NULL;
+	int ret = 0;
+
+	if (r->n_queued == 0)
+		goto out;
+	if ((ret = rec_batch_keys(r, b, &rank)) < 0)
+		goto out;
+	if (!(b->ch = malloc(r->n_queued * sizeof(*b->ch)))) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (r->dirty_walk) {
+		size_t it = 0;
+		const void *k;
+		struct rec_entry *e;
+
+		while ((e = wg_hmap_next(&r->entries, &it, &k)))
+			if (e->flags & ENT_DIRTY)
+				rec_plan_one(r, b, rank, k, e);
+	} else {
+		for (size_t i = 0; i < r->n_dirty; i++) {
+			const struct wg_prefix *p = &r->dirty[i];
+			struct rec_entry *e = wg_hmap_find(&r->entries, p);
+
+			if (e)
+				rec_plan_one(r, b, rank, p, e);
+		}
+	}
+	r->n_dirty = 0;
+	r->n_queued = 0;
+	r->dirty_walk = false;
+	rec_sort_changes(b->ch, b->n);
+out:
+	free(rank);
+	return ret;
+}
 
 int wg_rec_plan(struct wg_rec *r, struct wg_rec_batch **out)
 {
@@ -492,7 +626,7 @@ int wg_rec_plan(struct wg_rec *r, struct wg_rec_batch **out)
 		return -EBUSY;
 	if (!(b = calloc(1, sizeof(*b))))
 		return -ENOMEM;
-	if ((ret = rec_plan_dirty(r, &b->ch, &b->n)) < 0 || b->n == 0) {
+	if ((ret = rec_plan_dirty(r, b)) < 0 || b->n == 0) {
 		wg_rec_batch_free(b);
 		return ret;
 	}
@@ -523,7 +657,34 @@ int wg_rec_batch_apply(struct wg_rec_batch *b, struct wg_backend *be)
 			b->caps = 0;
 		be->caps = b->caps;
 	}
-	b->ret = wg_backend_apply(be, b->ifname, b->ch, b->n);
+	b->ret = 0;
+	if (b->n == 0)
+		return 0;
+	/* In slices of the backend's form: a change that moves a prefix is
+	 * one ADD, whole in one slice, so a slice boundary splits nothing
+	 * (the reconciler never plans WG_AIP_SET, whose group would). A
+	 * failed slice ends the apply, as a failed message of a backend's
+	 * own does: the caller re-reads the device. */
+	size_t cap = b->n < REC_APPLY_SLICE ? b->n : REC_APPLY_SLICE;
+	struct wg_aip_change *buf = malloc(cap * sizeof(*buf));
+
+	if (!buf) {
+		b->ret = -ENOMEM;
+		return b->ret;
+	}
+	for (size_t i = 0; i < b->n && b->ret == 0; i += cap) {
+		size_t k = b->n - i < cap ? b->n - i : cap;
+
+		for (size_t j = 0; j < k; j++) {
+			const struct rec_change *c = &b->ch[i + j];
+
+			buf[j].peer = b->keys[c->peer].key;
+			buf[j].prefix = c->prefix;
+			buf[j].op = c->op;
+		}
+		b->ret = wg_backend_apply(be, b->ifname, buf, k);
+	}
+	free(buf);
 	return b->ret;
 }
 
@@ -537,6 +698,7 @@ void wg_rec_batch_free(struct wg_rec_batch *b)
 	if (!b)
 		return;
 	free(b->ch);
+	free(b->keys);
 	free(b);
 }
 
@@ -578,7 +740,6 @@ int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b)
 		/* Set or unset may have run meanwhile (the entry is then
 		 * queued again), never a refresh: it is still there. */
 		struct rec_entry *e = rec_entry_get(r, p);
-		const uint32_t *idx;
 
 		if (!e) {
 			ret = -ENOMEM;
@@ -591,8 +752,7 @@ int wg_rec_done(struct wg_rec *r, struct wg_rec_batch *b)
 				r->st.moves++;
 			/* The peer written, which is the wanted one unless
 			 * Babel chose again meanwhile. */
-			idx = wg_hmap_find(&r->peer_idx, &b->ch[i].peer);
-			e->dev = idx ? *idx : e->want;
+			e->dev = (uint16_t)b->keys[b->ch[i].peer].idx;
 			e->flags |= ENT_OWNED;
 		} else {
 			r->st.removes++;
@@ -690,7 +850,7 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			if (!(e->flags & ENT_SEEN))
 				rec_check_moved(r, ap, e, idx, lost);
 			e->flags |= ENT_SEEN;
-			e->dev = idx;
+			e->dev = (uint16_t)idx;
 		}
 	}
 	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {

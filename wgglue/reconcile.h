@@ -75,7 +75,10 @@ int wg_rec_load_state(struct wg_rec *r);
  * on the next wg_rec_flush. */
 void wg_rec_grace_over(struct wg_rec *r);
 
-/* Desired state. Cheap (hash table); nothing is sent until wg_rec_flush. */
+/* Desired state. Cheap (hash table); nothing is sent until wg_rec_flush.
+ * The reconciler knows at most 65,535 distinct peer keys over its life:
+ * past that, set (and a refresh or merge of a device with a new one)
+ * returns -ENOSPC and changes nothing. */
 int wg_rec_set_route(struct wg_rec *r, const struct wg_prefix *prefix,
 		     const struct wg_key *peer);
 int wg_rec_unset_route(struct wg_rec *r, const struct wg_prefix *prefix);

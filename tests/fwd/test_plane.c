@@ -271,6 +271,101 @@ static void test_a_move_between_peers_is_one_aip_set_never_an_unset(void **state
 	assert_int_equal(fwd_route_find(&x->f, &p)->metric, 128);
 }
 
+static struct wg_prefix nth_p(unsigned i)
+{
+	struct wg_prefix p;
+	uint8_t a[4] = { 10, 77, (uint8_t)(i >> 8), (uint8_t)i };
+
+	wg_prefix_make(&p, AF_INET, a, 32);
+	return p;
+}
+
+static void assert_nexthop(struct fx *x, unsigned i, unsigned ifindex,
+			   const char *addr)
+{
+	struct wg_prefix p = nth_p(i);
+	const struct fwd_route *r = fwd_route_find(&x->f, &p);
+	struct fwd_addr a = A(addr);
+
+	assert_non_null(r);
+	assert_int_equal(fwd_route_nexthop(&x->f, r)->ifindex, ifindex);
+	assert_memory_equal(&fwd_route_nexthop(&x->f, r)->addr, &a,
+			    sizeof(a));
+}
+
+static void set_route(struct fx *x, unsigned i, const struct fwd_nexthop *nh)
+{
+	struct wg_prefix p = nth_p(i);
+
+	assert_int_equal(fwd_route_set(&x->f, &p, nh, 96), 0);
+	x->r.n = 0;
+}
+
+/* Routes keep an index of their next hop, shared by every route through
+ * the same neighbour on the same interface; a next hop goes with the
+ * last route through it, and its slot is taken by the next new one. */
+static void test_routes_share_their_next_hop_until_the_last_goes(void **state)
+{
+	struct fx *x = *state;
+	struct fwd_nexthop na = NH(WG, "fe80::a"), nb = NH(WG, "fe80::b");
+	struct fwd_nexthop nc = NH(WG, "fe80::c"), nb2 = NH(WG2, "fe80::b");
+	struct fwd_nexthop n4 = NH(WG, "192.0.2.10");
+
+	peers_ab(x);
+	assert_int_equal(fwd_iface_set(&x->f, WG2, true), 0);
+	for (unsigned i = 0; i < 1000; i++)
+		set_route(x, i, i % 2 ? &nb : &na);
+	assert_int_equal(x->f.n_nhs, 2);
+	assert_int_equal(fwd_wg_route_count(&x->f), 1000);
+	assert_nexthop(x, 0, WG, "fe80::a");
+	assert_nexthop(x, 1, WG, "fe80::b");
+
+	/* Every route via a goes: its slot is free, b's routes keep b. */
+	for (unsigned i = 0; i < 1000; i += 2) {
+		struct wg_prefix p = nth_p(i);
+
+		fwd_route_unset(&x->f, &p);
+		x->r.n = 0;
+	}
+	assert_int_equal(x->f.n_nhs_free, 1);
+	assert_nexthop(x, 1, WG, "fe80::b");
+	/* A new neighbour takes the free slot. */
+	set_route(x, 0, &nc);
+	assert_int_equal(x->f.n_nhs, 2);
+	assert_int_equal(x->f.n_nhs_free, 0);
+	assert_nexthop(x, 0, WG, "fe80::c");
+	assert_nexthop(x, 999, WG, "fe80::b");
+
+	/* The same address on another interface is another next hop. */
+	set_route(x, 2, &nb2);
+	assert_int_equal(x->f.n_nhs, 3);
+	assert_nexthop(x, 2, WG2, "fe80::b");
+	/* An IPv4 address with bytes past its four is the same next hop. */
+	set_route(x, 4, &n4);
+	n4.addr.addr[9] = 0x77;
+	set_route(x, 6, &n4);
+	assert_int_equal(x->f.n_nhs, 4);
+	assert_nexthop(x, 6, WG, "192.0.2.10");
+
+	/* Moving every route off b frees b; moving back makes it again. */
+	for (unsigned i = 1; i < 1000; i += 2)
+		set_route(x, i, &nc);
+	assert_int_equal(x->f.n_nhs_free, 1);
+	assert_nexthop(x, 999, WG, "fe80::c");
+	set_route(x, 999, &nb);
+	assert_int_equal(x->f.n_nhs_free, 0);
+	assert_int_equal(x->f.n_nhs, 4);
+	assert_nexthop(x, 999, WG, "fe80::b");
+	assert_nexthop(x, 997, WG, "fe80::c");
+	/* The allowed IP still follows the peer of the shared next hop. */
+	set_route(x, 8, &na);
+	set_route(x, 997, &na);
+	struct wg_prefix p = nth_p(997);
+	struct wg_key k;
+	assert_true(fwd_route_peer(&x->f, fwd_route_find(&x->f, &p), &k));
+	assert_memory_equal(&k, &x->a, sizeof(k));
+}
+
 static void test_a_move_to_another_interface_unsets_the_old_allowed_ip(void **state)
 {
 	struct fx *x = *state;
@@ -987,6 +1082,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_wired_default_route_covering_an_endpoint_is_installed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_move_between_peers_is_one_aip_set_never_an_unset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_move_to_another_interface_unsets_the_old_allowed_ip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_routes_share_their_next_hop_until_the_last_goes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_lost_route_takes_its_allowed_ip_and_kernel_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_route_via_an_unknown_peer_waits_for_the_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_babel_address_moved_to_another_key_moves_its_routes, setup, teardown),

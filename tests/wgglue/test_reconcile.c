@@ -501,6 +501,167 @@ static void test_ten_thousand_moves_are_one_apply(void **state)
 	assert_int_equal(wg_fake_aip_count(f->be), 10000);
 }
 
+static struct wg_prefix nth_prefix(int i)
+{
+	struct wg_prefix p;
+	uint8_t a[4] = { 10, 201, (uint8_t)(i >> 8), (uint8_t)i };
+
+	a[1] = (uint8_t)(201 + (i >> 16));
+	wg_prefix_make(&p, AF_INET, a, 32);
+	return p;
+}
+
+/* More changes queued than the reconciler lists (it then finds them by
+ * a walk of its table): every one is planned once, a prefix set and
+ * unset before the flush is written nowhere, and the changes reach the
+ * device sorted (each peer's adds by prefix, then the removes). */
+static void test_a_whole_table_of_changes_is_planned_by_a_walk(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p;
+	size_t n;
+
+	for (int i = 0; i < 6000; i++) {
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &f->a), 0);
+	}
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_int_equal(wg_fake_aip_count(f->be), 6000);
+	wg_fake_log_clear(f->be);
+	const struct wg_fake_stats st0 = *wg_fake_stats(f->be);
+	for (int i = 0; i < 6000; i++) {
+		p = nth_prefix(i);
+		if (i % 2) {
+			assert_int_equal(wg_rec_unset_route(f->r, &p), 0);
+		} else {
+			/* chosen twice before the flush: one move */
+			assert_int_equal(wg_rec_set_route(f->r, &p, &f->c), 0);
+			assert_int_equal(wg_rec_set_route(f->r, &p, &f->b), 0);
+		}
+	}
+	for (int i = 6000; i < 7000; i++) {
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &f->a), 0);
+		assert_int_equal(wg_rec_unset_route(f->r, &p), 0);
+	}
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	const struct wg_fake_stats *st = wg_fake_stats(f->be);
+	assert_int_equal(st->applies, st0.applies + 1);
+	assert_int_equal(st->moves - st0.moves, 3000);
+	assert_int_equal(st->removes - st0.removes, 3000);
+	assert_int_equal(st->adds - st0.adds, 0);
+	assert_int_equal(st->ignored - st0.ignored, 0);
+	const struct wg_aip_change *log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 6000);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(log[i].op, i < 3000 ? WG_AIP_ADD : WG_AIP_REMOVE);
+		if (i % 3000)
+			assert_true(memcmp(&log[i - 1].prefix, &log[i].prefix,
+					   sizeof(log[i].prefix)) < 0);
+		if (log[i].op == WG_AIP_ADD)
+			assert_memory_equal(log[i].peer.b, f->b.b, WG_KEY_LEN);
+	}
+	assert_int_equal(wg_fake_aip_count(f->be), 3000);
+	for (int i = 0; i < 7000; i++) {
+		struct wg_key h;
+
+		p = nth_prefix(i);
+		assert_int_equal(wg_fake_holder(f->be, &p, &h),
+				 i < 6000 && i % 2 == 0);
+		assert_int_equal(wg_rec_owns(f->r, &p, NULL),
+				 i < 6000 && i % 2 == 0);
+	}
+	struct wg_rec_stats rs;
+	wg_rec_get_stats(f->r, &rs);
+	assert_int_equal(rs.desired, 3000);
+	assert_int_equal(rs.owned, 3000);
+	/* and the next change is listed again: one add, nothing else */
+	wg_fake_log_clear(f->be);
+	p = nth_prefix(1);
+	assert_int_equal(wg_rec_set_route(f->r, &p, &f->a), 0);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 1);
+	assert_memory_equal(&log[0].prefix, &p, sizeof(p));
+	assert_memory_equal(log[0].peer.b, f->a.b, WG_KEY_LEN);
+}
+
+/* A batch larger than one slice of the backend's form is written in
+ * several applies, in order, all of it; a failed slice ends the write
+ * and the re-read after it converges. */
+static void test_a_large_batch_is_written_in_slices(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p;
+	size_t n;
+
+	for (int i = 0; i < 40000; i++) {
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &f->a), 0);
+	}
+	uint64_t applies = wg_fake_stats(f->be)->applies;
+	wg_fake_log_clear(f->be);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	/* 16,384 a slice */
+	assert_int_equal(wg_fake_stats(f->be)->applies, applies + 3);
+	const struct wg_aip_change *log = wg_fake_log(f->be, &n);
+	assert_int_equal(n, 40000);
+	for (size_t i = 1; i < n; i++)
+		assert_true(memcmp(&log[i - 1].prefix, &log[i].prefix,
+				   sizeof(log[i].prefix)) < 0);
+	assert_int_equal(wg_fake_aip_count(f->be), 40000);
+
+	/* all to b; the first slice fails after 100 moves */
+	for (int i = 0; i < 40000; i++) {
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &f->b), 0);
+	}
+	applies = wg_fake_stats(f->be)->applies;
+	wg_fake_fail_after(f->be, 100, -ENOBUFS);
+	assert_int_equal(wg_rec_flush(f->r), -ENOBUFS);
+	assert_int_equal(wg_fake_stats(f->be)->applies, applies + 1);
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	for (int i = 0; i < 40000; i++) {
+		struct wg_key h;
+
+		p = nth_prefix(i);
+		assert_true(wg_fake_holder(f->be, &p, &h));
+		assert_memory_equal(h.b, f->b.b, WG_KEY_LEN);
+	}
+	struct wg_rec_stats rs;
+	wg_rec_get_stats(f->r, &rs);
+	assert_int_equal(rs.owned, 40000);
+	assert_int_equal(wg_fake_aip_count(f->be), 40000);
+}
+
+/* Peers are 16-bit indexes in the reconciler's entries: the 65,536th
+ * distinct key is refused and changes nothing; known keys still work. */
+static void test_more_than_65535_peer_keys_are_refused(void **state)
+{
+	struct fx *f = *state;
+	struct wg_prefix p;
+	struct wg_key k;
+	struct wg_rec_stats st;
+
+	memset(&k, 0x11, sizeof(k));
+	/* a, b and c are known from the first refresh */
+	for (int i = 0; i < 65535 - 3; i++) {
+		k.b[0] = (uint8_t)i;
+		k.b[1] = (uint8_t)(i >> 8);
+		p = nth_prefix(i);
+		assert_int_equal(wg_rec_set_route(f->r, &p, &k), 0);
+	}
+	k.b[2] = 0x22;
+	p = nth_prefix(70000);
+	assert_int_equal(wg_rec_set_route(f->r, &p, &k), -ENOSPC);
+	assert_false(wg_rec_owns(f->r, &p, NULL));
+	assert_int_equal(wg_rec_set_route(f->r, &p, &f->b), 0);
+	wg_rec_get_stats(f->r, &st);
+	assert_int_equal(st.desired, 65535 - 3 + 1);
+	assert_int_equal(wg_rec_flush(f->r), 0);
+	assert_holder(f, "10.202.17.112/32", &f->b);	/* nth_prefix(70000) */
+}
+
 /* A write made elsewhere (wg_rec_plan / batch_apply / done): Babel may
  * choose again while it is under way; the model records what was
  * written, and the next write carries the new choice. */
@@ -634,6 +795,9 @@ int main(void)
 		T(test_interface_recreated_gets_desired_again),
 		T(test_failed_apply_converges_after_refresh),
 		T(test_ten_thousand_moves_are_one_apply),
+		T(test_a_whole_table_of_changes_is_planned_by_a_walk),
+		T(test_a_large_batch_is_written_in_slices),
+		T(test_more_than_65535_peer_keys_are_refused),
 		T(test_choice_changed_during_a_write_goes_in_the_next),
 		T(test_write_that_timed_out_keeps_ownership),
 		T(test_device_gone_under_a_write_empties_after_it),
