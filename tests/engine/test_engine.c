@@ -977,9 +977,14 @@ static int get_nb(void *ctx, const struct babel_neighbour_info *i)
 	return 1;
 }
 
-static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
+/*
+ * A WireGuard neighbour answers our timestamped Hello: it held it 5 ms,
+ * and the round trip took 135 ms. Its datagram reached our kernel WAIT
+ * before we handle it (rx = now - WAIT). Returns its neighbour entry.
+ */
+static struct babel_neighbour_info rtt_exchange(struct h *h, uint64_t wait,
+						uint64_t *rx)
 {
-	struct h *h = *state = h_new(NULL, true);
 	struct babel_addr a = nb_addr(0);
 	const struct babel_tlv *ours;
 	struct babel_tlv t[2];
@@ -994,8 +999,9 @@ static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
 	assert_non_null(ours);
 	assert_true(ours->hello.has_timestamp);
 	our_ts = ours->hello.timestamp;
-	/* it held our Hello 5 ms; the round trip took 135 ms */
 	h->now += 135 * MS - (h->now - (our_ts + (h->now & ~0xFFFFFFFFULL)));
+	*rx = h->now;
+	h->now += wait;
 	t[0] = hello(h, 0, true);
 	t[0].hello.has_timestamp = true;
 	t[0].hello.timestamp = 777000 + 5000;
@@ -1003,13 +1009,22 @@ static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
 	t[1].ihu.has_timestamp = true;
 	t[1].ihu.ts_origin = our_ts;
 	t[1].ihu.ts_receive = 777000;
-	feed(h, 0, t, 2);
+	feed_at(h, 0, t, 2, *rx);
 	memset(&nc, 0, sizeof(nc));
 	babel_foreach_neighbour(h->b, get_nb, &nc);
-	assert_true(nc.i.rtt_valid);
-	assert_int_equal(nc.i.rtt_us, 130000);
-	assert_int_equal(nc.i.rtt_penalty, 150);
-	assert_int_equal(nc.i.cost, 96 + 150);
+	return nc.i;
+}
+
+static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	uint64_t rx;
+	struct babel_neighbour_info i = rtt_exchange(h, 0, &rx);
+
+	assert_true(i.rtt_valid);
+	assert_int_equal(i.rtt_us, 130000);
+	assert_int_equal(i.rtt_penalty, 150);
+	assert_int_equal(i.cost, 96 + 150);
 }
 
 /* The same exchange, but the datagram waited 40 ms in our socket before
@@ -1019,35 +1034,12 @@ static void test_rtt_from_timestamps_adds_the_rtt_penalty(void **state)
 static void test_rtt_counts_from_the_kernel_receive_time(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
-	struct babel_addr a = nb_addr(0);
 	const struct babel_tlv *ours;
-	struct babel_tlv t[2];
-	struct nb_ctx nc;
-	uint32_t our_ts;
 	uint64_t rx;
+	struct babel_neighbour_info i = rtt_exchange(h, 40 * MS, &rx);
 
-	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
-	send1(h, 0, hello(h, 0, true));
-	clear_sent(h);
-	run_to(h, h->now + 4 * SEC + 1);
-	ours = find_sent(h, BABEL_TLV_HELLO);
-	assert_non_null(ours);
-	our_ts = ours->hello.timestamp;
-	h->now += 135 * MS - (h->now - (our_ts + (h->now & ~0xFFFFFFFFULL)));
-	rx = h->now;
-	h->now += 40 * MS;
-	t[0] = hello(h, 0, true);
-	t[0].hello.has_timestamp = true;
-	t[0].hello.timestamp = 777000 + 5000;
-	t[1] = ihu(96);
-	t[1].ihu.has_timestamp = true;
-	t[1].ihu.ts_origin = our_ts;
-	t[1].ihu.ts_receive = 777000;
-	feed_at(h, 0, t, 2, rx);
-	memset(&nc, 0, sizeof(nc));
-	babel_foreach_neighbour(h->b, get_nb, &nc);
-	assert_true(nc.i.rtt_valid);
-	assert_int_equal(nc.i.rtt_us, 130000);
+	assert_true(i.rtt_valid);
+	assert_int_equal(i.rtt_us, 130000);
 	/* our next IHU to it echoes its Hello with the kernel's time */
 	clear_sent(h);
 	run_to(h, h->now + 4 * SEC + 1);
