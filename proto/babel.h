@@ -30,7 +30,12 @@
  * updates sent twice, 300 ms apart) but cannot exclude it. A restarted
  * router has lost its feasibility distances: its neighbours drop what it
  * announced before (they see its Hello seqno jump) and it selects nothing
- * for startup_hold_ms.
+ * for startup_hold_ms. A router that announced its restart
+ * (babel_shutdown_restart) kept its routes installed and forwarding, so
+ * its neighbours keep what it announced: they hold their feasibility
+ * distances, so a route it selects afterwards through one of them that
+ * leads back to it comes back to them worse than their distance, is
+ * unfeasible there, and cannot close a loop that lasts.
  */
 #ifndef WGB_PROTO_BABEL_H
 #define WGB_PROTO_BABEL_H
