@@ -336,10 +336,10 @@ t_keep_restart() {
     else
         wgt_assert_eq "$REQ_LOST" 0 "echo requests lost across n3's keep-routes-on-exit restart"
         [ "$REP_LOST" = 0 ] || wgt_log "replies lost (counted apart): $REP_LOST; by where: ${LOSS_WHERE:-none}"
-        # Well within the 2 s the neighbours grant (and under the 0.9 s
-        # after which fast probes would give up on a silent next hop).
-        awk -v g="${GAP:-9}" 'BEGIN { exit !(g < 0.9) }' ||
-            wgt_fail "n3 was silent for ${GAP:-?} s in its restart, not under 0.9 s"
+        # Well within the 2 s the neighbours grant: 0.15 to 0.56 s in
+        # eleven runs on the host (tests/bench/README.md).
+        awk -v g="${GAP:-9}" 'BEGIN { exit !(g < 1.5) }' ||
+            wgt_fail "n3 was silent for ${GAP:-?} s in its restart, not under 1.5 s"
     fi
     captures_report keep
     wgt_assert_wait topo_converged 30 "converged after the restart"
