@@ -581,7 +581,7 @@ static void on_shutdown_timer(uv_timer_t *t)
  * keep us for RESTART_BACK_MS; a restart takes well under that (stop to
  * the new instance's first Hello: tests/bench/README.md).
  */
-#define RESTART_BACK_MS 2000
+#define RESTART_BACK_MS 3000
 
 static void shutdown_begin(struct daemon *d)
 {
