@@ -571,10 +571,30 @@ static void on_shutdown_timer(uv_timer_t *t)
 		       d->cfg->shutdown_delay_ms - (half > 300 ? 300 : half), 0);
 }
 
+/*
+ * A stop with keep-routes-on-exit is a graceful restart: the kernel
+ * routes and allowed IPs stay and keep forwarding as announced, and the
+ * next instance adopts them (the ledger), so nothing is retracted and no
+ * goodbye is said: a neighbour moving away to a detour and back would
+ * lose what is in flight on the path it leaves, twice. The last Hellos
+ * (shutdown_daemon, babel_shutdown_restart) ask wgbabeld neighbours to
+ * keep us for RESTART_BACK_MS; a restart takes well under that (stop to
+ * the new instance's first Hello: tests/bench/README.md).
+ */
+#define RESTART_BACK_MS 3000
+
 static void shutdown_begin(struct daemon *d)
 {
 	uint64_t half = d->cfg->shutdown_delay_ms / 2;
 
+	if (d->babel && d->cfg->keep_routes_on_exit) {
+		LOG_I(d, "keep-routes-on-exit: stopping without retracting "
+		      "anything; the routes and allowed IPs stay installed and "
+		      "forwarding for the next instance, and neighbours are "
+		      "asked to keep this router for %.1f s", RESTART_BACK_MS / 1000.0);
+		uv_stop(d->loop);
+		return;
+	}
 	if (!d->babel || d->cfg->shutdown_delay_ms == 0) {
 		uv_stop(d->loop);
 		return;
@@ -611,7 +631,9 @@ static void on_signal(uv_signal_t *h, int signum)
 		return;
 	}
 	LOG_I(d, "%s: shutting down", strsignal(signum));
-	notify(d, "STOPPING=1\nSTATUS=shutting down: retracting routes");
+	notify(d, d->cfg->keep_routes_on_exit ?
+	       "STOPPING=1\nSTATUS=shutting down, routes kept" :
+	       "STOPPING=1\nSTATUS=shutting down: retracting routes");
 	shutdown_begin(d);
 }
 
@@ -623,7 +645,11 @@ static void shutdown_daemon(struct daemon *d)
 {
 	uint64_t now = d_now_us(d);
 
-	if (d->babel) {
+	if (d->babel && d->cfg->keep_routes_on_exit) {
+		/* Nothing retracted: the installed state goes on forwarding
+		 * (shutdown_begin); a Hello says we come back. */
+		babel_shutdown_restart(d->babel, RESTART_BACK_MS, now);
+	} else if (d->babel) {
 		/* Retractions go out now, through net_send. */
 		babel_shutdown(d->babel, now);
 	}

@@ -340,15 +340,16 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 	struct daemon *d = s->d;
 	uint8_t buf[NET_MAX_DGRAM];
 	unsigned n = 0, async_errs = 0;
+	bool errs = false;
 
 	(void)events;
 	if (status == UV_EBADF) {
 		/* POLLERR: the error queue holds entries, and libuv stopped
-		 * the handle. Drain it, watch again, read what is there. */
-		probe_drain_errors(d, s->ifindex, s->fd);
-		if (s->fd < 0)
-			return;
-		uv_poll_start(&s->poll, UV_READABLE, net_on_readable);
+		 * the handle. Read what is there first, then drain it and
+		 * watch again: a neighbour's last datagram (a Restart
+		 * sub-TLV) arrives before the ICMP port unreachable of its
+		 * restart and must be handled before it. */
+		errs = true;
 	} else if (status < 0) {
 		LOG_E(d, "%s: UDP socket (%s): %s", s->ifname, s->f->name,
 		      uv_strerror(status));
@@ -396,6 +397,11 @@ static void net_on_readable(uv_poll_t *h, int status, int events)
 			    net_rx_time(&msg, now));
 		if (s->fd < 0)
 			break;
+	}
+	if (errs && s->fd >= 0) {
+		probe_drain_errors(d, s->ifindex, s->fd);
+		if (s->fd >= 0)
+			uv_poll_start(&s->poll, UV_READABLE, net_on_readable);
 	}
 	if (n)
 		daemon_kick(d);

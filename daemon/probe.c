@@ -132,6 +132,13 @@ static void probe_handle(struct daemon *d, const struct icmperr *e)
 		      "ignored", ifc->name, a);
 		return;
 	}
+	if (r == 2) {
+		/* Its Babel port is closed for the restart it announced. */
+		d->icmp_ignored++;
+		LOG_D(d, "%s: port unreachable from %s, restarting as it "
+		      "announced: kept", ifc->name, a);
+		return;
+	}
 	if (r == 1) {
 		/* Dropped already; our packets to it bring more ICMP. */
 		LOG_D(d, "%s: port unreachable from %s, dropped already",

@@ -953,3 +953,25 @@ void babel_shutdown(struct babel *b, uint64_t now_us)
 	babel_flush(b);
 	b->shut = true;
 }
+
+void babel_shutdown_restart(struct babel *b, uint32_t back_ms, uint64_t now_us)
+{
+	uint32_t cs = back_ms / 10;
+	struct babel_list *pos, *tmp;
+
+	b->now = now_us;
+	if (b->shut)
+		return;
+	if (cs == 0)
+		cs = 1;
+	if (cs > UINT16_MAX)
+		cs = UINT16_MAX;
+	babel_list_for_each_safe(pos, tmp, &b->iface_list) {
+		struct babel_iface *ifp = babel_container_of(pos, struct babel_iface, link);
+
+		if (ifp->up)
+			babel_send_restart_hellos(b, ifp, (uint16_t)cs, now_us);
+	}
+	babel_flush(b);
+	b->shut = true;
+}

@@ -30,7 +30,12 @@
  * updates sent twice, 300 ms apart) but cannot exclude it. A restarted
  * router has lost its feasibility distances: its neighbours drop what it
  * announced before (they see its Hello seqno jump) and it selects nothing
- * for startup_hold_ms.
+ * for startup_hold_ms. A router that announced its restart
+ * (babel_shutdown_restart) kept its routes installed and forwarding, so
+ * its neighbours keep what it announced: they hold their feasibility
+ * distances, so a route it selects afterwards through one of them that
+ * leads back to it comes back to them worse than their distance, is
+ * unfeasible there, and cannot close a loop that lasts.
  */
 #ifndef WGB_PROTO_BABEL_H
 #define WGB_PROTO_BABEL_H
@@ -361,8 +366,9 @@ int babel_receive_at(struct babel *b, unsigned ifindex,
  * neighbours or are retracted, and it is forgotten (a unicast_only peer is
  * kept, without routes, until it speaks again). Returns 0, 1 when that
  * neighbour was already dropped and has not been heard since (nothing
- * changes), or -ENOENT when no such neighbour exists on that interface
- * (nothing changes). */
+ * changes), 2 when it announced a restart that is not yet due
+ * (babel_shutdown_restart; nothing changes), or -ENOENT when no such
+ * neighbour exists on that interface (nothing changes). */
 int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 			    const struct babel_addr *addr, uint64_t now_us);
 
@@ -416,6 +422,20 @@ void babel_retire(struct babel *b, uint64_t now_us);
  */
 #define BABEL_GOODBYE_HELLO_CS 1
 void babel_shutdown(struct babel *b, uint64_t now_us);
+/*
+ * The end of an instance that leaves its routes installed to be adopted
+ * by the next one (the daemon's keep-routes-on-exit): nothing is
+ * retracted and no goodbye is said, since the kernel keeps forwarding as
+ * announced. One Hello per neighbour (or per multicast interface) at the
+ * usual interval carries a Restart sub-TLV (BABEL_SUBTLV_RESTART, not
+ * standard) saying we mean to be heard again within back_ms: a wgbabeld
+ * neighbour then loses us neither on the ICMP port unreachable of the gap
+ * nor on missed fast probes until that time has passed, and takes the new
+ * instance's Hello seqnos as ours (no restart flush, no reset of the link
+ * cost). Other implementations skip the sub-TLV and, as for any silence,
+ * keep us until their Hello timeout. Nothing is sent afterwards.
+ */
+void babel_shutdown_restart(struct babel *b, uint32_t back_ms, uint64_t now_us);
 
 /* ---- introspection (control socket) ---- */
 
@@ -489,6 +509,8 @@ struct babel_counters {
 	uint64_t neighbours_lost[BABEL_LOSS_MAX];	/* by cause */
 	uint64_t fast_probes_sent;	/* Ack Requests (fast_probe_ms) */
 	uint64_t fast_probe_refused;	/* times a next hop was left slow (fast_probe_max) */
+	uint64_t restarts_announced;	/* Restart sub-TLVs heard (neighbour.c) */
+	uint64_t restarts_resumed;	/* ... whose sender was heard in time */
 	uint32_t fast_probed;		/* neighbours probed fast now */
 	uint32_t neighbours;
 	uint32_t prefixes;		/* (prefix, src_prefix) entries */

@@ -87,6 +87,10 @@ struct babel_hello_hist {
 	uint16_t first;		/* seqno of the Hello that began the history */
 	uint16_t interval_cs;
 	bool valid;
+	/* The neighbour announced a restart (BABEL_SUBTLV_RESTART): the
+	 * next Hello begins the seqnos of its new instance, and the history
+	 * goes on from it (no restart flush). */
+	bool resync;
 };
 
 struct babel_neigh {
@@ -134,6 +138,10 @@ struct babel_neigh {
 	uint16_t probe_nonce;
 	uint16_t txcost_ok;		/* its last finite IHU */
 	struct babel_timer probe_timer;
+	/* It announced a restart that keeps its forwarding state
+	 * (BABEL_SUBTLV_RESTART): until then neither an ICMP unreachable nor
+	 * missed probes lose it (0: no restart announced). */
+	uint64_t restart_until;
 };
 
 /* A source of an entry and its feasibility distance (§3.5.1, §3.7.3). */
@@ -427,6 +435,8 @@ void babel_obuf_discard(struct babel *b, struct babel_obuf *o);
 void babel_send_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
 void babel_send_hello_to(struct babel *b, struct babel_neigh *nb, uint64_t now);
 void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now);
+void babel_send_restart_hellos(struct babel *b, struct babel_iface *ifp,
+			       uint16_t restart_cs, uint64_t now);
 /* An out-of-schedule Hello (+IHU) to a new or newly reachable neighbour,
  * at most one per quarter Hello interval. */
 void babel_prompt_hello(struct babel *b, struct babel_neigh *nb, uint64_t now);

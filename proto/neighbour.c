@@ -228,6 +228,21 @@ static uint64_t cs_to_us(uint16_t cs)
 	return (uint64_t)cs * 10000;
 }
 
+static void neigh_log_restart(struct babel *b, const struct babel_neigh *nb,
+			      uint16_t cs)
+{
+	struct babel_prefix who = { .af = nb->addr.af };
+	char a[64];
+
+	who.plen = nb->addr.af == BABEL_AF_INET ? 32 : 128;
+	memcpy(who.addr, nb->addr.addr, sizeof(who.addr));
+	babel_prefix_str(&who, a, sizeof(a));
+	a[strcspn(a, "/")] = '\0';	/* an address, not a prefix */
+	babel_logf(b, BABEL_LOG_INFO, "neighbour %s on interface %u restarts "
+		   "keeping its routes: kept for %u.%02u s", a, nb->ifp->ifindex,
+		   cs / 100u, cs % 100u);
+}
+
 void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 			      const struct babel_hello *h, uint64_t now)
 {
@@ -236,8 +251,24 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	struct babel_timer *t = unicast ? &nb->uc_timer : &nb->mc_timer;
 	uint16_t old_rx = babel_neigh_rxcost(nb);
 	bool was_valid = hist->valid;
-	bool restarted = babel_hello_history_receive(&hist->history, &hist->expected,
-						     &hist->valid, h->seqno);
+	bool restarted;
+
+	if (hist->resync && was_valid) {
+		/* The first Hello of the instance that announced its restart:
+		 * its seqnos start anew, the link's history goes on. */
+		hist->expected = h->seqno;
+		hist->first = h->seqno;
+	}
+	if (hist->resync && !h->restart_cs) {
+		hist->resync = false;
+		if (!nb->mc.resync && !nb->uc.resync && nb->restart_until) {
+			if (now <= nb->restart_until)
+				b->ctr.restarts_resumed++;
+			nb->restart_until = 0;
+		}
+	}
+	restarted = babel_hello_history_receive(&hist->history, &hist->expected,
+						&hist->valid, h->seqno);
 
 	if (!was_valid || restarted)
 		hist->first = h->seqno;
@@ -260,6 +291,19 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 		babel_neigh_flush_routes(b, nb, now);
 		nb->have_ts = false;
 		nb->rtt_samples = 0;	/* its RTT starts again too */
+	}
+	if (h->restart_cs && hist->valid) {
+		/* A graceful restart: it leaves its routes installed and
+		 * forwarding, and means to be back within restart_cs. Until
+		 * then the gap is no loss (babel_neigh_unreachable, probes);
+		 * its Hello timeout still runs. */
+		nb->restart_until = now + cs_to_us(h->restart_cs);
+		if (nb->mc.valid)
+			nb->mc.resync = true;
+		if (nb->uc.valid)
+			nb->uc.resync = true;
+		b->ctr.restarts_announced++;
+		neigh_log_restart(b, nb, h->restart_cs);
 	}
 	hist->interval_cs = h->interval;
 	/* Appendix A.1: a Hello is missed when none came within 1.5 intervals. */
@@ -368,6 +412,8 @@ static void neigh_kill(struct babel *b, struct babel_neigh *nb,
 	nb->mc.history = nb->uc.history = 0;
 	/* Its next Hello starts a new history, as after a restart. */
 	nb->mc.valid = nb->uc.valid = false;
+	nb->mc.resync = nb->uc.resync = false;
+	nb->restart_until = 0;
 	babel_heap_cancel(&b->timers, &nb->mc_timer);
 	babel_heap_cancel(&b->timers, &nb->uc_timer);
 	babel_neigh_update_cost(b, nb, now);
@@ -587,12 +633,18 @@ static void neigh_probe_timer(struct babel *b, struct babel_neigh *nb, uint64_t 
 			nb->probe_damp--;
 			nb->probe_damp_us = now;
 		}
-	} else if (++nb->misses >= (uint32_t)ifp->probe_misses << nb->probe_damp) {
-		/* Its routes move now; that stops the probes (nselected 0). */
-		nb->probe_lost_us = now;
-		neigh_kill(b, nb, BABEL_LOSS_PROBE, now);
-		return;
 	} else {
+		if (nb->misses < UINT8_MAX)
+			nb->misses++;
+		/* Lost after M silent intervals, but not in the gap of a
+		 * restart it announced (restart_until): at its end, at once. */
+		if (nb->misses >= (uint32_t)ifp->probe_misses << nb->probe_damp &&
+		    now >= nb->restart_until) {
+			/* Its routes move now; that stops the probes (nselected 0). */
+			nb->probe_lost_us = now;
+			neigh_kill(b, nb, BABEL_LOSS_PROBE, now);
+			return;
+		}
 		memset(&t, 0, sizeof(t));
 		t.type = BABEL_TLV_ACK_REQ;
 		t.ack_req.nonce = nb->probe_nonce++;
@@ -666,6 +718,9 @@ int babel_neigh_unreachable(struct babel *b, unsigned ifindex,
 	if (!nb->mc.valid && !nb->uc.valid && !nb->mc.history &&
 	    !nb->uc.history && !nb->nroutes)
 		return 1;
+	/* It announced a restart: nothing listens in the gap, by design. */
+	if (now < nb->restart_until)
+		return 2;
 	neigh_kill(b, nb, BABEL_LOSS_UNREACHABLE, now);
 	babel_flush(b);
 	return 0;

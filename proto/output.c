@@ -233,18 +233,20 @@ static void hello_tlv(struct babel_iface *ifp, struct babel_tlv *t, bool unicast
 }
 
 /*
- * On exit, as babeld: a Hello (no IHU) announcing the next one within
- * BABEL_GOODBYE_HELLO_CS, which never comes; the neighbours count it
- * missed after 1.5 such intervals and lose us with our routes.
+ * The last Hellos before we stop: on each interface, or to each peer of a
+ * unicast_only one, a Hello (no IHU) with interval_cs as its interval and
+ * restart_cs in a Restart sub-TLV when not 0.
  */
-void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
+static void send_last_hellos(struct babel *b, struct babel_iface *ifp,
+			     uint16_t interval_cs, uint16_t restart_cs, uint64_t now)
 {
 	struct babel_list *pos, *tmp;
 	struct babel_tlv t;
 
 	if (!ifp->cfg.unicast_only) {
 		hello_tlv(ifp, &t, false, ifp->hello_seqno++, now);
-		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		t.hello.interval = interval_cs ? interval_cs : t.hello.interval;
+		t.hello.restart_cs = restart_cs;
 		babel_out_tlv(b, ifp, NULL, &t);
 		return;
 	}
@@ -254,9 +256,28 @@ void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_
 		if (!nb->is_peer)
 			continue;
 		hello_tlv(ifp, &t, true, nb->uc_seqno++, now);
-		t.hello.interval = BABEL_GOODBYE_HELLO_CS;
+		t.hello.interval = interval_cs ? interval_cs : t.hello.interval;
+		t.hello.restart_cs = restart_cs;
 		babel_out_tlv(b, ifp, nb, &t);
 	}
+}
+
+/*
+ * On exit, as babeld: a Hello (no IHU) announcing the next one within
+ * BABEL_GOODBYE_HELLO_CS, which never comes; the neighbours count it
+ * missed after 1.5 such intervals and lose us with our routes.
+ */
+void babel_send_goodbye_hellos(struct babel *b, struct babel_iface *ifp, uint64_t now)
+{
+	send_last_hellos(b, ifp, BABEL_GOODBYE_HELLO_CS, 0, now);
+}
+
+/* On a restart that keeps the installed state (babel_shutdown_restart): a
+ * Hello at the usual interval that says when we mean to be back. */
+void babel_send_restart_hellos(struct babel *b, struct babel_iface *ifp,
+			       uint16_t restart_cs, uint64_t now)
+{
+	send_last_hellos(b, ifp, 0, restart_cs, now);
 }
 
 /* §3.4.1: a unicast Hello (own unicast seqno) and an IHU to one neighbour. */

@@ -121,6 +121,7 @@ struct subtlvs {
 	uint32_t ts[2];
 	bool has_src;
 	struct babel_prefix src;
+	uint16_t restart_cs;
 };
 
 /*
@@ -146,8 +147,8 @@ static enum tlv_verdict parse_src_prefix(struct bytes_rd *r, uint8_t ae,
 /*
  * The one sub-TLV walker. Which sub-TLVs are understood depends on the
  * enclosing TLV type: Timestamp in Hello (4 bytes) and IHU (8 bytes), RFC
- * 9616 §3; Source Prefix in Update, Route Request and Seqno Request. Any
- * other sub-TLV is skipped unless its mandatory bit is set (§4.4).
+ * 9616 §3; our experimental Restart in Hello (2 bytes); Source Prefix in
+ * Update, Route Request and Seqno Request. Any other sub-TLV is skipped unless its mandatory bit is set (§4.4).
  */
 static enum tlv_verdict parse_subtlvs(struct babel_parser *p, uint8_t tlv_type,
 				      uint8_t ae, struct bytes_rd r,
@@ -175,6 +176,11 @@ static enum tlv_verdict parse_subtlvs(struct babel_parser *p, uint8_t tlv_type,
 			if (bytes_get_u32(&body, &out->ts[0]))
 				out->has_ts = true;
 			else
+				STAT_INC(p, bad_subtlvs);
+			continue;
+		}
+		if (type == BABEL_SUBTLV_RESTART && tlv_type == BABEL_TLV_HELLO) {
+			if (!bytes_get_u16(&body, &out->restart_cs))
 				STAT_INC(p, bad_subtlvs);
 			continue;
 		}
@@ -245,6 +251,7 @@ static enum tlv_verdict parse_hello(struct babel_parser *p, struct bytes_rd r,
 	v = parse_subtlvs(p, t->type, 0, r, &st);
 	h->has_timestamp = st.has_ts;
 	h->timestamp = st.ts[0];
+	h->restart_cs = st.restart_cs;
 	return v;
 }
 
@@ -712,7 +719,8 @@ bool babel_tlv_equal(const struct babel_tlv *a, const struct babel_tlv *b)
 		       a->hello.interval == b->hello.interval &&
 		       a->hello.has_timestamp == b->hello.has_timestamp &&
 		       (!a->hello.has_timestamp ||
-			a->hello.timestamp == b->hello.timestamp);
+			a->hello.timestamp == b->hello.timestamp) &&
+		       a->hello.restart_cs == b->hello.restart_cs;
 	case BABEL_TLV_IHU:
 		return a->ihu.ae == b->ihu.ae && a->ihu.rxcost == b->ihu.rxcost &&
 		       a->ihu.interval == b->ihu.interval &&

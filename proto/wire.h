@@ -44,6 +44,10 @@ enum babel_subtlv_type {
 	BABEL_SUBTLV_PADN = 1,
 	BABEL_SUBTLV_DIVERSITY = 2,	/* draft, parsed as unknown */
 	BABEL_SUBTLV_TIMESTAMP = 3,	/* RFC 9616 §3 */
+	/* Not standard: in the Experimental Use range of RFC 8966 §5
+	 * (112-126, mandatory bit clear, so other implementations skip it).
+	 * In a Hello, 2 bytes: "restarting, back within this many cs". */
+	BABEL_SUBTLV_RESTART = 112,
 	BABEL_SUBTLV_SOURCE_PREFIX = 128, /* RFC 9079 §7.1, mandatory bit set */
 };
 #define BABEL_SUBTLV_MANDATORY 0x80
@@ -101,6 +105,9 @@ struct babel_hello {
 	uint16_t interval;	/* centiseconds */
 	bool has_timestamp;	/* RFC 9616 §3.1 */
 	uint32_t timestamp;	/* microseconds, sender's clock */
+	/* BABEL_SUBTLV_RESTART: the sender restarts keeping its installed
+	 * routes and means to be heard again within this (cs; 0: none). */
+	uint16_t restart_cs;
 };
 
 /*

@@ -19,6 +19,7 @@
 #define TLV_HDR_LEN 2u
 #define SUBTLV_TS_HELLO_LEN (2u + 4u)	/* RFC 9616 §3.1 */
 #define SUBTLV_TS_IHU_LEN (2u + 8u)	/* RFC 9616 §3.2 */
+#define SUBTLV_RESTART_LEN (2u + 2u)	/* BABEL_SUBTLV_RESTART */
 
 void babel_writer_init(struct babel_writer *w, uint8_t *buf, size_t cap)
 {
@@ -206,7 +207,8 @@ int babel_write_ack(struct babel_writer *w, const struct babel_ack *a)
 
 int babel_write_hello(struct babel_writer *w, const struct babel_hello *h)
 {
-	size_t body = 6u + (h->has_timestamp ? SUBTLV_TS_HELLO_LEN : 0);
+	size_t body = 6u + (h->has_timestamp ? SUBTLV_TS_HELLO_LEN : 0) +
+		      (h->restart_cs ? SUBTLV_RESTART_LEN : 0);
 	size_t need = TLV_HDR_LEN + body;
 	struct bytes_wr c;
 	bool ok;
@@ -220,6 +222,9 @@ int babel_write_hello(struct babel_writer *w, const struct babel_hello *h)
 	if (h->has_timestamp)
 		ok = ok && put_tlv_hdr(&c, BABEL_SUBTLV_TIMESTAMP, 4) &&
 		     bytes_put_u32(&c, h->timestamp);
+	if (h->restart_cs)
+		ok = ok && put_tlv_hdr(&c, BABEL_SUBTLV_RESTART, 2) &&
+		     bytes_put_u16(&c, h->restart_cs);
 	return commit(w, &c, need, ok);
 }
 

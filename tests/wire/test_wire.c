@@ -84,6 +84,39 @@ static void test_hello_round_trip_keeps_unicast_flag_and_timestamp(void **state)
 	assert_int_equal(r.hello.interval, 400);
 }
 
+/* Our experimental Restart sub-TLV (type 112, not mandatory), beside a
+ * Timestamp or alone; 0 writes none. */
+static void test_hello_round_trip_keeps_restart_subtlv(void **state)
+{
+	struct babel_tlv h = { .type = BABEL_TLV_HELLO }, r;
+	uint8_t buf[64];
+	struct babel_writer w;
+	size_t len;
+
+	(void)state;
+	h.hello.flags = BABEL_HELLO_F_UNICAST;
+	h.hello.seqno = 7;
+	h.hello.interval = 400;
+	h.hello.restart_cs = 200;
+	r = roundtrip(&h, "fe80::1");
+	assert_int_equal(r.hello.restart_cs, 200);
+	h.hello.has_timestamp = true;
+	h.hello.timestamp = 12345;
+	r = roundtrip(&h, "fe80::1");
+	assert_int_equal(r.hello.restart_cs, 200);
+	assert_int_equal(r.hello.timestamp, 12345);
+	/* on the wire: Hello body 6 + Timestamp 6 + Restart 4 */
+	babel_writer_init(&w, buf, sizeof(buf));
+	assert_int_equal(babel_write_tlv(&w, &h), 0);
+	len = babel_writer_finish(&w);
+	assert_int_equal(len, 4 + 2 + 16);
+	assert_int_equal(buf[5], 16);
+	assert_memory_equal(buf + 4 + 2 + 12, ((uint8_t[]){ 112, 2, 0, 200 }), 4);
+	h.hello.restart_cs = 0;
+	r = roundtrip(&h, "fe80::1");
+	assert_int_equal(r.hello.restart_cs, 0);
+}
+
 static void test_ihu_round_trip_for_ae_0_1_2_3(void **state)
 {
 	static const struct { uint8_t ae; const char *addr; } cases[] = {
@@ -557,6 +590,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ack_request_and_ack_round_trip),
 		cmocka_unit_test(test_hello_round_trip_keeps_unicast_flag_and_timestamp),
+		cmocka_unit_test(test_hello_round_trip_keeps_restart_subtlv),
 		cmocka_unit_test(test_ihu_round_trip_for_ae_0_1_2_3),
 		cmocka_unit_test(test_router_id_and_next_hop_round_trip),
 		cmocka_unit_test(test_update_round_trip_for_every_ae),

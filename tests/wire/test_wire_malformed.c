@@ -268,6 +268,18 @@ static void test_unknown_tlvs_and_subtlvs(void **state)
 	assert_int_equal(parse_body(optional, sizeof(optional), NULL, &st, out, 4), 1);
 	assert_int_equal(out[0].hello.seqno, 1);
 	assert_int_equal(drops(&st), 0);
+	/* a Restart sub-TLV (ours) too short for its 2 bytes: skipped and
+	 * counted, the Hello kept without it */
+	{
+		static const uint8_t short_restart[] = { 4, 9, 0, 0, 0, 1, 0, 100,
+							 112, 1, 5 };
+		struct babel_parse_stats st2 = { 0 };
+
+		assert_int_equal(parse_body(short_restart, sizeof(short_restart), NULL,
+					    &st2, out, 4), 1);
+		assert_int_equal(out[0].hello.restart_cs, 0);
+		assert_int_equal(st2.bad_subtlvs, 1);
+	}
 	/* a sub-TLV running past its TLV makes the TLV malformed */
 	DROPPED(STAT(bad_tlvs), 4, 9, 0, 0, 0, 1, 0, 100, 3, 4, 1);
 	/* a second Source Prefix makes the TLV ignored */
