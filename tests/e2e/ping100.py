@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # tests/e2e/ping100.py SRC DST SECONDS [RATE]: ICMP echo requests from SRC
 # to DST (IPv4) at RATE a second (default 100) on an absolute schedule,
-# for SECONDS; then waits 1 s for the last replies and prints
+# for SECONDS, starting when it prints "started"; then waits 1 s for
+# the last replies and prints
 # "sent N received M late L ms" (L: how late the latest request left
 # against its schedule), then "gap LOST FIRST_LOST NEXT_OK" for the
 # longest run of requests without a reply: how many, the wall-clock time
@@ -35,6 +36,9 @@ def main():
     s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     s.bind((src, 0))
     s.setblocking(False)
+    # The caller may wait for this: under emulation python's own start
+    # takes seconds (egress.sh).
+    print("started", flush=True)
     ident = os.getpid() & 0xFFFF
     total = int(secs * rate)
     got = set()
