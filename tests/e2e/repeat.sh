@@ -26,9 +26,9 @@ case $runs in ''|*[!0-9]*) echo "repeat.sh: -n wants a number" >&2; exit 2 ;; es
 if [ $# -eq 0 ]; then
     # The same lists as tests/integration.sh.
     if [ "${WGB_WG_BACKEND:-go}" = kernel ]; then
-        set -- anycast failover linkcut multihop wgquick foreign dryrun mesh20 egress
+        set -- anycast failover linkcut multihop wgquick foreign dryrun egress rtt
     else
-        set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress
+        set -- anycast failover linkcut check multihop wgquick foreign dryrun stall mesh20 interop egress rtt join
     fi
 fi
 [ -n "$dir" ] || dir=$(mktemp -d /tmp/wgb-repeat.XXXX)
