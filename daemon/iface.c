@@ -810,8 +810,6 @@ static void iface_write_end(struct daemon *d, struct d_iface *ifc,
 	ifc->read_again = true;
 }
 
-static void iface_write_wait(struct daemon *d, struct d_iface *ifc);
-
 /*
  * An interface a reload removed: what wgbabeld installed on its device is
  * taken back on a worker thread (a stopped wireguard-go must not hold up
@@ -898,23 +896,15 @@ static void iface_retire_start(struct daemon *d, struct iface_retire *rt)
 	}
 }
 
-/* IFC goes (a reload): its reconciler and writer go to a retire job. */
-static void iface_retire(struct daemon *d, struct d_iface *ifc, bool withdraw)
+/* IFC goes (a reload): its reconciler and writer go to a retire job.
+ * -ENOMEM: nothing changed (the caller takes them back from here). */
+static int iface_retire(struct daemon *d, struct d_iface *ifc, bool withdraw)
 {
 	struct iface_retire *rt = calloc(1, sizeof(*rt));
 	struct iface_write *j = ifc->writing;
 
-	if (!rt) {
-		iface_write_wait(d, ifc);	/* no memory: from here */
-		ifc->rec_dirty = false;
-		if (withdraw)
-			wg_rec_withdraw_all(ifc->rec);
-		else
-			wg_rec_flush(ifc->rec);
-		wg_rec_free(ifc->rec);
-		ifc->rec = NULL;
-		return;
-	}
+	if (!rt)
+		return -ENOMEM;
 	rt->req.data = rt;
 	uv_timer_init(d->loop, &rt->retry);
 	rt->retry.data = rt;
@@ -933,6 +923,7 @@ static void iface_retire(struct daemon *d, struct d_iface *ifc, bool withdraw)
 	} else {
 		iface_retire_start(d, rt);
 	}
+	return 0;
 }
 
 static void iface_write_done(uv_work_t *req, int status)
@@ -1110,9 +1101,9 @@ static void iface_destroy(struct daemon *d, size_t i, bool withdraw)
 	struct d_iface *ifc = d->ifaces[i];
 
 	iface_engine_del(d, ifc);
-	if (ifc->rec && !d->stopping) {
-		iface_retire(d, ifc, withdraw);
-	} else if (ifc->rec) {	/* at exit the loop runs no more */
+	/* From here at exit (the loop runs no more), or without memory for
+	 * the job. */
+	if (ifc->rec && (d->stopping || iface_retire(d, ifc, withdraw) < 0)) {
 		iface_write_now(d, ifc);
 		if (withdraw)
 			wg_rec_withdraw_all(ifc->rec);

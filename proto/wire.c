@@ -148,7 +148,8 @@ static enum tlv_verdict parse_src_prefix(struct bytes_rd *r, uint8_t ae,
  * The one sub-TLV walker. Which sub-TLVs are understood depends on the
  * enclosing TLV type: Timestamp in Hello (4 bytes) and IHU (8 bytes), RFC
  * 9616 §3; our experimental Restart in Hello (2 bytes); Source Prefix in
- * Update, Route Request and Seqno Request. Any other sub-TLV is skipped unless its mandatory bit is set (§4.4).
+ * Update, Route Request and Seqno Request. Any other sub-TLV is skipped
+ * unless its mandatory bit is set (§4.4).
  */
 static enum tlv_verdict parse_subtlvs(struct babel_parser *p, uint8_t tlv_type,
 				      uint8_t ae, struct bytes_rd r,
