@@ -173,16 +173,23 @@ void daemon_kick(struct daemon *d)
 /*
  * The safety re-read of the WireGuard devices: each read returns every
  * allowed IP, so its interval grows with what we installed there, 5 s
- * plus 0.5 ms a prefix, at most 60 s (100,000 prefixes: 55 s). It only
+ * plus 1 ms a prefix, at most 300 s (100,000 prefixes: 105 s). It only
  * catches what changed underneath without a sign (wg syncconf, wg set
  * removing ours); a new peer is noticed at once by its first Babel packet
- * (iface_unknown_source) and a re-created link by its link event.
+ * (iface_unknown_source) and a re-created link by its link event. A read
+ * costs wireguard-go about 1 us an allowed IP (it formats each one:
+ * 0.03-0.11 s at 100,000, tests/bench/wgpath.sh), so 1 ms a prefix keeps
+ * it under a thousandth of a core; at 0.5 ms it was a quarter of
+ * wireguard-go's steady CPU at 100,000 prefixes.
  */
+#define REFRESH_PER_PREFIX_US 1000
+#define REFRESH_MAX_MS 300000
 uint64_t refresh_interval_ms(const struct daemon *d)
 {
-	uint64_t ms = REFRESH_MS + fwd_wg_route_count(&d->fwd) / 2;
+	uint64_t ms = REFRESH_MS +
+		      fwd_wg_route_count(&d->fwd) * REFRESH_PER_PREFIX_US / 1000;
 
-	return ms < 60000 ? ms : 60000;
+	return ms < REFRESH_MAX_MS ? ms : REFRESH_MAX_MS;
 }
 
 static void on_check(uv_timer_t *t)

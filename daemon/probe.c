@@ -15,11 +15,24 @@
  * attacker who could forge it could as well forge a Babel retraction.
  *
  * Multicast draws no ICMP, so on links where we would send no unicast (or,
- * on WireGuard, no unicast Hello as often) the daemon sends each neighbour
- * a probe every probe-interval: a Babel packet
+ * on WireGuard, no unicast Hello as often) the daemon sends a probe every
+ * probe-interval: a Babel packet
  * holding one PadN TLV (RFC 8966 §4.6.2), which receivers parse and ignore
  * (babeld 1.12 and BIRD 2 included; no Hello, so no Hello history or
  * unicast-Hello state changes on their side).
+ *
+ * Only to a neighbour whose loss would move traffic: the next hop of a
+ * selected route while another neighbour has a working link (the engine's
+ * `failover`, the rule its fast probes follow). A router with a single
+ * working link gains nothing from learning a second early that its only
+ * way is dead: the host of a crashed daemon still forwards with the routes
+ * it left, and the unicast Hellos and IHUs we send anyway draw the same
+ * ICMP a few seconds later. A neighbour the engine probes fast gets no
+ * PadN either: its Ack Requests, sent whenever it was silent, draw the
+ * ICMP as well. Every probe wakes both ends' WireGuard (wireguard-go:
+ * about 1 ms of CPU a packet on our machines, a third of its steady CPU
+ * at 100,000 prefixes in tests/bench/wgpath.sh), so one that buys nothing
+ * is not sent.
  */
 #include "daemon/daemon.h"
 #include "daemon/icmperr.h"
@@ -45,8 +58,8 @@ static int probe_one(void *ctx, const struct babel_neighbour_info *ni)
 
 	if (!ifc || !ifc->probing)
 		return 0;
-	/* Nothing to lose from a neighbour neither heard nor routed through. */
-	if (!ni->mcast_history && !ni->ucast_history && !ni->routes)
+	/* Nothing to gain (above), or probed by the engine already. */
+	if (!ni->failover || ni->fast_probe)
 		return 0;
 	net_send(w->d, ni->ifindex, &ni->addr, w->pkt, w->len);
 	w->sent++;

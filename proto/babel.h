@@ -164,7 +164,7 @@ struct babel_config {
 	/* The periodic full update of a large table: its interval is the
 	 * interface's update interval times (Updates a dump sends there /
 	 * update_scale_entries) when that is more than 1, at most 8 times
-	 * and 655 s (0: 25,000; BABEL_NO_UPDATE_SCALE: never scaled). A dump
+	 * and 655 s (0: 12,500; BABEL_NO_UPDATE_SCALE: never scaled). A dump
 	 * sends the table's entries once on a multicast interface, once to
 	 * each registered peer on a unicast_only one. See babel.c. */
 	uint32_t update_scale_entries;
@@ -453,6 +453,9 @@ struct babel_neighbour_info {
 	uint32_t routes;		/* routes learned from it */
 	uint32_t selected;		/* selected routes through it */
 	bool fast_probe;		/* probed fast (fast_probe_ms) */
+	/* A next hop of selected routes while another neighbour has a working
+	 * link: losing it soon moves traffic (what fast detection is for). */
+	bool failover;
 };
 
 struct babel_route_info {

@@ -10,7 +10,8 @@
 #include "proto/engine.h"
 #include "proto/rules.h"
 
-static void neigh_info(struct babel_neigh *nb, struct babel_neighbour_info *i)
+static void neigh_info(const struct babel *b, struct babel_neigh *nb,
+		       struct babel_neighbour_info *i)
 {
 	struct babel_iface *ifp = nb->ifp;
 
@@ -30,6 +31,7 @@ static void neigh_info(struct babel_neigh *nb, struct babel_neighbour_info *i)
 	i->routes = nb->nroutes;
 	i->selected = nb->nselected;
 	i->fast_probe = nb->fast;
+	i->failover = nb->nselected && b->nlinks >= 2;
 }
 
 int babel_foreach_neighbour(struct babel *b, babel_neighbour_fn fn, void *ctx)
@@ -45,7 +47,7 @@ int babel_foreach_neighbour(struct babel *b, babel_neighbour_fn fn, void *ctx)
 			struct babel_neighbour_info i;
 			int rc;
 
-			neigh_info(nb, &i);
+			neigh_info(b, nb, &i);
 			rc = fn(ctx, &i);
 			if (rc)
 				return rc;
@@ -225,7 +227,7 @@ void babel_notify_neigh(struct babel *b, struct babel_neigh *nb,
 
 	if (!b->events || !b->cb.neigh_event)
 		return;
-	neigh_info(nb, &i);
+	neigh_info(b, nb, &i);
 	b->cb.neigh_event(b->cb.ctx, ev, &i);
 }
 

@@ -216,7 +216,8 @@ def wgbabeld_conf(lab, who, ifn, router_id=None):
     """wgbabeld.conf for WHO ("sender" or "receiver") on interface IFN."""
     conf = lab.path(who + ".conf")
     with open(conf, "w") as f:
-        f.write("interface %s type wireguard\n" % ifn)
+        f.write("interface %s type wireguard%s\n" %
+                (ifn, os.environ.get("WGPATH_IFOPTS", "")))
         if router_id:
             f.write("router-id %s\n" % router_id)
         if who == "sender":

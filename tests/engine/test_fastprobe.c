@@ -5,7 +5,8 @@
  * hops of selected routes on a unicast-only link, none to a neighbour
  * heard in the interval, the neighbour lost ("probe") after 9 silent
  * intervals, any packet or the daemon's evidence as an answer, at most
- * fast_probe_max neighbours probed, the per-node probe budget
+ * fast_probe_max neighbours probed, which neighbours the daemon's ICMP
+ * probes go to (failover: a next hop with another link), the per-node probe budget
  * (fast_probe_rate) stretching the interval, damping (a neighbour lost
  * by probe and heard again within 10 s gets twice the allowance, halved
  * again after each quiet minute), and an Ack Request answered.
@@ -51,6 +52,28 @@ static struct fast_ctx fast_of(struct h *h)
 	struct fast_ctx f = { 0 };
 
 	babel_foreach_neighbour(h->b, first_fast, &f);
+	return f;
+}
+
+static int first_failover(void *ctx, const struct babel_neighbour_info *i)
+{
+	struct fast_ctx *f = ctx;
+
+	if (i->failover) {
+		if (!f->n)
+			f->addr = i->addr;
+		f->n++;
+	}
+	return 0;
+}
+
+/* The neighbours whose loss would move traffic: what the daemon's ICMP
+ * probes (daemon/probe.c) are sent to. */
+static struct fast_ctx failover_of(struct h *h)
+{
+	struct fast_ctx f = { 0 };
+
+	babel_foreach_neighbour(h->b, first_failover, &f);
 	return f;
 }
 
@@ -129,6 +152,7 @@ static void test_a_router_with_a_single_link_does_not_probe(void **state)
 {
 	struct h *h = *state = h_new(NULL, true);
 	struct babel_addr a = nb_addr(0), b = nb_addr(1);
+	struct fast_ctx fo;
 
 	/* A spoke with one hub: its next hop, but nowhere else to go. */
 	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
@@ -137,12 +161,17 @@ static void test_a_router_with_a_single_link_does_not_probe(void **state)
 	run_alive(h, h->now + 2 * SEC, 1, true);
 	assert_true(selected_via(h, "10.20.0.0/16", 0, NULL));
 	assert_int_equal(fast_of(h).n, 0);
+	assert_int_equal(failover_of(h).n, 0);
 	/* A second link comes up: now the next hop is worth probing. */
 	assert_int_equal(babel_iface_add_peer(h->b, 1, &b, h->now), 0);
 	bring_up(h, 1, true);
 	clear_sent(h);
 	run_alive(h, h->now + SEC, 2, true);
 	assert_int_equal(fast_of(h).n, 1);
+	/* The next hop only: 1 carries nothing, its loss would move nothing. */
+	fo = failover_of(h);
+	assert_int_equal(fo.n, 1);
+	assert_true(babel_addr_equal(&fo.addr, &a));
 	/* Every other 100 ms tick (the one after an Ack is skipped). */
 	assert_in_range(count_sent(h, BABEL_TLV_ACK_REQ, 0, NULL), 4, 6);
 }
