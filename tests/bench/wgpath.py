@@ -212,12 +212,16 @@ def write_addconf(path, n, pub):
             f.write("AllowedIPs = %s\n" % peers.prefix(i))
 
 
+# --iface-opts: words added to both daemons' interface line.
+IFACE_OPTS = []
+
+
 def wgbabeld_conf(lab, who, ifn, router_id=None):
     """wgbabeld.conf for WHO ("sender" or "receiver") on interface IFN."""
     conf = lab.path(who + ".conf")
     with open(conf, "w") as f:
         f.write("interface %s type wireguard%s\n" %
-                (ifn, os.environ.get("WGPATH_IFOPTS", "")))
+                (ifn, "".join(" " + o for o in IFACE_OPTS)))
         if router_id:
             f.write("router-id %s\n" % router_id)
         if who == "sender":
@@ -566,7 +570,11 @@ def main():
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work directory (configs, logs, pcaps)")
+    ap.add_argument("--iface-opts", default="",
+                    help="interface options for both daemons, e.g. "
+                    "'probe-interval 0' (to see what a feature costs)")
     args = ap.parse_args()
+    IFACE_OPTS.extend(args.iface_opts.split())
 
     report.unwind_on_signals()
 
