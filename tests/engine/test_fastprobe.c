@@ -31,15 +31,16 @@ static int h_free_state(void **state)
 }
 
 struct fast_ctx {
+	bool failover;		/* count failover, not fast_probe */
 	unsigned n;
 	struct babel_addr addr;
 };
 
-static int first_fast(void *ctx, const struct babel_neighbour_info *i)
+static int first_marked(void *ctx, const struct babel_neighbour_info *i)
 {
 	struct fast_ctx *f = ctx;
 
-	if (i->fast_probe) {
+	if (f->failover ? i->failover : i->fast_probe) {
 		if (!f->n)
 			f->addr = i->addr;
 		f->n++;
@@ -51,29 +52,17 @@ static struct fast_ctx fast_of(struct h *h)
 {
 	struct fast_ctx f = { 0 };
 
-	babel_foreach_neighbour(h->b, first_fast, &f);
+	babel_foreach_neighbour(h->b, first_marked, &f);
 	return f;
-}
-
-static int first_failover(void *ctx, const struct babel_neighbour_info *i)
-{
-	struct fast_ctx *f = ctx;
-
-	if (i->failover) {
-		if (!f->n)
-			f->addr = i->addr;
-		f->n++;
-	}
-	return 0;
 }
 
 /* The neighbours whose loss would move traffic: what the daemon's ICMP
  * probes (daemon/probe.c) are sent to. */
 static struct fast_ctx failover_of(struct h *h)
 {
-	struct fast_ctx f = { 0 };
+	struct fast_ctx f = { .failover = true };
 
-	babel_foreach_neighbour(h->b, first_failover, &f);
+	babel_foreach_neighbour(h->b, first_marked, &f);
 	return f;
 }
 
