@@ -979,6 +979,12 @@ int main(int argc, char **argv)
 	 * keeps what a read of the whole device took (about 1.8 MB more
 	 * resident per read at 100,000 prefixes; tests/bench/README.md). */
 	mallopt(M_ARENA_MAX, 1);
+	/* Large transient buffers (a device read: 1.8 MB at 100,000
+	 * prefixes; a write's batch; a table's next size) mapped and
+	 * unmapped on their own, not kept resident in the heap after they
+	 * are freed (glibc otherwise raises this threshold to the largest
+	 * block freed so far). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
