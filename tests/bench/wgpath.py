@@ -12,6 +12,7 @@ sends. See tests/bench/README.md.
 """
 
 import argparse
+import json
 import os
 import socket
 import struct
@@ -210,6 +211,45 @@ def write_addconf(path, n, pub):
         f.write("[Peer]\nPublicKey = %s\n" % pub)
         for i in range(n):
             f.write("AllowedIPs = %s\n" % peers.prefix(i))
+
+
+def path_drops(ns, ifn):
+    """Drops in namespace NS: the WireGuard device IFN's tx/rx drops (its
+    queue; a TUN queue wireguard-go does not read fast enough drops
+    silently) and UDP receive-buffer errors, IPv4 (the underlay here:
+    wireguard-go's socket) and IPv6 (Babel over the tunnel: wgbabeld's)."""
+    out = {}
+    try:
+        link = json.loads(subprocess.run(
+            ["ip", "-n", ns, "-s", "-j", "link", "show", "dev", ifn],
+            text=True, stdout=subprocess.PIPE, check=True).stdout)[0]
+        st = link.get("stats64", link.get("stats", {}))
+        out["tx_dropped"] = st.get("tx", {}).get("dropped")
+        out["rx_dropped"] = st.get("rx", {}).get("dropped")
+        q = json.loads(subprocess.run(
+            ["ip", "netns", "exec", ns, "tc", "-s", "-j", "qdisc", "show",
+             "dev", ifn], text=True, stdout=subprocess.PIPE,
+            check=True).stdout or "[]")
+        out["qdisc_drops"] = sum(x.get("drops", 0) for x in q)
+        snmp = subprocess.run(["ip", "netns", "exec", ns, "nstat", "-asz",
+                               "-j"], text=True, stdout=subprocess.PIPE,
+                              check=True).stdout
+        kern = json.loads(snmp).get("kernel", {})
+        out["udp_rcvbuf_errors"] = kern.get("UdpRcvbufErrors", 0)
+        out["udp6_rcvbuf_errors"] = kern.get("Udp6RcvbufErrors", 0)
+    except (subprocess.CalledProcessError, ValueError, IndexError,
+            OSError) as e:
+        out["error"] = str(e)
+    return out
+
+
+def drops_str(d):
+    if "error" in d:
+        return "(unknown: %s)" % d["error"]
+    return ("device tx %s rx %s, qdisc %s, UDP receive buffers: IPv4 %s "
+            "(WireGuard's underlay), IPv6 %s (Babel)" %
+            (d.get("tx_dropped"), d.get("rx_dropped"), d.get("qdisc_drops"),
+             d.get("udp_rcvbuf_errors"), d.get("udp6_rcvbuf_errors")))
 
 
 # --iface-opts: words added to both daemons' interface line.
@@ -467,6 +507,12 @@ def one_order(order, n, args, workdir, floor_s):
             st = measure.wgbabeld_status(d.ctl)
             if st is not None:
                 r[who + "_send_errors"] = st.get("send_errors")
+        # Where else an Update can be lost without an error to its
+        # sender: the WireGuard device's queues and the UDP sockets'
+        # receive buffers (wireguard-go's, then wgbabeld's), per side.
+        for who, ns, ifn in (("sender", lab.sender, lab.wg_s),
+                             ("receiver", lab.receiver, lab.wg_r)):
+            r[who + "_drops"] = path_drops(ns, ifn)
         for d in (receiver, sender):
             if not d.alive():
                 raise RuntimeError("%s exited: %s" % (d.name, d.log_tail(5)))
@@ -540,6 +586,10 @@ def print_table(n, floor_s, results, args):
             print("%s: datagrams not sent (send errors): sender %s, "
                   "receiver %s" % (r["order"], r["sender_send_errors"],
                                    r.get("receiver_send_errors")))
+        if "sender_drops" in r:
+            print("%s: dropped on the way: sender %s; receiver %s" % (
+                r["order"], drops_str(r["sender_drops"]),
+                drops_str(r["receiver_drops"])))
     print("floor (wg addconf of N allowed IPs, median): %.3f s" % floor_s)
     sys.stdout.flush()
 
