@@ -13,6 +13,9 @@
 #include "proto/engine.h"
 #include "proto/rules.h"
 
+/* A new neighbour's large first dump goes out again this much later. */
+#define BABEL_REDUMP_US 1000000ULL
+
 void *babel_alloc(struct babel *b, size_t size)
 {
 	void *p = malloc(size);
@@ -614,6 +617,20 @@ int babel_receive_at(struct babel *b, unsigned ifindex,
 		babel_prompt_hello(b, nb, now_us);
 		babel_send_wildcard_request(b, nb);
 		babel_dump_start(b, &nb->dump, now_us);
+		/*
+		 * A table of more than one pacing step goes out as a burst of
+		 * datagrams (100,000 prefixes: about 1,000 in 0.1 s) that a
+		 * busy receiver may not take in time: wireguard-go's UDP
+		 * socket has the 208 KiB default, and under load it dropped
+		 * a dozen of them (tests/bench/wgpath.sh, receiver-first),
+		 * which left their routes to the first periodic update, 16 s
+		 * later. So it is sent once more, a second on: duplicates
+		 * change nothing at the receiver, and this costs one more
+		 * dump per new neighbour, only for large tables.
+		 */
+		if (b->entries.n > b->cfg.update_burst)
+			babel_heap_arm(&b->timers, &nb->redump_timer,
+				       now_us + BABEL_REDUMP_US);
 	}
 	(void)dst;
 	babel_flush(b);
@@ -755,6 +772,7 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 	case T_NEIGH_IHU:
 	case T_NEIGH_ROUTES:
 	case T_NEIGH_PROBE:
+	case T_NEIGH_REDUMP:
 		babel_neigh_timer(b, t, now);
 		break;
 	case T_ENTRY:

@@ -501,6 +501,8 @@ struct babel_counters {
 	uint64_t updates_sent;
 	uint64_t dump_updates_sent;	/* of which in full dumps (periodic,
 					 * new neighbour, wildcard request) */
+	uint64_t redumps;		/* second copies of a new neighbour's
+					 * first dump (a large table) */
 	uint64_t unfeasible_updates;	/* accepted as unfeasible candidates */
 	uint64_t refused_routes;	/* new routes refused at a route limit */
 	uint64_t source_specific_ignored; /* TLVs (ignore_source_specific) */

@@ -33,6 +33,7 @@ enum babel_timer_kind {
 	T_NEIGH_IHU,
 	T_NEIGH_ROUTES,
 	T_NEIGH_PROBE,
+	T_NEIGH_REDUMP,
 	T_ENTRY,
 	T_REQUEST,
 	T_PACE,
@@ -123,6 +124,8 @@ struct babel_neigh {
 	struct babel_timer routes_timer;
 	struct babel_obuf *ucast;
 	struct babel_dump dump;		/* unicast full dump (wildcard request) */
+	/* The second copy of a large first dump (babel_receive). */
+	struct babel_timer redump_timer;
 	/* Fast failure detection (neighbour.c): selected routes through
 	 * it, and the probe state while it is one of b->nfast. */
 	uint32_t nselected;

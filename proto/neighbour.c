@@ -81,6 +81,7 @@ struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
 	babel_timer_init(&nb->ihu_timer, T_NEIGH_IHU);
 	babel_timer_init(&nb->routes_timer, T_NEIGH_ROUTES);
 	babel_timer_init(&nb->probe_timer, T_NEIGH_PROBE);
+	babel_timer_init(&nb->redump_timer, T_NEIGH_REDUMP);
 	nb->probe_nonce = (uint16_t)b->hash_seed;
 	babel_list_init(&nb->routes);
 	babel_list_init(&nb->dump.link);
@@ -114,6 +115,7 @@ void babel_neigh_free(struct babel *b, struct babel_neigh *nb)
 	babel_neigh_flush_routes(b, nb, b->now);
 	babel_requests_drop_neigh(b, nb);
 	babel_dump_stop(b, &nb->dump);
+	babel_heap_cancel(&b->timers, &nb->redump_timer);
 	if (nb->ucast)
 		babel_obuf_discard(b, nb->ucast);
 	babel_heap_cancel(&b->timers, &nb->mc_timer);
@@ -693,6 +695,11 @@ void babel_neigh_timer(struct babel *b, struct babel_timer *t, uint64_t now)
 	case T_NEIGH_PROBE:
 		neigh_probe_timer(b, babel_container_of(t, struct babel_neigh, probe_timer),
 				  now);
+		break;
+	case T_NEIGH_REDUMP:
+		nb = babel_container_of(t, struct babel_neigh, redump_timer);
+		b->ctr.redumps++;
+		babel_dump_start(b, &nb->dump, now);
 		break;
 	default:
 		break;

@@ -411,6 +411,61 @@ static void test_periodic_update_interval_grows_with_the_table(void **state)
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, -1, interval_64s), 40);
 }
 
+/* A new neighbour gets the table at once; a table of more than one pacing
+ * step (update_burst) once more a second later, since a busy receiver
+ * may drop part of the burst. A small one goes once. */
+static void originate_n(struct h *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+}
+
+static void test_a_large_first_dump_is_sent_twice(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 10 };
+	struct h *h = *state = h_new(&cfg, false);
+	uint64_t t0 = h->now;
+	struct babel_counters c;
+
+	originate_n(h, 40);
+	run_to(h, t0 + 2 * SEC);
+	clear_sent(h);
+	bring_up(h, 0, false);
+	run_to(h, h->now + 500 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 40);
+	clear_sent(h);
+	run_to(h, h->now + 600 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 40);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.redumps, 1);
+	/* Then nothing more to it until the periodic update (16 s). */
+	clear_sent(h);
+	run_to(h, t0 + 15 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 0);
+}
+
+static void test_a_small_first_dump_is_sent_once(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 10 };
+	struct h *h = *state = h_new(&cfg, false);
+	uint64_t t0 = h->now;
+	struct babel_counters c;
+
+	originate_n(h, 10);
+	run_to(h, t0 + 2 * SEC);
+	clear_sent(h);
+	bring_up(h, 0, false);
+	run_to(h, t0 + 15 * SEC);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 10);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.redumps, 0);
+}
+
 static bool interval_16s(const struct babel_tlv *t)
 {
 	return t->update.interval == 1600;
@@ -1523,6 +1578,8 @@ int main(void)
 		T(test_seqno_request_for_our_prefix_bumps_our_seqno_and_saves_it),
 		T(test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff),
 		T(test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks),
+		T(test_a_large_first_dump_is_sent_twice),
+		T(test_a_small_first_dump_is_sent_once),
 		T(test_periodic_update_interval_grows_with_the_table),
 		T(test_periodic_update_interval_grows_with_the_peers),
 		T(test_periodic_update_interval_one_peer_is_configured),
