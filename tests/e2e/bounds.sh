@@ -29,6 +29,15 @@ declare -gA TOPO_BOUND_HOST=(
     [linkcut.move]=2
     # mesh20.sh: every route direct after convergence, s.
     [mesh20.direct]=30
+    # multihop.sh: pings lost (100/s) across a crash or SIGTERM restart of
+    # transit n3: each direction loses what is in flight on the 60 ms
+    # detour when n2 and n4 move back (6 at 100/s), twice over each way;
+    # 7 to 12 measured (tests/bench/README.md).
+    [multihop.restart_lost]=24
+    # multihop.sh: n3's silence in a keep-routes-on-exit restart (its
+    # last Hello to the new instance's first), s: 0.15-0.56 s measured,
+    # well inside the 3 s its neighbours grant (RESTART_BACK_MS).
+    [multihop.keep_gap]=1.5
     # redist.sh: a withdrawn kernel table gone from the peer, s.
     [redist.withdraw]=30
     # rtt.sh: the first RTT sample after a restart within this of ping's,
@@ -55,6 +64,18 @@ declare -gA TOPO_BOUND_GUEST=(
     [linkcut.move]=5
     # Took 12 s once (host: 1-3 s).
     [mesh20.direct]=90
+    # The issue's "under 1 s lost" at 100/s. Measured 8 and 10 in crash
+    # restarts and 7 and 8 in SIGTERM restarts (2026-12-05, 53911c9 and
+    # f454d00): within the host's 24. Wider because once (fe51300) a crash
+    # restart lost 121, 113 of them requests n3 still forwarded after n4
+    # had moved off it and before n2 did: under emulation the two moves
+    # came about 1 s apart. Was 1000 ("not explained") before these runs.
+    [multihop.restart_lost]=100
+    # Every process start is about ten times slower: n3 silent 1.395 s,
+    # 2.004 s (then past the 2 s granted, 3 requests lost) and 1.996 s.
+    # Up to the 3 s its neighbours grant (RESTART_BACK_MS), nothing moves
+    # and nothing is lost; past it they move.
+    [multihop.keep_gap]=3
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).
     [redist.withdraw]=120
