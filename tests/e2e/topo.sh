@@ -612,101 +612,30 @@ _topo_started() {
 # ------------------------------------------------------------ timelines
 # $WGT_DIR/NODE.timeline: each wgbabeld node's selected next hops over the
 # run, to read beside its log when a test failed (the file stays with
-# WGT_DIR, or is copied to WGT_KEEP_FAILED with the logs). One line per
+# WGT_DIR, or is copied to WGT_KEEP_FAILED with the logs): one line per
 # change, stamped with the wall clock (as the daemons' logs) and the
-# seconds since topo_init:
-#   20:42:21.514 +3.212 2001:db8:100::5/128 via fe80::3 if wg0 metric 384 (was none)
-#   20:42:31.002 +12.700 2001:db8:100::5/128 none (was fe80::3 if wg0)
-#   20:42:31.002 +12.700 neighbour fe80::3 if wg0 gone
-# The first lines are the state when the monitor connected (its "add"
-# walk). From `wgbabelctl monitor` (started when the daemon's socket
-# answers, again after each restart; it ends when the daemon does): route
-# lines whose selected route changed, neighbours added or flushed; metric,
-# seqno and link-cost changes are left out. Each costs one wgbabelctl and
-# one bash subshell reading it (builtins only, no process per line).
-# TOPO_TIMELINE=0: none.
+# seconds since topo_init (tests/e2e/timeline.py says which lines). One
+# timeline.py per node on its control socket's "monitor", started when
+# the socket answers (at topo_launch, again after each restart); it ends
+# when its daemon does. Cost on the host (wireguard-go, mesh20): 5.2 s of
+# CPU over the 20 nodes' run, 0.26 s each. In the qemu guest (TCG, about
+# ten times slower) not for more than 10 nodes: 20 Python starts there
+# would land in mesh20's and join's convergence, unmeasured.
+# TOPO_TIMELINE=0: none; =1: every node, in the guest too.
 declare -gA TOPO_TL_PID=()
 TOPO_START_US=${EPOCHREALTIME/[.,]/}
 
 _topo_timeline_start() {
     local n=$1
-    [ "${TOPO_TIMELINE:-1}" = 1 ] || return 0
+    [ "${TOPO_TIMELINE:-}" != 0 ] || return 0
+    [ "${WGB_IN_GUEST:-0}" != 1 ] || [ "${#TOPO_NODES[@]}" -le 10 ] ||
+        [ "${TOPO_TIMELINE:-}" = 1 ] || return 0
     # The last one ended with its daemon; reap it.
     [ -z "${TOPO_TL_PID[$n]:-}" ] || wgt_stop "${TOPO_TL_PID[$n]}" 2
-    _topo_timeline_run "$n" >>"$WGT_DIR/$n.timeline" 2>>"$WGT_DIR/timeline-$n.log" &
+    python3 "$TOPO_HERE/timeline.py" "$WGT_DIR/$n.sock" "$TOPO_START_US" \
+        >>"$WGT_DIR/$n.timeline" 2>>"$WGT_DIR/timeline-$n.log" &
     TOPO_TL_PID[$n]=$!
     echo "$! timeline-$n" >>"$WGT_DIR/pids"
-}
-
-# In a background subshell: wgbabelctl is its child, stopped with it.
-_topo_timeline_run() {
-    local ctl
-    exec 3< <(exec "$WGBABELCTL" -s "$WGT_DIR/$1.sock" monitor)
-    ctl=$!
-    trap 'kill "$ctl" 2>/dev/null; exit 0' TERM
-    _topo_timeline_filter <&3
-}
-
-_topo_timeline_filter() {
-    local line now e key hop was id stamp pend='' pend_line=''
-    local -A sel=() selid=()
-    local re='^(add|change|flush) route ([^ ]+) prefix ([^ ]+) from ([^ ]+) installed (yes|no) .* metric ([0-9]+) .* via ([^ ]+) if ([^ ]+)'
-    local rn='^(add|flush) neighbour [^ ]+ address ([^ ]+) if ([^ ]+)'
-    while :; do
-        # A route unselected is shown as "none" only if no other route
-        # of its prefix is selected right after (the engine's switch is
-        # two events).
-        if [ -n "$pend" ]; then
-            IFS= read -r -t 0.1 line
-        else
-            IFS= read -r line
-        fi
-        case $? in
-        0) ;;
-        1) [ -z "$pend" ] || echo "$pend_line"; break ;;
-        *) echo "$pend_line"; pend=''; continue ;;
-        esac
-        # Most lines are a neighbour's new reach or cost: out at once.
-        case $line in *" route "* | "add neighbour "* | "flush neighbour "*) ;; *) continue ;; esac
-        now=${EPOCHREALTIME/[.,]/}
-        e=$((now - TOPO_START_US))
-        printf -v stamp '%(%H:%M:%S)T.%03d +%d.%03d' "${now:0:-6}" \
-            "$((10#${now: -6} / 1000))" "$((e / 1000000))" "$((e / 1000 % 1000))"
-        if [[ $line =~ $re ]]; then
-            key=${BASH_REMATCH[3]}
-            case ${BASH_REMATCH[4]} in ::/0 | 0.0.0.0/0) ;; *) key+=" from ${BASH_REMATCH[4]}" ;; esac
-            id=${BASH_REMATCH[2]}
-            if [ "${BASH_REMATCH[1]}" != flush ] && [ "${BASH_REMATCH[5]}" = yes ]; then
-                hop="${BASH_REMATCH[7]} if ${BASH_REMATCH[8]}"
-                if [ "$pend" = "$key" ]; then
-                    was=${pend_line##*(was }
-                    was=${was%)}
-                    pend=''
-                else
-                    was=${sel[$key]:-none}
-                fi
-                selid[$key]=$id
-                [ "$hop" != "$was" ] || { sel[$key]=$hop; continue; }
-                sel[$key]=$hop
-                [ -z "$pend" ] || { echo "$pend_line"; pend=''; }
-                echo "$stamp $key via $hop metric ${BASH_REMATCH[6]} (was $was)"
-                continue
-            elif [ "${selid[$key]:-}" = "$id" ]; then
-                [ -z "$pend" ] || echo "$pend_line"
-                pend=$key
-                pend_line="$stamp $key none (was ${sel[$key]:-none})"
-                unset "selid[$key]" "sel[$key]"
-                continue
-            fi
-        elif [[ $line =~ $rn ]]; then
-            [ -z "$pend" ] || { echo "$pend_line"; pend=''; }
-            if [ "${BASH_REMATCH[1]}" = add ]; then
-                echo "$stamp neighbour ${BASH_REMATCH[2]} if ${BASH_REMATCH[3]} up"
-            else
-                echo "$stamp neighbour ${BASH_REMATCH[2]} if ${BASH_REMATCH[3]} gone"
-            fi
-        fi
-    done
 }
 
 # On every delayable link, one side starts the WireGuard handshake (one
