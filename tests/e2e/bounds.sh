@@ -38,6 +38,8 @@ declare -gA TOPO_BOUND_HOST=(
     # last Hello to the new instance's first), s: 0.15-0.56 s measured,
     # well inside the 3 s its neighbours grant (RESTART_BACK_MS).
     [multihop.keep_gap]=1.5
+    # multihop.sh: echo requests lost in that restart: nobody moves.
+    [multihop.keep_lost]=0
     # redist.sh: a withdrawn kernel table gone from the peer, s.
     [redist.withdraw]=30
     # rtt.sh: the first RTT sample after a restart within this of ping's,
@@ -76,6 +78,12 @@ declare -gA TOPO_BOUND_GUEST=(
     # Up to the 3 s its neighbours grant (RESTART_BACK_MS), nothing moves
     # and nothing is lost; past it they move.
     [multihop.keep_gap]=3
+    # 0 in three runs, 3 ("request n2>") in two: at 53911c9 (n3 silent
+    # 2.004 s, past the 2 s then granted) and at 91b1175 (silent 2.442 s
+    # by n3's capture, yet n2 and n4 gave it up by probes 3.08 s after its
+    # Restart Hello, moved to the detour and back: cause not found yet,
+    # see n2's timeline in that run). What one move there and back loses.
+    [multihop.keep_lost]=24
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).
     [redist.withdraw]=120
