@@ -81,8 +81,8 @@ declare -gA TOPO_BOUND_GUEST=(
     # 0 in three runs, 3 ("request n2>") in two: at 53911c9 (n3 silent
     # 2.004 s, past the 2 s then granted) and at 91b1175 (silent 2.442 s
     # by n3's capture, yet n2 and n4 gave it up by probes 3.08 s after its
-    # Restart Hello, moved to the detour and back: cause not found yet,
-    # see n2's timeline in that run). What one move there and back loses.
+    # Restart Hello; their timelines show no next hop change then, n1's
+    # does: cause not found yet). What one move there and back loses.
     [multihop.keep_lost]=24
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).
