@@ -73,16 +73,18 @@ declare -gA TOPO_BOUND_GUEST=(
     # had moved off it and before n2 did: under emulation the two moves
     # came about 1 s apart. Was 1000 ("not explained") before these runs.
     [multihop.restart_lost]=100
-    # Every process start is about ten times slower: n3 silent 1.395 s,
-    # 2.004 s (then past the 2 s granted, 3 requests lost) and 1.996 s.
-    # Up to the 3 s its neighbours grant (RESTART_BACK_MS), nothing moves
-    # and nothing is lost; past it they move.
-    [multihop.keep_gap]=3
+    # Every process start is about ten times slower: n3 silent 1.395,
+    # 2.004, 1.996, 2.209 and 2.442 s, and 5.925 s once with the host
+    # loaded (ASan unit tests and an e2e run beside the guest). Past the
+    # 3 s its neighbours grant (RESTART_BACK_MS) they move, which
+    # multihop.keep_lost bounds: logged only.
+    [multihop.keep_gap]=-
     # 0 in three runs, 3 ("request n2>") in two: at 53911c9 (n3 silent
     # 2.004 s, past the 2 s then granted) and at 91b1175 (silent 2.442 s
     # by n3's capture, yet n2 and n4 gave it up by probes 3.08 s after its
     # Restart Hello; their timelines show no next hop change then, n1's
-    # does: cause not found yet). What one move there and back loses.
+    # does: cause not found yet); 1 at 366565a with n3 silent 5.9 s
+    # (host loaded). What one move there and back loses.
     [multihop.keep_lost]=24
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).

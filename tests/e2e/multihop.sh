@@ -320,14 +320,16 @@ t_keep_restart() {
     # moves, so nothing is in flight on a path left: 0 requests lost is
     # asserted; a reply lost is named and counted apart.  Before this
     # (2026-12-05): 7 to 9 lost, all at the moves to the detour and back.
-    # In the guest n3 is silent longer, and 3 requests were lost in two
-    # of five runs there (KEEP_GAP_LIM, KEEP_LOST_LIM: tests/e2e/bounds.sh).
+    # In the guest n3 is silent longer (only logged there), and 3
+    # requests at most were lost in six runs (KEEP_GAP_LIM, KEEP_LOST_LIM:
+    # tests/e2e/bounds.sh).
     [ "$REQ_LOST" -le "$KEEP_LOST_LIM" ] ||
         wgt_fail "echo requests lost across n3's keep-routes-on-exit restart: $REQ_LOST, more than $KEEP_LOST_LIM"
     [ "$REP_LOST" = 0 ] || wgt_log "replies lost (counted apart): $REP_LOST; by where: ${LOSS_WHERE:-none}"
     # Host: well within the 3 s the neighbours grant, 0.15 to 0.56 s in
     # eleven runs (tests/bench/README.md).
-    awk -v g="${GAP:-99}" -v l="$KEEP_GAP_LIM" 'BEGIN { exit !(g < l) }' ||
+    [ "$KEEP_GAP_LIM" = - ] ||
+        awk -v g="${GAP:-99}" -v l="$KEEP_GAP_LIM" 'BEGIN { exit !(g < l) }' ||
         wgt_fail "n3 was silent for ${GAP:-?} s in its restart, not under $KEEP_GAP_LIM s"
     captures_report keep
     wgt_assert_wait topo_converged 30 "converged after the restart"
