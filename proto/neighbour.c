@@ -230,8 +230,20 @@ static uint64_t cs_to_us(uint16_t cs)
 	return (uint64_t)cs * 10000;
 }
 
+/*
+ * The longest Restart window (sub-TLV 112) we honour. The sub-TLV is a
+ * u16 in centiseconds, so a neighbour may ask for up to 655 s, and
+ * during the window neither fast probes nor ICMP unreachables lose it:
+ * a claim that long would suspend fast failure detection for ten
+ * minutes while its routes black-hole. Our own window is 3 s
+ * (RESTART_BACK_MS, daemon/main.c); a slow host (a TCG guest, a loaded
+ * box) restarts well inside 30 s. A longer claim is cut to this and
+ * logged; the neighbour is then lost as usual if it is not back.
+ */
+#define RESTART_MAX_CS 3000u
+
 static void neigh_log_restart(struct babel *b, const struct babel_neigh *nb,
-			      uint16_t cs)
+			      uint16_t cs, uint16_t asked)
 {
 	struct babel_prefix who = { .af = nb->addr.af };
 	char a[64];
@@ -240,9 +252,16 @@ static void neigh_log_restart(struct babel *b, const struct babel_neigh *nb,
 	memcpy(who.addr, nb->addr.addr, sizeof(who.addr));
 	babel_prefix_str(&who, a, sizeof(a));
 	a[strcspn(a, "/")] = '\0';	/* an address, not a prefix */
-	babel_logf(b, BABEL_LOG_INFO, "neighbour %s on interface %u restarts "
-		   "keeping its routes: kept for %u.%02u s", a, nb->ifp->ifindex,
-		   cs / 100u, cs % 100u);
+	if (asked > cs)
+		babel_logf(b, BABEL_LOG_INFO, "neighbour %s on interface %u "
+			   "restarts keeping its routes: asked %u.%02u s, kept "
+			   "for %u.%02u s at most (restart cap)", a,
+			   nb->ifp->ifindex, asked / 100u, asked % 100u,
+			   cs / 100u, cs % 100u);
+	else
+		babel_logf(b, BABEL_LOG_INFO, "neighbour %s on interface %u "
+			   "restarts keeping its routes: kept for %u.%02u s",
+			   a, nb->ifp->ifindex, cs / 100u, cs % 100u);
 }
 
 void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
@@ -298,14 +317,17 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 		/* A graceful restart: it leaves its routes installed and
 		 * forwarding, and means to be back within restart_cs. Until
 		 * then the gap is no loss (babel_neigh_unreachable, probes);
-		 * its Hello timeout still runs. */
-		nb->restart_until = now + cs_to_us(h->restart_cs);
+		 * its Hello timeout still runs. At most RESTART_MAX_CS. */
+		uint16_t cs = h->restart_cs < RESTART_MAX_CS ? h->restart_cs :
+			      (uint16_t)RESTART_MAX_CS;
+
+		nb->restart_until = now + cs_to_us(cs);
 		if (nb->mc.valid)
 			nb->mc.resync = true;
 		if (nb->uc.valid)
 			nb->uc.resync = true;
 		b->ctr.restarts_announced++;
-		neigh_log_restart(b, nb, h->restart_cs);
+		neigh_log_restart(b, nb, cs, h->restart_cs);
 	}
 	hist->interval_cs = h->interval;
 	/* Appendix A.1: a Hello is missed when none came within 1.5 intervals. */

@@ -29,6 +29,17 @@ declare -gA TOPO_BOUND_HOST=(
     [linkcut.move]=2
     # mesh20.sh: every route direct after convergence, s.
     [mesh20.direct]=30
+    # multihop.sh: pings lost (100/s) across a crash or SIGTERM restart of
+    # transit n3: each direction loses what is in flight on the 60 ms
+    # detour when n2 and n4 move back (6 at 100/s), twice over each way;
+    # 7 to 12 measured (tests/bench/README.md).
+    [multihop.restart_lost]=24
+    # multihop.sh: n3's silence in a keep-routes-on-exit restart (its
+    # last Hello to the new instance's first), s: 0.15-0.56 s measured,
+    # well inside the 3 s its neighbours grant (RESTART_BACK_MS).
+    [multihop.keep_gap]=1.5
+    # multihop.sh: echo requests lost in that restart: nobody moves.
+    [multihop.keep_lost]=0
     # redist.sh: a withdrawn kernel table gone from the peer, s.
     [redist.withdraw]=30
     # rtt.sh: the first RTT sample after a restart within this of ping's,
@@ -55,6 +66,26 @@ declare -gA TOPO_BOUND_GUEST=(
     [linkcut.move]=5
     # Took 12 s once (host: 1-3 s).
     [mesh20.direct]=90
+    # The issue's "under 1 s lost" at 100/s. Measured 8 and 10 in crash
+    # restarts and 7 and 8 in SIGTERM restarts (2026-12-05, 53911c9 and
+    # f454d00): within the host's 24. Wider because once (fe51300) a crash
+    # restart lost 121, 113 of them requests n3 still forwarded after n4
+    # had moved off it and before n2 did: under emulation the two moves
+    # came about 1 s apart. Was 1000 ("not explained") before these runs.
+    [multihop.restart_lost]=100
+    # Every process start is about ten times slower: n3 silent 1.395,
+    # 2.004, 1.996, 2.209 and 2.442 s, and 5.925 s once with the host
+    # loaded (ASan unit tests and an e2e run beside the guest). Past the
+    # 3 s its neighbours grant (RESTART_BACK_MS) they move, which
+    # multihop.keep_lost bounds: logged only.
+    [multihop.keep_gap]=-
+    # 0 in three runs, 3 ("request n2>") in two: at 53911c9 (n3 silent
+    # 2.004 s, past the 2 s then granted) and at 91b1175 (silent 2.442 s
+    # by n3's capture, yet n2 and n4 gave it up by probes 3.08 s after its
+    # Restart Hello; their timelines show no next hop change then, n1's
+    # does: cause not found yet); 1 at 366565a with n3 silent 5.9 s
+    # (host loaded). What one move there and back loses.
+    [multihop.keep_lost]=24
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).
     [redist.withdraw]=120

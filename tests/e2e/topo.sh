@@ -606,6 +606,39 @@ _topo_started() {
         wgt_fail "${TOPO_KIND[$n]} on $n did not start"
         return 1
     }
+    [ "${TOPO_KIND[$n]}" != wgbabeld ] || _topo_timeline_start "$n"
+}
+
+# ------------------------------------------------------------ timelines
+# $WGT_DIR/NODE.timeline: each wgbabeld node's selected next hops over the
+# run, to read beside its log when a test failed (the file stays with
+# WGT_DIR, or is copied to WGT_KEEP_FAILED with the logs): one line per
+# change, stamped with the wall clock (as the daemons' logs) and the
+# seconds since topo_init (tests/e2e/timeline.py says which lines). One
+# timeline.py per node on its control socket's "monitor", started when
+# the socket answers (at topo_launch, again after each restart); it ends
+# when its daemon does. Cost on the host (wireguard-go, mesh20): 5.2 s of
+# CPU over the 20 nodes' run, 0.26 s each. Host only by default: in the
+# qemu guest (TCG, about ten times slower) multihop's five-node setup
+# took 76-78 s in two runs with them (while the host ran multihop too)
+# against 34-37 s in two runs without Python timelines: not measured
+# apart from the host's load, so they are not there unless asked for.
+# TOPO_TIMELINE=0: none; =1: every node, in the guest too (pass it with
+# WGB_VM_PASSENV=TOPO_TIMELINE; a failed guest run's timelines are
+# copied to WGT_KEEP_FAILED with the logs).
+declare -gA TOPO_TL_PID=()
+TOPO_START_US=${EPOCHREALTIME/[.,]/}
+
+_topo_timeline_start() {
+    local n=$1
+    [ "${TOPO_TIMELINE:-}" != 0 ] || return 0
+    [ "${WGB_IN_GUEST:-0}" != 1 ] || [ "${TOPO_TIMELINE:-}" = 1 ] || return 0
+    # The last one ended with its daemon; reap it.
+    [ -z "${TOPO_TL_PID[$n]:-}" ] || wgt_stop "${TOPO_TL_PID[$n]}" 2
+    python3 "$TOPO_HERE/timeline.py" "$WGT_DIR/$n.sock" "$TOPO_START_US" \
+        >>"$WGT_DIR/$n.timeline" 2>>"$WGT_DIR/timeline-$n.log" &
+    TOPO_TL_PID[$n]=$!
+    echo "$! timeline-$n" >>"$WGT_DIR/pids"
 }
 
 # On every delayable link, one side starts the WireGuard handshake (one

@@ -5,7 +5,8 @@
  * and sends a Hello with a Restart sub-TLV; a neighbour that hears it keeps
  * the restarting next hop through the ICMP port unreachable and the missed
  * fast probes of the gap, takes the new instance's Hello seqnos without a
- * restart flush, and loses it as usual once the announced time is over.
+ * restart flush, and loses it as usual once the announced time (at most
+ * 30 s, whatever it asked) is over.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -63,6 +64,18 @@ static void run_without_0(struct h *h, uint64_t until)
 		if (h->now % (100 * MS) == 0)
 			feed(h, 1, &ack, 1);
 	}
+}
+
+/* Longer gaps: neighbour 1 says Hello too, as a live neighbour does. */
+static void run_long_without_0(struct h *h, uint64_t until)
+{
+	while (h->now + SEC <= until) {
+		struct babel_tlv x[2] = { hello(h, 1, true), ihu(96) };
+
+		run_without_0(h, h->now + SEC);
+		feed(h, 1, x, 2);
+	}
+	run_without_0(h, until);
 }
 
 static void test_an_announced_restart_moves_nothing_and_resumes(void **state)
@@ -124,6 +137,32 @@ static void test_an_announced_restart_that_never_comes_back_is_lost_when_due(voi
 	assert_true(selected_via(h, "10.20.0.0/16", 1, NULL));
 }
 
+static void test_a_restart_window_longer_than_30_s_is_cut_to_30_s(void **state)
+{
+	struct h *h = *state = two_ways();
+	struct babel_addr a = nb_addr(0);
+	uint64_t t0;
+
+	/* 600 s asked: the ICMP unreachables and silent probes of the gap
+	 * do not lose it for 30 s; then the probes do, not ten minutes
+	 * later (nor at the Hello timeout: neighbour 1's Hellos keep 0
+	 * the better way). */
+	announce_restart(h, 60000);
+	t0 = h->now;
+	assert_non_null(strstr(h->last_log, "asked 600.00 s, kept for 30.00 s"));
+	run_long_without_0(h, t0 + 30 * SEC - 10 * MS);
+	assert_int_equal(h->nlost, 0);
+	assert_int_equal(babel_neigh_unreachable(h->b, 1, &a, h->now), 2);
+	while (h->now < t0 + 40 * SEC && !h->nlost)
+		run_long_without_0(h, h->now + 10 * MS);
+	print_message("  lost %.3f s after a 600 s restart Hello\n",
+		      (double)(h->now - t0) / SEC);
+	assert_int_equal(h->nlost, 1);
+	assert_int_equal(h->last_loss, BABEL_LOSS_PROBE);
+	assert_in_range(h->now - t0, 30 * SEC, 30 * SEC + 100 * MS);
+	assert_true(selected_via(h, "10.20.0.0/16", 1, NULL));
+}
+
 static void test_without_an_announcement_new_seqnos_flush_its_routes(void **state)
 {
 	struct h *h = *state = two_ways();
@@ -178,6 +217,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_an_announced_restart_moves_nothing_and_resumes,
 					  h_free_state),
 		cmocka_unit_test_teardown(test_an_announced_restart_that_never_comes_back_is_lost_when_due,
+					  h_free_state),
+		cmocka_unit_test_teardown(test_a_restart_window_longer_than_30_s_is_cut_to_30_s,
 					  h_free_state),
 		cmocka_unit_test_teardown(test_without_an_announcement_new_seqnos_flush_its_routes,
 					  h_free_state),
