@@ -413,9 +413,17 @@ static void test_periodic_update_interval_grows_with_the_table(void **state)
 
 /* A new neighbour gets the table at once; a table of more than one pacing
  * step (update_burst) once more a second later, since a busy receiver
- * may drop part of the burst. A small one goes once. */
-static void originate_n(struct h *h, unsigned n)
+ * may drop part of the burst. A small one goes once.
+ *
+ * new_neighbour_with_table: an engine with N originated prefixes
+ * (update_burst 10), at 2 s; then neighbour 0 appears. Returns the start
+ * time. */
+static uint64_t new_neighbour_with_table(struct h **hp, void **state, unsigned n)
 {
+	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 10 };
+	struct h *h = *hp = *state = h_new(&cfg, false);
+	uint64_t t0 = h->now;
+
 	for (unsigned i = 0; i < n; i++) {
 		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
 					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
@@ -423,19 +431,18 @@ static void originate_n(struct h *h, unsigned n)
 		p.addr[7] = (uint8_t)i;
 		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
 	}
+	run_to(h, t0 + 2 * SEC);
+	clear_sent(h);
+	bring_up(h, 0, false);
+	return t0;
 }
 
 static void test_a_large_first_dump_is_sent_twice(void **state)
 {
-	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 10 };
-	struct h *h = *state = h_new(&cfg, false);
-	uint64_t t0 = h->now;
+	struct h *h;
+	uint64_t t0 = new_neighbour_with_table(&h, state, 40);
 	struct babel_counters c;
 
-	originate_n(h, 40);
-	run_to(h, t0 + 2 * SEC);
-	clear_sent(h);
-	bring_up(h, 0, false);
 	run_to(h, h->now + 500 * MS);
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 40);
 	clear_sent(h);
@@ -451,15 +458,10 @@ static void test_a_large_first_dump_is_sent_twice(void **state)
 
 static void test_a_small_first_dump_is_sent_once(void **state)
 {
-	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 10 };
-	struct h *h = *state = h_new(&cfg, false);
-	uint64_t t0 = h->now;
+	struct h *h;
+	uint64_t t0 = new_neighbour_with_table(&h, state, 10);
 	struct babel_counters c;
 
-	originate_n(h, 10);
-	run_to(h, t0 + 2 * SEC);
-	clear_sent(h);
-	bring_up(h, 0, false);
 	run_to(h, t0 + 15 * SEC);
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 10);
 	babel_get_counters(h->b, &c);
