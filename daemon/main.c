@@ -177,9 +177,9 @@ void daemon_kick(struct daemon *d)
  * catches what changed underneath without a sign (wg syncconf, wg set
  * removing ours); a new peer is noticed at once by its first Babel packet
  * (iface_unknown_source) and a re-created link by its link event. A read
- * costs wireguard-go about 1 us an allowed IP (it formats each one:
- * 0.03-0.11 s at 100,000, tests/bench/wgpath.sh), so 1 ms a prefix keeps
- * it under a thousandth of a core; at 0.5 ms it was a quarter of
+ * costs wireguard-go 0.3-2 us an allowed IP (it formats each one:
+ * 0.03-0.19 s at 100,000, tests/bench/wgpath.sh), so at 1 ms a prefix
+ * it takes about a thousandth of a core; at 0.5 ms it was a quarter of
  * wireguard-go's steady CPU at 100,000 prefixes.
  */
 #define REFRESH_PER_PREFIX_US 1000

@@ -645,7 +645,7 @@ int babel_receive_at(struct babel *b, unsigned ifindex,
  * the Updates it sends: our walk of the table, the packets (each one
  * encrypted and decrypted on a WireGuard link: one full update of 100,000
  * prefixes, about 1,000 datagrams, took the receiving wireguard-go 0.06-
- * 0.09 CPU-s in tests/bench/wgpath.sh), every receiver's processing of an
+ * 0.1 CPU-s in tests/bench/wgpath.sh), every receiver's processing of an
  * update it already has. That is the table's entries on
  * a multicast link, where one datagram reaches every neighbour, but
  * entries times peers on a unicast-only one, where each peer gets its own
