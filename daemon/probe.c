@@ -30,8 +30,8 @@
  * ICMP a few seconds later. A neighbour the engine probes fast gets no
  * PadN either: its Ack Requests, sent whenever it was silent, draw the
  * ICMP as well. Every probe wakes both ends' WireGuard (wireguard-go:
- * about 1 ms of CPU a packet on our machines, a third of its steady CPU
- * at 100,000 prefixes in tests/bench/wgpath.sh), so one that buys nothing
+ * 0.5-1 ms of CPU a datagram on our machines, half of its steady CPU at
+ * 100,000 prefixes in tests/bench/wgpath.sh), so one that buys nothing
  * is not sent.
  */
 #include "daemon/daemon.h"
