@@ -276,9 +276,16 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 
 	if (hist->resync && was_valid) {
 		/* The first Hello of the instance that announced its restart:
-		 * its seqnos start anew, the link's history goes on. */
+		 * its seqnos start anew, the link's history goes on. It has
+		 * heard nobody yet and holds its own routes until its startup
+		 * hold ends: answer at once with a Hello and an IHU, as a new
+		 * neighbour is answered, or its link to us comes up only with
+		 * our next periodic Hello, maybe after that hold, and it would
+		 * announce routes chosen without ours (multihop.sh: it moved a
+		 * neighbour's traffic to a detour and back within 12 ms). */
 		hist->expected = h->seqno;
 		hist->first = h->seqno;
+		babel_prompt_hello(b, nb, now);
 	}
 	if (hist->resync && !h->restart_cs) {
 		hist->resync = false;

@@ -100,7 +100,12 @@ static void test_an_announced_restart_moves_nothing_and_resumes(void **state)
 	h->hello_seq[0] += 30000;
 	x[0] = hello(h, 0, true);
 	x[1] = ihu(BABEL_INFINITY);
+	clear_sent(h);
 	feed(h, 0, x, 2);
+	/* Answered at once, so that its link to us is up before its startup
+	 * hold ends (not at our next periodic Hello). */
+	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, 0, NULL), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_IHU, 0, NULL), 1);
 	run_to(h, h->now + 10 * MS);
 	/* Its routes were not flushed, its link cost did not move: the FIB
 	 * never changed. */
