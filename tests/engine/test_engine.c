@@ -376,6 +376,18 @@ static bool interval_64s(const struct babel_tlv *t)
 	return t->update.interval == 6400;
 }
 
+/* N prefixes 2001:db8:0:I::/64 originated (N at most 256). */
+static void originate_n(struct h *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+}
+
 /* Past update_scale_entries the periodic full update comes less often,
  * announcing its longer interval (the receivers' hold time), and the
  * interval at most doubles from one dump to the next. */
@@ -385,13 +397,7 @@ static void test_periodic_update_interval_grows_with_the_table(void **state)
 	struct h *h = *state = h_new(&cfg, false);
 	uint64_t t0 = h->now;
 
-	for (unsigned i = 0; i < 40; i++) {	/* 4 x update_scale_entries */
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
+	originate_n(h, 40);	/* 4 x update_scale_entries */
 	run_to(h, t0 + 15 * SEC);
 	clear_sent(h);
 	/* The first dump, 16 s (configured) after the start: twice that. */
@@ -424,13 +430,7 @@ static uint64_t new_neighbour_with_table(struct h **hp, void **state, unsigned n
 	struct h *h = *hp = *state = h_new(&cfg, false);
 	uint64_t t0 = h->now;
 
-	for (unsigned i = 0; i < n; i++) {
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
+	originate_n(h, n);
 	run_to(h, t0 + 2 * SEC);
 	clear_sent(h);
 	bring_up(h, 0, false);
@@ -488,13 +488,7 @@ static void test_periodic_update_interval_grows_with_the_peers(void **state)
 
 		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
 	}
-	for (unsigned i = 0; i < 4; i++) {
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
+	originate_n(h, 4);
 	run_to(h, t0 + 15 * SEC);
 	clear_sent(h);
 	/* The first dump, 16 s after the start: each peer gets the 4. */
@@ -531,13 +525,7 @@ static void test_periodic_update_interval_one_peer_is_configured(void **state)
 	uint64_t t0 = h->now;
 
 	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
-	for (unsigned i = 0; i < 4; i++) {
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
+	originate_n(h, 4);
 	run_to(h, t0 + 15 * SEC);
 	clear_sent(h);
 	run_to(h, t0 + 17 * SEC);
