@@ -39,7 +39,7 @@ declare -gA TOPO_BOUND_HOST=(
     # well inside the 3 s its neighbours grant (RESTART_BACK_MS).
     [multihop.keep_gap]=1.5
     # multihop.sh: echo requests lost in that restart: nobody moves.
-    # 0 in 14 runs; 1 ("request n2>") in one at 0424e28 (2026-12-05).
+    # 0 in 14 runs; 1 ("request n2>") in one at 1e27c14 (2026-12-05).
     # Its timelines: when n3's startup hold ended, 1 s after its start,
     # n3 selected 2001:db8:100::5 via n1 (metric 630), 5 ms later via n2
     # (438), 7 ms later via n4 (192): its neighbours' tables came in

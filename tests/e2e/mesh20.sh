@@ -8,7 +8,7 @@ set -u
 topo_init mesh
 # No next-hop timelines by default (topo.sh): what this measures is
 # convergence, and 20 monitors reading every node's route events took it
-# from 6-8 s to 17-30 s on the host (4 runs at f069a68).
+# from 6-8 s to 17-30 s on the host (4 runs at 0d308a6).
 : "${TOPO_TIMELINE:=0}"
 
 N=${TOPO_MESH_N:-20}
