@@ -104,6 +104,8 @@ struct babel *babel_new(const struct babel_config *cfg,
 		b->cfg.switch_threshold = 128;
 	if (!b->cfg.update_burst)
 		b->cfg.update_burst = 1000;
+	if (!b->cfg.unicast_burst)
+		b->cfg.unicast_burst = 250;
 	if (!b->cfg.update_scale_entries)
 		b->cfg.update_scale_entries = 12500;
 	if (!b->cfg.source_gc_ms)
@@ -619,8 +621,9 @@ int babel_receive_at(struct babel *b, unsigned ifindex,
 		babel_dump_start(b, &nb->dump, now_us);
 		/*
 		 * A table of more than one pacing step goes out as a burst of
-		 * datagrams (100,000 prefixes: about 1,000 in 0.1 s) that a
-		 * busy receiver may not take in time: wireguard-go's UDP
+		 * datagrams (100,000 prefixes: about 1,000 in 0.4 s to a
+		 * WireGuard peer) that a busy receiver may not take in time,
+		 * even paced (output.c): wireguard-go's UDP
 		 * socket has the 208 KiB default, and under load it dropped
 		 * a dozen of them (tests/bench/wgpath.sh, receiver-first),
 		 * which left their routes to the first periodic update, 16 s
@@ -628,7 +631,7 @@ int babel_receive_at(struct babel *b, unsigned ifindex,
 		 * change nothing at the receiver, and this costs one more
 		 * dump per new neighbour, only for large tables.
 		 */
-		if (b->entries.n > b->cfg.update_burst)
+		if (b->entries.n > babel_dump_burst(b, nb->ifp))
 			babel_heap_arm(&b->timers, &nb->redump_timer,
 				       now_us + BABEL_REDUMP_US);
 	}
@@ -703,7 +706,7 @@ static uint32_t update_interval_us(const struct babel *b,
  * prefixes put 23,000 datagrams (about 28 MB on the wire) on its socket
  * within a millisecond (hub_bench), more than a socket buffer or a
  * WireGuard queue holds. When
- * it is more than one pacing step (update_burst Updates), the peers get
+ * it is more than update_burst Updates, the peers get
  * it one after the other instead, spread evenly over the interval, each
  * from its own paced dump: the same Updates, at a steady rate. A peer's
  * refresh then comes at most one interval plus one spacing after the last

@@ -158,9 +158,12 @@ struct babel_config {
 	 * (0: 128). */
 	uint32_t smoothing_half_life_ms;
 	uint16_t switch_threshold;
-	/* Pacing of periodic full updates: at most this many routes per
-	 * interface per babel_run() call (0: 1000). */
+	/* Pacing of full updates (periodic ones, and a neighbour's table):
+	 * a dump sends at most this many Updates a millisecond (0: 1000),
+	 * and at most unicast_burst (0: 250) on a unicast_only interface,
+	 * where each Update crosses a tunnel to one peer. See output.c. */
 	uint32_t update_burst;
+	uint32_t unicast_burst;
 	/* The periodic full update of a large table: its interval is the
 	 * interface's update interval times (Updates a dump sends there /
 	 * update_scale_entries) when that is more than 1, at most 8 times

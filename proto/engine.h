@@ -454,6 +454,8 @@ void babel_entry_changed(struct babel *b, struct babel_entry *e, bool force,
 			 uint64_t now);
 void babel_dump_start(struct babel *b, struct babel_dump *d, uint64_t now);
 void babel_dump_stop(struct babel *b, struct babel_dump *d);
+/* Updates a dump sends on ifp each pacing step (output.c). */
+uint32_t babel_dump_burst(const struct babel *b, const struct babel_iface *ifp);
 void babel_dumps_run(struct babel *b, uint64_t now);
 void babel_send_wildcard_request(struct babel *b, struct babel_neigh *nb);
 

@@ -599,18 +599,36 @@ void babel_dump_stop(struct babel *b, struct babel_dump *d)
 }
 
 /*
- * One chunk of every active dump. The cursor is a bucket index: when the
- * table doubles, entries of old bucket i move to i or i + old size, so
- * keeping the index misses nothing (a few entries may be sent twice).
+ * One chunk of every active dump, a millisecond apart. The cursor is a
+ * bucket index: when the table doubles, entries of old bucket i move to i
+ * or i + old size, so keeping the index misses nothing (a few entries may
+ * be sent twice).
+ *
+ * A chunk is update_burst Updates (1,000: about 10 datagrams), but
+ * unicast_burst (250) on a unicast_only interface. There every datagram
+ * goes to one peer through a tunnel, and lands in that peer's WireGuard
+ * first: wireguard-go reads it from a UDP socket with the 208 KiB
+ * default, about 90 datagrams. A receiver started first, beside two busy
+ * loops, dropped 27 to 316 datagrams of a 100,000-prefix table there
+ * (tests/bench/wgpath.sh, receiver-first), in 3 of 6 runs: its reader
+ * fell 90 datagrams behind, which at 10 a millisecond takes 9 ms.
+ * A quarter of the rate leaves it a quarter of the buffer a millisecond,
+ * and the same table takes 0.4 s instead of 0.1 (a path across the
+ * Internet is no faster either).
  */
 #define BABEL_PACE_US 1000
+uint32_t babel_dump_burst(const struct babel *b, const struct babel_iface *ifp)
+{
+	return ifp->cfg.unicast_only ? b->cfg.unicast_burst : b->cfg.update_burst;
+}
+
 void babel_dumps_run(struct babel *b, uint64_t now)
 {
 	struct babel_list *pos, *tmp;
 
 	babel_list_for_each_safe(pos, tmp, &b->dumps) {
 		struct babel_dump *d = babel_container_of(pos, struct babel_dump, link);
-		uint32_t budget = b->cfg.update_burst;
+		uint32_t budget = babel_dump_burst(b, d->ifp);
 		uint64_t sent = b->ctr.updates_sent;
 
 		while (budget > 0 && d->bucket < babel_htable_buckets(&b->entries)) {

@@ -366,6 +366,43 @@ static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void
 	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 2000);
 }
 
+/* On a unicast_only interface (WireGuard) a dump is paced at
+ * unicast_burst (250) Updates a millisecond, a quarter of update_burst:
+ * each datagram lands in one peer's WireGuard socket (output.c). A new
+ * peer's table of 2,000 entries: one step at once, all of it within 20 ms,
+ * and again a second later (more than one step). */
+static void test_a_dump_to_a_wireguard_peer_is_paced_at_unicast_burst(void **state)
+{
+	struct h *h = *state = h_new(NULL, true);
+	struct babel_addr a = nb_addr(0);
+	struct babel_counters c;
+	unsigned first;
+
+	for (unsigned i = 0; i < 2000; i++) {
+		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
+					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
+
+		p.addr[6] = (uint8_t)(i >> 8);
+		p.addr[7] = (uint8_t)i;
+		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
+	}
+	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	run_to(h, h->now + 100 * MS);
+	clear_sent(h);
+	bring_up(h, 0, true);
+	babel_run(h->b, h->now);
+	first = count_sent(h, BABEL_TLV_UPDATE, 0, NULL);
+	assert_true(first >= 250 && first < 500);	/* one step, whole buckets */
+	run_to(h, h->now + 5 * MS);
+	assert_true(count_sent(h, BABEL_TLV_UPDATE, 0, NULL) < 2000);
+	run_to(h, h->now + 15 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 2000);
+	run_to(h, h->now + 1100 * MS);
+	assert_int_equal(count_sent(h, BABEL_TLV_UPDATE, 0, NULL), 4000);
+	babel_get_counters(h->b, &c);
+	assert_int_equal(c.redumps, 1);
+}
+
 static bool interval_32s(const struct babel_tlv *t)
 {
 	return t->update.interval == 3200;
@@ -1570,6 +1607,7 @@ int main(void)
 		T(test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks),
 		T(test_a_large_first_dump_is_sent_twice),
 		T(test_a_small_first_dump_is_sent_once),
+		T(test_a_dump_to_a_wireguard_peer_is_paced_at_unicast_burst),
 		T(test_periodic_update_interval_grows_with_the_table),
 		T(test_periodic_update_interval_grows_with_the_peers),
 		T(test_periodic_update_interval_one_peer_is_configured),
