@@ -217,9 +217,8 @@ struct daemon {
 	uint64_t probes_sent;		/* probe.c */
 	uint64_t neighbours_unreachable;	/* dropped on an ICMP */
 	uint64_t icmp_ignored;		/* other error-queue entries */
-	/* fib.c: refused kernel routes logged in the current minute */
-	uint64_t refused_log_start;
-	unsigned refused_log_n, refused_log_quiet;
+	struct d_lograte refused_log;	/* fib.c: refused kernel routes */
+	struct d_lograte rec_log;	/* iface.c: the reconcilers' warnings */
 	bool in_grace;
 	bool in_kick;
 	bool stopping;

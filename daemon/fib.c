@@ -319,20 +319,9 @@ void fib_kernel_refused(void *arg, const struct wg_prefix *dst, bool install,
 	uint64_t now = d_now_us(d);
 
 	d->kroute_errors++;
-	if (now - d->refused_log_start > 60 * 1000000ull) {
-		if (d->refused_log_quiet)
-			LOG_W(d, "%u more routes were refused in the last "
-			      "minute without a log line each "
-			      "(wgbabelctl show refused)", d->refused_log_quiet);
-		d->refused_log_start = now;
-		d->refused_log_n = 0;
-		d->refused_log_quiet = 0;
-	}
-	if (d->refused_log_n >= FIB_REFUSED_LOG_MAX) {
-		d->refused_log_quiet++;
+	if (!d_lograte_take(&d->log, &d->refused_log, now, FIB_REFUSED_LOG_MAX,
+			    "refused routes", "wgbabelctl show refused"))
 		return;
-	}
-	d->refused_log_n++;
 	wg_prefix_str(dst, pf);
 	if (install && err == -EEXIST)
 		LOG_W(d, "route to %s not installed: table %u already has a "

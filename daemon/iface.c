@@ -266,9 +266,40 @@ static void iface_peers_clear(struct d_iface *ifc)
 	wg_hmap_clear(&ifc->peer_by_addr);
 }
 
+/*
+ * The reconciler's own lines (wgglue/reconcile.c): what it refuses and
+ * why, allowed IPs of ours moved or removed by someone else, a state file
+ * it cannot write. Called on the loop only (a retired reconciler goes to
+ * a worker thread silent). A refusal is one line a prefix, once; a few
+ * thousand of them would bury everything else, so past
+ * REC_LOG_MAX warnings in a minute they are counted and summed up.
+ */
+#define REC_LOG_MAX 16
+static void iface_rec_log(void *arg, int level, const char *msg)
+{
+	struct daemon *d = arg;
+	uint64_t now = d_now_us(d);
+
+	/* Its informational lines (a device read, state loaded, a device
+	 * gone) say what the daemon's own say already. */
+	if (level >= WG_LOG_INFO) {
+		LOG_D(d, "%s", msg);
+		return;
+	}
+	if (!d_lograte_take(&d->log, &d->rec_log, now, REC_LOG_MAX,
+			    "allowed-IP warnings",
+			    "wgbabelctl show refused lists what is refused"))
+		return;
+	if (level <= WG_LOG_ERR)
+		LOG_E(d, "%s", msg);
+	else
+		LOG_W(d, "%s", msg);
+}
+
 static int iface_wg_setup(struct daemon *d, struct d_iface *ifc)
 {
-	struct wg_rec_config rc = { .ifname = ifc->name };
+	struct wg_rec_config rc = { .ifname = ifc->name, .log = iface_rec_log,
+				    .log_arg = d };
 	struct wg_rec_stats st;
 	char path[4200];
 	int r;
@@ -912,6 +943,7 @@ static int iface_retire(struct daemon *d, struct d_iface *ifc, bool withdraw)
 	rt->rec = ifc->rec;
 	rt->be = ifc->wg_writer;
 	rt->withdraw = withdraw;
+	wg_rec_set_log(rt->rec, NULL, NULL);	/* it works on a worker thread */
 	snprintf(rt->name, sizeof(rt->name), "%s", ifc->name);
 	ifc->rec = NULL;
 	ifc->wg_writer = NULL;

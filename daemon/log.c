@@ -79,3 +79,22 @@ void d_logf(const struct d_log *l, enum cfg_log_level lvl, const char *fmt, ...)
 			ts.tv_nsec / 1000000, tag[lvl], msg);
 	}
 }
+
+bool d_lograte_take(const struct d_log *l, struct d_lograte *r, uint64_t now,
+		    unsigned max, const char *what, const char *hint)
+{
+	if (now - r->start > 60 * 1000000ull) {
+		if (r->quiet)
+			d_logf(l, CFG_LOG_WARNING, "%u more %s in the last minute "
+			       "were not logged (%s)", r->quiet, what, hint);
+		r->start = now;
+		r->n = 0;
+		r->quiet = 0;
+	}
+	if (r->n >= max) {
+		r->quiet++;
+		return false;
+	}
+	r->n++;
+	return true;
+}

@@ -8,6 +8,7 @@
 #define WGB_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "daemon/config.h"
 
@@ -22,6 +23,20 @@ void d_log_open(struct d_log *l, bool use_syslog);
 void d_log_close(struct d_log *l);
 void d_logf(const struct d_log *l, enum cfg_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * At most MAX warnings of one kind a minute: a burst of thousands (routes
+ * the kernel refuses, allowed IPs refused) would bury everything else.
+ * Lines past MAX are counted, and the count is logged as "N more WHAT in
+ * the last minute were not logged (HINT)" at the next call after the
+ * minute. Returns whether this one may be logged. NOW in µs.
+ */
+struct d_lograte {
+	uint64_t start;
+	unsigned n, quiet;
+};
+bool d_lograte_take(const struct d_log *l, struct d_lograte *r, uint64_t now,
+		    unsigned max, const char *what, const char *hint);
 
 #define LOG_E(d, ...) d_logf(&(d)->log, CFG_LOG_ERROR, __VA_ARGS__)
 #define LOG_W(d, ...) d_logf(&(d)->log, CFG_LOG_WARNING, __VA_ARGS__)

@@ -99,6 +99,12 @@ static void rec_log(struct wg_rec *r, int level, const char *fmt, ...)
 	r->log(r->log_arg, level, msg);
 }
 
+void wg_rec_set_log(struct wg_rec *r, wg_log_fn *log, void *arg)
+{
+	r->log = log;
+	r->log_arg = arg;
+}
+
 /* ---- the policy: one entry in, one action out ------------------------- */
 
 enum rec_action {
@@ -788,7 +794,7 @@ static int rec_device_gone(struct wg_rec *r)
 	struct rec_entry *e;
 
 	if (r->device_present)
-		rec_log(r, WG_LOG_WARNING, "%s: interface is gone", r->ifname);
+		rec_log(r, WG_LOG_INFO, "%s: interface is gone", r->ifname);
 	r->device_present = false;
 	r->probed = false;
 	for (size_t i = 0; i < r->n_peers; i++)
@@ -822,13 +828,17 @@ static void rec_check_moved(struct wg_rec *r, const struct wg_prefix *p,
  * Merges what the device holds into the model (see wg_rec_refresh);
  * *lost counts the owned prefixes that are not ours any more. Two passes:
  * the device's allowed IPs (each entry marked ENT_SEEN), then the model's
- * entries the device did not show.
+ * entries the device did not show. Owned prefixes gone from the device
+ * (`wg syncconf` or `wg set` underneath, a peer removed) are logged in one
+ * line: they are installed again where a winner still wants them.
  */
 static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			    size_t *lost)
 {
-	size_t it = 0;
+	size_t it = 0, removed = 0;
 	struct rec_entry *e;
+	const void *k;
+	char pb[WG_PREFIX_STRLEN] = "";
 	int ret = 0;
 
 	for (size_t i = 0; i < r->n_peers; i++)
@@ -853,7 +863,7 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			e->dev = (uint16_t)idx;
 		}
 	}
-	while ((e = wg_hmap_next(&r->entries, &it, NULL))) {
+	while ((e = wg_hmap_next(&r->entries, &it, &k))) {
 		if (e->flags & ENT_SEEN) {
 			e->flags &= (uint8_t)~ENT_SEEN;
 			continue;
@@ -864,9 +874,16 @@ static int rec_merge_device(struct wg_rec *r, const struct wg_device *dev,
 			/* removed underneath (peer or prefix) */
 			e->flags &= (uint8_t)~ENT_OWNED;
 			(*lost)++;
+			if (!removed++)
+				wg_prefix_str(k, pb);
 		}
 		e->dev = PEER_NONE;
 	}
+	if (removed)
+		rec_log(r, WG_LOG_WARNING,
+			"%s: %zu allowed IPs wgbabeld had installed were removed "
+			"by someone else (%s%s); installing again those still wanted",
+			r->ifname, removed, pb, removed > 1 ? " and others" : "");
 	return ret;
 }
 

@@ -63,6 +63,9 @@ int wg_rec_new(struct wg_rec **out, struct wg_backend *be,
 	       const struct wg_rec_config *cfg);
 /* Frees memory only; the device keeps what was installed. */
 void wg_rec_free(struct wg_rec *r);
+/* Another log callback (NULL: silent), e.g. before the reconciler is
+ * handed to a thread where the old one may not be called. */
+void wg_rec_set_log(struct wg_rec *r, wg_log_fn *log, void *arg);
 
 /*
  * Reads config.state_path (a missing file is not an error: first start) and

@@ -316,13 +316,14 @@ static void cb_fib(void *ctx, const struct babel_prefix *p, const struct babel_p
 
 /*
  * The daemon's ICMP probes (daemon/probe.c, probe-interval, default 1 s):
- * on a WireGuard interface whose Hellos are less frequent than that,
- * every neighbour heard from or routed through gets a datagram holding
- * one PadN each second, so that a dead Babel process behind a live host
- * answers with a port unreachable. Not the engine's, but a hub's daemon
- * sends 1,000 of them a second and each of its spokes one: modelled here
- * as the daemon does it (one round over the neighbours), the hub's on its
- * clock.
+ * on a WireGuard interface whose Hellos are less frequent than that, a
+ * neighbour whose loss would move traffic (the engine's `failover`: a
+ * next hop of a selected route while another link works) and that the
+ * engine does not probe fast gets a datagram holding one PadN each
+ * second, so that a dead Babel process behind a live host answers with a
+ * port unreachable. Not the engine's work, but the daemon's: modelled
+ * here as the daemon does it (one round over the neighbours, the same
+ * rule), the hub's on its clock.
  */
 #define PAD_INTERVAL (1000 * MS)
 static uint8_t pad_pkt[8];
@@ -330,7 +331,7 @@ static size_t pad_len;
 
 static int pad_one(void *ctx, const struct babel_neighbour_info *ni)
 {
-	if (!ni->mcast_history && !ni->ucast_history && !ni->routes)
+	if (!ni->failover || ni->fast_probe)
 		return 0;
 	cb_send(ctx, ni->ifindex, &ni->addr, pad_pkt, pad_len);
 	return 0;

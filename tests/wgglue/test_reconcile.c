@@ -185,9 +185,26 @@ static void test_a_steady_refresh_plans_nothing_and_keeps_the_journal(void **sta
 	p.addr[1] = 0;
 	p.addr[2] = 7;
 	assert_int_equal(wg_fake_del_aip(f->be, &p), 0);
+	f->last_log[0] = '\0';
 	assert_int_equal(wg_rec_refresh(f->r), 0);
 	assert_int_equal(wg_fake_stats(f->be)->applies, applies + 1);
 	assert_holder(f, "10.0.7.0/24", &f->a);
+	/* and said, naming it */
+	assert_non_null(strstr(f->last_log, "1 allowed IPs wgbabeld had installed "
+				       "were removed by someone else (10.0.7.0/24)"));
+	/* Two more: counted, the first named. */
+	for (unsigned i = 8; i < 10; i++) {
+		p.addr[2] = (uint8_t)i;
+		assert_int_equal(wg_fake_del_aip(f->be, &p), 0);
+	}
+	f->last_log[0] = '\0';
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_non_null(strstr(f->last_log, ": 2 allowed IPs"));
+	assert_non_null(strstr(f->last_log, "and others"));
+	/* A read that finds everything in place says nothing. */
+	f->last_log[0] = '\0';
+	assert_int_equal(wg_rec_refresh(f->r), 0);
+	assert_string_equal(f->last_log, "");
 }
 
 static void test_withdraw_removes_only_that_prefix(void **state)
