@@ -612,9 +612,12 @@ void babel_dump_stop(struct babel *b, struct babel_dump *d)
  * loops, dropped 27 to 316 datagrams of a 100,000-prefix table there
  * (tests/bench/wgpath.sh, receiver-first), in 3 of 6 runs: its reader
  * fell 90 datagrams behind, which at 10 a millisecond takes 9 ms.
- * A quarter of the rate leaves it a quarter of the buffer a millisecond,
- * and the same table takes 0.4 s instead of 0.1 (a path across the
- * Internet is no faster either).
+ * A quarter of the rate leaves it four times as long to catch up, and
+ * the same table takes 0.4 s instead of 0.1: about 28 Mbit/s instead of
+ * 113, a rate a tunnel across the Internet is likelier to carry too.
+ * With every process at nice 19 beside a busy qemu guest, it dropped
+ * 0-132 datagrams instead of 0-300, and the table's second copy
+ * (babel_receive) was never hit as well (tests/bench/README.md).
  */
 #define BABEL_PACE_US 1000
 uint32_t babel_dump_burst(const struct babel *b, const struct babel_iface *ifp)
