@@ -149,8 +149,15 @@ struct babel *babel_new(const struct babel_config *cfg,
 		return NULL;
 	}
 	if (b->cfg.startup_hold_ms != BABEL_NO_HOLD) {
-		b->hold_until = now_us + (uint64_t)(b->cfg.startup_hold_ms ?
-						    b->cfg.startup_hold_ms : 1000) * 1000;
+		if (!b->cfg.startup_hold_ms)
+			b->cfg.startup_hold_ms = 1000;
+		if (!b->cfg.startup_hold_max_ms)
+			b->cfg.startup_hold_max_ms = 3000;
+		if (b->cfg.startup_hold_max_ms < b->cfg.startup_hold_ms)
+			b->cfg.startup_hold_max_ms = b->cfg.startup_hold_ms;
+		b->hold_start = now_us;
+		b->hold_until = now_us + (uint64_t)b->cfg.startup_hold_ms * 1000;
+		b->hold_max = now_us + (uint64_t)b->cfg.startup_hold_max_ms * 1000;
 		babel_heap_arm(&b->timers, &b->startup, b->hold_until);
 	}
 	return b;
@@ -743,6 +750,69 @@ static void update_sweep(struct babel *b, struct babel_iface *ifp, uint64_t now)
 			       now + ifp->update_us / ifp->npeers);
 }
 
+/*
+ * The end of the startup hold waits for late links, up to hold_max. At
+ * its end every route learned so far is selected at once; a neighbour
+ * whose link comes up only after that sends its routes into a table
+ * already chosen without them, and each better route it brings is a
+ * change announced on. A restarted transit router (multihop.sh) chose
+ * 2001:db8:100::5 via a 60 ms detour first, then the direct way 12 ms
+ * later when its last neighbour's link came up: what it announced on the
+ * way moved a neighbour's traffic to another detour and back, and what
+ * was in flight on the detour was lost. Neighbours answer a new or
+ * restarted instance's first Hello at once, so this waits milliseconds,
+ * unless an answer was lost (then until the neighbour's next Hello) or a
+ * peer is down (then until hold_max). Meanwhile the kernel keeps what a
+ * previous instance installed (the daemon's adoption and
+ * keep-routes-on-exit).
+ */
+#define BABEL_HOLD_POLL_US 20000ULL
+static bool hold_waits(struct babel *b, uint64_t now)
+{
+	const struct babel_neigh *first = NULL;
+	unsigned late = 0;
+	uint64_t next;
+
+	for (struct babel_list *p = b->iface_list.next; p != &b->iface_list; p = p->next) {
+		struct babel_iface *ifp = babel_container_of(p, struct babel_iface, link);
+
+		if (!ifp->up)
+			continue;
+		for (struct babel_list *q = ifp->neighs.next; q != &ifp->neighs;
+		     q = q->next) {
+			struct babel_neigh *nb = babel_container_of(q, struct babel_neigh,
+								    iface_link);
+
+			if ((nb->is_peer || babel_neigh_alive(nb)) &&
+			    nb->cost == BABEL_INFINITY && !late++)
+				first = nb;
+		}
+	}
+	if (!late || now >= b->hold_max) {
+		if (b->hold_waited)
+			babel_logf(b, BABEL_LOG_INFO, "startup hold over after "
+				   "%.2f s, %u neighbour(s) still without a link",
+				   (double)(now - b->hold_start) / 1e6, late);
+		return false;
+	}
+	if (!b->hold_waited) {
+		char a[64];
+
+		babel_neigh_addr_str(first, a, sizeof(a));
+		babel_logf(b, BABEL_LOG_INFO, "startup hold: waiting up to %.1f s "
+			   "for the link to %u neighbour(s) (%s on interface %u%s)",
+			   (double)(b->hold_max - b->hold_start) / 1e6, late, a,
+			   first->ifp->ifindex, late > 1 ? " and others" : "");
+		b->hold_waited = true;
+	}
+	next = now + BABEL_HOLD_POLL_US;
+	if (next > b->hold_max)
+		next = b->hold_max;
+	b->hold_until = next;
+	babel_heap_arm(&b->timers, &b->startup, next);
+	return true;
+}
+
 static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 {
 	struct babel_iface *ifp;
@@ -788,6 +858,8 @@ static void dispatch(struct babel *b, struct babel_timer *t, uint64_t now)
 		babel_dumps_run(b, now);
 		break;
 	case T_STARTUP:
+		if (hold_waits(b, now))
+			break;
 		/* The hold is over: select everything learned so far (once). */
 		for (uint32_t i = 0; i < babel_htable_buckets(&b->entries); i++) {
 			struct babel_hnode *n = b->entries.b[i];

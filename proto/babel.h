@@ -30,7 +30,8 @@
  * updates sent twice, 300 ms apart) but cannot exclude it. A restarted
  * router has lost its feasibility distances: its neighbours drop what it
  * announced before (they see its Hello seqno jump) and it selects nothing
- * for startup_hold_ms. A router that announced its restart
+ * for startup_hold_ms, and on until its neighbours' links are up (at most
+ * startup_hold_max_ms). A router that announced its restart
  * (babel_shutdown_restart) kept its routes installed and forwarding, so
  * its neighbours keep what it announced: they hold their feasibility
  * distances, so a route it selects afterwards through one of them that
@@ -181,6 +182,12 @@ struct babel_config {
 	 * seqno jump), and the hold lets that Hello arrive before we route
 	 * through anyone, so no loop forms through stale announcements. */
 	uint32_t startup_hold_ms;
+	/* The hold goes on past startup_hold_ms while a neighbour we know
+	 * of (a registered peer, or one heard from) has no working link
+	 * yet, up to this long after babel_new() (0: 3000 ms): routes are
+	 * selected once with every neighbour's, not first through the
+	 * neighbours that answered first (see babel.c). */
+	uint32_t startup_hold_max_ms;
 	/* Act as a router that does not implement source-specific routing:
 	 * an Update, Route Request or Seqno Request carrying a Source Prefix
 	 * sub-TLV (RFC 9079 §7.1, mandatory bit set) is parsed, then ignored

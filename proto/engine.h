@@ -320,6 +320,9 @@ struct babel {
 	struct babel_timer pace;
 	struct babel_timer startup;	/* end of the startup hold */
 	uint64_t hold_until;
+	uint64_t hold_max;		/* it waits for late links until then */
+	uint64_t hold_start;
+	bool hold_waited;		/* logged that it waits */
 	uint32_t nroutes, nsources, nselected;
 	uint32_t nfast;			/* neighbours probed fast */
 	uint32_t nlinks;		/* neighbours with a finite link cost */
@@ -364,6 +367,8 @@ struct babel_neigh *babel_neigh_get(struct babel *b, struct babel_iface *ifp,
 void babel_neigh_free(struct babel *b, struct babel_neigh *nb);
 /* A Hello in either history's window (Appendix A.1). */
 bool babel_neigh_alive(const struct babel_neigh *nb);
+/* Its address as text (no prefix length), for log lines. */
+void babel_neigh_addr_str(const struct babel_neigh *nb, char *buf, size_t len);
 /* NB, alive until now, is lost for CAUSE: counted, and the daemon told. */
 void babel_neigh_lost(struct babel *b, const struct babel_neigh *nb,
 		      enum babel_neigh_loss cause);

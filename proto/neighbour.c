@@ -242,16 +242,22 @@ static uint64_t cs_to_us(uint16_t cs)
  */
 #define RESTART_MAX_CS 3000u
 
-static void neigh_log_restart(struct babel *b, const struct babel_neigh *nb,
-			      uint16_t cs, uint16_t asked)
+void babel_neigh_addr_str(const struct babel_neigh *nb, char *buf, size_t len)
 {
 	struct babel_prefix who = { .af = nb->addr.af };
-	char a[64];
 
 	who.plen = nb->addr.af == BABEL_AF_INET ? 32 : 128;
 	memcpy(who.addr, nb->addr.addr, sizeof(who.addr));
-	babel_prefix_str(&who, a, sizeof(a));
-	a[strcspn(a, "/")] = '\0';	/* an address, not a prefix */
+	babel_prefix_str(&who, buf, len);
+	buf[strcspn(buf, "/")] = '\0';	/* an address, not a prefix */
+}
+
+static void neigh_log_restart(struct babel *b, const struct babel_neigh *nb,
+			      uint16_t cs, uint16_t asked)
+{
+	char a[64];
+
+	babel_neigh_addr_str(nb, a, sizeof(a));
 	if (asked > cs)
 		babel_logf(b, BABEL_LOG_INFO, "neighbour %s on interface %u "
 			   "restarts keeping its routes: asked %u.%02u s, kept "

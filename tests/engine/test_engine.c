@@ -1362,6 +1362,58 @@ static void test_nothing_learned_is_selected_during_the_startup_hold(void **stat
 	assert_int_equal(h->nfib, 1);
 }
 
+/* Two registered WireGuard peers, a startup hold of 1 s (at most 3 s);
+ * peer 0 is up at once with 10.17.0.0/16 at metric 300. */
+static struct h *hold_two_peers(void **state, uint64_t *t0)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .startup_hold_ms = 1000 };
+	struct h *h = *state = h_new(&cfg, true);
+
+	*t0 = h->now;
+	for (int i = 0; i < 2; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	}
+	bring_up(h, 0, true);
+	send1(h, 0, upd(0, "10.17.0.0/16", 5, 5, 300));
+	return h;
+}
+
+/* The hold ends when every peer's link is up, so the first choice is
+ * made with the late peer's better route: one FIB change, never the
+ * worse route first. */
+static void test_the_startup_hold_waits_for_a_late_peer(void **state)
+{
+	uint64_t t0;
+	struct h *h = hold_two_peers(state, &t0);
+
+	run_to(h, t0 + 1300 * MS);
+	assert_false(selected_via(h, "10.17.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 0);
+	assert_non_null(strstr(h->last_log, "startup hold: waiting up to 3.0 s "
+				      "for the link to 1 neighbour(s)"));
+	bring_up(h, 1, true);
+	send1(h, 1, upd(1, "10.17.0.0/16", 6, 5, 100));
+	run_to(h, h->now + 50 * MS);
+	assert_true(selected_via(h, "10.17.0.0/16", 1, NULL));
+	assert_int_equal(h->nfib, 1);
+	assert_non_null(strstr(h->last_log, "startup hold over after 1.3"));
+}
+
+/* A peer that never answers holds it up to startup_hold_max_ms (3 s). */
+static void test_the_startup_hold_ends_at_its_maximum_without_a_dead_peer(void **state)
+{
+	uint64_t t0;
+	struct h *h = hold_two_peers(state, &t0);
+
+	run_to(h, t0 + 2950 * MS);
+	assert_false(selected_via(h, "10.17.0.0/16", 0, NULL));
+	run_to(h, t0 + 3000 * MS);
+	assert_true(selected_via(h, "10.17.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 1);
+}
+
 static bool ihu_rxcost_96(const struct babel_tlv *t)
 {
 	return t->ihu.rxcost == 96;
@@ -1630,6 +1682,8 @@ int main(void)
 		T(test_source_specific_tlvs_are_ignored_when_configured),
 		T(test_neighbour_restart_drops_the_routes_of_its_previous_life),
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
+		T(test_the_startup_hold_waits_for_a_late_peer),
+		T(test_the_startup_hold_ends_at_its_maximum_without_a_dead_peer),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
 		T(test_each_source_is_collected_source_gc_after_its_last_use),
 		T(test_a_new_router_id_is_announced_again_300_ms_later),
