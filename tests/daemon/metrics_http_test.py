@@ -177,7 +177,11 @@ def main():
     d = subprocess.Popen([WGBABELD, "-c", conf], stdout=log,
                          stderr=subprocess.STDOUT)
     try:
-        ok = wait_for(lambda: os.path.exists(SOCK), d)
+        # The control socket opens just before the metrics listener: a
+        # daemon preempted between the two (a loaded host) refused the
+        # first connection once. The log line says the listener is up.
+        ok = wait_for(lambda: os.path.exists(SOCK) and
+                      "metrics on http://" in open(logpath).read(), d)
         check("wgbabeld starts with metrics-listen", ok, open(logpath).read())
         if ok:
             run_tests()
