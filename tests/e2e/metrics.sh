@@ -157,8 +157,11 @@ t_bad_clients_do_not_disturb() {
     wgt_log "successful scrapes in the 5 s of the slow client: ${got#- }"
     awk -v n="${got#- }" 'BEGIN { exit !(n >= 3) }' ||
         wgt_fail "sum_over_time(up[5s]) during the slow client: '$got', want >= 3"
-    got=$(prom_query 'wgbabeld_http_dropped_total{reason="timeout"}')
-    wgt_assert_eq "$got" "reason=timeout 1" "the drop, counted"
+    # Prometheus has the counter from its next scrape after the drop, a
+    # second or more later on a loaded host: 0 was read once at nice 19
+    # beside the qemu guest (2026-12-06), scrapes then taking seconds.
+    wgt_assert_wait "[ \"\$(prom_query 'wgbabeld_http_dropped_total{reason=\"timeout\"}')\" = 'reason=timeout 1' ]" 15 \
+        "the drop, counted by Prometheus"
 }
 
 # n2's graph: itself, its two neighbours by router-id with an edge each,
