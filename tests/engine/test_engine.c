@@ -340,14 +340,10 @@ static void test_starving_router_asks_for_a_new_seqno_and_resends_with_backoff(v
 	assert_int_equal(c.seqno_requests_sent, 3);
 }
 
-static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void **state)
+/* N prefixes 2001:db8:0:I::/64 originated (N at most 65,536). */
+static void originate_n(struct h *h, unsigned n)
 {
-	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 500 };
-	struct h *h = *state = h_new(&cfg, false);
-	struct babel_tlv t = { .type = BABEL_TLV_ROUTE_REQ };
-	unsigned first;
-
-	for (unsigned i = 0; i < 2000; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
 					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
 
@@ -355,6 +351,16 @@ static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void
 		p.addr[7] = (uint8_t)i;
 		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
 	}
+}
+
+static void test_wildcard_request_gets_a_full_unicast_table_in_paced_chunks(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .update_burst = 500 };
+	struct h *h = *state = h_new(&cfg, false);
+	struct babel_tlv t = { .type = BABEL_TLV_ROUTE_REQ };
+	unsigned first;
+
+	originate_n(h, 2000);
 	bring_up(h, 0, false);
 	run_to(h, h->now + 100 * MS);
 	clear_sent(h);
@@ -378,14 +384,7 @@ static void test_a_dump_to_a_wireguard_peer_is_paced_at_unicast_burst(void **sta
 	struct babel_counters c;
 	unsigned first;
 
-	for (unsigned i = 0; i < 2000; i++) {
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[6] = (uint8_t)(i >> 8);
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
+	originate_n(h, 2000);
 	assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
 	run_to(h, h->now + 100 * MS);
 	clear_sent(h);
@@ -411,18 +410,6 @@ static bool interval_32s(const struct babel_tlv *t)
 static bool interval_64s(const struct babel_tlv *t)
 {
 	return t->update.interval == 6400;
-}
-
-/* N prefixes 2001:db8:0:I::/64 originated (N at most 256). */
-static void originate_n(struct h *h, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		struct babel_prefix p = { .af = BABEL_AF_INET6, .plen = 64,
-					  .addr = { 0x20, 0x01, 0x0d, 0xb8 } };
-
-		p.addr[7] = (uint8_t)i;
-		assert_int_equal(babel_originate(h->b, &p, NULL, 0, h->now), 0);
-	}
 }
 
 /* Past update_scale_entries the periodic full update comes less often,
