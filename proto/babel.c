@@ -81,6 +81,16 @@ struct babel_iface *babel_iface_find(struct babel *b, unsigned ifindex)
 	return NULL;
 }
 
+/* The startup hold (babel.h, startup_hold_ms) runs from NOW. */
+static void hold_begin(struct babel *b, uint64_t now_us)
+{
+	b->hold_start = now_us;
+	b->hold_until = now_us + (uint64_t)b->cfg.startup_hold_ms * 1000;
+	b->hold_max = now_us + (uint64_t)b->cfg.startup_hold_max_ms * 1000;
+	b->hold_waited = false;
+	babel_heap_arm(&b->timers, &b->startup, b->hold_until);
+}
+
 struct babel *babel_new(const struct babel_config *cfg,
 			const struct babel_callbacks *cb, uint64_t now_us)
 {
@@ -155,10 +165,7 @@ struct babel *babel_new(const struct babel_config *cfg,
 			b->cfg.startup_hold_max_ms = 3000;
 		if (b->cfg.startup_hold_max_ms < b->cfg.startup_hold_ms)
 			b->cfg.startup_hold_max_ms = b->cfg.startup_hold_ms;
-		b->hold_start = now_us;
-		b->hold_until = now_us + (uint64_t)b->cfg.startup_hold_ms * 1000;
-		b->hold_max = now_us + (uint64_t)b->cfg.startup_hold_max_ms * 1000;
-		babel_heap_arm(&b->timers, &b->startup, b->hold_until);
+		hold_begin(b, now_us);
 	}
 	return b;
 }
@@ -303,6 +310,20 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	babel_htable_insert(&b->ifaces, &ifp->hnode, ifindex_hash(b, ifindex));
 	babel_heap_arm(&b->timers, &ifp->hello_timer, now_us);
 	babel_heap_arm(&b->timers, &ifp->update_timer, now_us + ifp->update_us);
+	/*
+	 * The startup hold counts from Babel's start on its first interface,
+	 * not from babel_new(): a daemon adds its interfaces once the kernel
+	 * has listed its links, and a WireGuard one's peers once the device
+	 * has been read. Under emulation that took longer than the hold
+	 * itself, which then ran out before any neighbour could answer and
+	 * held nothing. Nothing can have been learned before the first
+	 * interface, so holding again is safe even after the hold ran out.
+	 */
+	if (!b->had_iface) {
+		b->had_iface = true;
+		if (b->cfg.startup_hold_ms != BABEL_NO_HOLD)
+			hold_begin(b, now_us);
+	}
 	if (!cfg->unicast_only) {
 		struct babel_tlv t;
 
@@ -770,7 +791,7 @@ static void update_sweep(struct babel *b, struct babel_iface *ifp, uint64_t now)
 static bool hold_waits(struct babel *b, uint64_t now)
 {
 	const struct babel_neigh *first = NULL;
-	unsigned late = 0;
+	unsigned late = 0, bare = 0, bare_if = 0;
 	uint64_t next;
 
 	for (struct babel_list *p = b->iface_list.next; p != &b->iface_list; p = p->next) {
@@ -778,6 +799,10 @@ static bool hold_waits(struct babel *b, uint64_t now)
 
 		if (!ifp->up)
 			continue;
+		/* A WireGuard interface whose peers are not registered yet
+		 * (the daemon reads the device after adding it). */
+		if (ifp->cfg.unicast_only && !ifp->npeers && !bare++)
+			bare_if = ifp->ifindex;
 		for (struct babel_list *q = ifp->neighs.next; q != &ifp->neighs;
 		     q = q->next) {
 			struct babel_neigh *nb = babel_container_of(q, struct babel_neigh,
@@ -788,14 +813,19 @@ static bool hold_waits(struct babel *b, uint64_t now)
 				first = nb;
 		}
 	}
-	if (!late || now >= b->hold_max) {
-		if (b->hold_waited)
+	if ((!late && !bare) || now >= b->hold_max) {
+		if (b->hold_waited && bare)
+			babel_logf(b, BABEL_LOG_INFO, "startup hold over after "
+				   "%.2f s, %u neighbour(s) still without a link, "
+				   "%u WireGuard interface(s) without a peer",
+				   (double)(now - b->hold_start) / 1e6, late, bare);
+		else if (b->hold_waited)
 			babel_logf(b, BABEL_LOG_INFO, "startup hold over after "
 				   "%.2f s, %u neighbour(s) still without a link",
 				   (double)(now - b->hold_start) / 1e6, late);
 		return false;
 	}
-	if (!b->hold_waited) {
+	if (!b->hold_waited && late) {
 		char a[64];
 
 		babel_neigh_addr_str(first, a, sizeof(a));
@@ -803,8 +833,13 @@ static bool hold_waits(struct babel *b, uint64_t now)
 			   "for the link to %u neighbour(s) (%s on interface %u%s)",
 			   (double)(b->hold_max - b->hold_start) / 1e6, late, a,
 			   first->ifp->ifindex, late > 1 ? " and others" : "");
-		b->hold_waited = true;
+	} else if (!b->hold_waited) {
+		babel_logf(b, BABEL_LOG_INFO, "startup hold: waiting up to %.1f s "
+			   "for the peers of WireGuard interface %u%s",
+			   (double)(b->hold_max - b->hold_start) / 1e6, bare_if,
+			   bare > 1 ? " and others" : "");
 	}
+	b->hold_waited = true;
 	next = now + BABEL_HOLD_POLL_US;
 	if (next > b->hold_max)
 		next = b->hold_max;

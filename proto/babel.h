@@ -30,8 +30,8 @@
  * updates sent twice, 300 ms apart) but cannot exclude it. A restarted
  * router has lost its feasibility distances: its neighbours drop what it
  * announced before (they see its Hello seqno jump) and it selects nothing
- * for startup_hold_ms, and on until its neighbours' links are up (at most
- * startup_hold_max_ms). A router that announced its restart
+ * for startup_hold_ms from its first interface, and on until its
+ * neighbours' links are up (at most startup_hold_max_ms). A router that announced its restart
  * (babel_shutdown_restart) kept its routes installed and forwarding, so
  * its neighbours keep what it announced: they hold their feasibility
  * distances, so a route it selects afterwards through one of them that
@@ -175,8 +175,9 @@ struct babel_config {
 	/* How long a source (feasibility distance) is kept after its last
 	 * update (0: 180 s, babeld's value). */
 	uint32_t source_gc_ms;
-	/* After babel_new() no learned route is selected for this long
-	 * (0: 1000 ms; BABEL_NO_HOLD: none). A restarted router has lost its
+	/* From Babel's start on its first interface (babel_iface_add) no
+	 * learned route is selected for this long (0: 1000 ms;
+	 * BABEL_NO_HOLD: none). A restarted router has lost its
 	 * feasibility distances; its first Hello makes the neighbours drop
 	 * the routes it announced in its previous life (they see its Hello
 	 * seqno jump), and the hold lets that Hello arrive before we route
@@ -184,7 +185,8 @@ struct babel_config {
 	uint32_t startup_hold_ms;
 	/* The hold goes on past startup_hold_ms while a neighbour we know
 	 * of (a registered peer, or one heard from) has no working link
-	 * yet, up to this long after babel_new() (0: 3000 ms): routes are
+	 * yet, or a WireGuard interface has no peer registered yet, up to
+	 * this long after that start (0: 3000 ms): routes are
 	 * selected once with every neighbour's, not first through the
 	 * neighbours that answered first (see babel.c). */
 	uint32_t startup_hold_max_ms;

@@ -323,6 +323,7 @@ struct babel {
 	uint64_t hold_max;		/* it waits for late links until then */
 	uint64_t hold_start;
 	bool hold_waited;		/* logged that it waits */
+	bool had_iface;			/* the hold restarted at the first */
 	uint32_t nroutes, nsources, nselected;
 	uint32_t nfast;			/* neighbours probed fast */
 	uint32_t nlinks;		/* neighbours with a finite link cost */

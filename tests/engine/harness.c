@@ -224,6 +224,24 @@ struct h *h_new(const struct babel_config *extra, bool wg)
 struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 			 h_filter_in_fn fin, h_filter_out_fn fout)
 {
+	struct h *h = h_new_bare(extra, fin, fout);
+
+	h_add_iface(h, wg);
+	return h;
+}
+
+void h_add_iface(struct h *h, bool wg)
+{
+	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
+					 .unicast_only = wg, .ll6 = our_ll() };
+
+	assert_int_equal(babel_iface_add(h->b, 1, &ic, h->now), 0);
+	babel_run(h->b, h->now);
+}
+
+struct h *h_new_bare(const struct babel_config *extra, h_filter_in_fn fin,
+		     h_filter_out_fn fout)
+{
 	struct h *h = calloc(1, sizeof(*h));
 	struct babel_config cfg = { .router_id = { 0, 0, 0, 0, 0, 0, 0, 1 }, .seqno = 100,
 				    .startup_hold_ms = BABEL_NO_HOLD };
@@ -233,8 +251,6 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 				      .route_event = cb_route_ev,
 				      .neigh_event = cb_neigh_ev,
 				      .xroute_event = cb_xroute_ev };
-	struct babel_iface_config ic = { .type = wg ? BABEL_IFACE_WIREGUARD : BABEL_IFACE_WIRED,
-					 .unicast_only = wg, .ll6 = our_ll() };
 
 	if (extra) {
 		cfg = *extra;
@@ -251,7 +267,6 @@ struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 	h->now = 1000 * SEC;
 	h->b = babel_new(&cfg, &cb, h->now);
 	assert_non_null(h->b);
-	assert_int_equal(babel_iface_add(h->b, 1, &ic, h->now), 0);
 	babel_run(h->b, h->now);
 	return h;
 }

@@ -96,6 +96,11 @@ struct h *h_new(const struct babel_config *extra, bool wg);
 /* With filter callbacks (NULL: none installed in the engine). */
 struct h *h_new_filtered(const struct babel_config *extra, bool wg,
 			 h_filter_in_fn fin, h_filter_out_fn fout);
+/* Without an interface (a daemon adds them later), and interface 1 added
+ * at h->now: h_new() is both at once. */
+struct h *h_new_bare(const struct babel_config *extra, h_filter_in_fn fin,
+		     h_filter_out_fn fout);
+void h_add_iface(struct h *h, bool wg);
 int h_teardown(void **state);
 void run_to(struct h *h, uint64_t t);
 void feed(struct h *h, int nbi, const struct babel_tlv *tlvs, size_t n);

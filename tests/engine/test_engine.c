@@ -1367,6 +1367,19 @@ static struct h *hold_two_peers(void **state, uint64_t *t0)
 	return h;
 }
 
+/* Peer 1 comes up with a better route for PREFIX (metric 100) while the
+ * hold waits: the hold ends, LOG says when, and the first choice is
+ * that route, one FIB change. */
+static void late_peer_wins(struct h *h, const char *prefix, const char *log)
+{
+	bring_up(h, 1, true);
+	send1(h, 1, upd(1, prefix, 6, 5, 100));
+	run_to(h, h->now + 50 * MS);
+	assert_true(selected_via(h, prefix, 1, NULL));
+	assert_int_equal(h->nfib, 1);
+	assert_non_null(strstr(h->last_log, log));
+}
+
 /* The hold ends when every peer's link is up, so the first choice is
  * made with the late peer's better route: one FIB change, never the
  * worse route first. */
@@ -1380,12 +1393,7 @@ static void test_the_startup_hold_waits_for_a_late_peer(void **state)
 	assert_int_equal(h->nfib, 0);
 	assert_non_null(strstr(h->last_log, "startup hold: waiting up to 3.0 s "
 				      "for the link to 1 neighbour(s)"));
-	bring_up(h, 1, true);
-	send1(h, 1, upd(1, "10.17.0.0/16", 6, 5, 100));
-	run_to(h, h->now + 50 * MS);
-	assert_true(selected_via(h, "10.17.0.0/16", 1, NULL));
-	assert_int_equal(h->nfib, 1);
-	assert_non_null(strstr(h->last_log, "startup hold over after 1.3"));
+	late_peer_wins(h, "10.17.0.0/16", "startup hold over after 1.3");
 }
 
 /* A peer that never answers holds it up to startup_hold_max_ms (3 s). */
@@ -1399,6 +1407,52 @@ static void test_the_startup_hold_ends_at_its_maximum_without_a_dead_peer(void *
 	run_to(h, t0 + 3000 * MS);
 	assert_true(selected_via(h, "10.17.0.0/16", 0, NULL));
 	assert_int_equal(h->nfib, 1);
+}
+
+/* The hold counts from Babel's start on its first interface, not from
+ * babel_new(): a daemon adds its interfaces once the kernel has listed
+ * its links, and a hold that ran out before then held nothing. */
+static void test_the_startup_hold_counts_from_the_first_interface(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .startup_hold_ms = 1000 };
+	struct h *h = *state = h_new_bare(&cfg, NULL, NULL);
+	uint64_t t1;
+
+	run_to(h, h->now + 1500 * MS);	/* the links were listed late */
+	h_add_iface(h, false);
+	t1 = h->now;
+	bring_up(h, 0, false);
+	send1(h, 0, upd(0, "10.18.0.0/16", 5, 5, 300));
+	run_to(h, t1 + 990 * MS);
+	assert_false(selected_via(h, "10.18.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 0);
+	run_to(h, t1 + 1000 * MS);
+	assert_true(selected_via(h, "10.18.0.0/16", 0, NULL));
+	assert_int_equal(h->nfib, 1);
+}
+
+/* A WireGuard interface whose peers are not registered yet (the daemon
+ * reads the device after adding the interface) holds too: the first
+ * choice waits for them and their links. */
+static void test_the_startup_hold_waits_for_the_peers_of_a_wireguard_interface(void **state)
+{
+	struct babel_config cfg = { .router_id = { 1 }, .startup_hold_ms = 1000 };
+	struct h *h = *state = h_new(&cfg, true);
+	uint64_t t0 = h->now;
+
+	run_to(h, t0 + 1400 * MS);	/* the device read took 1.4 s */
+	assert_non_null(strstr(h->last_log, "startup hold: waiting up to 3.0 s "
+				      "for the peers of WireGuard interface 1"));
+	for (int i = 0; i < 2; i++) {
+		struct babel_addr a = nb_addr(i);
+
+		assert_int_equal(babel_iface_add_peer(h->b, 1, &a, h->now), 0);
+	}
+	bring_up(h, 0, true);
+	send1(h, 0, upd(0, "10.18.0.0/16", 5, 5, 300));
+	run_to(h, h->now + 30 * MS);
+	assert_false(selected_via(h, "10.18.0.0/16", 0, NULL));
+	late_peer_wins(h, "10.18.0.0/16", "startup hold over after 1.4");
 }
 
 static bool ihu_rxcost_96(const struct babel_tlv *t)
@@ -1671,6 +1725,8 @@ int main(void)
 		T(test_nothing_learned_is_selected_during_the_startup_hold),
 		T(test_the_startup_hold_waits_for_a_late_peer),
 		T(test_the_startup_hold_ends_at_its_maximum_without_a_dead_peer),
+		T(test_the_startup_hold_counts_from_the_first_interface),
+		T(test_the_startup_hold_waits_for_the_peers_of_a_wireguard_interface),
 		T(test_better_but_unfeasible_route_prompts_a_seqno_request),
 		T(test_each_source_is_collected_source_gc_after_its_last_use),
 		T(test_a_new_router_id_is_announced_again_300_ms_later),
