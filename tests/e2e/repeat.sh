@@ -6,7 +6,8 @@
 # record the result in tests/bench/README.md.  Each run's whole output is
 # kept in DIR (default /tmp/wgb-repeat.XXXX) as run-N.log, with the
 # failing checks listed at the end; the last line is the total, and the
-# exit status is 0 only when every run passed.
+# exit status is 0 only when every run passed.  The figures of all runs,
+# as one table: python3 tests/e2e/repeat_table.py DIR.
 #
 #   WGB_WG_BACKEND=go bash tests/e2e/repeat.sh
 #   WGB_WG_BACKEND=kernel bash tests/vm/run-in-guest.sh bash tests/e2e/repeat.sh -n 10
