@@ -278,20 +278,21 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 	struct babel_timer *t = unicast ? &nb->uc_timer : &nb->mc_timer;
 	uint16_t old_rx = babel_neigh_rxcost(nb);
 	bool was_valid = hist->valid;
-	bool restarted;
+	bool restarted, answer = false;
 
 	if (hist->resync && was_valid) {
 		/* The first Hello of the instance that announced its restart:
 		 * its seqnos start anew, the link's history goes on. It has
 		 * heard nobody yet and holds its own routes until its startup
-		 * hold ends: answer at once with a Hello and an IHU, as a new
-		 * neighbour is answered, or its link to us comes up only with
-		 * our next periodic Hello, maybe after that hold, and it would
-		 * announce routes chosen without ours (multihop.sh: it moved a
-		 * neighbour's traffic to a detour and back within 12 ms). */
+		 * hold ends: answer at once with a Hello and an IHU (below), as
+		 * a new neighbour is answered, or its link to us comes up only
+		 * with our next periodic Hello, maybe after that hold, and it
+		 * would announce routes chosen without ours (multihop.sh: it
+		 * moved a neighbour's traffic to a detour and back within
+		 * 12 ms). */
 		hist->expected = h->seqno;
 		hist->first = h->seqno;
-		babel_prompt_hello(b, nb, now);
+		answer = true;
 	}
 	if (hist->resync && !h->restart_cs) {
 		hist->resync = false;
@@ -354,8 +355,19 @@ void babel_neigh_handle_hello(struct babel *b, struct babel_neigh *nb,
 		nb->ts_receive = babel_us32(b->rx);	/* its arrival */
 	}
 	babel_neigh_update_cost(b, nb, now);
-	/* The link just came up on our side: tell the neighbour promptly. */
-	if (old_rx == BABEL_INFINITY && babel_neigh_rxcost(nb) != BABEL_INFINITY)
+	/*
+	 * The link just came up on our side, or a restarted instance said
+	 * its first Hello (above): tell the neighbour promptly. Only now,
+	 * with this Hello counted: an IHU sent before it was (so until
+	 * 2026-12-06) said rxcost infinite, as the history since the new
+	 * seqnos was still empty, and echoed the timestamp of the previous
+	 * instance's last Hello. The restarted router's link to us then
+	 * came up only with our next periodic Hello, up to a Hello
+	 * interval later; in the qemu guest that was after its startup
+	 * hold, and it chose routes without ours.
+	 */
+	if (answer ||
+	    (old_rx == BABEL_INFINITY && babel_neigh_rxcost(nb) != BABEL_INFINITY))
 		babel_prompt_hello(b, nb, now);
 }
 

@@ -78,6 +78,15 @@ static void run_long_without_0(struct h *h, uint64_t until)
 	run_without_0(h, until);
 }
 
+#define NEW_TS 123456u
+
+/* The IHU that answers the new instance's first Hello (NEW_TS). */
+static bool ihu_answers_new_hello(const struct babel_tlv *t)
+{
+	return t->ihu.rxcost == 96 && t->ihu.has_timestamp &&
+	       t->ihu.ts_origin == NEW_TS;
+}
+
 static void test_an_announced_restart_moves_nothing_and_resumes(void **state)
 {
 	struct h *h = *state = two_ways();
@@ -99,13 +108,17 @@ static void test_an_announced_restart_moves_nothing_and_resumes(void **state)
 	 * infinite (it has not heard us twice yet). */
 	h->hello_seq[0] += 30000;
 	x[0] = hello(h, 0, true);
+	x[0].hello.has_timestamp = true;
+	x[0].hello.timestamp = NEW_TS;
 	x[1] = ihu(BABEL_INFINITY);
 	clear_sent(h);
 	feed(h, 0, x, 2);
 	/* Answered at once, so that its link to us is up before its startup
-	 * hold ends (not at our next periodic Hello). */
+	 * hold ends (not at our next periodic Hello): an IHU that counts
+	 * this Hello (a finite rxcost) and echoes its timestamp. */
 	assert_int_equal(count_sent(h, BABEL_TLV_HELLO, 0, NULL), 1);
 	assert_int_equal(count_sent(h, BABEL_TLV_IHU, 0, NULL), 1);
+	assert_int_equal(count_sent(h, BABEL_TLV_IHU, 0, ihu_answers_new_hello), 1);
 	run_to(h, h->now + 10 * MS);
 	/* Its routes were not flushed, its link cost did not move: the FIB
 	 * never changed. */
