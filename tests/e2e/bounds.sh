@@ -94,9 +94,10 @@ declare -gA TOPO_BOUND_GUEST=(
     # requests) in the one where n3 was silent 3.18 s, past the 3 s its
     # neighbours grant, so they moved. Earlier runs: 3 requests twice,
     # 1 and 13 with n3 silent 5.9 and 7.0 s on a loaded host. The 1-2
-    # with n3 back in time are not explained yet (n2 on its detour for
-    # about 20 ms); the startup hold that waits for late links (47dd278)
-    # may be their fix. What one move there and back loses: 24.
+    # with n3 back in time: n2 and n4 answered n3's first Hello with an
+    # infinite rxcost, so its links came up only with their periodic
+    # Hellos, at times after its startup hold (fixed in fef62ac,
+    # tests/bench/README.md). What one move there and back loses: 24.
     [multihop.keep_lost]=24
     # The table's dump and withdrawal under emulation (redist.sh runs on
     # the host only in CI).
