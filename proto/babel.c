@@ -314,10 +314,12 @@ int babel_iface_add(struct babel *b, unsigned ifindex,
 	 * The startup hold counts from Babel's start on its first interface,
 	 * not from babel_new(): a daemon adds its interfaces once the kernel
 	 * has listed its links, and a WireGuard one's peers once the device
-	 * has been read. Under emulation that took longer than the hold
-	 * itself, which then ran out before any neighbour could answer and
-	 * held nothing. Nothing can have been learned before the first
-	 * interface, so holding again is safe even after the hold ran out.
+	 * has been read (0.1-0.3 s after the start in the qemu guest). Where
+	 * that takes longer than the hold (a loaded host, an interface
+	 * brought up after the daemon), the hold ran out before any
+	 * neighbour could answer and held nothing. Nothing can have been
+	 * learned before the first interface, so holding again is safe even
+	 * after the hold ran out.
 	 */
 	if (!b->had_iface) {
 		b->had_iface = true;

@@ -31,8 +31,8 @@
  * router has lost its feasibility distances: its neighbours drop what it
  * announced before (they see its Hello seqno jump) and it selects nothing
  * for startup_hold_ms from its first interface, and on until its
- * neighbours' links are up (at most startup_hold_max_ms). A router that announced its restart
- * (babel_shutdown_restart) kept its routes installed and forwarding, so
+ * neighbours' links are up (at most startup_hold_max_ms). A router that
+ * announced its restart (babel_shutdown_restart) kept its routes installed and forwarding, so
  * its neighbours keep what it announced: they hold their feasibility
  * distances, so a route it selects afterwards through one of them that
  * leads back to it comes back to them worse than their distance, is
